@@ -1,0 +1,3 @@
+from lds_utils.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,88 @@
+"""Command line: ``python -m lds_utils <command> --help``.
+
+Every user error (bad month, bad path, bad engine...) is reported as one line on stderr with exit
+code 2; tracebacks are kept for real bugs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from lds_utils import config
+from lds_utils.config import UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, no usage dump
+        raise UsageError(message)
+
+
+def _add_lake(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lake", default=None, help="lake root (default: $LDS_LAKE or ./lake)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m lds_utils", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    gen = commands.add_parser("generate", help="write synthetic RAW data and the ground truth")
+    gen.add_argument("--clientes", default=config.DEFAULT_CLIENTES, help="number of customers (default 1500)")
+    gen.add_argument("--seed", default=config.DEFAULT_SEED, help="random seed (default 42)")
+    gen.add_argument("--desde", default=config.DEFAULT_DESDE, help="first month YYYY-MM (default 2022-01)")
+    gen.add_argument("--hasta", default=config.DEFAULT_HASTA, help="last month YYYY-MM (default 2025-12)")
+    gen.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_lake(gen)
+
+    pipe = commands.add_parser("pipeline", help="run RAW -> BRONZE -> SILVER -> GOLD -> KPI views")
+    pipe.add_argument("--period", default=None, help="one month YYYY-MM (default: every month)")
+    pipe.add_argument("--engine", default=config.DEFAULT_ENGINE, help="duckdb (default) or athena")
+    pipe.add_argument("--dry-run", action="store_true", help="print the plan without running it")
+    _add_lake(pipe)
+
+    book = commands.add_parser("book", help="run the notebooks and build the versioned HTML book")
+    book.add_argument("--period", default=None, help="analysis month YYYY-MM (default: latest with data)")
+    book.add_argument("--engine", default=config.DEFAULT_ENGINE, help="duckdb (default) or athena")
+    _add_lake(book)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "generate":
+        from lds_utils.generate import GeneratorConfig, run_generate
+
+        cfg = GeneratorConfig(
+            n_clientes=config.positive_int(args.clientes, "--clientes"),
+            seed=config.non_negative_int(args.seed, "--seed"),
+            desde=config.parse_period(args.desde, "--desde"),
+            hasta=config.parse_period(args.hasta, "--hasta"),
+        )
+        config.period_range(cfg.desde, cfg.hasta)
+        lake = config.ensure_writable_dir(config.resolve_lake(args.lake))
+        run_generate(cfg, lake, progress=not args.quiet)
+        return 0
+    if args.command == "pipeline":
+        from lds_utils.pipeline import run_pipeline
+
+        period = config.parse_period(args.period, "--period") if args.period else None
+        engine = config.parse_engine(args.engine)
+        run_pipeline(config.resolve_lake(args.lake), period=period, engine=engine, dry_run=args.dry_run)
+        return 0
+    if args.command == "book":
+        from lds_utils.book import build_book
+
+        period = config.parse_period(args.period, "--period") if args.period else None
+        build_book(period=period, engine=config.parse_engine(args.engine), lake=config.resolve_lake(args.lake))
+        return 0
+    raise UsageError(f"unknown command {args.command!r}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return _run(build_parser().parse_args(argv))
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
