@@ -1,0 +1,247 @@
+"""House style of the book: matplotlib/seaborn charts, number formats and the folium risk map.
+
+Numbers follow Peruvian commercial practice (as on SUNAT receipts and Luz del Sur bills): comma
+as thousands separator, dot as decimal mark, currency written ``S/ 1,234.50``. Figures are built
+on ``matplotlib.figure.Figure`` objects (not pyplot), so a notebook shows each one exactly once
+and no global state leaks between charts.
+"""
+
+from __future__ import annotations
+
+import folium
+import matplotlib
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from branca.element import Element
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+AZUL = "#1f4e79"
+AZUL_CLARO = "#8fb3d9"
+NARANJA = "#e07b24"
+GRIS = "#6b6b6b"
+
+#: Risk traffic light over pct_atipicos (percentage of billed supplies flagged in the month).
+SEMAFORO_AMBAR_DESDE = 1.0
+SEMAFORO_ROJO_DESDE = 2.0
+SEMAFORO_ORDEN = ("verde", "ámbar", "rojo")
+SEMAFORO_COLORES = {"verde": "#2e7d32", "ámbar": "#f2a900", "rojo": "#c62828"}
+
+_ESTILO = {
+    "figure.dpi": 100,
+    "savefig.dpi": 110,
+    "figure.figsize": (9.0, 4.2),
+    "axes.titlesize": 12,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.labelsize": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.frameon": False,
+    "font.family": "DejaVu Sans",
+}
+
+
+def aplicar_estilo() -> None:
+    """Set the house style (seaborn theme + rc overrides); safe to call more than once."""
+    sns.set_theme(style="whitegrid", context="notebook", palette=[AZUL, NARANJA, AZUL_CLARO, GRIS])
+    matplotlib.rcParams.update(_ESTILO)
+
+
+def formato_miles(valor: float, decimales: int = 0) -> str:
+    """``1234567.8 -> '1,234,568'``; empty text for missing values."""
+    if pd.isna(valor):
+        return ""
+    return f"{valor:,.{decimales}f}"
+
+
+def formato_soles(valor: float, decimales: int = 2) -> str:
+    """``1234.5 -> 'S/ 1,234.50'``; negative amounts as ``-S/ 12.00``."""
+    if pd.isna(valor):
+        return ""
+    signo = "-" if valor < 0 else ""
+    return f"{signo}S/ {abs(valor):,.{decimales}f}"
+
+
+def formato_pct(valor: float, decimales: int = 2) -> str:
+    """``1.234 -> '1.23 %'`` (valor is already a percentage)."""
+    if pd.isna(valor):
+        return ""
+    return f"{valor:,.{decimales}f} %"
+
+
+def _eje(ax, eje: str):
+    if eje not in ("x", "y"):
+        raise ValueError(f"eje must be 'x' or 'y' (got {eje!r})")
+    return ax.xaxis if eje == "x" else ax.yaxis
+
+
+def eje_miles(ax, eje: str = "y") -> None:
+    _eje(ax, eje).set_major_formatter(FuncFormatter(lambda valor, _: formato_miles(valor)))
+
+
+def eje_soles(ax, eje: str = "y") -> None:
+    _eje(ax, eje).set_major_formatter(FuncFormatter(lambda valor, _: formato_soles(valor, 0)))
+
+
+def eje_pct(ax, eje: str = "y", decimales: int = 1) -> None:
+    _eje(ax, eje).set_major_formatter(FuncFormatter(lambda valor, _: formato_pct(valor, decimales)))
+
+
+def semaforo(pct_atipicos: pd.Series) -> pd.Series:
+    """Traffic-light category of each percentage: verde < 1 %, ámbar 1-2 %, rojo >= 2 %."""
+    limites = [-np.inf, SEMAFORO_AMBAR_DESDE, SEMAFORO_ROJO_DESDE, np.inf]
+    categorias = pd.cut(pd.Series(pct_atipicos, dtype="float64"), limites, right=False, labels=SEMAFORO_ORDEN)
+    return categorias.astype(pd.CategoricalDtype(SEMAFORO_ORDEN, ordered=True))
+
+
+def _figura(filas: int = 1, alto: float | None = None, compartir_x: bool = False) -> tuple[Figure, np.ndarray]:
+    ancho, alto_base = _ESTILO["figure.figsize"]
+    fig = Figure(figsize=(ancho, alto or alto_base * filas), layout="constrained")
+    ejes = fig.subplots(filas, 1, sharex=compartir_x, squeeze=False)[:, 0]
+    return fig, ejes
+
+
+def grafico_evolucion(kpi_mes: pd.DataFrame, periodo: str) -> Figure:
+    """Monthly atypical count (bars) and percentage with the traffic-light bands (line), up to periodo.
+
+    kpi_mes: one row per anio_mes with total_atipicos and pct_atipicos.
+    """
+    datos = kpi_mes.sort_values("anio_mes")
+    fechas = pd.to_datetime(datos["anio_mes"] + "-01")
+    fig, (arriba, abajo) = _figura(filas=2, alto=6.4, compartir_x=True)
+    arriba.bar(fechas, datos["total_atipicos"], width=20, color=AZUL)
+    arriba.set(title="Facturas atípicas por mes", ylabel="Suministros atípicos")
+    eje_miles(arriba)
+    tope = max(float(datos["pct_atipicos"].max()) * 1.15, SEMAFORO_ROJO_DESDE * 1.5)
+    for desde, hasta, nombre in _bandas_semaforo(tope):
+        abajo.axhspan(desde, hasta, color=SEMAFORO_COLORES[nombre], alpha=0.12, lw=0)
+    abajo.plot(fechas, datos["pct_atipicos"], color=NARANJA, marker="o", markersize=3)
+    abajo.set(title="Porcentaje de suministros atípicos", ylabel="% atípicos", ylim=(0, tope), xlabel="Mes")
+    eje_pct(abajo)
+    marca = pd.Timestamp(f"{periodo}-01")
+    for ax in (arriba, abajo):
+        ax.axvline(marca, color=GRIS, ls="--", lw=1)
+    abajo.annotate(f"Periodo {periodo}", (marca, tope * 0.92), xytext=(-4, 0), textcoords="offset points",
+                   ha="right", fontsize=9, color=GRIS)
+    return fig
+
+
+def _bandas_semaforo(tope: float) -> list[tuple[float, float, str]]:
+    return [
+        (0.0, SEMAFORO_AMBAR_DESDE, "verde"),
+        (SEMAFORO_AMBAR_DESDE, SEMAFORO_ROJO_DESDE, "ámbar"),
+        (SEMAFORO_ROJO_DESDE, tope, "rojo"),
+    ]
+
+
+def grafico_ranking(datos: pd.DataFrame, etiqueta: str, titulo: str, top: int = 15) -> Figure:
+    """Horizontal bars of total_atipicos per `etiqueta`, coloured by the traffic light of pct_atipicos."""
+    orden = datos.nlargest(top, ["total_atipicos", "pct_atipicos"]).iloc[::-1]
+    colores = semaforo(orden["pct_atipicos"]).map(SEMAFORO_COLORES).astype(str)
+    fig, (ax,) = _figura(alto=max(2.4, 0.34 * len(orden) + 1.2))
+    ax.barh(orden[etiqueta], orden["total_atipicos"], color=colores.to_numpy())
+    textos = [f"{formato_miles(n)}  ({formato_pct(p, 1)})" for n, p in zip(orden["total_atipicos"], orden["pct_atipicos"])]
+    ax.bar_label(ax.containers[0], labels=textos, padding=3, fontsize=8)
+    ax.set(title=titulo, xlabel="Suministros atípicos (entre paréntesis: % de los facturados)", ylabel="")
+    ax.set_xlim(0, float(orden["total_atipicos"].max()) * 1.3 + 1)
+    ax.grid(axis="y", visible=False)
+    eje_miles(ax, "x")
+    _leyenda_semaforo(ax)
+    return fig
+
+
+def _leyenda_semaforo(ax) -> None:
+    etiquetas = {
+        "verde": f"verde (< {formato_pct(SEMAFORO_AMBAR_DESDE, 0)})",
+        "ámbar": f"ámbar ({formato_pct(SEMAFORO_AMBAR_DESDE, 0)} a < {formato_pct(SEMAFORO_ROJO_DESDE, 0)})",
+        "rojo": f"rojo (>= {formato_pct(SEMAFORO_ROJO_DESDE, 0)})",
+    }
+    parches = [matplotlib.patches.Patch(color=SEMAFORO_COLORES[n], label=etiquetas[n]) for n in SEMAFORO_ORDEN]
+    ax.legend(handles=parches, loc="lower right", fontsize=8, title="Semáforo", title_fontsize=8)
+
+
+def grafico_distribucion_segmentos(gold: pd.DataFrame, segmentos: pd.DataFrame) -> Figure:
+    """Box plots of valor_evaluado per segment (log scale) with each segment's fence.
+
+    gold: rows with segmento and valor_evaluado; segmentos: one row per segmento with umbral_atipico.
+    """
+    orden = segmentos.sort_values("n_segmento", ascending=False)["segmento"].tolist()
+    positivos = gold[gold["valor_evaluado"] > 0]
+    fig, (ax,) = _figura(alto=max(3.0, 0.55 * len(orden) + 1.2))
+    sns.boxplot(data=positivos, x="valor_evaluado", y="segmento", order=orden, ax=ax, color=AZUL_CLARO,
+                fliersize=2, flierprops={"markerfacecolor": NARANJA, "markeredgecolor": NARANJA})
+    umbrales = segmentos.set_index("segmento").loc[orden, "umbral_atipico"].to_numpy()
+    ax.scatter(umbrales, np.arange(len(orden)), marker="|", s=400, color=SEMAFORO_COLORES["rojo"], zorder=5,
+               label="Umbral Q3 + 1.5 × IQR")
+    ax.set_xscale("log")
+    ax.set(title="Distribución del valor evaluado por segmento", xlabel="Valor evaluado (escala log)", ylabel="")
+    ax.legend(loc="lower right", fontsize=8)
+    return fig
+
+
+def grafico_sensibilidad(tabla: pd.DataFrame, x: str, titulo: str, etiqueta_x: str, marca: float) -> Figure:
+    """Line of pct_atipicos against a parameter (the IQR factor or the minimum segment size)."""
+    fig, (ax,) = _figura(alto=3.4)
+    ax.plot(tabla[x], tabla["pct_atipicos"], color=AZUL, marker="o")
+    ax.axvline(marca, color=NARANJA, ls="--", lw=1, label=f"Valor adoptado: {formato_miles(marca, 1 if marca % 1 else 0)}")
+    ax.set(title=titulo, xlabel=etiqueta_x, ylabel="% atípicos")
+    ax.set_ylim(bottom=0)
+    eje_pct(ax)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def grafico_barras(datos: pd.DataFrame, x: str, y: str, titulo: str, etiqueta_y: str, formato: str = "miles") -> Figure:
+    """Simple vertical bar chart with formatted value labels (formato: miles, soles or pct)."""
+    formatos = {"miles": (formato_miles, eje_miles), "soles": (formato_soles, eje_soles), "pct": (formato_pct, eje_pct)}
+    texto, eje = formatos[formato]
+    fig, (ax,) = _figura(alto=3.6)
+    ax.bar(datos[x].astype(str), datos[y], color=AZUL)
+    ax.bar_label(ax.containers[0], labels=[texto(v) for v in datos[y]], padding=2, fontsize=8)
+    ax.set(title=titulo, xlabel="", ylabel=etiqueta_y)
+    ax.tick_params(axis="x", labelrotation=20)
+    eje(ax)
+    return fig
+
+
+def mapa_semaforo(distritos: pd.DataFrame) -> folium.Map:
+    """Folium map: one circle per district, area proportional to total_atipicos, colour = traffic light.
+
+    distritos: distrito, zona, lat, lon, total_suministros, total_atipicos, pct_atipicos.
+    """
+    con_coordenadas = distritos.dropna(subset=["lat", "lon"])
+    if con_coordenadas.empty:
+        raise ValueError("no district has coordinates: cannot draw the map")
+    mapa = folium.Map(location=[con_coordenadas["lat"].mean(), con_coordenadas["lon"].mean()], zoom_start=10,
+                      tiles="OpenStreetMap", control_scale=True)
+    colores = semaforo(con_coordenadas["pct_atipicos"]).map(SEMAFORO_COLORES).astype(str)
+    radios = 4 + 26 * np.sqrt(con_coordenadas["total_atipicos"] / max(con_coordenadas["total_atipicos"].max(), 1))
+    for fila, color, radio in zip(con_coordenadas.itertuples(index=False), colores, radios):
+        folium.CircleMarker(
+            location=[fila.lat, fila.lon], radius=float(radio), color=color, weight=1, fill=True,
+            fill_color=color, fill_opacity=0.65, tooltip=_ficha_distrito(fila),
+        ).add_to(mapa)
+    mapa.get_root().html.add_child(Element(_leyenda_mapa()))
+    return mapa
+
+
+def _ficha_distrito(fila) -> str:
+    return (f"<b>{fila.distrito}</b> ({fila.zona})<br>Suministros: {formato_miles(fila.total_suministros)}"
+            f"<br>Atípicos: {formato_miles(fila.total_atipicos)} ({formato_pct(fila.pct_atipicos)})")
+
+
+def _leyenda_mapa() -> str:
+    filas = "".join(
+        f'<div><span style="display:inline-block;width:12px;height:12px;border-radius:6px;'
+        f'background:{SEMAFORO_COLORES[n]};margin-right:6px"></span>{texto}</div>'
+        for n, texto in zip(SEMAFORO_ORDEN, (
+            f"verde: menos de {formato_pct(SEMAFORO_AMBAR_DESDE, 0)}",
+            f"ámbar: {formato_pct(SEMAFORO_AMBAR_DESDE, 0)} a menos de {formato_pct(SEMAFORO_ROJO_DESDE, 0)}",
+            f"rojo: {formato_pct(SEMAFORO_ROJO_DESDE, 0)} o más",
+        ))
+    )
+    return ('<div style="position:fixed;bottom:24px;left:24px;z-index:9999;background:white;padding:8px 10px;'
+            'border:1px solid #999;border-radius:4px;font:12px sans-serif">'
+            f"<b>% de suministros atípicos</b>{filas}<div>Tamaño: n.º de atípicos</div></div>")

@@ -1,0 +1,90 @@
+"""House style: number formats, the traffic light and the charts/map built from small frames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
+
+from lds_utils import plots
+
+
+@pytest.fixture(scope="module")
+def distritos() -> pd.DataFrame:
+    return pd.DataFrame({
+        "distrito": ["Miraflores", "Surco", "Ate", "Chorrillos"],
+        "zona": ["Lima Centro", "Lima Centro", "Lima Este", "Lima Sur"],
+        "lat": [-12.12, -12.14, -12.03, -12.17],
+        "lon": [-77.03, -76.99, -76.92, -77.02],
+        "total_suministros": [1200, 2500, 3100, 800],
+        "total_atipicos": [6, 40, 75, 0],
+        "pct_atipicos": [0.5, 1.6, 2.42, 0.0],
+    })
+
+
+def test_number_formats_use_comma_thousands_and_soles_prefix():
+    assert plots.formato_miles(1234567.8) == "1,234,568"
+    assert plots.formato_miles(1234.567, 2) == "1,234.57"
+    assert plots.formato_soles(1234.5) == "S/ 1,234.50"
+    assert plots.formato_soles(-12) == "-S/ 12.00"
+    assert plots.formato_pct(1.234) == "1.23 %"
+    assert plots.formato_miles(np.nan) == plots.formato_soles(None) == plots.formato_pct(np.nan) == ""
+
+
+def test_semaforo_thresholds_are_closed_on_the_left():
+    valores = pd.Series([0.0, 0.999, 1.0, 1.999, 2.0, 35.0, np.nan])
+    result = plots.semaforo(valores)
+    assert result.tolist()[:-1] == ["verde", "verde", "ámbar", "ámbar", "rojo", "rojo"]
+    assert pd.isna(result.iloc[-1])
+    assert list(result.cat.categories) == list(plots.SEMAFORO_ORDEN)
+
+
+def test_axis_formatters_render_thousands_and_currency():
+    fig = Figure()
+    ax = fig.subplots()
+    plots.eje_miles(ax, "x")
+    plots.eje_soles(ax, "y")
+    assert ax.xaxis.get_major_formatter()(25000, 0) == "25,000"
+    assert ax.yaxis.get_major_formatter()(1500, 0) == "S/ 1,500"
+    with pytest.raises(ValueError):
+        plots.eje_pct(ax, "z")
+
+
+def test_ranking_colours_each_bar_by_its_traffic_light(distritos):
+    fig = plots.grafico_ranking(distritos, "distrito", "Ranking")
+    barras = fig.axes[0].containers[0]
+    # bars are drawn from the smallest (bottom) to the largest (top)
+    esperados = ["verde", "verde", "ámbar", "rojo"]
+    colores = [to_hex(barra.get_facecolor()) for barra in barras]
+    assert colores == [plots.SEMAFORO_COLORES[n] for n in esperados]
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["Chorrillos", "Miraflores", "Surco", "Ate"]
+
+
+def test_evolution_chart_has_one_point_per_month_up_to_the_period():
+    meses = pd.period_range("2024-01", "2024-12", freq="M").astype(str)
+    kpi = pd.DataFrame({"anio_mes": meses, "total_atipicos": np.arange(12), "pct_atipicos": np.linspace(0, 3, 12)})
+    fig = plots.grafico_evolucion(kpi, "2024-12")
+    arriba, abajo = fig.axes
+    assert len(arriba.patches) == 12
+    assert np.allclose(abajo.lines[0].get_ydata(), kpi["pct_atipicos"])
+
+
+def test_map_has_one_marker_per_district_with_coordinates(distritos):
+    sin_coordenadas = pd.concat([distritos, distritos.head(1).assign(distrito="X", lat=np.nan)])
+    mapa = plots.mapa_semaforo(sin_coordenadas)
+    marcadores = [hijo for hijo in mapa._children.values() if type(hijo).__name__ == "CircleMarker"]
+    assert len(marcadores) == len(distritos)
+    colores = sorted(m.options["color"] for m in marcadores)
+    assert colores == sorted(plots.semaforo(distritos["pct_atipicos"]).map(plots.SEMAFORO_COLORES).astype(str))
+    # the largest count gets the largest circle
+    radios = {m.location[0]: m.options["radius"] for m in marcadores}
+    assert max(radios, key=radios.get) == -12.03
+    html = mapa.get_root().render()
+    assert "Ate" in html and "3,100" in html and "% de suministros atípicos" in html
+
+
+def test_map_without_coordinates_is_an_error(distritos):
+    with pytest.raises(ValueError, match="coordinates"):
+        plots.mapa_semaforo(distritos.assign(lat=np.nan))
