@@ -10,7 +10,7 @@ Codes used in values (after BRONZE normalisation: trimmed, upper case):
 - opcion_tarifaria: BT5B, BT5A, BT4, BT3, BT2, MT4, MT3, MT2
 - tipo_lectura: INSTALACION (first reading of a meter), REAL, ESTIMADA, RETIRO (last reading)
 - resultado (inspeccion): HURTO_BYPASS, ERROR_MEDIDOR, ERROR_FACTURACION, SIN_ANOMALIA
-- motivo (inspeccion): SOSPECHA, ALEATORIA
+- motivo_inspeccion (inspeccion): SOSPECHA, ALEATORIA
 Dates are ISO ``YYYY-MM-DD``; decimals use a dot.
 """
 
@@ -103,7 +103,7 @@ RAW_SCHEMAS: dict[str, tuple[Column, ...]] = {
         ("id_inspeccion", "varchar", "Código de la inspección"),
         ("id_suministro", "varchar", "Suministro inspeccionado"),
         ("fecha_inspeccion", "date", "Fecha de la inspección en campo"),
-        ("motivo", "varchar", "SOSPECHA (dirigida) o ALEATORIA (muestra de control)"),
+        ("motivo_inspeccion", "varchar", "SOSPECHA (dirigida) o ALEATORIA (muestra de control)"),
         ("resultado", "varchar", "HURTO_BYPASS, ERROR_MEDIDOR, ERROR_FACTURACION o SIN_ANOMALIA"),
     ),
 }

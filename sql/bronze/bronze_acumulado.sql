@@ -1,0 +1,7 @@
+-- bronze_acumulado: the valid, typed and de-duplicated rows of raw_db.acumulado.
+-- Grain: one row per acumulado key. Inputs: bronze_db.stg_acumulado. Parameters: none.
+select
+    id_lectura, id_medidor, fecha_lectura, tipo_lectura, lectura_kwh, lectura_kwh_hp, demanda_max_kw,
+    registros_esperados, registros_error, anio_mes
+from bronze_db.stg_acumulado
+where motivo is null

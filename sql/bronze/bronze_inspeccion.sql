@@ -1,0 +1,6 @@
+-- bronze_inspeccion: the valid, typed and de-duplicated rows of raw_db.inspeccion.
+-- Grain: one row per inspeccion key. Inputs: bronze_db.stg_inspeccion. Parameters: none.
+select
+    id_inspeccion, id_suministro, fecha_inspeccion, motivo_inspeccion, resultado
+from bronze_db.stg_inspeccion
+where motivo is null

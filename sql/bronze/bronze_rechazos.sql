@@ -1,0 +1,50 @@
+-- bronze_rechazos: every raw record that did not reach BRONZE, with the reason.
+-- Grain: one row per rejected raw row. Inputs: bronze_db.stg_<tabla> for the eight raw tables. Parameters: none.
+-- motivo is '<REGLA>[:<columna>]': CAMPO_VACIO, FORMATO_INVALIDO, CODIGO_INVALIDO, FUERA_DE_RANGO,
+-- FECHA_INCONSISTENTE, HUERFANO (foreign key without parent), CLAVE_DUPLICADA (same key, different content),
+-- FILA_DUPLICADA (extra copy of a kept row), ASIGNACION_SUPERPUESTA. registro is the raw row as text.
+select 'sector' as tabla, motivo, registro
+from bronze_db.stg_sector
+where motivo is not null
+
+union all
+
+select 'tarifa' as tabla, motivo, registro
+from bronze_db.stg_tarifa
+where motivo is not null
+
+union all
+
+select 'cliente' as tabla, motivo, registro
+from bronze_db.stg_cliente
+where motivo is not null
+
+union all
+
+select 'suministro' as tabla, motivo, registro
+from bronze_db.stg_suministro
+where motivo is not null
+
+union all
+
+select 'medidor' as tabla, motivo, registro
+from bronze_db.stg_medidor
+where motivo is not null
+
+union all
+
+select 'asignacion_tarifa' as tabla, motivo, registro
+from bronze_db.stg_asignacion_tarifa
+where motivo is not null
+
+union all
+
+select 'acumulado' as tabla, motivo, registro
+from bronze_db.stg_acumulado
+where motivo is not null
+
+union all
+
+select 'inspeccion' as tabla, motivo, registro
+from bronze_db.stg_inspeccion
+where motivo is not null

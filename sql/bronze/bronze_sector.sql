@@ -1,0 +1,6 @@
+-- bronze_sector: the valid, typed and de-duplicated rows of raw_db.sector.
+-- Grain: one row per sector key. Inputs: bronze_db.stg_sector. Parameters: none.
+select
+    id_sector, nombre_sector, alimentador, ubigeo, distrito, provincia, zona, subzona, lat, lon
+from bronze_db.stg_sector
+where motivo is null

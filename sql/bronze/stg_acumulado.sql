@@ -1,0 +1,91 @@
+-- stg_acumulado: every raw meter reading, normalised, typed and validated (foreign key included).
+-- Grain: one row per row of raw_db.acumulado; valid rows have motivo null, the others carry the reject reason.
+-- Inputs: raw_db.acumulado, bronze_db.bronze_medidor. Parameters: :fecha_maxima ('YYYY-MM-DD').
+-- A register value must fit the meter's register (0 <= lectura < 10^numero_digitos).
+with medidor as (
+    select id_medidor, numero_digitos from bronze_db.bronze_medidor
+),
+
+raw as (
+    select
+        upper(trim(id_lectura)) as id_lectura,
+        upper(trim(id_medidor)) as id_medidor,
+        trim(fecha_lectura) as fecha_lectura_txt,
+        upper(trim(tipo_lectura)) as tipo_lectura,
+        trim(lectura_kwh) as lectura_kwh_txt,
+        nullif(trim(lectura_kwh_hp), '') as lectura_kwh_hp_txt,
+        nullif(trim(demanda_max_kw), '') as demanda_max_kw_txt,
+        trim(registros_esperados) as registros_esperados_txt,
+        trim(registros_error) as registros_error_txt,
+        concat_ws(',', coalesce(id_lectura, ''), coalesce(id_medidor, ''), coalesce(fecha_lectura, ''),
+            coalesce(tipo_lectura, ''), coalesce(lectura_kwh, ''), coalesce(lectura_kwh_hp, ''),
+            coalesce(demanda_max_kw, ''), coalesce(registros_esperados, ''), coalesce(registros_error, ''))
+            as registro
+    from raw_db.acumulado
+),
+
+typed as (
+    select
+        raw.*,
+        try_cast(fecha_lectura_txt as date) as fecha_lectura,
+        try_cast(lectura_kwh_txt as double) as lectura_kwh,
+        try_cast(lectura_kwh_hp_txt as double) as lectura_kwh_hp,
+        try_cast(demanda_max_kw_txt as double) as demanda_max_kw,
+        try_cast(registros_esperados_txt as integer) as registros_esperados,
+        try_cast(registros_error_txt as integer) as registros_error,
+        concat_ws('|', coalesce(id_lectura, ''), coalesce(id_medidor, ''), coalesce(fecha_lectura_txt, ''),
+            coalesce(tipo_lectura, ''), coalesce(lectura_kwh_txt, ''), coalesce(lectura_kwh_hp_txt, ''),
+            coalesce(demanda_max_kw_txt, ''), coalesce(registros_esperados_txt, ''),
+            coalesce(registros_error_txt, '')) as firma
+    from raw
+),
+
+checked as (
+    select
+        typed.*,
+        case
+            when id_lectura is null or id_lectura = '' then 'CAMPO_VACIO:id_lectura'
+            when typed.id_medidor is null or typed.id_medidor = '' then 'CAMPO_VACIO:id_medidor'
+            when tipo_lectura is null or tipo_lectura not in ('INSTALACION', 'REAL', 'ESTIMADA', 'RETIRO')
+                then 'CODIGO_INVALIDO:tipo_lectura'
+            when fecha_lectura is null then 'FORMATO_INVALIDO:fecha_lectura'
+            when fecha_lectura not between date '2000-01-01' and cast(:fecha_maxima as date)
+                then 'FUERA_DE_RANGO:fecha_lectura'
+            when lectura_kwh is null then 'FORMATO_INVALIDO:lectura_kwh'
+            when lectura_kwh_hp is null and lectura_kwh_hp_txt is not null then 'FORMATO_INVALIDO:lectura_kwh_hp'
+            when demanda_max_kw is null and demanda_max_kw_txt is not null then 'FORMATO_INVALIDO:demanda_max_kw'
+            when registros_esperados is null then 'FORMATO_INVALIDO:registros_esperados'
+            when registros_error is null then 'FORMATO_INVALIDO:registros_error'
+            when medidor.id_medidor is null then 'HUERFANO:id_medidor'
+            when lectura_kwh < 0 or lectura_kwh >= power(10, medidor.numero_digitos)
+                then 'FUERA_DE_RANGO:lectura_kwh'
+            when lectura_kwh_hp < 0 or lectura_kwh_hp >= power(10, medidor.numero_digitos)
+                then 'FUERA_DE_RANGO:lectura_kwh_hp'
+            when demanda_max_kw < 0 or demanda_max_kw > 100000 then 'FUERA_DE_RANGO:demanda_max_kw'
+            when registros_esperados not between 0 and 96 * 31 then 'FUERA_DE_RANGO:registros_esperados'
+            when registros_error not between 0 and registros_esperados then 'FUERA_DE_RANGO:registros_error'
+        end as motivo_fila
+    from typed
+    left join medidor on typed.id_medidor = medidor.id_medidor
+),
+
+deduplicated as (
+    select
+        checked.*,
+        case
+            when motivo_fila is not null then motivo_fila
+            when min(case when motivo_fila is null then firma end) over (partition by id_lectura)
+                <> max(case when motivo_fila is null then firma end) over (partition by id_lectura)
+                then 'CLAVE_DUPLICADA'
+            when row_number() over (partition by id_lectura, motivo_fila is null order by registro) > 1
+                then 'FILA_DUPLICADA'
+        end as motivo
+    from checked
+)
+
+select
+    id_lectura, id_medidor, fecha_lectura, tipo_lectura, lectura_kwh, lectura_kwh_hp, demanda_max_kw,
+    registros_esperados, registros_error,
+    date_format(fecha_lectura, '%Y-%m') as anio_mes,
+    motivo, registro
+from deduplicated

@@ -1,0 +1,83 @@
+-- stg_asignacion_tarifa: every raw tariff-assignment row, normalised, typed and validated.
+-- Grain: one row per row of raw_db.asignacion_tarifa; valid rows have motivo null, the others carry the reason.
+-- Inputs: raw_db.asignacion_tarifa, bronze_db.bronze_suministro. Parameters: :fecha_maxima ('YYYY-MM-DD').
+-- An assignment that overlaps an earlier valid one of the same supply is rejected (ASIGNACION_SUPERPUESTA):
+-- a supply has one tariff option at a time, so gold can never bill a month twice.
+with suministro as (
+    select id_suministro from bronze_db.bronze_suministro
+),
+
+raw as (
+    select
+        upper(trim(id_asignacion)) as id_asignacion,
+        upper(trim(id_suministro)) as id_suministro,
+        upper(trim(opcion_tarifaria)) as opcion_tarifaria,
+        trim(fecha_inicio) as fecha_inicio_txt,
+        nullif(trim(fecha_fin), '') as fecha_fin_txt,
+        concat_ws(',', coalesce(id_asignacion, ''), coalesce(id_suministro, ''), coalesce(opcion_tarifaria, ''),
+            coalesce(fecha_inicio, ''), coalesce(fecha_fin, '')) as registro
+    from raw_db.asignacion_tarifa
+),
+
+typed as (
+    select
+        raw.*,
+        try_cast(fecha_inicio_txt as date) as fecha_inicio,
+        try_cast(fecha_fin_txt as date) as fecha_fin,
+        concat_ws('|', coalesce(id_asignacion, ''), coalesce(id_suministro, ''), coalesce(opcion_tarifaria, ''),
+            coalesce(fecha_inicio_txt, ''), coalesce(fecha_fin_txt, '')) as firma
+    from raw
+),
+
+checked as (
+    select
+        typed.*,
+        case
+            when id_asignacion is null or id_asignacion = '' then 'CAMPO_VACIO:id_asignacion'
+            when typed.id_suministro is null or typed.id_suministro = '' then 'CAMPO_VACIO:id_suministro'
+            when opcion_tarifaria is null
+                or opcion_tarifaria not in ('BT5B', 'BT5A', 'BT4', 'BT3', 'BT2', 'MT4', 'MT3', 'MT2')
+                then 'CODIGO_INVALIDO:opcion_tarifaria'
+            when fecha_inicio is null then 'FORMATO_INVALIDO:fecha_inicio'
+            when fecha_fin is null and fecha_fin_txt is not null then 'FORMATO_INVALIDO:fecha_fin'
+            when fecha_inicio not between date '1950-01-01' and cast(:fecha_maxima as date)
+                then 'FUERA_DE_RANGO:fecha_inicio'
+            when fecha_fin < fecha_inicio then 'FECHA_INCONSISTENTE:fecha_fin'
+            when suministro.id_suministro is null then 'HUERFANO:id_suministro'
+        end as motivo_fila
+    from typed
+    left join suministro on typed.id_suministro = suministro.id_suministro
+),
+
+deduplicated as (
+    select
+        checked.*,
+        case
+            when motivo_fila is not null then motivo_fila
+            when min(case when motivo_fila is null then firma end) over (partition by id_asignacion)
+                <> max(case when motivo_fila is null then firma end) over (partition by id_asignacion)
+                then 'CLAVE_DUPLICADA'
+            when row_number() over (partition by id_asignacion, motivo_fila is null order by registro) > 1
+                then 'FILA_DUPLICADA'
+        end as motivo_unico
+    from checked
+),
+
+overlaps as (
+    select
+        deduplicated.*,
+        case
+            when motivo_unico is not null then motivo_unico
+            when max(coalesce(fecha_fin, date '9999-12-31')) over (
+                    partition by id_suministro, motivo_unico is null
+                    order by fecha_inicio, id_asignacion
+                    rows between unbounded preceding and 1 preceding
+                ) >= fecha_inicio then 'ASIGNACION_SUPERPUESTA'
+        end as motivo
+    from deduplicated
+)
+
+select
+    id_asignacion, id_suministro, opcion_tarifaria, fecha_inicio, fecha_fin,
+    motivo, registro
+from overlaps

@@ -1,0 +1,63 @@
+-- stg_cliente: every raw customer row, normalised, typed and validated.
+-- Grain: one row per row of raw_db.cliente; valid rows have motivo null, the others carry the reject reason.
+-- Inputs: raw_db.cliente. Parameters: :fecha_maxima (latest plausible date, 'YYYY-MM-DD').
+with raw as (
+    select
+        upper(trim(id_cliente)) as id_cliente,
+        upper(trim(tipo_documento)) as tipo_documento,
+        trim(numero_documento) as numero_documento,
+        trim(nombre) as nombre,
+        upper(trim(tipo_cliente)) as tipo_cliente,
+        trim(fecha_alta) as fecha_alta_txt,
+        concat_ws(',', coalesce(id_cliente, ''), coalesce(tipo_documento, ''), coalesce(numero_documento, ''),
+            coalesce(nombre, ''), coalesce(tipo_cliente, ''), coalesce(fecha_alta, '')) as registro
+    from raw_db.cliente
+),
+
+typed as (
+    select
+        raw.*,
+        try_cast(fecha_alta_txt as date) as fecha_alta,
+        concat_ws('|', coalesce(id_cliente, ''), coalesce(tipo_documento, ''), coalesce(numero_documento, ''),
+            coalesce(nombre, ''), coalesce(tipo_cliente, ''), coalesce(fecha_alta_txt, '')) as firma
+    from raw
+),
+
+checked as (
+    select
+        typed.*,
+        case
+            when id_cliente is null or id_cliente = '' then 'CAMPO_VACIO:id_cliente'
+            when tipo_cliente is null or tipo_cliente = '' then 'CAMPO_VACIO:tipo_cliente'
+            when tipo_cliente not in ('RESIDENCIAL', 'COMERCIAL', 'INDUSTRIAL', 'ALUMBRADO_PUBLICO')
+                then 'CODIGO_INVALIDO:tipo_cliente'
+            when tipo_documento not in ('DNI', 'RUC') or tipo_documento is null then 'CODIGO_INVALIDO:tipo_documento'
+            when numero_documento is null
+                or (tipo_documento = 'DNI' and not regexp_like(numero_documento, '^[0-9]{8}$'))
+                or (tipo_documento = 'RUC' and not regexp_like(numero_documento, '^[0-9]{11}$'))
+                then 'FORMATO_INVALIDO:numero_documento'
+            when fecha_alta is null then 'FORMATO_INVALIDO:fecha_alta'
+            when fecha_alta not between date '1950-01-01' and cast(:fecha_maxima as date)
+                then 'FUERA_DE_RANGO:fecha_alta'
+        end as motivo_fila
+    from typed
+),
+
+deduplicated as (
+    select
+        checked.*,
+        case
+            when motivo_fila is not null then motivo_fila
+            when min(case when motivo_fila is null then firma end) over (partition by id_cliente)
+                <> max(case when motivo_fila is null then firma end) over (partition by id_cliente)
+                then 'CLAVE_DUPLICADA'
+            when row_number() over (partition by id_cliente, motivo_fila is null order by registro) > 1
+                then 'FILA_DUPLICADA'
+        end as motivo
+    from checked
+)
+
+select
+    id_cliente, tipo_documento, numero_documento, nombre, tipo_cliente, fecha_alta,
+    motivo, registro
+from deduplicated
