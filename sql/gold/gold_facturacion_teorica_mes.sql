@@ -1,0 +1,446 @@
+-- gold_db.gold_facturacion_teorica_mes
+-- Grain: one row per billed supply-month (id_suministro, anio_mes); a supply-month is billed when
+--   silver has at least one consumption difference for it. Partitioned by anio_mes.
+-- Inputs: silver_db.silver_consumo_mensual; bronze_db.bronze_suministro, bronze_cliente,
+--   bronze_sector, bronze_asignacion_tarifa, bronze_tarifa.
+-- Parameters: :desde, :hasta ('YYYY-MM', inclusive) = months to (re)compute; the billing rules of
+--   lds_utils.billing.billing_parameters(): :igv, :fose_*, :recargo_fose*, :ap_tramo*.
+-- Steps:
+--   1. Tariff in force: the assignment covering the supply's last reading of the month (the latest
+--      starting one if two overlap) joined to that option's pliego of the month.
+--   2. Theoretical bill: cargo fijo + energy (single or HP/HFP registers) + power (demand options)
+--      + alumbrado público - FOSE discount + FOSE surcharge, then IGV (see lds_utils/billing.py).
+--   3. valor_evaluado = ln(facturacion_teorica): see lds_utils/detect.py for the comparison that
+--      chose it.
+--   4. Tukey fence per segment (tipo_cliente, nivel_tension, anio_mes): q1, q3 exact, numpy's
+--      linear method (virtual index h = (n - 1) p, value = x[floor h] interpolated towards
+--      x[floor h + 1], written as numpy writes it); umbral_atipico = q3 + 1.5 iqr; a segment is
+--      valid with at least 30 evaluated supplies; es_atipico = valid and valor_evaluado > umbral.
+with
+
+silver as (
+    select
+        id_suministro,
+        anio_mes,
+        anio,
+        mes,
+        consumo_kwh,
+        consumo_kwh_hp,
+        consumo_kwh_hfp,
+        demanda_max_kw,
+        dias_facturados,
+        fecha_ultima_lectura,
+        es_estimada,
+        n_retrocesos,
+        pct_error
+    from silver_db.silver_consumo_mensual
+    where anio_mes between :desde and :hasta
+        and n_diferencias > 0
+),
+
+suministro as (
+    select
+        id_suministro,
+        id_cliente,
+        id_sector,
+        nivel_tension
+    from bronze_db.bronze_suministro
+),
+
+cliente as (
+    select
+        id_cliente,
+        tipo_cliente
+    from bronze_db.bronze_cliente
+),
+
+sector as (
+    select
+        id_sector,
+        distrito,
+        zona
+    from bronze_db.bronze_sector
+),
+
+asignacion as (
+    select
+        id_asignacion,
+        id_suministro,
+        opcion_tarifaria,
+        fecha_inicio,
+        fecha_fin
+    from bronze_db.bronze_asignacion_tarifa
+),
+
+tarifa as (
+    select
+        opcion_tarifaria,
+        anio_mes,
+        cargo_fijo,
+        cargo_energia,
+        cargo_energia_hp,
+        cargo_energia_hfp,
+        cargo_potencia_generacion,
+        cargo_potencia_distribucion
+    from bronze_db.bronze_tarifa
+    where anio_mes between :desde and :hasta
+),
+
+asignacion_vigente as (
+    select
+        s.id_suministro,
+        s.anio_mes,
+        a.opcion_tarifaria,
+        row_number() over (
+            partition by s.id_suministro, s.anio_mes
+            order by a.fecha_inicio desc, a.id_asignacion desc
+        ) as prioridad
+    from silver as s
+    inner join asignacion as a
+        on s.id_suministro = a.id_suministro
+        and a.fecha_inicio <= s.fecha_ultima_lectura
+        and (a.fecha_fin is null or a.fecha_fin >= s.fecha_ultima_lectura)
+),
+
+consumo_con_contexto as (
+    select
+        s.id_suministro,
+        su.id_cliente,
+        s.anio_mes,
+        s.anio,
+        s.mes,
+        c.tipo_cliente,
+        su.nivel_tension,
+        av.opcion_tarifaria as tarifa,
+        su.id_sector,
+        se.distrito,
+        se.zona,
+        s.consumo_kwh,
+        s.consumo_kwh_hp,
+        s.consumo_kwh_hfp,
+        s.demanda_max_kw as demanda_kw,
+        s.dias_facturados,
+        s.es_estimada,
+        s.n_retrocesos,
+        s.pct_error,
+        t.cargo_fijo,
+        t.cargo_energia,
+        t.cargo_energia_hp,
+        t.cargo_energia_hfp,
+        t.cargo_potencia_generacion,
+        t.cargo_potencia_distribucion,
+        case when s.anio_mes < :fose_reforma_desde then :fose_umbral_kwh_antes else :fose_umbral_kwh end
+            as fose_umbral_kwh,
+        case when s.anio_mes < :fose_reforma_desde then :recargo_fose_antes else :recargo_fose end
+            as recargo_fose,
+        c.tipo_cliente = 'RESIDENCIAL' and av.opcion_tarifaria = 'BT5B' as aplica_fose
+    from silver as s
+    inner join suministro as su
+        on s.id_suministro = su.id_suministro
+    inner join cliente as c
+        on su.id_cliente = c.id_cliente
+    inner join sector as se
+        on su.id_sector = se.id_sector
+    left join asignacion_vigente as av
+        on s.id_suministro = av.id_suministro
+        and s.anio_mes = av.anio_mes
+        and av.prioridad = 1
+    left join tarifa as t
+        on av.opcion_tarifaria = t.opcion_tarifaria
+        and s.anio_mes = t.anio_mes
+),
+
+cargos as (
+    select
+        id_suministro,
+        id_cliente,
+        anio_mes,
+        anio,
+        mes,
+        tipo_cliente,
+        nivel_tension,
+        tarifa,
+        id_sector,
+        distrito,
+        zona,
+        consumo_kwh,
+        demanda_kw,
+        dias_facturados,
+        es_estimada,
+        n_retrocesos,
+        pct_error,
+        cargo_energia,
+        fose_umbral_kwh,
+        recargo_fose,
+        aplica_fose,
+        cargo_fijo as cargo_fijo_soles,
+        case
+            when tarifa in ('BT5B', 'BT4', 'MT4') then consumo_kwh * cargo_energia / 100
+            else consumo_kwh_hp * cargo_energia_hp / 100 + consumo_kwh_hfp * cargo_energia_hfp / 100
+        end as energia_soles,
+        case
+            when tarifa in ('BT4', 'BT3', 'BT2', 'MT4', 'MT3', 'MT2')
+                then coalesce(demanda_kw, 0.0) * (cargo_potencia_generacion + cargo_potencia_distribucion)
+            else 0.0
+        end as potencia_soles,
+        case
+            when tipo_cliente = 'ALUMBRADO_PUBLICO' then 0.0
+            when consumo_kwh <= :ap_tramo1_hasta_kwh then :ap_tramo1_soles
+            when consumo_kwh <= :ap_tramo2_hasta_kwh then :ap_tramo2_soles
+            when consumo_kwh <= :ap_tramo3_hasta_kwh then :ap_tramo3_soles
+            when consumo_kwh <= :ap_tramo4_hasta_kwh then :ap_tramo4_soles
+            else :ap_tramo5_soles
+        end as alumbrado_soles
+    from consumo_con_contexto
+),
+
+fose as (
+    select
+        id_suministro,
+        id_cliente,
+        anio_mes,
+        anio,
+        mes,
+        tipo_cliente,
+        nivel_tension,
+        tarifa,
+        id_sector,
+        distrito,
+        zona,
+        consumo_kwh,
+        demanda_kw,
+        dias_facturados,
+        es_estimada,
+        n_retrocesos,
+        pct_error,
+        cargo_fijo_soles,
+        energia_soles,
+        potencia_soles,
+        alumbrado_soles,
+        case
+            when not aplica_fose then 0.0
+            when consumo_kwh <= :fose_tramo1_kwh then energia_soles * :fose_tramo1_descuento
+            when consumo_kwh <= fose_umbral_kwh then :fose_tramo2_kwh_descontados * cargo_energia / 100
+            else 0.0
+        end as descuento_fose_soles,
+        case
+            when aplica_fose and consumo_kwh > fose_umbral_kwh then energia_soles * recargo_fose
+            else 0.0
+        end as recargo_fose_soles
+    from cargos
+),
+
+factura as (
+    select
+        id_suministro,
+        id_cliente,
+        anio_mes,
+        anio,
+        mes,
+        tipo_cliente,
+        nivel_tension,
+        tarifa,
+        id_sector,
+        distrito,
+        zona,
+        consumo_kwh,
+        demanda_kw,
+        dias_facturados,
+        es_estimada,
+        n_retrocesos,
+        pct_error,
+        cargo_fijo_soles,
+        energia_soles,
+        potencia_soles,
+        alumbrado_soles,
+        descuento_fose_soles,
+        recargo_fose_soles,
+        cargo_fijo_soles + energia_soles + potencia_soles + alumbrado_soles
+            - descuento_fose_soles + recargo_fose_soles as subtotal_soles
+    from fose
+),
+
+factura_con_igv as (
+    select
+        id_suministro,
+        id_cliente,
+        anio_mes,
+        anio,
+        mes,
+        tipo_cliente,
+        nivel_tension,
+        tarifa,
+        id_sector,
+        distrito,
+        zona,
+        consumo_kwh,
+        demanda_kw,
+        dias_facturados,
+        es_estimada,
+        n_retrocesos,
+        pct_error,
+        cargo_fijo_soles,
+        energia_soles,
+        potencia_soles,
+        alumbrado_soles,
+        descuento_fose_soles,
+        recargo_fose_soles,
+        subtotal_soles,
+        subtotal_soles * :igv as igv_soles,
+        subtotal_soles + subtotal_soles * :igv as facturacion_teorica
+    from factura
+),
+
+evaluado as (
+    select
+        id_suministro,
+        id_cliente,
+        anio_mes,
+        anio,
+        mes,
+        tipo_cliente,
+        nivel_tension,
+        tarifa,
+        id_sector,
+        distrito,
+        zona,
+        consumo_kwh,
+        demanda_kw,
+        dias_facturados,
+        es_estimada,
+        n_retrocesos,
+        pct_error,
+        cargo_fijo_soles,
+        energia_soles,
+        potencia_soles,
+        alumbrado_soles,
+        descuento_fose_soles,
+        recargo_fose_soles,
+        subtotal_soles,
+        igv_soles,
+        facturacion_teorica,
+        case when facturacion_teorica > 0 then ln(facturacion_teorica) end as valor_evaluado
+    from factura_con_igv
+),
+
+posicion_en_segmento as (
+    select
+        tipo_cliente,
+        nivel_tension,
+        anio_mes,
+        valor_evaluado,
+        row_number() over (
+            partition by tipo_cliente, nivel_tension, anio_mes order by valor_evaluado
+        ) - 1 as posicion,
+        count(*) over (partition by tipo_cliente, nivel_tension, anio_mes) as n_segmento
+    from evaluado
+    where valor_evaluado is not null
+),
+
+indice_virtual as (
+    select
+        tipo_cliente,
+        nivel_tension,
+        anio_mes,
+        valor_evaluado,
+        posicion,
+        n_segmento,
+        floor((n_segmento - 1) * 0.25e0) as q1_posicion,
+        (n_segmento - 1) * 0.25e0 - floor((n_segmento - 1) * 0.25e0) as q1_fraccion,
+        floor((n_segmento - 1) * 0.75e0) as q3_posicion,
+        (n_segmento - 1) * 0.75e0 - floor((n_segmento - 1) * 0.75e0) as q3_fraccion
+    from posicion_en_segmento
+),
+
+vecinos_cuantil as (
+    select
+        tipo_cliente,
+        nivel_tension,
+        anio_mes,
+        max(n_segmento) as n_segmento,
+        max(q1_fraccion) as q1_fraccion,
+        max(q3_fraccion) as q3_fraccion,
+        max(case when posicion = q1_posicion then valor_evaluado end) as q1_bajo,
+        max(case when posicion = q1_posicion + 1 then valor_evaluado end) as q1_alto,
+        max(case when posicion = q3_posicion then valor_evaluado end) as q3_bajo,
+        max(case when posicion = q3_posicion + 1 then valor_evaluado end) as q3_alto
+    from indice_virtual
+    group by tipo_cliente, nivel_tension, anio_mes
+),
+
+-- numpy's lerp: a + (b - a) t below t = 0.5, b - (b - a) (1 - t) from 0.5 on; the upper
+-- neighbour of the last position is the last value itself.
+cuantiles as (
+    select
+        tipo_cliente,
+        nivel_tension,
+        anio_mes,
+        n_segmento,
+        case
+            when q1_fraccion >= 0.5e0
+                then coalesce(q1_alto, q1_bajo) - (coalesce(q1_alto, q1_bajo) - q1_bajo) * (1 - q1_fraccion)
+            else q1_bajo + (coalesce(q1_alto, q1_bajo) - q1_bajo) * q1_fraccion
+        end as q1,
+        case
+            when q3_fraccion >= 0.5e0
+                then coalesce(q3_alto, q3_bajo) - (coalesce(q3_alto, q3_bajo) - q3_bajo) * (1 - q3_fraccion)
+            else q3_bajo + (coalesce(q3_alto, q3_bajo) - q3_bajo) * q3_fraccion
+        end as q3
+    from vecinos_cuantil
+),
+
+cerco as (
+    select
+        tipo_cliente,
+        nivel_tension,
+        anio_mes,
+        n_segmento,
+        n_segmento >= 30 as segmento_valido,
+        q1,
+        q3,
+        q3 - q1 as iqr,
+        q3 + 1.5e0 * (q3 - q1) as umbral_atipico
+    from cuantiles
+)
+
+select
+    e.id_suministro,
+    e.id_cliente,
+    e.anio_mes,
+    e.anio,
+    e.mes,
+    e.tipo_cliente,
+    e.nivel_tension,
+    e.tarifa,
+    e.id_sector,
+    e.distrito,
+    e.zona,
+    e.consumo_kwh,
+    e.demanda_kw,
+    e.dias_facturados,
+    e.es_estimada,
+    e.n_retrocesos,
+    e.pct_error,
+    e.cargo_fijo_soles,
+    e.energia_soles,
+    e.potencia_soles,
+    e.alumbrado_soles,
+    e.descuento_fose_soles,
+    e.recargo_fose_soles,
+    e.subtotal_soles,
+    e.igv_soles,
+    e.facturacion_teorica,
+    e.valor_evaluado,
+    coalesce(c.n_segmento, 0) as n_segmento,
+    coalesce(c.segmento_valido, false) as segmento_valido,
+    c.q1,
+    c.q3,
+    c.iqr,
+    c.umbral_atipico,
+    exp(c.umbral_atipico) as umbral_soles,
+    coalesce(c.segmento_valido and e.valor_evaluado > c.umbral_atipico, false) as es_atipico
+from evaluado as e
+left join cerco as c
+    on e.tipo_cliente = c.tipo_cliente
+    and e.nivel_tension = c.nivel_tension
+    and e.anio_mes = c.anio_mes
