@@ -1,0 +1,184 @@
+"""Layer order and runs: RAW -> BRONZE -> SILVER -> GOLD -> KPI views.
+
+``run_pipeline(lake)`` rebuilds every layer for every month. ``run_pipeline(lake, period="2025-03")`` refreshes
+BRONZE and recomputes SILVER and GOLD for that month only, replacing its partition (a re-run never duplicates).
+Only one run may use a lake at a time (a lock file); progress and timings go to stderr.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from lds_utils import schema
+from lds_utils import sql as sqlmod
+from lds_utils.billing import billing_parameters
+from lds_utils.config import RAW_TABLES, SQL_ROOT, LakePaths, UsageError, parse_engine, parse_period
+from lds_utils.engines import Engine, open_engine
+
+#: BRONZE tables in foreign-key order: a table is validated against the BRONZE rows of its parents.
+BRONZE_ORDER = ("sector", "tarifa", "cliente", "suministro", "medidor", "asignacion_tarifa", "acumulado", "inspeccion")
+PARTITION_COLUMN = "anio_mes"
+#: Monthly tables after BRONZE, in dependency order: (layer, relation).
+MONTHLY_TABLES = (("silver", "silver_consumo_mensual"), ("gold", "gold_facturacion_teorica_mes"))
+ALL_MONTHS = ("0000-01", "9999-12")
+MANIFEST_NAME = "pipeline_manifest.json"
+
+assert set(BRONZE_ORDER) == set(RAW_TABLES)
+
+
+@dataclass
+class StepResult:
+    layer: str
+    relation: str
+    rows: int | None
+    seconds: float
+
+
+def view_names() -> list[str]:
+    """The KPI views: every sql/gold/vw_*.sql, created after the gold tables."""
+    return sorted(path.stem for path in (SQL_ROOT / "gold").glob("vw_*.sql"))
+
+
+@contextmanager
+def lake_lock(lake: Path) -> Iterator[None]:
+    """Exclusive lock on the lake: a second run stops at once with a clear message instead of interleaving."""
+    lake.mkdir(parents=True, exist_ok=True)
+    lock_path = lake / ".lock"
+    with open(lock_path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UsageError(f"another run is using the lake {lake} (lock {lock_path}); try again when it ends") from None
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class _Runner:
+    """Runs steps against an engine, timing each one."""
+
+    def __init__(self, engine: Engine, params: dict):
+        self.engine = engine
+        self.params = params
+        self.results: list[StepResult] = []
+
+    def table(self, layer: str, relation: str, partitions: list[str] | None = None, partitioned: bool = False) -> int:
+        started = time.perf_counter()
+        select_sql = sqlmod.load_sql(layer, relation)
+        rows = self.engine.write_table(
+            f"{layer}_db",
+            relation,
+            select_sql,
+            self.params,
+            partition_col=PARTITION_COLUMN if partitioned else None,
+            partitions=partitions,
+        )
+        self._done(layer, relation, rows, started)
+        return rows
+
+    def view(self, layer: str, relation: str) -> None:
+        started = time.perf_counter()
+        self.engine.create_view(f"{layer}_db", relation, sqlmod.load_sql(layer, relation))
+        self._done(layer, relation, None, started)
+
+    def raw(self, table: str) -> None:
+        started = time.perf_counter()
+        self.engine.register_raw(table, schema.column_names(table))
+        self._done("raw", table, None, started)
+
+    def _done(self, layer: str, relation: str, rows: int | None, started: float) -> None:
+        seconds = time.perf_counter() - started
+        self.results.append(StepResult(layer, relation, rows, seconds))
+        count = "" if rows is None else f"{rows:>12,} rows "
+        _log(f"[{layer:>6}] {relation:<34} {count}{seconds:7.2f} s")
+
+
+def _run_steps(runner: _Runner, period: str | None) -> None:
+    for table in RAW_TABLES:
+        runner.raw(table)
+    for table in BRONZE_ORDER:
+        runner.table("bronze", f"stg_{table}")
+        runner.table("bronze", f"bronze_{table}")
+    runner.table("bronze", "bronze_rechazos")
+    runner.table("bronze", "bronze_conciliacion")
+    partitions = [period] if period else None
+    for layer, relation in MONTHLY_TABLES:
+        rows = runner.table(layer, relation, partitions=partitions, partitioned=True)
+        if period and rows == 0:
+            raise UsageError(f"no data for period {period} in {layer}_db.{relation}: is it within the lake's months?")
+    for view in view_names():
+        runner.view("gold", view)
+
+
+def _check_reconciliation(engine: Engine) -> None:
+    broken = engine.read_sql("select tabla from bronze_db.bronze_conciliacion where not cuadra")
+    if len(broken):
+        raise RuntimeError(f"raw rows != bronze rows + rejects for: {', '.join(broken['tabla'])}")
+
+
+def pipeline_parameters(period: str | None, today: dt.date | None = None) -> dict:
+    """Bound parameters of every SQL file: month range, date sanity limit and the regulated billing values."""
+    desde, hasta = (period, period) if period else ALL_MONTHS
+    fecha_maxima = (today or dt.date.today()).isoformat()
+    return {"desde": desde, "hasta": hasta, "fecha_maxima": fecha_maxima, **billing_parameters()}
+
+
+def _write_manifest(lake: Path, manifest: dict) -> None:
+    target = lake / MANIFEST_NAME
+    temporary = target.with_suffix(".tmp")
+    temporary.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    temporary.replace(target)
+
+
+def run_pipeline(
+    lake: Path, period: str | None = None, engine: str = "duckdb", dry_run: bool = False, **engine_options
+) -> dict:
+    """Run every layer (all months, or one period) and return the run manifest (steps, rows, seconds)."""
+    engine = parse_engine(engine)
+    period = parse_period(period) if period else None
+    lake = Path(lake)
+    if dry_run and engine == "duckdb":
+        raise UsageError("--dry-run prints the plan of the athena engine; use --engine athena")
+    if engine == "duckdb" and not LakePaths(lake).raw.is_dir():
+        raise UsageError(f"no raw data in {lake}: run `python -m lds_utils generate --lake {lake}` first")
+    started = time.perf_counter()
+    params = pipeline_parameters(period)
+    with lake_lock(lake) if engine == "duckdb" else _no_lock():
+        _log(f"pipeline: engine={engine} period={period or 'all months'} lake={lake}")
+        with open_engine(engine, lake, dry_run=dry_run, **engine_options) as opened:
+            runner = _Runner(opened, params)
+            _run_steps(runner, period)
+            if not dry_run:
+                _check_reconciliation(opened)
+        manifest = {
+            "engine": engine,
+            "period": period,
+            "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "total_seconds": round(time.perf_counter() - started, 3),
+            "steps": [vars(result) for result in runner.results],
+        }
+        if engine == "duckdb":
+            _write_manifest(lake, manifest)
+    _log(f"pipeline: done in {manifest['total_seconds']:.1f} s")
+    return manifest
+
+
+@contextmanager
+def _no_lock() -> Iterator[None]:
+    yield

@@ -1,0 +1,73 @@
+"""Every SQL file is one Trino SELECT with a header, bound parameters and no DuckDB-only constructs."""
+
+import re
+
+import pytest
+import sqlglot
+from sqlglot import exp
+
+from lds_utils import sql as sqlmod
+
+SQL_FILES = sqlmod.all_sql_files()
+
+# Functions DuckDB accepts but Athena engine v3 (Trino) does not (or means something else by).
+DUCKDB_ONLY_FUNCTIONS = {
+    "strftime", "strptime", "regexp_matches", "list_value", "list_aggregate", "epoch_ms", "read_parquet",
+    "read_csv", "read_csv_auto", "struct_pack", "datediff", "date_sub", "quantile_cont", "quantile_disc",
+    "median", "approx_quantile", "string_agg", "ifnull", "nvl", "iff", "printf", "list", "unnest_list",
+}
+
+
+def _code_without_comments_and_strings(text: str) -> str:
+    code = "\n".join(line.split("--", 1)[0] for line in text.splitlines())
+    return re.sub(r"'(?:[^']|'')*'", "''", code)
+
+
+def _called_functions(code: str) -> set[str]:
+    return {name.lower() for name in re.findall(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(", code)}
+
+
+def test_there_are_sql_files_for_every_layer():
+    layers = {path.parent.name for path in SQL_FILES}
+    assert {"bronze", "silver", "gold"} <= layers
+
+
+@pytest.mark.parametrize("path", SQL_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_file_is_one_trino_select(path):
+    text = path.read_text(encoding="utf-8")
+    tree = sqlmod.parse_trino(text)
+    assert isinstance(tree, (exp.Select, exp.Union, exp.Query)), f"{path.name} is not a SELECT"
+    # The Trino text round-trips through sqlglot's Trino generator and parses again.
+    sqlglot.parse_one(tree.sql(dialect="trino"), read="trino")
+    # And it transpiles for the embedded engine.
+    assert sqlmod.to_duckdb(text)
+
+
+@pytest.mark.parametrize("path", SQL_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_file_has_header_with_grain_and_inputs(path):
+    header = [line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("--")]
+    joined = " ".join(header).lower()
+    assert header and path.stem in header[0], "first line names the relation"
+    assert "grain" in joined and "input" in joined
+
+
+@pytest.mark.parametrize("path", SQL_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_no_duckdb_only_constructs(path):
+    text = path.read_text(encoding="utf-8")
+    code = _code_without_comments_and_strings(text)
+    assert not (_called_functions(code) & DUCKDB_ONLY_FUNCTIONS)
+    assert "::" not in code, "use cast(x as t), not x::t"
+    assert not re.search(r"\bqualify\b", code, re.IGNORECASE)
+    assert not re.search(r"\bapprox_(percentile|distinct)\b", code, re.IGNORECASE), "results must be exact"
+    assert "$" not in code, "parameters are :name placeholders"
+
+
+@pytest.mark.parametrize("path", SQL_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_values_are_bound_not_formatted(path):
+    code = _code_without_comments_and_strings(path.read_text(encoding="utf-8"))
+    assert "{" not in code and "%s" not in code, "no Python formatting in SQL files"
+
+
+def test_duckdb_only_function_is_caught():
+    code = _code_without_comments_and_strings("select strftime(current_date, '%Y') as y -- median(x)")
+    assert _called_functions(code) & DUCKDB_ONLY_FUNCTIONS == {"strftime"}
