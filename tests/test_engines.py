@@ -1,0 +1,119 @@
+"""The DuckDB engine: Parquet+Snappy tables, partition replacement, atomic versions, bound parameters."""
+
+import pyarrow.parquet as pq
+import pytest
+
+from lds_utils.config import UsageError
+from lds_utils.engines import DuckDBEngine, open_engine
+
+MONTHS_SQL = """
+select cast(x as integer) as valor, m as anio_mes
+from (values (1, '2024-01'), (2, '2024-01'), (3, '2024-02'), (4, '2024-03')) as t (x, m)
+where m between :desde and :hasta
+"""
+
+
+@pytest.fixture
+def engine(tmp_path):
+    with DuckDBEngine(tmp_path / "lake") as opened:
+        yield opened
+
+
+def _rows(engine, table="silver_db.t"):
+    frame = engine.read_sql(f"select valor, anio_mes from {table} order by valor")
+    return list(frame.itertuples(index=False, name=None))
+
+
+def test_write_partitioned_table_as_snappy_parquet(engine, tmp_path):
+    rows = engine.write_table("silver_db", "t", MONTHS_SQL, {"desde": "2024-01", "hasta": "2024-12"}, "anio_mes")
+    assert rows == 4
+    assert _rows(engine) == [(1, "2024-01"), (2, "2024-01"), (3, "2024-02"), (4, "2024-03")]
+    files = sorted((tmp_path / "lake" / "silver" / "t").glob("v*/anio_mes=*/*.parquet"))
+    assert [f.parent.name for f in files] == ["anio_mes=2024-01", "anio_mes=2024-02", "anio_mes=2024-03"]
+    assert pq.ParquetFile(files[0]).metadata.row_group(0).column(0).compression == "SNAPPY"
+
+
+def test_replacing_one_partition_keeps_the_others_and_never_duplicates(engine):
+    engine.write_table("silver_db", "t", MONTHS_SQL, {"desde": "2024-01", "hasta": "2024-12"}, "anio_mes")
+    replacement = "select cast(10 as integer) as valor, '2024-02' as anio_mes"
+    for _ in range(2):  # idempotent: twice gives the same table
+        engine.write_table("silver_db", "t", replacement, None, "anio_mes", partitions=["2024-02"])
+    assert _rows(engine) == [(1, "2024-01"), (2, "2024-01"), (4, "2024-03"), (10, "2024-02")]
+
+
+def test_partition_write_refuses_rows_outside_its_partitions(engine):
+    engine.write_table("silver_db", "t", MONTHS_SQL, {"desde": "2024-01", "hasta": "2024-12"}, "anio_mes")
+    with pytest.raises(RuntimeError, match="outside the partitions"):
+        engine.write_table("silver_db", "t", MONTHS_SQL, {"desde": "2024-01", "hasta": "2024-12"}, "anio_mes",
+                           partitions=["2024-02"])
+    assert len(_rows(engine)) == 4, "the failed write left the table as it was"
+
+
+def test_failed_write_keeps_previous_version_and_leaves_no_staging(engine, tmp_path):
+    engine.write_table("gold_db", "g", "select 1 as valor, 'x' as anio_mes", None)
+    with pytest.raises(Exception):
+        engine.write_table("gold_db", "g", "select cast('no es un numero' as integer) as valor", None)
+    assert _rows(engine, "gold_db.g") == [(1, "x")]
+    leftovers = [p.name for p in (tmp_path / "lake" / "gold" / "g").iterdir() if not p.name.startswith("v")]
+    assert leftovers == []
+
+
+def test_leftovers_of_a_killed_write_are_removed_by_the_next_write(engine, tmp_path):
+    engine.write_table("gold_db", "g", "select 1 as valor, 'x' as anio_mes", None)
+    table_dir = tmp_path / "lake" / "gold" / "g"
+    (table_dir / ".tmp-deadbeef").mkdir()  # what a SIGKILL mid-write leaves behind
+    engine.write_table("gold_db", "g", "select 2 as valor, 'x' as anio_mes", None)
+    assert sorted(p.name for p in table_dir.iterdir()) == ["v000002"]
+    assert _rows(engine, "gold_db.g") == [(2, "x")]
+
+
+def test_empty_result_is_still_a_readable_table(engine):
+    engine.write_table("silver_db", "t", MONTHS_SQL, {"desde": "2030-01", "hasta": "2030-12"}, "anio_mes")
+    frame = engine.read_sql("select * from silver_db.t")
+    assert list(frame.columns) == ["valor", "anio_mes"] and frame.empty
+
+
+def test_parameters_are_bound_not_formatted(engine):
+    engine.write_table("silver_db", "t", MONTHS_SQL, {"desde": "2024-01", "hasta": "2024-12"}, "anio_mes")
+    hostile = "2024-01' or '1'='1"
+    frame = engine.read_sql("select count(*) as n from silver_db.t where anio_mes = :p", {"p": hostile})
+    assert frame["n"].iloc[0] == 0
+
+
+def test_missing_parameter_is_a_clear_error(engine):
+    with pytest.raises(UsageError, match="missing SQL parameters: hasta"):
+        engine.read_sql("select 1 where 'a' between :desde and :hasta", {"desde": "a"})
+
+
+def test_identifiers_come_from_an_allow_list(engine):
+    with pytest.raises(UsageError):
+        engine.write_table("silver_db", "t; drop table x", "select 1 as a", None)
+    with pytest.raises(UsageError):
+        engine.write_table("otra_db", "t", "select 1 as a", None)
+
+
+def test_views_and_catalog(engine):
+    engine.write_table("gold_db", "g", "select 1 as valor, 'x' as anio_mes", None)
+    engine.create_view("gold_db", "vw_g", "select count(*) as n from gold_db.g")
+    assert engine.table_exists("gold_db", "vw_g") and not engine.table_exists("gold_db", "nada")
+    assert engine.read_sql("select n from gold_db.vw_g")["n"].iloc[0] == 1
+
+
+def test_raw_registration_reads_every_column_as_text(engine, tmp_path):
+    folder = tmp_path / "lake" / "raw" / "sector"
+    folder.mkdir(parents=True)
+    (folder / "part-00000.csv").write_text("id_sector,lat\nA, -12.1\n", encoding="utf-8")
+    (folder / "part-00001.csv").write_text("id_sector,lat\nB,x\n", encoding="utf-8")
+    engine.register_raw("sector", ["id_sector", "lat"])
+    frame = engine.read_sql("select id_sector, lat from raw_db.sector order by id_sector")
+    assert frame.values.tolist() == [["A", " -12.1"], ["B", "x"]]
+
+
+def test_missing_raw_table_names_the_folder(engine):
+    with pytest.raises(UsageError, match="raw table 'cliente' has no CSV files"):
+        engine.register_raw("cliente", ["id_cliente"])
+
+
+def test_read_only_engine_needs_a_catalog(tmp_path):
+    with pytest.raises(UsageError, match="run the pipeline first"):
+        open_engine("duckdb", tmp_path / "vacio", read_only=True)
