@@ -245,3 +245,56 @@ def _leyenda_mapa() -> str:
     return ('<div style="position:fixed;bottom:24px;left:24px;z-index:9999;background:white;padding:8px 10px;'
             'border:1px solid #999;border-radius:4px;font:12px sans-serif">'
             f"<b>% de suministros atípicos</b>{filas}<div>Tamaño: n.º de atípicos</div></div>")
+
+
+_FORMATOS = {
+    "miles": formato_miles,
+    "decimal": lambda valor: formato_miles(valor, 2),
+    "soles": formato_soles,
+    "pct": formato_pct,
+}
+
+
+def tabla(datos: pd.DataFrame, formatos: dict[str, str] | None = None, nombres: dict[str, str] | None = None):
+    """A pandas Styler in the house format: no index, numbers formatted per column, Spanish headers.
+
+    formatos maps a column to miles, decimal, soles or pct; nombres renames columns for display.
+    """
+    formatos = formatos or {}
+    desconocidos = set(formatos.values()) - _FORMATOS.keys()
+    if desconocidos:
+        raise ValueError(f"unknown formats: {sorted(desconocidos)}")
+    return (
+        datos.style.format({columna: _FORMATOS[nombre] for columna, nombre in formatos.items()})
+        .format_index(lambda columna: (nombres or {}).get(columna, columna), axis="columns")
+        .hide(axis="index")
+    )
+
+
+def tarjetas_kpi(resumen: dict) -> str:
+    """HTML cards with the month's KPIs and their change against the same month one year earlier.
+
+    resumen: the dict of lds_utils.report.comparar_interanual.
+    """
+    variacion = resumen["variacion_pct_pp"]
+    if variacion is None:
+        comparacion = f"sin datos de {resumen['periodo_anterior']}"
+    else:
+        flecha = "▲" if variacion > 0 else "▼" if variacion < 0 else "="
+        comparacion = f"{flecha} {variacion:+.2f} p.p. vs {resumen['periodo_anterior']}"
+    color = SEMAFORO_COLORES[str(semaforo(pd.Series([resumen["pct_atipicos"]])).iloc[0])]
+    tarjetas = [
+        ("Suministros facturados", formato_miles(resumen["total_suministros"]), f"periodo {resumen['periodo']}", AZUL),
+        ("Facturas atípicas", formato_miles(resumen["total_atipicos"]),
+         f"{formato_miles(resumen['total_atipicos_anterior'])} en {resumen['periodo_anterior']}"
+         if resumen["total_atipicos_anterior"] is not None else comparacion, AZUL),
+        ("% atípicos", formato_pct(resumen["pct_atipicos"]), comparacion, color),
+    ]
+    celdas = "".join(
+        f'<div style="flex:1;min-width:11rem;border-left:6px solid {borde};background:#f7f9fc;padding:.6rem .9rem">'
+        f'<div style="font-size:.85rem;color:{GRIS}">{titulo}</div>'
+        f'<div style="font-size:1.7rem;font-weight:bold">{valor}</div>'
+        f'<div style="font-size:.8rem;color:{GRIS}">{nota}</div></div>'
+        for titulo, valor, nota, borde in tarjetas
+    )
+    return f'<div style="display:flex;gap:.8rem;flex-wrap:wrap;margin:.5rem 0">{celdas}</div>'

@@ -1,0 +1,439 @@
+"""The notebook-facing API: ``ctx = contexto(period, engine, lake, n_clientes, seed)``.
+
+``contexto`` makes sure the lake the notebooks read exists and matches the requested sample
+(generating data and running the pipeline when it is missing, when ``generacion.json`` shows a
+different n_clientes/seed, or when the requested month is not built yet), then returns a
+``Contexto`` whose read helpers run SQL through the engine. Notebooks stay thin: every query and
+every computation two notebooks share lives here, with unit tests.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from lds_utils import billing, config
+from lds_utils.config import LakePaths, UsageError
+from lds_utils.schema import PERSONAL_DATA_COLUMNS, RAW_SCHEMAS
+from lds_utils.sql import check_identifier
+
+GOLD = "gold_db.gold_facturacion_teorica_mes"
+GENERACION = "generacion.json"
+#: What the generator writes; removed before regenerating a lake built with other parameters.
+_LAKE_CONTENT = ("raw", "bronze", "silver", "gold", "truth", "athena_results", "catalog.duckdb",
+                 "catalog.duckdb.wal", "pipeline_manifest.json", GENERACION)
+
+
+# -- preparing the lake ------------------------------------------------------------------------------------
+def leer_generacion(lake: Path) -> dict | None:
+    """Parameters the lake was generated with (``generacion.json``), or None if never generated."""
+    path = Path(lake) / GENERACION
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def generacion_coincide(generacion: dict | None, n_clientes: int, seed: int) -> bool:
+    return (
+        generacion is not None
+        and int(generacion.get("n_clientes", -1)) == n_clientes
+        and int(generacion.get("seed", -1)) == seed
+    )
+
+
+def periodos_gold(lake: Path) -> list[str]:
+    """Months present in the gold table of the local lake (empty if there is no catalog or gold yet)."""
+    from lds_utils.engines import open_engine
+
+    if not LakePaths(Path(lake)).catalog.exists():
+        return []
+    with open_engine("duckdb", Path(lake), read_only=True) as engine:
+        if not engine.table_exists("gold_db", "gold_facturacion_teorica_mes"):
+            return []
+        meses = engine.read_sql(f"select distinct anio_mes from {GOLD} order by anio_mes")
+    return meses["anio_mes"].astype(str).tolist()
+
+
+def preparar_lago(lake: Path, n_clientes: int, seed: int, period: str | None = None,
+                  progress: bool = False) -> dict[str, float]:
+    """Generate and/or run the pipeline as needed; return the seconds spent in each step taken."""
+    from lds_utils.generate import GeneratorConfig, run_generate
+    from lds_utils.pipeline import run_pipeline
+
+    lake = Path(lake)
+    duraciones: dict[str, float] = {}
+    if not generacion_coincide(leer_generacion(lake), n_clientes, seed):
+        _vaciar_lago(lake)
+        config.ensure_writable_dir(lake)
+        cfg = GeneratorConfig(n_clientes=n_clientes, seed=seed, desde=config.DEFAULT_DESDE, hasta=config.DEFAULT_HASTA)
+        duraciones["generacion"] = _cronometrar(run_generate, cfg, lake, progress=progress)
+    meses = periodos_gold(lake)
+    if not meses:
+        duraciones["pipeline"] = _cronometrar(run_pipeline, lake)
+    elif period is not None and period not in meses:
+        _exigir_periodo_generado(lake, period)
+        duraciones[f"pipeline_{period}"] = _cronometrar(run_pipeline, lake, period=period)
+    return duraciones
+
+
+def _vaciar_lago(lake: Path) -> None:
+    """Remove only what the generator and pipeline write: never anything else under the lake root."""
+    for nombre in _LAKE_CONTENT:
+        path = lake / nombre
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
+def _exigir_periodo_generado(lake: Path, period: str) -> None:
+    generacion = leer_generacion(lake) or {}
+    desde = generacion.get("desde", config.DEFAULT_DESDE)
+    hasta = generacion.get("hasta", config.DEFAULT_HASTA)
+    if period not in config.period_range(desde, hasta):
+        raise UsageError(f"period {period} has no data: the lake covers {desde} to {hasta}")
+
+
+def _cronometrar(funcion, *args, **kwargs) -> float:
+    inicio = time.perf_counter()
+    funcion(*args, **kwargs)
+    return round(time.perf_counter() - inicio, 2)
+
+
+# -- data dictionary ---------------------------------------------------------------------------------------
+#: Descriptions of the columns the pipeline derives (raw columns are described in lds_utils.schema).
+DESCRIPCIONES = {
+    "anio_mes": "Mes de facturación AAAA-MM (partición)",
+    "anio": "Año de facturación",
+    "mes": "Mes de facturación (1-12)",
+    "motivo": "Motivo de rechazo REGLA[:columna]; vacío si el registro es válido",
+    "registro": "Registro RAW original como texto (solo para auditoría; no se publica)",
+    "firma": "Contenido normalizado del registro, para distinguir duplicados exactos de claves repetidas",
+    "tabla": "Tabla RAW de origen",
+    "filas_raw": "Filas en RAW",
+    "filas_bronze": "Filas válidas en BRONZE",
+    "filas_rechazadas": "Filas rechazadas (en bronze_rechazos)",
+    "cuadra": "Verdadero si filas RAW = filas BRONZE + filas rechazadas",
+    "n_medidores": "Medidores del suministro con lecturas en el mes",
+    "n_lecturas": "Lecturas del mes",
+    "n_diferencias": "Diferencias de lectura que aportan consumo",
+    "n_sin_lectura_previa": "Lecturas sin lectura anterior en los 12 meses previos",
+    "n_vueltas": "Vueltas a cero del registro detectadas",
+    "n_retrocesos": "Lecturas menores que la anterior sin ser vuelta a cero (error de registro)",
+    "es_estimada": "Verdadero si alguna lectura del mes fue estimada",
+    "consumo_kwh": "Energía activa consumida en el mes, kWh (con factor de medidor)",
+    "consumo_kwh_hp": "Energía en horas punta, kWh (medidores de doble registro)",
+    "consumo_kwh_hfp": "Energía fuera de punta, kWh",
+    "demanda_max_kw": "Máxima demanda del mes, kW",
+    "demanda_kw": "Máxima demanda del mes, kW",
+    "dias_facturados": "Días del periodo de lectura",
+    "fecha_ultima_lectura": "Fecha de la última lectura del mes",
+    "pct_error": "Registros de intervalo con error o faltantes, % de los esperados",
+    "tarifa": "Opción tarifaria vigente en el mes",
+    "cargo_fijo_soles": "Cargo fijo, S/ sin IGV",
+    "energia_soles": "Cargo por energía, S/ sin IGV",
+    "potencia_soles": "Cargo por potencia, S/ sin IGV",
+    "alumbrado_soles": "Alumbrado público, S/ sin IGV",
+    "descuento_fose_soles": "Descuento FOSE, S/",
+    "recargo_fose_soles": "Recargo FOSE, S/",
+    "subtotal_soles": "Subtotal antes de IGV, S/",
+    "igv_soles": "IGV (18 %), S/",
+    "facturacion_teorica": "Factura teórica del mes, S/ con IGV",
+    "valor_evaluado": "Valor al que se aplica el cerco: logaritmo natural de la factura teórica",
+    "n_segmento": "Suministros evaluados en el segmento (tipo de cliente, tensión, mes)",
+    "segmento_valido": "Verdadero si el segmento tiene al menos 30 suministros",
+    "q1": "Primer cuartil del valor evaluado en el segmento",
+    "q3": "Tercer cuartil del valor evaluado en el segmento",
+    "iqr": "Rango intercuartílico q3 - q1",
+    "umbral_atipico": "Cerco superior q3 + 1.5 × iqr (en unidades del valor evaluado)",
+    "umbral_soles": "Factura en S/ que corresponde al cerco",
+    "es_atipico": "Verdadero si el segmento es válido y el valor evaluado supera el cerco",
+    "exceso_valor": "Valor evaluado menos el cerco (0.1 equivale a ~10 % por encima)",
+    "exceso_iqr": "(valor evaluado - q3) / iqr: el factor k de Tukey alcanzado",
+    "exceso_soles": "Factura teórica menos la factura en el cerco, S/",
+    "veces_umbral": "Factura teórica dividida entre la factura en el cerco",
+    "meses": "Meses del año con datos",
+    "total_suministros": "Suministros facturados (en vistas anuales: suministro-meses)",
+    "total_atipicos": "Suministros con factura atípica (en vistas anuales: suministro-meses)",
+    "pct_atipicos": "100 × total_atipicos / total_suministros",
+}
+_DESCRIPCIONES_RAW = {f"{tabla}.{c.name}": c.description for tabla, columnas in RAW_SCHEMAS.items() for c in columnas}
+
+
+def describir(tablas: pd.Series, columnas: pd.Series) -> pd.Series:
+    """Description of each (table, column): raw contract first, then derived columns.
+
+    BRONZE tables (bronze_<t>, stg_<t>) inherit the raw description of a column of the same name;
+    ``<col>_txt`` staging columns are the raw text of ``<col>``.
+    """
+    origen = tablas.str.replace(r"^(bronze|stg)_", "", regex=True)
+    base = columnas.str.removesuffix("_txt")
+    descripcion = (origen + "." + base).map(_DESCRIPCIONES_RAW).fillna(base.map(DESCRIPCIONES))
+    texto = columnas.str.endswith("_txt") & descripcion.notna()
+    descripcion = descripcion.where(~texto, "Texto RAW antes de tipar: " + descripcion.fillna(""))
+    return descripcion.fillna("")
+
+
+# -- pure computations shared by notebooks -----------------------------------------------------------------
+def comparar_interanual(kpi_mensual: pd.DataFrame, period: str) -> dict:
+    """KPIs of ``period`` and of the same month one year earlier, with their changes.
+
+    kpi_mensual: vw_kpi_atipicos_mes rows (anio_mes, total_suministros, total_atipicos, pct_atipicos).
+    Changes are None when the earlier month has no data.
+    """
+    por_mes = kpi_mensual.set_index("anio_mes")
+    if period not in por_mes.index:
+        raise UsageError(f"no KPI row for period {period}")
+    actual = por_mes.loc[period]
+    anterior_mes = config.shift_period(period, -12)
+    resumen = {
+        "periodo": period,
+        "periodo_anterior": anterior_mes,
+        "total_suministros": int(actual["total_suministros"]),
+        "total_atipicos": int(actual["total_atipicos"]),
+        "pct_atipicos": float(actual["pct_atipicos"]),
+        "total_atipicos_anterior": None,
+        "pct_atipicos_anterior": None,
+        "variacion_atipicos": None,
+        "variacion_pct_pp": None,
+    }
+    if anterior_mes in por_mes.index:
+        anterior = por_mes.loc[anterior_mes]
+        resumen |= {
+            "total_atipicos_anterior": int(anterior["total_atipicos"]),
+            "pct_atipicos_anterior": float(anterior["pct_atipicos"]),
+            "variacion_atipicos": int(actual["total_atipicos"] - anterior["total_atipicos"]),
+            "variacion_pct_pp": float(actual["pct_atipicos"] - anterior["pct_atipicos"]),
+        }
+    return resumen
+
+
+def factura_tipica(gold: pd.DataFrame, tipo_cliente: str = "RESIDENCIAL", tarifa: str = "BT5B") -> pd.Series:
+    """A non-atypical bill of the given kind whose consumption is closest to its median (ties: lowest id)."""
+    candidatas = gold[(gold["tipo_cliente"] == tipo_cliente) & (gold["tarifa"] == tarifa) & ~gold["es_atipico"]]
+    if candidatas.empty:
+        raise ValueError(f"no {tipo_cliente} {tarifa} bill to use as example")
+    distancia = (candidatas["consumo_kwh"] - candidatas["consumo_kwh"].median()).abs()
+    orden = candidatas.assign(_distancia=distancia).sort_values(["_distancia", "id_suministro"])
+    return orden.drop(columns="_distancia").iloc[0]
+
+
+def desglose_factura(factura: pd.Series, pliego: pd.Series) -> pd.DataFrame:
+    """One bill line by line (concepto, calculo, importe_soles) from its GOLD row and its pliego.
+
+    The energy line is recomputed from the pliego for single-register options, so a reader can
+    follow the arithmetic; the other lines are the GOLD amounts with how they arise.
+    """
+    kwh, demanda = float(factura["consumo_kwh"]), float(factura["demanda_kw"] or 0.0)
+    simple = factura["tarifa"] in billing.OPCIONES_SIMPLE_MEDICION
+    energia = (f"{kwh:,.2f} kWh × {pliego['cargo_energia']:.2f} ctm. S/ por kWh / 100" if simple
+               else "kWh en punta y fuera de punta a sus cargos del pliego")
+    potencia_cargo = float(pliego["cargo_potencia_generacion"]) + float(pliego["cargo_potencia_distribucion"])
+    lineas = [
+        ("Cargo fijo", f"pliego {factura['tarifa']} de {pliego['anio_mes']}", factura["cargo_fijo_soles"]),
+        ("Energía", energia, factura["energia_soles"]),
+        ("Potencia", f"{demanda:,.2f} kW × S/ {potencia_cargo:.2f} por kW-mes"
+         if factura["tarifa"] in billing.OPCIONES_CON_POTENCIA else "no aplica a la opción", factura["potencia_soles"]),
+        ("Alumbrado público", "alícuota por tramo de consumo", factura["alumbrado_soles"]),
+        ("Descuento FOSE", "residencial BT5B hasta el umbral del FOSE", -factura["descuento_fose_soles"]),
+        ("Recargo FOSE", "residencial BT5B sobre el umbral del FOSE", factura["recargo_fose_soles"]),
+        ("Subtotal", "suma de las líneas anteriores", factura["subtotal_soles"]),
+        ("IGV", f"{billing.IGV:.0%} del subtotal", factura["igv_soles"]),
+        ("Total factura teórica", "subtotal + IGV", factura["facturacion_teorica"]),
+    ]
+    return pd.DataFrame(lineas, columns=["concepto", "calculo", "importe_soles"]).astype({"importe_soles": float})
+
+
+def cuartiles_por_segmento(gold: pd.DataFrame, valor: str = "valor_evaluado") -> pd.DataFrame:
+    """n, q1 and q3 of ``valor`` per segment (tipo_cliente, nivel_tension), numpy's linear quantiles."""
+    grupos = gold.dropna(subset=[valor]).groupby(["tipo_cliente", "nivel_tension"])[valor]
+    cuartiles = grupos.quantile([0.25, 0.75]).unstack().set_axis(["q1", "q3"], axis=1)
+    return cuartiles.assign(n_segmento=grupos.size()).reset_index()
+
+
+def tasa_atipicos(gold: pd.DataFrame, factor: float, minimo: int, valor: str = "valor_evaluado") -> float:
+    """% of the month's bills flagged with fence q3 + factor × iqr in segments of at least ``minimo``."""
+    cerco = cuartiles_por_segmento(gold, valor)
+    cerco["umbral"] = cerco["q3"] + factor * (cerco["q3"] - cerco["q1"])
+    evaluado = gold.merge(cerco, on=["tipo_cliente", "nivel_tension"], how="left")
+    atipico = (evaluado["n_segmento"] >= minimo) & (evaluado[valor] > evaluado["umbral"])
+    return 100.0 * float(atipico.sum()) / len(gold)
+
+
+def sensibilidad(gold: pd.DataFrame, parametro: str, valores, factor: float = 1.5, minimo: int = 30) -> pd.DataFrame:
+    """pct_atipicos of the month when one parameter (``factor`` or ``minimo``) takes each of ``valores``."""
+    if parametro not in ("factor", "minimo"):
+        raise ValueError(f"parametro must be 'factor' or 'minimo' (got {parametro!r})")
+    base = {"factor": factor, "minimo": minimo}
+    return pd.DataFrame({
+        parametro: list(valores),
+        "pct_atipicos": [tasa_atipicos(gold, **(base | {parametro: v})) for v in valores],
+    })
+
+
+def sin_datos_personales(tabla: pd.DataFrame) -> pd.DataFrame:
+    """Return the table unchanged, or fail if it carries a personal-data column."""
+    presentes = sorted(set(tabla.columns) & set(PERSONAL_DATA_COLUMNS))
+    if presentes:
+        raise ValueError(f"personal data must never be shown: {', '.join(presentes)}")
+    return tabla
+
+
+def pegar(nombre: str, valor) -> None:
+    """myst-nb ``glue`` without display, with numpy scalars turned into plain Python numbers.
+
+    Plain numbers keep ``text/plain`` parseable, so pages can format them (``{glue:text}`key:,.0f```).
+    """
+    from myst_nb import glue
+
+    glue(nombre, valor.item() if hasattr(valor, "item") else valor, display=False)
+
+
+# -- the context object -------------------------------------------------------------------------------------
+@dataclass
+class Contexto:
+    """Parameters of the run plus read helpers over the engine; every query is bound to ``period``."""
+
+    period: str
+    engine_name: str
+    lake: Path
+    n_clientes: int
+    seed: int
+    engine: object = field(repr=False)
+    duraciones: dict[str, float] = field(default_factory=dict)
+
+    def sql(self, query: str, **params) -> pd.DataFrame:
+        """Run a Trino SELECT; ``:period`` is always bound to the analysis month."""
+        return self.engine.read_sql(query, {"period": self.period, **params})
+
+    def cerrar(self) -> None:
+        self.engine.close()
+
+    # KPIs and dashboard ------------------------------------------------------------------------------------
+    def kpi_mensual(self) -> pd.DataFrame:
+        """vw_kpi_atipicos_mes from the first month up to the analysis month."""
+        return self.sql(
+            "select anio_mes, total_suministros, total_atipicos, pct_atipicos "
+            "from gold_db.vw_kpi_atipicos_mes where anio_mes <= :period order by anio_mes"
+        )
+
+    def resumen_periodo(self) -> dict:
+        return comparar_interanual(self.kpi_mensual(), self.period)
+
+    def kpi_distritos(self) -> pd.DataFrame:
+        """District KPIs of the month with the district's coordinates (mean of its sectors)."""
+        return self.sql(
+            "with coordenadas as (select distrito, avg(lat) as lat, avg(lon) as lon "
+            "from bronze_db.bronze_sector group by distrito) "
+            "select k.distrito, k.zona, c.lat, c.lon, k.total_suministros, k.total_atipicos, k.pct_atipicos "
+            "from gold_db.vw_kpi_atipicos_distrito_mes as k left join coordenadas as c on k.distrito = c.distrito "
+            "where k.anio_mes = :period order by k.total_atipicos desc, k.pct_atipicos desc, k.distrito"
+        )
+
+    def kpi_zonas(self) -> pd.DataFrame:
+        return self.sql(
+            "select zona, total_suministros, total_atipicos, pct_atipicos from gold_db.vw_kpi_atipicos_zona_mes "
+            "where anio_mes = :period order by total_atipicos desc, zona"
+        )
+
+    def kpi_zonas_anual(self) -> pd.DataFrame:
+        """Yearly zone KPIs up to the year of the analysis month (that year counts its months so far)."""
+        return self.sql(
+            "select zona, anio, total_suministros, total_atipicos, pct_atipicos "
+            "from gold_db.vw_kpi_atipicos_zona_anual where anio <= cast(substr(:period, 1, 4) as integer) "
+            "order by anio, zona"
+        )
+
+    def casos_criticos(self, n: int = 15) -> pd.DataFrame:
+        """The month's atypical bills furthest above their segment's threshold (no personal data)."""
+        casos = self.sql(
+            "select id_suministro, distrito, zona, tipo_cliente, nivel_tension, tarifa, consumo_kwh, "
+            "facturacion_teorica, umbral_soles, exceso_soles, veces_umbral "
+            "from gold_db.vw_facturacion_atipica_detalle where anio_mes = :period "
+            "order by exceso_valor desc, id_suministro"
+        )
+        return sin_datos_personales(casos.head(n).reset_index(drop=True))
+
+    # layers -------------------------------------------------------------------------------------------------
+    def conciliacion(self) -> pd.DataFrame:
+        return self.sql(
+            "select tabla, filas_raw, filas_bronze, filas_rechazadas, cuadra from bronze_db.bronze_conciliacion "
+            "order by tabla"
+        )
+
+    def rechazos_por_motivo(self) -> pd.DataFrame:
+        return self.sql(
+            "select tabla, motivo, count(*) as filas from bronze_db.bronze_rechazos "
+            "group by tabla, motivo order by filas desc, tabla, motivo"
+        )
+
+    def ejemplos_rechazo(self) -> pd.DataFrame:
+        """One rejected raw record per (table, reason); never from tables that hold personal data."""
+        return self.sql(
+            "select tabla, motivo, min(registro) as registro from bronze_db.bronze_rechazos "
+            "where tabla not in ('cliente') group by tabla, motivo order by tabla, motivo"
+        )
+
+    def consumo_silver(self) -> pd.DataFrame:
+        """SILVER rows of the analysis month."""
+        return self.sql(
+            "select id_suministro, consumo_kwh, consumo_kwh_hp, demanda_max_kw, dias_facturados, es_estimada, "
+            "n_vueltas, n_retrocesos, n_sin_lectura_previa, registros_esperados, registros_error, pct_error "
+            "from silver_db.silver_consumo_mensual where anio_mes = :period"
+        )
+
+    def gold_periodo(self) -> pd.DataFrame:
+        """GOLD rows of the analysis month, without client identifiers."""
+        return self.sql(
+            "select id_suministro, tipo_cliente, nivel_tension, tarifa, distrito, zona, consumo_kwh, demanda_kw, "
+            "cargo_fijo_soles, energia_soles, potencia_soles, alumbrado_soles, descuento_fose_soles, "
+            "recargo_fose_soles, subtotal_soles, igv_soles, facturacion_teorica, valor_evaluado, n_segmento, "
+            "segmento_valido, q1, q3, iqr, umbral_atipico, umbral_soles, es_atipico "
+            f"from {GOLD} where anio_mes = :period"
+        )
+
+    # catalog ------------------------------------------------------------------------------------------------
+    def diccionario(self) -> pd.DataFrame:
+        """Every table and view of the four databases: row count, columns, types and descriptions."""
+        columnas = self.sql(
+            "select table_schema as base_datos, table_name as tabla, column_name as columna, "
+            "data_type as tipo, ordinal_position as posicion from information_schema.columns "
+            "where table_schema in ('raw_db', 'bronze_db', 'silver_db', 'gold_db')"
+        )
+        tablas = columnas[["base_datos", "tabla"]].drop_duplicates()
+        conteo = " union all ".join(
+            f"select '{b}' as base_datos, '{t}' as tabla, count(*) as filas from {b}.{t}"
+            for b, t in zip(tablas["base_datos"], tablas["tabla"].map(check_identifier))
+        )
+        filas = self.sql(conteo)
+        orden_base = {base: i for i, base in enumerate(config.DATABASES.values())}
+        return (
+            columnas.merge(filas, on=["base_datos", "tabla"])
+            .assign(descripcion=lambda d: describir(d["tabla"], d["columna"]),
+                    _orden=lambda d: d["base_datos"].map(orden_base))
+            .sort_values(["_orden", "tabla", "posicion"])
+            .drop(columns=["_orden", "posicion"])
+            .reset_index(drop=True)
+        )
+
+
+def contexto(period: str | None = None, engine: str = config.DEFAULT_ENGINE, lake: str | Path | None = None,
+             n_clientes: int = config.DEFAULT_CLIENTES, seed: int = config.DEFAULT_SEED) -> Contexto:
+    """Make sure the lake is ready for ``period`` (None = latest month with data) and open the engine."""
+    from lds_utils.engines import open_engine
+
+    nombre_motor = config.parse_engine(engine)
+    lago = config.resolve_lake(lake)
+    n_clientes = config.positive_int(n_clientes, "n_clientes")
+    seed = config.non_negative_int(seed, "seed")
+    periodo = config.parse_period(period) if period else None
+    duraciones = preparar_lago(lago, n_clientes, seed, periodo) if nombre_motor == "duckdb" else {}
+    motor = open_engine(nombre_motor, lago, read_only=True)
+    if periodo is None:
+        periodo = str(motor.read_sql(f"select max(anio_mes) as anio_mes from {GOLD}")["anio_mes"].iloc[0])
+    return Contexto(periodo, nombre_motor, lago, n_clientes, seed, motor, duraciones)

@@ -1,0 +1,133 @@
+"""The notebook-facing API: pure computations, and ``contexto`` over a small generated lake."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lds_utils import detect, report
+from lds_utils.config import UsageError
+
+
+# -- pure computations --------------------------------------------------------------------------------------
+def _kpi(meses: list[str], atipicos: list[int], total: int = 200) -> pd.DataFrame:
+    return pd.DataFrame({
+        "anio_mes": meses,
+        "total_suministros": total,
+        "total_atipicos": atipicos,
+        "pct_atipicos": [100.0 * a / total for a in atipicos],
+    })
+
+
+def test_interannual_comparison_uses_the_same_month_one_year_earlier():
+    kpi = _kpi(["2024-03", "2025-02", "2025-03"], [4, 9, 6])
+    resumen = report.comparar_interanual(kpi, "2025-03")
+    assert resumen["total_atipicos"] == 6 and resumen["periodo_anterior"] == "2024-03"
+    assert resumen["variacion_atipicos"] == 2
+    assert resumen["variacion_pct_pp"] == pytest.approx(1.0)
+    assert all(isinstance(resumen[k], (int, float)) for k in ("total_suministros", "pct_atipicos"))
+
+
+def test_interannual_comparison_without_previous_year_has_no_change():
+    resumen = report.comparar_interanual(_kpi(["2022-01"], [3]), "2022-01")
+    assert resumen["variacion_pct_pp"] is None and resumen["total_atipicos_anterior"] is None
+    with pytest.raises(UsageError, match="2023-01"):
+        report.comparar_interanual(_kpi(["2022-01"], [3]), "2023-01")
+
+
+def test_personal_data_columns_are_refused():
+    assert report.sin_datos_personales(pd.DataFrame(columns=["id_suministro"])).columns.tolist() == ["id_suministro"]
+    with pytest.raises(ValueError, match="nombre"):
+        report.sin_datos_personales(pd.DataFrame(columns=["id_suministro", "nombre"]))
+
+
+def test_descriptions_come_from_the_raw_contract_then_derived_columns():
+    tablas = pd.Series(["cliente", "bronze_cliente", "stg_acumulado", "silver_consumo_mensual", "vw_x"])
+    columnas = pd.Series(["tipo_cliente", "tipo_cliente", "lectura_kwh_txt", "pct_error", "sin_describir"])
+    descripcion = report.describir(tablas, columnas)
+    assert descripcion[0] == descripcion[1] and descripcion[0].startswith("RESIDENCIAL")
+    assert descripcion[2].startswith("Texto RAW antes de tipar: Registro acumulado")
+    assert descripcion[3] == report.DESCRIPCIONES["pct_error"]
+    assert descripcion[4] == ""
+
+
+@pytest.fixture(scope="module")
+def gold_sintetico() -> pd.DataFrame:
+    """Two segments of lognormal bills with a few planted spikes."""
+    rng = np.random.default_rng(7)
+    filas = []
+    for tipo, n in (("RESIDENCIAL", 400), ("COMERCIAL", 25)):
+        importe = rng.lognormal(4.0, 0.5, n)
+        importe[: max(1, n // 70)] *= 8
+        filas.append(pd.DataFrame({
+            "id_suministro": [f"{tipo[:3]}{i:04d}" for i in range(n)], "tipo_cliente": tipo, "nivel_tension": "BT",
+            "anio_mes": "2025-03", "facturacion_teorica": importe,
+        }))
+    gold = pd.concat(filas, ignore_index=True)
+    gold["valor_evaluado"] = detect.valor_evaluado(gold)
+    return gold
+
+
+def test_flag_rate_at_the_contract_parameters_matches_the_reference_fence(gold_sintetico):
+    referencia = detect.fence_reference(gold_sintetico)
+    esperado = 100.0 * referencia["es_atipico"].sum() / len(referencia)
+    assert report.tasa_atipicos(gold_sintetico, 1.5, 30) == pytest.approx(esperado)
+    assert esperado > 0
+
+
+def test_sensitivity_moves_in_the_expected_direction(gold_sintetico):
+    por_factor = report.sensibilidad(gold_sintetico, "factor", [1.0, 1.5, 3.0])
+    assert por_factor["pct_atipicos"].is_monotonic_decreasing
+    por_minimo = report.sensibilidad(gold_sintetico, "minimo", [10, 30, 500])
+    # the 25-bill segment only counts when the minimum lets it in; nothing counts above 400
+    assert por_minimo["pct_atipicos"].iloc[0] > por_minimo["pct_atipicos"].iloc[1] > por_minimo["pct_atipicos"].iloc[2] == 0
+    with pytest.raises(ValueError):
+        report.sensibilidad(gold_sintetico, "k", [1])
+
+
+def _factura(**cambios) -> pd.Series:
+    base = {
+        "id_suministro": "S1", "tipo_cliente": "RESIDENCIAL", "tarifa": "BT5B", "consumo_kwh": 120.0,
+        "demanda_kw": 0.8, "cargo_fijo_soles": 3.0, "energia_soles": 120 * 0.6, "potencia_soles": 0.0,
+        "alumbrado_soles": 4.5, "descuento_fose_soles": 7.5 * 0.6, "recargo_fose_soles": 0.0, "es_atipico": False,
+    }
+    fila = pd.Series(base | cambios)
+    fila["subtotal_soles"] = (fila["cargo_fijo_soles"] + fila["energia_soles"] + fila["potencia_soles"]
+                              + fila["alumbrado_soles"] - fila["descuento_fose_soles"] + fila["recargo_fose_soles"])
+    fila["igv_soles"] = fila["subtotal_soles"] * 0.18
+    fila["facturacion_teorica"] = fila["subtotal_soles"] * 1.18
+    return fila
+
+
+def test_bill_breakdown_lines_add_up_to_the_total():
+    pliego = pd.Series({"anio_mes": "2025-03", "cargo_energia": 60.0, "cargo_potencia_generacion": 0.0,
+                        "cargo_potencia_distribucion": 0.0})
+    desglose = report.desglose_factura(_factura(), pliego).set_index("concepto")["importe_soles"]
+    lineas = desglose.drop(["Subtotal", "IGV", "Total factura teórica"])
+    assert lineas.sum() == pytest.approx(desglose["Subtotal"])
+    assert desglose["Subtotal"] + desglose["IGV"] == pytest.approx(desglose["Total factura teórica"])
+    assert desglose["Descuento FOSE"] < 0
+
+
+def test_typical_bill_is_the_median_consumption_of_its_kind():
+    gold = pd.DataFrame([
+        _factura(id_suministro=i, consumo_kwh=kwh, es_atipico=atipico, tarifa=tarifa)
+        for i, kwh, atipico, tarifa in [("A", 90, False, "BT5B"), ("B", 130, False, "BT5B"), ("C", 200, False, "BT5B"),
+                                        ("D", 131, True, "BT5B"), ("E", 130, False, "BT5A")]
+    ])
+    assert report.factura_tipica(gold)["id_suministro"] == "B"
+    with pytest.raises(ValueError):
+        report.factura_tipica(gold, tarifa="MT2")
+
+
+def test_generation_parameters_must_match_to_reuse_a_lake(tmp_path):
+    assert report.leer_generacion(tmp_path) is None
+    assert not report.generacion_coincide(None, 1500, 42)
+    (tmp_path / report.GENERACION).write_text(json.dumps({"n_clientes": 1500, "seed": 42}))
+    generacion = report.leer_generacion(tmp_path)
+    assert report.generacion_coincide(generacion, 1500, 42)
+    assert not report.generacion_coincide(generacion, 1500, 7)
+    assert report.periodos_gold(tmp_path) == []
