@@ -133,7 +133,7 @@ consumo_con_contexto as (
             as fose_umbral_kwh,
         case when s.anio_mes < :fose_reforma_desde then :recargo_fose_antes else :recargo_fose end
             as recargo_fose,
-        c.tipo_cliente = 'RESIDENCIAL' and av.opcion_tarifaria = 'BT5B' as aplica_fose
+        c.tipo_cliente = 'RESIDENCIAL' and coalesce(av.opcion_tarifaria = 'BT5B', false) as aplica_fose
     from silver as s
     inner join suministro as su
         on s.id_suministro = su.id_suministro

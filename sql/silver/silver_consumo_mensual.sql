@@ -171,7 +171,7 @@ consumo_por_lectura as (
             else delta_total * factor_medidor
         end as kwh_total,
         case
-            when not tiene_previa then null
+            when not tiene_previa or delta_hp is null then null
             when es_retroceso then 0.0
             else delta_hp * factor_medidor
         end as kwh_hp

@@ -1,0 +1,57 @@
+"""Hand-made BRONZE tables in a DuckDB catalog, to run the silver/gold SQL on cases computed by hand.
+
+Each frame holds the raw table's columns as text or numbers; they are cast to the schema's types,
+and ``anio_mes`` is derived on tarifa and acumulado as the BRONZE layer does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from lds_utils import schema
+from lds_utils import sql as sqlmod
+from lds_utils.billing import billing_parameters
+from lds_utils.engines import DuckDBEngine
+
+_MONTH_SOURCE = {"tarifa": "vigencia_desde", "acumulado": "fecha_lectura"}
+MONTHLY = (("silver", "silver_consumo_mensual"), ("gold", "gold_facturacion_teorica_mes"))
+
+
+def create_bronze(engine: DuckDBEngine, tables: Mapping[str, pd.DataFrame]) -> None:
+    """bronze_db.bronze_<table> for every raw table; tables not given are created empty."""
+    for table, columns in schema.RAW_SCHEMAS.items():
+        names = [column.name for column in columns]
+        frame = tables.get(table, pd.DataFrame({name: pd.Series(dtype=object) for name in names}))
+        frame = frame.reindex(columns=names).astype(object)
+        casts = [f"cast({c.name} as {c.kind}) as {c.name}" for c in columns]
+        if table in _MONTH_SOURCE:
+            casts.append(f"substr(cast({_MONTH_SOURCE[table]} as varchar), 1, 7) as anio_mes")
+        engine.con.register("frame_in", frame)
+        engine.con.execute(f"create or replace table bronze_db.bronze_{table} as select {', '.join(casts)} from frame_in")
+        engine.con.unregister("frame_in")
+
+
+def run_monthly(engine: DuckDBEngine, desde: str, hasta: str, partitions: list[str] | None = None) -> None:
+    """Write silver and gold for desde..hasta through the engine, as the pipeline does."""
+    params = {"desde": desde, "hasta": hasta, **billing_parameters()}
+    for layer, relation in MONTHLY:
+        engine.write_table(
+            f"{layer}_db", relation, sqlmod.load_sql(layer, relation), params, partition_col="anio_mes", partitions=partitions
+        )
+
+
+def open_lake(path: Path, tables: Mapping[str, pd.DataFrame]) -> DuckDBEngine:
+    engine = DuckDBEngine(path)
+    create_bronze(engine, tables)
+    return engine
+
+
+def read(engine: DuckDBEngine, relation: str) -> pd.DataFrame:
+    """A whole silver/gold relation or view, sorted by its natural keys."""
+    database = "silver_db" if relation.startswith("silver") else "gold_db"
+    frame = engine.read_sql(f"select * from {database}.{relation}")
+    keys = [key for key in ("id_suministro", "distrito", "zona", "anio_mes", "anio") if key in frame.columns]
+    return frame.sort_values(keys).reset_index(drop=True)
