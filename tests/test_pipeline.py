@@ -1,0 +1,135 @@
+"""The pipeline end to end on the default sample: contract, reconciliation, per-period idempotence, CLI, lock."""
+
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from lds_utils.config import PROJECT_ROOT, RAW_TABLES, UsageError
+from lds_utils.engines import open_engine
+from lds_utils.pipeline import lake_lock, run_pipeline, view_names
+
+GOLD_CONTRACT = [
+    "id_suministro", "id_cliente", "anio_mes", "anio", "mes", "tipo_cliente", "nivel_tension", "tarifa",
+    "distrito", "zona", "consumo_kwh", "demanda_kw", "facturacion_teorica", "valor_evaluado", "n_segmento",
+    "segmento_valido", "q1", "q3", "iqr", "umbral_atipico", "es_atipico",
+]
+VIEWS = [
+    "vw_facturacion_atipica_detalle", "vw_kpi_atipicos_distrito_anual", "vw_kpi_atipicos_distrito_mes",
+    "vw_kpi_atipicos_mes", "vw_kpi_atipicos_zona_anual", "vw_kpi_atipicos_zona_mes",
+]
+
+
+def _query(lake, sql, params=None):
+    with open_engine("duckdb", lake, read_only=True) as engine:
+        return engine.read_sql(sql, params)
+
+
+def test_catalog_holds_every_contract_relation(built_lake):
+    tables = _query(built_lake, "select table_schema, table_name from information_schema.tables")
+    present = set(zip(tables.table_schema, tables.table_name))
+    assert {("raw_db", t) for t in RAW_TABLES} <= present
+    assert {("bronze_db", f"bronze_{t}") for t in RAW_TABLES} <= present
+    assert {("bronze_db", "bronze_rechazos"), ("bronze_db", "bronze_conciliacion")} <= present
+    assert ("silver_db", "silver_consumo_mensual") in present
+    assert ("gold_db", "gold_facturacion_teorica_mes") in present
+    assert sorted(view_names()) == VIEWS
+    assert {("gold_db", v) for v in VIEWS} <= present
+
+
+def test_gold_has_the_contract_columns(built_lake):
+    gold = _query(built_lake, "select * from gold_db.gold_facturacion_teorica_mes limit 1")
+    assert set(GOLD_CONTRACT) <= set(gold.columns)
+
+
+def test_reconciliation_holds_for_every_raw_table(built_lake):
+    conciliacion = _query(built_lake, "select * from bronze_db.bronze_conciliacion order by tabla")
+    assert sorted(conciliacion.tabla) == sorted(RAW_TABLES)
+    assert conciliacion.cuadra.all()
+    assert (conciliacion.filas_raw == conciliacion.filas_bronze + conciliacion.filas_rechazadas).all()
+    raw_counts = {t: _query(built_lake, f"select count(*) as n from raw_db.{t}").n.iloc[0] for t in RAW_TABLES}
+    assert dict(zip(conciliacion.tabla, conciliacion.filas_raw)) == raw_counts
+
+
+def test_every_reject_has_a_reason_and_the_raw_record(built_lake):
+    rechazos = _query(built_lake, "select tabla, motivo, registro from bronze_db.bronze_rechazos")
+    assert len(rechazos) > 0, "the sample carries raw dirt, so something must be rejected"
+    assert rechazos.motivo.str.match(r"^[A-Z_]+(:[a-z_]+)?$").all()
+    assert rechazos.registro.str.len().gt(0).all()
+
+
+def test_bronze_keys_are_unique(built_lake):
+    keys = {"cliente": "id_cliente", "suministro": "id_suministro", "medidor": "id_medidor",
+            "acumulado": "id_lectura", "tarifa": "id_tarifa", "sector": "id_sector"}
+    for table, key in keys.items():
+        dupes = _query(built_lake, f"select count(*) - count(distinct {key}) as d from bronze_db.bronze_{table}")
+        assert dupes.d.iloc[0] == 0, table
+
+
+def test_gold_has_one_row_per_supply_and_month(built_lake):
+    dupes = _query(built_lake, """
+        select count(*) as n from (
+            select id_suministro, anio_mes from gold_db.gold_facturacion_teorica_mes
+            group by id_suministro, anio_mes having count(*) > 1) as d""")
+    assert dupes.n.iloc[0] == 0
+
+
+def _gold_partition(lake, period):
+    frame = _query(lake, "select * from gold_db.gold_facturacion_teorica_mes where anio_mes = :p", {"p": period})
+    return frame.sort_values("id_suministro").reset_index(drop=True)
+
+
+def test_period_run_is_idempotent_and_equals_the_full_run(built_lake, tmp_path):
+    lake = tmp_path / "lake"
+    shutil.copytree(built_lake, lake)
+    period = "2024-02"
+    full = _gold_partition(lake, period)
+    others_before = _query(lake, "select count(*) as n from gold_db.gold_facturacion_teorica_mes where anio_mes <> :p",
+                           {"p": period}).n.iloc[0]
+    run_pipeline(lake, period=period)
+    once = _gold_partition(lake, period)
+    run_pipeline(lake, period=period)
+    twice = _gold_partition(lake, period)
+    pd.testing.assert_frame_equal(once, twice)
+    pd.testing.assert_frame_equal(full, once)
+    others_after = _query(lake, "select count(*) as n from gold_db.gold_facturacion_teorica_mes where anio_mes <> :p",
+                          {"p": period}).n.iloc[0]
+    assert others_after == others_before
+
+
+def test_a_second_run_on_a_locked_lake_stops_with_a_clear_message(tmp_path):
+    with lake_lock(tmp_path):
+        with pytest.raises(UsageError, match="another run is using the lake"):
+            with lake_lock(tmp_path):
+                pass
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "lds_utils", *args], capture_output=True, text=True,
+                          cwd=PROJECT_ROOT, timeout=120)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["pipeline", "--period", "2025-13"], "period must be a month"),
+    (["pipeline", "--period", "2025-01'; DROP TABLE x; --"], "period must be a month"),
+    (["pipeline", "--engine", "spark"], "engine must be one of"),
+])
+def test_cli_rejects_bad_arguments_in_one_line(args, message, tmp_path):
+    result = _cli(*args, "--lake", str(tmp_path))
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_cli_pipeline_without_raw_data_explains_what_to_do(tmp_path):
+    result = _cli("pipeline", "--lake", str(tmp_path / "vacio"))
+    assert result.returncode == 2 and "run `python -m lds_utils generate" in result.stderr
+
+
+def test_period_without_data_is_a_clear_error(built_lake, tmp_path):
+    lake = tmp_path / "lake"
+    shutil.copytree(built_lake, lake)
+    with pytest.raises(UsageError, match="no data for period 2031-01"):
+        run_pipeline(lake, period="2031-01")
