@@ -39,12 +39,43 @@ def build_parser() -> argparse.ArgumentParser:
     pipe.add_argument("--engine", default=config.DEFAULT_ENGINE, help="duckdb (default) or athena")
     pipe.add_argument("--dry-run", action="store_true", help="print the plan without running it")
     _add_lake(pipe)
+    _add_aws(pipe)
 
     book = commands.add_parser("book", help="run the notebooks and build the versioned HTML book")
     book.add_argument("--period", default=None, help="analysis month YYYY-MM (default: latest with data)")
     book.add_argument("--engine", default=config.DEFAULT_ENGINE, help="duckdb (default) or athena")
     _add_lake(book)
+
+    setup = commands.add_parser("setup", help="create the AWS bucket layout, Glue databases and Athena workgroup")
+    setup.add_argument("--dry-run", action="store_true", help="print the actions without calling AWS")
+    _add_aws(setup, scan_limit=True)
     return parser
+
+
+# -- AWS options (engine athena and `setup`) -----------------------------------------------------------------
+def _add_aws(parser: argparse.ArgumentParser, scan_limit: bool = False) -> None:
+    group = parser.add_argument_group(
+        "AWS (--engine athena)",
+        "defaults: $LDS_AWS_*, then the --aws-config file ($LDS_AWS_CONFIG), then built-in values. "
+        "Credentials come only from the AWS credential chain (environment, profile, role), never from flags.",
+    )
+    group.add_argument("--bucket", default=None, help="S3 bucket (default lds-s3-bucket-demo)")
+    group.add_argument("--region", default=None, help="AWS region (default $AWS_REGION or us-east-1)")
+    group.add_argument("--workgroup", default=None, help="Athena workgroup (default lds_luzdelsur)")
+    group.add_argument("--aws-config", default=None, help="YAML file with bucket, region, workgroup, databases")
+    if scan_limit:
+        group.add_argument("--scan-limit-gb", default=None, help="per-query scan cutoff of the workgroup, GB")
+
+
+def _aws_options(args: argparse.Namespace) -> dict:
+    options = {
+        "bucket": args.bucket,
+        "region": args.region,
+        "workgroup": args.workgroup,
+        "config_file": args.aws_config,
+        "scan_limit_gb": getattr(args, "scan_limit_gb", None),
+    }
+    return {name: value for name, value in options.items() if value is not None}
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -66,7 +97,20 @@ def _run(args: argparse.Namespace) -> int:
 
         period = config.parse_period(args.period, "--period") if args.period else None
         engine = config.parse_engine(args.engine)
-        run_pipeline(config.resolve_lake(args.lake), period=period, engine=engine, dry_run=args.dry_run)
+        aws_options = _aws_options(args)
+        if aws_options and engine != "athena":
+            raise UsageError("--bucket, --region, --workgroup and --aws-config apply to --engine athena only")
+        run_pipeline(config.resolve_lake(args.lake), period=period, engine=engine, dry_run=args.dry_run,
+                     **aws_options)
+        return 0
+    if args.command == "setup":
+        from lds_utils.aws_config import load_settings
+        from lds_utils.engine_athena import describe, setup_aws
+
+        settings = load_settings(**_aws_options(args))
+        setup_aws(settings, dry_run=args.dry_run)
+        if not args.dry_run:
+            print(f"AWS ready: {describe(settings)}")
         return 0
     if args.command == "book":
         from lds_utils.book import build_book
