@@ -120,9 +120,7 @@ class AthenaEngine(Engine):
         if dry_run:
             print(f"-- Athena dry run: {describe(settings)}", file=out or sys.stdout, flush=True)
         else:
-            import boto3
-
-            self._session = boto3.Session(region_name=settings.region)
+            self._session = aws_session(settings)
 
     @classmethod
     def from_options(cls, lake=None, read_only=False, dry_run=False, out=None, **settings_options) -> AthenaEngine:
@@ -447,6 +445,19 @@ class AthenaEngine(Engine):
             raise UsageError("this Athena engine was opened read-only")
 
 
+def aws_session(settings: AwsSettings):
+    """A boto3 session in the configured region; credentials come from the standard AWS chain only."""
+    import boto3
+
+    session = boto3.Session(region_name=settings.region)
+    if session.get_credentials() is None:
+        raise UsageError(
+            "no AWS credentials found: configure the AWS credential chain (environment variables, "
+            "AWS_PROFILE or an IAM role); --dry-run needs none"
+        )
+    return session
+
+
 def describe(settings: AwsSettings) -> str:
     databases = ", ".join(f"{layer}={name}" for layer, name in settings.databases.items())
     return (f"bucket={settings.bucket} region={settings.region} workgroup={settings.workgroup} "
@@ -509,9 +520,7 @@ def setup_aws(settings: AwsSettings, dry_run: bool = False, out: TextIO | None =
     if dry_run:
         print(f"-- AWS setup dry run: {describe(settings)}", file=out or sys.stdout, flush=True)
     else:
-        import boto3
-
-        session = boto3.Session(region_name=settings.region)
+        session = aws_session(settings)
     _setup_bucket(plan, settings, session)
     _setup_databases(plan, settings, session)
     _setup_workgroup(plan, settings, session)
