@@ -647,3 +647,80 @@ def test_credentials_never_reach_outputs_files_or_notebooks(aws, fake_credential
         parameters = "".join(
             "".join(cell["source"]) for cell in cells if "parameters" in cell.get("metadata", {}).get("tags", []))
         assert not re.search(r"(?i)(secret|access_key|token|password|credential)", parameters), notebook.name
+
+
+# -- least-privilege IAM policies ----------------------------------------------------------------------------
+_S3_IAM_ACTIONS = {
+    "PutObject": "PutObject", "CreateMultipartUpload": "PutObject", "UploadPart": "PutObject",
+    "CompleteMultipartUpload": "PutObject", "HeadObject": "GetObject", "GetObject": "GetObject",
+    "ListObjectsV2": "ListBucket", "ListObjects": "ListBucket", "HeadBucket": "ListBucket",
+    "DeleteObjects": "DeleteObject", "DeleteObject": "DeleteObject", "CreateBucket": "CreateBucket",
+    "PutPublicAccessBlock": "PutBucketPublicAccessBlock", "PutBucketEncryption": "PutEncryptionConfiguration",
+    "PutBucketLifecycleConfiguration": "PutLifecycleConfiguration", "GetBucketLocation": "GetBucketLocation",
+}
+
+
+def _iam_action(event_name: str) -> str:
+    """'before-call.s3.HeadObject' -> 's3:GetObject' (the IAM action that authorises the API call)."""
+    _, service, operation = event_name.split(".")[:3]
+    return f"s3:{_S3_IAM_ACTIONS[operation]}" if service == "s3" else f"{service}:{operation}"
+
+
+def _policy(name: str) -> dict:
+    return json.loads((PROJECT_ROOT / "aws" / name).read_text(encoding="utf-8"))
+
+
+def _allowed(policy: dict) -> set[str]:
+    return {action for statement in policy["Statement"] for action in statement["Action"]}
+
+
+@pytest.fixture
+def recorded_calls(monkeypatch) -> set[str]:
+    """IAM actions of every AWS API call made through the engine's (and setup's) boto3 sessions."""
+    from lds_utils import engine_athena
+
+    calls: set[str] = set()
+    real_session = engine_athena.aws_session
+
+    def recording_session(settings):
+        session = real_session(settings)
+        session.events.register("before-call", lambda event_name, **_: calls.add(_iam_action(event_name)))
+        return session
+
+    monkeypatch.setattr(engine_athena, "aws_session", recording_session)
+    return calls
+
+
+def test_iam_policies_allow_every_call_and_name_only_the_project_resources(aws, moto_url, tmp_path, recorded_calls):
+    setup_aws(load_settings(bucket="lds-otro-bucket", workgroup="wg_otro"))
+    assert recorded_calls and recorded_calls <= _allowed(_policy("iam_politica_setup.json"))
+
+    recorded_calls.clear()
+    _write_clientes(tmp_path, CLIENTES)
+    engine = _engine(aws, tmp_path)
+    engine.register_raw("cliente", schema.column_names("cliente"))
+    engine.write_table("bronze_db", "prueba_clientes", BRONZE_SQL)
+    _monthly(engine, "0000-01", "9999-12")
+    _monthly(engine, "2024-02", "2024-02", partitions=["2024-02"])
+    engine.create_view("gold_db", "vw_prueba", "select count(*) as n from silver_db.prueba_mensual")
+    assert recorded_calls <= _allowed(_policy("iam_politica_pipeline.json")), recorded_calls
+
+    recorded_calls.clear()
+    _post(moto_url, "/moto-api/static/athena/query-results", {"region": REGION, "results": [{
+        "rows": [{"Data": [{"VarCharValue": "n"}]}, {"Data": [{"VarCharValue": "3"}]}],
+        "column_info": [{"Name": "n", "Label": "n", "Type": "bigint", "Nullable": "UNKNOWN"}]}]})
+    reader = AthenaEngine(aws, lake=tmp_path, read_only=True)
+    reader.poll_seconds = 0.01
+    assert reader.read_sql("select n from gold_db.vw_prueba")["n"].tolist() == [3]
+    assert recorded_calls <= _allowed(_policy("iam_politica_lectura.json")), recorded_calls
+
+    for name in ("iam_politica_setup.json", "iam_politica_pipeline.json", "iam_politica_lectura.json"):
+        policy = _policy(name)
+        resources = [r for s in policy["Statement"] for r in ([s["Resource"]] if isinstance(s["Resource"], str)
+                                                               else s["Resource"])]
+        assert all(r.startswith(("arn:aws:s3:::lds-s3-bucket-demo", "arn:aws:glue:*:*:catalog",
+                                 "arn:aws:glue:*:*:database/", "arn:aws:glue:*:*:table/",
+                                 "arn:aws:athena:*:*:workgroup/lds_luzdelsur",
+                                 "arn:aws:athena:*:*:datacatalog/AwsDataCatalog")) for r in resources), name
+        assert "*" not in {a.split(":")[1] for a in _allowed(policy)}, f"{name}: no wildcard actions"
+    assert "raw_db" not in json.dumps(_policy("iam_politica_lectura.json")), "readers never see raw data"
