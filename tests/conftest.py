@@ -19,3 +19,11 @@ def sample_lake(tmp_path_factory):
                           desde=config.DEFAULT_DESDE, hasta=config.DEFAULT_HASTA)
     run_generate(cfg, lake)
     return lake
+
+
+@pytest.fixture(scope="session")
+def built_lake(sample_lake):
+    """The sample lake after one full pipeline run (shared with the modules that call minilake.ensure_pipeline)."""
+    from tests import minilake
+
+    return minilake.ensure_pipeline(sample_lake)
