@@ -48,13 +48,17 @@ checked as (
             when typed.id_medidor is null or typed.id_medidor = '' then 'CAMPO_VACIO:id_medidor'
             when tipo_lectura is null or tipo_lectura not in ('INSTALACION', 'REAL', 'ESTIMADA', 'RETIRO')
                 then 'CODIGO_INVALIDO:tipo_lectura'
+            when fecha_lectura_txt is null or fecha_lectura_txt = '' then 'CAMPO_VACIO:fecha_lectura'
             when fecha_lectura is null then 'FORMATO_INVALIDO:fecha_lectura'
             when fecha_lectura not between date '2000-01-01' and cast(:fecha_maxima as date)
                 then 'FUERA_DE_RANGO:fecha_lectura'
+            when lectura_kwh_txt is null or lectura_kwh_txt = '' then 'CAMPO_VACIO:lectura_kwh'
             when lectura_kwh is null then 'FORMATO_INVALIDO:lectura_kwh'
             when lectura_kwh_hp is null and lectura_kwh_hp_txt is not null then 'FORMATO_INVALIDO:lectura_kwh_hp'
             when demanda_max_kw is null and demanda_max_kw_txt is not null then 'FORMATO_INVALIDO:demanda_max_kw'
+            when registros_esperados_txt is null or registros_esperados_txt = '' then 'CAMPO_VACIO:registros_esperados'
             when registros_esperados is null then 'FORMATO_INVALIDO:registros_esperados'
+            when registros_error_txt is null or registros_error_txt = '' then 'CAMPO_VACIO:registros_error'
             when registros_error is null then 'FORMATO_INVALIDO:registros_error'
             when medidor.id_medidor is null then 'HUERFANO:id_medidor'
             when lectura_kwh < 0 or lectura_kwh >= power(10, medidor.numero_digitos)

@@ -38,6 +38,7 @@ checked as (
             when opcion_tarifaria is null
                 or opcion_tarifaria not in ('BT5B', 'BT5A', 'BT4', 'BT3', 'BT2', 'MT4', 'MT3', 'MT2')
                 then 'CODIGO_INVALIDO:opcion_tarifaria'
+            when fecha_inicio_txt is null or fecha_inicio_txt = '' then 'CAMPO_VACIO:fecha_inicio'
             when fecha_inicio is null then 'FORMATO_INVALIDO:fecha_inicio'
             when fecha_fin is null and fecha_fin_txt is not null then 'FORMATO_INVALIDO:fecha_fin'
             when fecha_inicio not between date '1950-01-01' and cast(:fecha_maxima as date)

@@ -36,6 +36,7 @@ checked as (
                 or (tipo_documento = 'DNI' and not regexp_like(numero_documento, '^[0-9]{8}$'))
                 or (tipo_documento = 'RUC' and not regexp_like(numero_documento, '^[0-9]{11}$'))
                 then 'FORMATO_INVALIDO:numero_documento'
+            when fecha_alta_txt is null or fecha_alta_txt = '' then 'CAMPO_VACIO:fecha_alta'
             when fecha_alta is null then 'FORMATO_INVALIDO:fecha_alta'
             when fecha_alta not between date '1950-01-01' and cast(:fecha_maxima as date)
                 then 'FUERA_DE_RANGO:fecha_alta'

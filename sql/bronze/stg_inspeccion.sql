@@ -32,6 +32,7 @@ checked as (
         case
             when id_inspeccion is null or id_inspeccion = '' then 'CAMPO_VACIO:id_inspeccion'
             when typed.id_suministro is null or typed.id_suministro = '' then 'CAMPO_VACIO:id_suministro'
+            when fecha_inspeccion_txt is null or fecha_inspeccion_txt = '' then 'CAMPO_VACIO:fecha_inspeccion'
             when fecha_inspeccion is null then 'FORMATO_INVALIDO:fecha_inspeccion'
             when fecha_inspeccion not between date '2000-01-01' and cast(:fecha_maxima as date)
                 then 'FUERA_DE_RANGO:fecha_inspeccion'

@@ -42,10 +42,13 @@ checked as (
             when tipo_medidor is null
                 or tipo_medidor not in ('ELECTROMECANICO', 'ELECTRONICO', 'DOBLE_REGISTRO', 'PERFIL_CARGA')
                 then 'CODIGO_INVALIDO:tipo_medidor'
+            when numero_digitos_txt is null or numero_digitos_txt = '' then 'CAMPO_VACIO:numero_digitos'
             when numero_digitos is null then 'FORMATO_INVALIDO:numero_digitos'
             when numero_digitos not between 4 and 9 then 'FUERA_DE_RANGO:numero_digitos'
+            when factor_medidor_txt is null or factor_medidor_txt = '' then 'CAMPO_VACIO:factor_medidor'
             when factor_medidor is null then 'FORMATO_INVALIDO:factor_medidor'
             when factor_medidor <= 0 or factor_medidor > 100000 then 'FUERA_DE_RANGO:factor_medidor'
+            when fecha_instalacion_txt is null or fecha_instalacion_txt = '' then 'CAMPO_VACIO:fecha_instalacion'
             when fecha_instalacion is null then 'FORMATO_INVALIDO:fecha_instalacion'
             when fecha_retiro is null and fecha_retiro_txt is not null then 'FORMATO_INVALIDO:fecha_retiro'
             when fecha_instalacion not between date '1950-01-01' and cast(:fecha_maxima as date)

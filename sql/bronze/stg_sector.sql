@@ -38,6 +38,7 @@ checked as (
             when distrito is null or distrito = '' then 'CAMPO_VACIO:distrito'
             when zona is null or zona = '' then 'CAMPO_VACIO:zona'
             when ubigeo is null or not regexp_like(ubigeo, '^[0-9]{6}$') then 'FORMATO_INVALIDO:ubigeo'
+            when coalesce(lat_txt, '') = '' or coalesce(lon_txt, '') = '' then 'CAMPO_VACIO:lat_lon'
             when lat is null or lon is null then 'FORMATO_INVALIDO:lat_lon'
             when lat not between -14.0 and -11.0 or lon not between -78.0 and -75.5 then 'FUERA_DE_RANGO:lat_lon'
         end as motivo_fila

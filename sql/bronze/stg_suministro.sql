@@ -45,9 +45,11 @@ checked as (
             when typed.id_cliente is null or typed.id_cliente = '' then 'CAMPO_VACIO:id_cliente'
             when typed.id_sector is null or typed.id_sector = '' then 'CAMPO_VACIO:id_sector'
             when nivel_tension not in ('BT', 'MT') or nivel_tension is null then 'CODIGO_INVALIDO:nivel_tension'
+            when potencia_contratada_kw_txt is null or potencia_contratada_kw_txt = '' then 'CAMPO_VACIO:potencia_contratada_kw'
             when potencia_contratada_kw is null then 'FORMATO_INVALIDO:potencia_contratada_kw'
             when potencia_contratada_kw <= 0 or potencia_contratada_kw > 100000
                 then 'FUERA_DE_RANGO:potencia_contratada_kw'
+            when fecha_conexion_txt is null or fecha_conexion_txt = '' then 'CAMPO_VACIO:fecha_conexion'
             when fecha_conexion is null then 'FORMATO_INVALIDO:fecha_conexion'
             when fecha_baja is null and fecha_baja_txt is not null then 'FORMATO_INVALIDO:fecha_baja'
             when fecha_conexion not between date '1950-01-01' and cast(:fecha_maxima as date)

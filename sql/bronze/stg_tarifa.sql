@@ -49,9 +49,11 @@ checked as (
                 or opcion_tarifaria is null then 'CODIGO_INVALIDO:opcion_tarifaria'
             when nivel_tension is null or nivel_tension <> substr(opcion_tarifaria, 1, 2)
                 then 'CODIGO_INVALIDO:nivel_tension'
+            when vigencia_desde_txt is null or vigencia_desde_txt = '' then 'CAMPO_VACIO:vigencia_desde'
             when vigencia_desde is null then 'FORMATO_INVALIDO:vigencia_desde'
             when vigencia_desde not between date '2000-01-01' and cast(:fecha_maxima as date)
                 then 'FUERA_DE_RANGO:vigencia_desde'
+            when cargo_fijo_txt is null or cargo_fijo_txt = '' then 'CAMPO_VACIO:cargo_fijo'
             when cargo_fijo is null then 'FORMATO_INVALIDO:cargo_fijo'
             when simple_medicion and cargo_energia is null then 'FORMATO_INVALIDO:cargo_energia'
             when not simple_medicion and (cargo_energia_hp is null or cargo_energia_hfp is null)
