@@ -47,7 +47,6 @@ class Consumption:
     closing: np.ndarray  # [supply, month] a reading closes a billing period this month
     close_date: np.ndarray  # date of the reading (route day, or the disconnection)
     days: np.ndarray  # days of the billing period (0 when not closing)
-    rate: np.ndarray  # normal kWh per day
     normal: np.ndarray  # kWh the supply really used (no anomaly)
     recorded: np.ndarray  # kWh the register advances (anomalies included)
     estimated: np.ndarray  # reading typed ESTIMADA
@@ -88,7 +87,7 @@ def simulate_consumption(cfg: GeneratorConfig, calendar: Calendar, pop: Populati
     daily = np.divide(recorded, days, out=rate.copy(), where=days > 0)
     demand = daily / (24 * load_factor) * demand_factor
     hp_share = np.clip(pop.cuota_hp[:, None] * np.exp(rng.normal(0.0, cfg.ruido_cuota_hp, (size, months))), 0.05, 0.6)
-    return Consumption(closing, close_date, days, rate, normal, recorded, estimated, anomaly, demand, hp_share, events)
+    return Consumption(closing, close_date, days, normal, recorded, estimated, anomaly, demand, hp_share, events)
 
 
 def draw_events(cfg: GeneratorConfig, rng: np.random.Generator, pop: Population, closing: np.ndarray) -> Events:
@@ -127,15 +126,11 @@ def draw_events(cfg: GeneratorConfig, rng: np.random.Generator, pop: Population,
 
 def _wrong_option(rng: np.random.Generator, opcion: np.ndarray) -> np.ndarray:
     """Another option read on the same registers (single or double), so the meter still fits the bill."""
-    families = [np.flatnonzero(~DOBLE), np.flatnonzero(DOBLE)]
-    family = [families[int(DOBLE[o])] for o in range(len(OPCIONES))]
-    size = np.array([len(family[o]) for o in range(len(OPCIONES))])[opcion]
-    position = np.array([np.flatnonzero(family[o] == o)[0] for o in range(len(OPCIONES))])[opcion]
-    shift = 1 + np.floor(rng.random(len(opcion)) * (size - 1)).astype(int)
-    table = np.full((len(OPCIONES), max(len(f) for f in families)), -1)
-    for o in range(len(OPCIONES)):
-        table[o, : len(family[o])] = family[o]
-    return table[opcion, (position + shift) % size]
+    others = [[o for o in range(len(OPCIONES)) if o != code and DOBLE[o] == DOBLE[code]] for code in range(len(OPCIONES))]
+    count = np.array([len(row) for row in others])
+    width = count.max()
+    table = np.array([row + row[:1] * (width - len(row)) for row in others])
+    return table[opcion, np.floor(rng.random(len(opcion)) * count[opcion]).astype(int)]
 
 
 def event_months(events: Events) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -167,34 +162,33 @@ def apply_events(cfg, events: Events, pop: Population, normal: np.ndarray, closi
 
 def _estimates_and_catch_up(events, event, offset, supply, month, tipo, normal, closing, recorded, estimated):
     """ESTIMADA_RECUPERO: low estimates of the recent average, then a real reading recovering the rest."""
+    n_estimated = events.end - events.start  # the last month of the event is the catch-up reading
     chosen = tipo == ESTIMADA
-    event, offset, supply, month = event[chosen], offset[chosen], supply[chosen], month[chosen]
-    ev = events.of_type(ESTIMADA)
+    true_total = np.bincount(event[chosen], weights=normal[supply[chosen], month[chosen]], minlength=len(events.tipo))
+    estimate = _recent_average(normal, closing, events.supply, events.start) * events.magnitude
+    # Keep the catch-up positive: the estimates never add up to more than 90% of what was really used.
+    scale = np.minimum(1.0, 0.9 * true_total / np.maximum(estimate * n_estimated, 1e-9))
+    is_estimada = events.tipo == ESTIMADA
+    events.magnitude[is_estimada] *= scale[is_estimada]
+    estimate = estimate * scale
+    is_estimate = chosen & (offset < n_estimated[event])
+    is_catch_up = chosen & (offset == n_estimated[event])
+    recorded[supply[is_estimate], month[is_estimate]] = estimate[event[is_estimate]]
+    estimated[supply[is_estimate], month[is_estimate]] = True
+    recovered = true_total - estimate * n_estimated
+    recorded[supply[is_catch_up], month[is_catch_up]] = recovered[event[is_catch_up]]
+
+
+def _recent_average(normal: np.ndarray, closing: np.ndarray, supply: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Mean billed consumption of each supply over the months before ``start`` (at most six)."""
     sums = np.cumsum(np.where(closing, normal, 0.0), axis=1)
     counts = np.cumsum(closing, axis=1)
-    start, owner = events.start[ev], events.supply[ev]
-    back = np.maximum(start - 1 - MESES_PROMEDIO_ESTIMADA, 0)
-    window_sum = sums[owner, start - 1] - np.where(start - 1 - MESES_PROMEDIO_ESTIMADA >= 0, sums[owner, back], 0.0)
-    window_count = counts[owner, start - 1] - np.where(start - 1 - MESES_PROMEDIO_ESTIMADA >= 0, counts[owner, back], 0)
-    average = window_sum / np.maximum(window_count, 1)
-
-    n_estimated = events.end[ev] - events.start[ev]
-    true_total = np.zeros(len(events.supply))
-    np.add.at(true_total, event, normal[supply, month])
-    estimate = average * events.magnitude[ev]
-    # Keep the catch-up positive: the estimates never add up to more than 90% of what was really used.
-    scale = np.minimum(1.0, 0.9 * true_total[ev] / np.maximum(estimate * n_estimated, 1e-9))
-    estimate *= scale
-    events.magnitude[ev] *= scale
-    per_event = np.zeros(len(events.supply))
-    per_event[ev] = estimate
-    is_estimate = offset < (events.end - events.start)[event]
-    recorded[supply[is_estimate], month[is_estimate]] = per_event[event[is_estimate]]
-    estimated[supply[is_estimate], month[is_estimate]] = True
-    catch_up = ~is_estimate
-    owner_event = event[catch_up]
-    recorded[supply[catch_up], month[catch_up]] = true_total[owner_event] - per_event[owner_event] * (
-        events.end - events.start)[owner_event]
+    last, first = start - 1, start - 1 - MESES_PROMEDIO_ESTIMADA
+    has_first = first >= 0
+    first = np.maximum(first, 0)
+    total = sums[supply, last] - np.where(has_first, sums[supply, first], 0.0)
+    count = counts[supply, last] - np.where(has_first, counts[supply, first], 0)
+    return total / np.maximum(count, 1)
 
 
 def _realised_magnitudes(events: Events, recorded: np.ndarray, normal: np.ndarray) -> None:

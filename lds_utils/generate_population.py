@@ -114,6 +114,8 @@ def build_population(cfg: GeneratorConfig, calendar: Calendar, network: Network,
     pop.update(_meters(cfg, rng, pop["opcion"], pop["nivel_mt"], pop["base_kwh"]))
     pop.update(_life(cfg, rng, calendar, pop["lectura"]))
     pop.update(_events(cfg, rng, calendar, pop))
+    pop["tipo_medidor"] = _meter_types(pop["opcion"], pop["opcion_nueva"], pop["cambia_opcion"],
+                                       pop.pop("electromecanico"))
     pop["cliente_alta"] = np.minimum.reduceat(pop["conexion"], np.cumsum(n_sup) - n_sup)
     return Population(**pop)
 
@@ -212,10 +214,18 @@ def _meters(cfg: GeneratorConfig, rng: np.random.Generator, opcion, nivel_mt, ba
                 electromecanico=(digitos == 5) & (rng.random(size) < cfg.cuota_electromecanico))
 
 
-def meter_type(opcion: np.ndarray, electromecanico: np.ndarray) -> np.ndarray:
+def _meter_type(opcion: np.ndarray, electromecanico: np.ndarray) -> np.ndarray:
     profile = np.isin(opcion, [OPCIONES.index(code) for code in ("BT2", "MT2", "MT3")])
     single_demand = np.isin(opcion, [OPCIONES.index("BT4"), OPCIONES.index("MT4")])
     return np.select([profile, DOBLE[opcion], single_demand | ~electromecanico], [3, 2, 1], 0)
+
+
+def _meter_types(opcion, opcion_nueva, cambia_opcion, electromecanico) -> np.ndarray:
+    """[supply, 2] type of the first meter and of its replacement (an option change brings the new
+    option's meter; an electromechanical meter is replaced by an electronic one)."""
+    first = _meter_type(opcion, electromecanico)
+    second = np.where(cambia_opcion, _meter_type(opcion_nueva, np.zeros(len(opcion), bool)), np.maximum(first, 1))
+    return np.stack([first, second], axis=1)
 
 
 def _life(cfg: GeneratorConfig, rng: np.random.Generator, calendar: Calendar, lectura: np.ndarray) -> dict:
@@ -268,12 +278,8 @@ def _events(cfg: GeneratorConfig, rng: np.random.Generator, calendar: Calendar, 
     # Option changes take effect on the 1st (so a whole billing month has one option); a random
     # replacement happens any day before that month's route reading.
     fecha = np.where(aleatorio, start + before_route, start)
-    primero = meter_type(pop["opcion"], pop.pop("electromecanico"))
-    segundo = np.where(cambia, meter_type(opcion_nueva, np.zeros(size, bool)),
-                       np.where(primero == 0, 1, primero))  # an electromechanical meter is replaced by an electronic one
     return dict(opcion_nueva=opcion_nueva, cambia_opcion=cambia, reemplaza_medidor=reemplaza,
-                evento_mes=np.where(cambia | reemplaza, month, -1), evento_fecha=np.where(cambia | reemplaza, fecha, -1),
-                tipo_medidor=np.stack([primero, segundo], axis=1))
+                evento_mes=np.where(cambia | reemplaza, month, -1), evento_fecha=np.where(cambia | reemplaza, fecha, -1))
 
 
 # -- RAW tables ---------------------------------------------------------------------------------------------
