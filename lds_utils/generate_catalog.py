@@ -81,7 +81,7 @@ def build_network(cfg: GeneratorConfig, calendar: Calendar) -> Network:
     district = np.repeat(np.arange(len(districts)), per_district)
     number = np.arange(len(district)) - np.repeat(np.cumsum(per_district) - per_district, per_district) + 1
 
-    weight = rng.gamma(4.0, size=len(district))
+    weight = rng.gamma(cfg.concentracion_sectores, size=len(district))
     weight /= np.bincount(district, weights=weight)[district]
     probability = customers[district] * weight
     probability /= probability.sum()

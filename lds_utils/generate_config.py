@@ -55,6 +55,7 @@ class GeneratorConfig:
     dia_lectura: tuple[int, int] = (19, 27)  # route reading day, +-1 day each month; ELCOMERCIO_BT5I + APPROX
     dispersion_sector_km: float = 0.3  # sector centre jitter: this x sqrt(district area); APPROX
     dispersion_sector_max_grados: float = 0.02  # APPROX: keeps sectors near the served urban area
+    concentracion_sectores: float = 4.0  # gamma shape of the sector sizes within a district (higher = more equal); APPROX
 
     # -- customers and supplies ----------------------------------------------------------------------------
     cuotas_tipo_cliente: tuple[tuple[str, float], ...] = (  # consumption.customer_class_shares (APPROX)
@@ -72,6 +73,7 @@ class GeneratorConfig:
     )
     cuota_comercial_persona_natural: float = 0.4  # commercial customers with a personal RUC (10...); APPROX
     crecimiento_clientes_anual: float = 0.02  # company.customer_growth_per_year (APPROX): new supplies in the window
+    dias_minimos_primera_lectura: int = 7  # a connection closer than this to the route day is first read next month; APPROX
     tasa_baja_anual: float = 0.015  # disconnections per year; APPROX (brief: 1-2%/year)
     primera_conexion: str = "1995-01-01"  # oldest connection date of the sample; APPROX
 
@@ -95,6 +97,10 @@ class GeneratorConfig:
     )
     prob_cambio_opcion: float = 0.03  # share of eligible supplies that change option in the window; APPROX
     potencias_bt5_kw: tuple[float, ...] = (3.0, 5.0, 7.0, 10.0, 15.0, 20.0)  # BT5 contracted steps <= 20 kW (LDS_PLIEGO_2015)
+    # Contracted power = peak demand (seasonal peak x mean demand) x margin; BT5 takes the next step. APPROX
+    pico_estacional_potencia: float = 1.3
+    margen_potencia_bt5: float = 1.2
+    margen_potencia_demanda: tuple[float, float] = (1.1, 1.4)
 
     # -- consumption (kWh per month) -----------------------------------------------------------------------
     # Residential lognormal (median, sigma) per socioeconomic subzone: consumption.residential_by_subzone (APPROX)
@@ -211,9 +217,11 @@ class GeneratorConfig:
     desplazamiento_decimal: float = 100.0  # decimal point two places off: the bill is x100; APPROX
     caida_sostenida: tuple[float, float] = (0.4, 0.8)  # theft_signature: persistent 40-80% drop (APPROX)
     caida_rampa_meses: tuple[int, int] = (1, 3)  # months of gradual decline before the persistent level; APPROX
-    estimada_fraccion: tuple[float, float] = (0.4, 0.9)  # low estimate vs the average of the last 6 months; APPROX
+    estimada_fraccion: tuple[float, float] = (0.4, 0.9)  # low estimate vs the recent average; APPROX
+    meses_promedio_estimada: int = 6  # estimates average the last six months (EYN_2020)
     demanda_factor_carga_imposible: tuple[float, float] = (1.2, 3.0)  # load factor > 1 variant; APPROX
     demanda_multiplicador: float = 10.0  # demand x10 variant; APPROX
+    cuota_demanda_multiplicada: float = 0.5  # share of DEMANDA_INCONSISTENTE that is x10 (else load factor > 1); APPROX
 
     # -- inspections (partial ground truth a utility has) --------------------------------------------------
     capacidad_inspeccion: float = 0.005  # inspections per month / active supplies; APPROX

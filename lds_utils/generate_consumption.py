@@ -20,7 +20,6 @@ from lds_utils.generate_config import MESES, OPCIONES, TIPOS_ANOMALIA, Generator
 from lds_utils.generate_population import CLASES, DIAS_MES, DOBLE, Population, seasonal_curves, supply_ids
 
 (PICO, X10, DECIMAL, CAIDA, CERO, ESTIMADA, TARIFA, DEMANDA) = range(len(TIPOS_ANOMALIA))
-MESES_PROMEDIO_ESTIMADA = 6  # an estimate averages the last six months (EYN_2020)
 ANOMALIA_COLUMNS = ["id_anomalia", "tipo", "id_suministro", "anio_mes_inicio", "anio_mes_fin", "magnitud", "detalle"]
 
 
@@ -114,7 +113,7 @@ def draw_events(cfg: GeneratorConfig, rng: np.random.Generator, pop: Population,
         [rng.uniform(*cfg.pico_multiplicador, count), np.full(count, 10.0), np.full(count, cfg.desplazamiento_decimal),
          1 - rng.uniform(*cfg.caida_sostenida, count), np.zeros(count), rng.uniform(*cfg.estimada_fraccion, count)],
         np.nan)
-    demand_x10 = rng.random(count) < 0.5
+    demand_x10 = rng.random(count) < cfg.cuota_demanda_multiplicada
     impossible = rng.uniform(*cfg.demanda_factor_carga_imposible, count)
     demand_magnitude = np.where(demand_x10, cfg.demanda_multiplicador, pop.factor_carga[supply] / impossible)
     return Events(supply=supply, tipo=tipo, start=start, end=start + duration - 1,
@@ -151,7 +150,8 @@ def apply_events(cfg, events: Events, pop: Population, normal: np.ndarray, closi
     recorded = normal.copy()
     recorded[supply, month] = normal[supply, month] * multiplier
     estimated = np.zeros(normal.shape, dtype=bool)
-    _estimates_and_catch_up(events, event, offset, supply, month, tipo, normal, closing, recorded, estimated)
+    _estimates_and_catch_up(events, event, offset, supply, month, tipo, normal, closing, recorded, estimated,
+                            cfg.meses_promedio_estimada)
     anomaly = np.full(normal.shape, -1, dtype=np.int8)
     anomaly[supply, month] = tipo
     demand_factor = np.ones(normal.shape)
@@ -160,12 +160,13 @@ def apply_events(cfg, events: Events, pop: Population, normal: np.ndarray, closi
     return recorded, estimated, anomaly, demand_factor
 
 
-def _estimates_and_catch_up(events, event, offset, supply, month, tipo, normal, closing, recorded, estimated):
+def _estimates_and_catch_up(events, event, offset, supply, month, tipo, normal, closing, recorded, estimated,
+                            months: int):
     """ESTIMADA_RECUPERO: low estimates of the recent average, then a real reading recovering the rest."""
     n_estimated = events.end - events.start  # the last month of the event is the catch-up reading
     chosen = tipo == ESTIMADA
     true_total = np.bincount(event[chosen], weights=normal[supply[chosen], month[chosen]], minlength=len(events.tipo))
-    estimate = _recent_average(normal, closing, events.supply, events.start) * events.magnitude
+    estimate = _recent_average(normal, closing, events.supply, events.start, months) * events.magnitude
     # Keep the catch-up positive: the estimates never add up to more than 90% of what was really used.
     scale = np.minimum(1.0, 0.9 * true_total / np.maximum(estimate * n_estimated, 1e-9))
     is_estimada = events.tipo == ESTIMADA
@@ -179,11 +180,11 @@ def _estimates_and_catch_up(events, event, offset, supply, month, tipo, normal, 
     recorded[supply[is_catch_up], month[is_catch_up]] = recovered[event[is_catch_up]]
 
 
-def _recent_average(normal: np.ndarray, closing: np.ndarray, supply: np.ndarray, start: np.ndarray) -> np.ndarray:
-    """Mean billed consumption of each supply over the months before ``start`` (at most six)."""
+def _recent_average(normal, closing, supply: np.ndarray, start: np.ndarray, months: int) -> np.ndarray:
+    """Mean billed consumption of each supply over the (at most ``months``) months before ``start``."""
     sums = np.cumsum(np.where(closing, normal, 0.0), axis=1)
     counts = np.cumsum(closing, axis=1)
-    last, first = start - 1, start - 1 - MESES_PROMEDIO_ESTIMADA
+    last, first = start - 1, start - 1 - months
     has_first = first >= 0
     first = np.maximum(first, 0)
     total = sums[supply, last] - np.where(has_first, sums[supply, first], 0.0)

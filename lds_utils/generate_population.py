@@ -26,7 +26,6 @@ TIPOS_MEDIDOR = ("ELECTROMECANICO", "ELECTRONICO", "DOBLE_REGISTRO", "PERFIL_CAR
 DOBLE = np.array([code in OPCIONES_DOBLE_REGISTRO for code in OPCIONES])
 DIAS_MES = 365.25 / 12
 HORAS_MES = 24 * DIAS_MES
-PICO_ESTACIONAL = 1.3  # seasonal peak over the annual mean, for sizing contracted power
 ANCHO_CLIENTE, ANCHO_SUMINISTRO = 8, 9  # id digits: up to 99 999 999 customers
 
 
@@ -159,8 +158,10 @@ def _load_and_option(cfg: GeneratorConfig, rng: np.random.Generator, tipo: np.nd
     low, high = np.array([dict(cfg.cuota_hp)[c] for c in CLASES]).T
     beach = [name for name, _ in cfg.consumo_residencial].index(SUBZONA_PLAYA)
     beach_house = (subzona == beach) & (tipo == RESIDENCIAL) & (u_other < cfg.cuota_casas_playa)
+    extra = len(cfg.consumo_residencial)  # curve rows after one row per residential subzone
     curva = np.select([beach_house, tipo == RESIDENCIAL, tipo == COMERCIAL, tipo == INDUSTRIAL],
-                      [CURVA_PLAYA, subzona, CURVA_COMERCIAL, CURVA_INDUSTRIAL], CURVA_ALUMBRADO)
+                      [extra + CURVA_PLAYA, subzona, extra + CURVA_COMERCIAL, extra + CURVA_INDUSTRIAL],
+                      extra + CURVA_ALUMBRADO)
     return dict(clase=clase, nivel_mt=nivel_mt, opcion=opcion, base_kwh=base, factor_carga=factor_carga,
                 cuota_hp=low[clase] + (high[clase] - low[clase]) * rng.random(size), curva=curva,
                 potencia_kw=_contracted_power(cfg, rng, base, factor_carga, opcion, nivel_mt))
@@ -168,11 +169,12 @@ def _load_and_option(cfg: GeneratorConfig, rng: np.random.Generator, tipo: np.nd
 
 SUBZONA_PLAYA = "Balnearios del sur"
 #: Rows of seasonal_curves() after the residential subzones (one row each, in consumo_residencial order).
-CURVA_PLAYA, CURVA_COMERCIAL, CURVA_INDUSTRIAL, CURVA_ALUMBRADO = 7, 8, 9, 10
+CURVA_PLAYA, CURVA_COMERCIAL, CURVA_INDUSTRIAL, CURVA_ALUMBRADO = range(4)
 
 
 def seasonal_curves(cfg: GeneratorConfig) -> np.ndarray:
-    """[curve, month] multipliers with mean 1: 7 residential subzones, summer homes, commerce, industry, lighting."""
+    """[curve, month] multipliers with mean 1: each residential subzone, then summer homes, commerce, industry
+    and street lighting."""
     base = np.array(cfg.estacionalidad_residencial)
     amplitude = dict(cfg.amplitud_estacional)
     rows = [1 + amplitude[name] * (base - 1) for name, _ in cfg.consumo_residencial]
@@ -190,10 +192,10 @@ def _clip_by_demand(cfg: GeneratorConfig, base, clase, factor_carga) -> np.ndarr
 
 
 def _contracted_power(cfg, rng, base, factor_carga, opcion, nivel_mt) -> np.ndarray:
-    peak = base * PICO_ESTACIONAL / (HORAS_MES * factor_carga)
+    peak = base * cfg.pico_estacional_potencia / (HORAS_MES * factor_carga)
     steps = np.array(cfg.potencias_bt5_kw)
-    bt5 = steps[np.minimum(np.searchsorted(steps, peak * 1.2), len(steps) - 1)]
-    margin = peak * rng.uniform(1.1, 1.4, len(base))
+    bt5 = steps[np.minimum(np.searchsorted(steps, peak * cfg.margen_potencia_bt5), len(steps) - 1)]
+    margin = peak * rng.uniform(*cfg.margen_potencia_demanda, len(base))
     demand_option = np.where(nivel_mt, np.ceil(margin / 10) * 10, np.ceil(margin))
     is_bt5 = np.isin(opcion, [OPCIONES.index("BT5B"), OPCIONES.index("BT5A")])
     return np.where(is_bt5, bt5, demand_option)
@@ -239,8 +241,8 @@ def _life(cfg: GeneratorConfig, rng: np.random.Generator, calendar: Calendar, le
     month = rng.integers(1, months, size)
     new = calendar.month_start[month] + np.floor(rng.random(size) * calendar.days_in_month[month]).astype(np.int64)
     conexion = np.where(nuevo, new, old)
-    # A connection less than a week before the route reading is first read the next month.
-    primer_cierre = np.where(nuevo, month + (lectura[rows, month] - new < 7), 1)
+    # A connection too close to the route reading is first read the next month.
+    primer_cierre = np.where(nuevo, month + (lectura[rows, month] - new < cfg.dias_minimos_primera_lectura), 1)
 
     p_baja = 1 - (1 - cfg.tasa_baja_anual) ** window_years
     u_month, u_day = rng.random(size), rng.random(size)
