@@ -15,7 +15,7 @@ import pandas as pd
 import seaborn as sns
 from branca.element import Element
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 AZUL = "#1f4e79"
 AZUL_CLARO = "#8fb3d9"
@@ -44,9 +44,19 @@ _ESTILO = {
 
 
 def aplicar_estilo() -> None:
-    """Set the house style (seaborn theme + rc overrides); safe to call more than once."""
+    """Set the house style (seaborn theme + rc overrides); safe to call more than once.
+
+    Inside IPython it also makes a returned Figure display as PNG: the charts are built without
+    pyplot, so nothing else registers that display format.
+    """
     sns.set_theme(style="whitegrid", context="notebook", palette=[AZUL, NARANJA, AZUL_CLARO, GRIS])
     matplotlib.rcParams.update(_ESTILO)
+    from IPython import get_ipython
+    from IPython.core.pylabtools import select_figure_formats
+
+    shell = get_ipython()
+    if shell is not None:
+        select_figure_formats(shell, {"png"}, bbox_inches="tight")
 
 
 def formato_miles(valor: float, decimales: int = 0) -> str:
@@ -113,6 +123,7 @@ def grafico_evolucion(kpi_mes: pd.DataFrame, periodo: str) -> Figure:
     fig, (arriba, abajo) = _figura(filas=2, alto=6.4, compartir_x=True)
     arriba.bar(fechas, datos["total_atipicos"], width=20, color=AZUL)
     arriba.set(title="Facturas atípicas por mes", ylabel="Suministros atípicos")
+    arriba.yaxis.set_major_locator(MaxNLocator(integer=True))
     eje_miles(arriba)
     tope = max(float(datos["pct_atipicos"].max()) * 1.15, SEMAFORO_ROJO_DESDE * 1.5)
     for desde, hasta, nombre in _bandas_semaforo(tope):
@@ -136,17 +147,27 @@ def _bandas_semaforo(tope: float) -> list[tuple[float, float, str]]:
     ]
 
 
-def grafico_ranking(datos: pd.DataFrame, etiqueta: str, titulo: str, top: int = 15) -> Figure:
-    """Horizontal bars of total_atipicos per `etiqueta`, coloured by the traffic light of pct_atipicos."""
-    orden = datos.nlargest(top, ["total_atipicos", "pct_atipicos"]).iloc[::-1]
+def grafico_ranking(datos: pd.DataFrame, etiqueta: str, titulo: str, top: int = 15,
+                    solo_con_casos: bool = False) -> Figure:
+    """Horizontal bars of total_atipicos per `etiqueta`, coloured by the traffic light of pct_atipicos.
+
+    solo_con_casos leaves out rows without atypical bills (long lists such as districts).
+    """
+    candidatos = datos[datos["total_atipicos"] > 0] if solo_con_casos else datos
+    orden = candidatos.nlargest(top, ["total_atipicos", "pct_atipicos"]).iloc[::-1]
     colores = semaforo(orden["pct_atipicos"]).map(SEMAFORO_COLORES).astype(str)
     fig, (ax,) = _figura(alto=max(2.4, 0.34 * len(orden) + 1.2))
+    if orden.empty:
+        ax.text(0.5, 0.5, "Sin facturas atípicas en el periodo", ha="center", va="center", transform=ax.transAxes)
+        ax.set(title=titulo, xticks=[], yticks=[])
+        return fig
     ax.barh(orden[etiqueta], orden["total_atipicos"], color=colores.to_numpy())
     textos = [f"{formato_miles(n)}  ({formato_pct(p, 1)})" for n, p in zip(orden["total_atipicos"], orden["pct_atipicos"])]
     ax.bar_label(ax.containers[0], labels=textos, padding=3, fontsize=8)
     ax.set(title=titulo, xlabel="Suministros atípicos (entre paréntesis: % de los facturados)", ylabel="")
     ax.set_xlim(0, float(orden["total_atipicos"].max()) * 1.3 + 1)
     ax.grid(axis="y", visible=False)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     eje_miles(ax, "x")
     _leyenda_semaforo(ax)
     return fig
@@ -162,22 +183,23 @@ def _leyenda_semaforo(ax) -> None:
     ax.legend(handles=parches, loc="lower right", fontsize=8, title="Semáforo", title_fontsize=8)
 
 
-def grafico_distribucion_segmentos(gold: pd.DataFrame, segmentos: pd.DataFrame) -> Figure:
-    """Box plots of valor_evaluado per segment (log scale) with each segment's fence.
+def grafico_distribucion_segmentos(facturas: pd.DataFrame, segmentos: pd.DataFrame) -> Figure:
+    """Box plots of the bill per segment (log scale) with each segment's threshold in S/.
 
-    gold: rows with segmento and valor_evaluado; segmentos: one row per segmento with umbral_atipico.
+    facturas: segmento and facturacion_teorica per bill; segmentos: segmento, n_segmento, umbral_soles.
     """
     orden = segmentos.sort_values("n_segmento", ascending=False)["segmento"].tolist()
-    positivos = gold[gold["valor_evaluado"] > 0]
+    positivas = facturas[facturas["facturacion_teorica"] > 0]
     fig, (ax,) = _figura(alto=max(3.0, 0.55 * len(orden) + 1.2))
-    sns.boxplot(data=positivos, x="valor_evaluado", y="segmento", order=orden, ax=ax, color=AZUL_CLARO,
-                fliersize=2, flierprops={"markerfacecolor": NARANJA, "markeredgecolor": NARANJA})
-    umbrales = segmentos.set_index("segmento").loc[orden, "umbral_atipico"].to_numpy()
+    # log_scale makes seaborn compute the box and whiskers on ln(bill), the scale the fence uses
+    sns.boxplot(data=positivas, x="facturacion_teorica", y="segmento", order=orden, ax=ax, color=AZUL_CLARO,
+                log_scale=True, fliersize=2, flierprops={"markerfacecolor": NARANJA, "markeredgecolor": NARANJA})
+    umbrales = segmentos.set_index("segmento").loc[orden, "umbral_soles"].to_numpy()
     ax.scatter(umbrales, np.arange(len(orden)), marker="|", s=400, color=SEMAFORO_COLORES["rojo"], zorder=5,
-               label="Umbral Q3 + 1.5 × IQR")
-    ax.set_xscale("log")
-    ax.set(title="Distribución del valor evaluado por segmento", xlabel="Valor evaluado (escala log)", ylabel="")
-    ax.legend(loc="lower right", fontsize=8)
+               label="Umbral del segmento (Q3 + 1.5 × IQR)")
+    eje_soles(ax, "x")
+    ax.set(title="Factura teórica por segmento", xlabel="Factura teórica (escala logarítmica)", ylabel="")
+    fig.legend(loc="outside lower center", fontsize=8)
     return fig
 
 
@@ -193,16 +215,47 @@ def grafico_sensibilidad(tabla: pd.DataFrame, x: str, titulo: str, etiqueta_x: s
     return fig
 
 
-def grafico_barras(datos: pd.DataFrame, x: str, y: str, titulo: str, etiqueta_y: str, formato: str = "miles") -> Figure:
-    """Simple vertical bar chart with formatted value labels (formato: miles, soles or pct)."""
+def grafico_barras(datos: pd.DataFrame, x: str, y: str, titulo: str, etiqueta_y: str, formato: str = "miles",
+                   horizontal: bool = False) -> Figure:
+    """Bar chart with formatted value labels (formato: miles, soles or pct); horizontal for long labels."""
     formatos = {"miles": (formato_miles, eje_miles), "soles": (formato_soles, eje_soles), "pct": (formato_pct, eje_pct)}
     texto, eje = formatos[formato]
+    if horizontal:
+        fig, (ax,) = _figura(alto=max(2.4, 0.34 * len(datos) + 1.2))
+        orden = datos.iloc[::-1]
+        ax.barh(orden[x].astype(str), orden[y], color=AZUL)
+        ax.set(title=titulo, xlabel=etiqueta_y, ylabel="")
+        ax.set_xlim(0, float(orden[y].max()) * 1.15 + 1)
+        ax.grid(axis="y", visible=False)
+        eje(ax, "x")
+    else:
+        fig, (ax,) = _figura(alto=3.6)
+        ax.bar(datos[x].astype(str), datos[y], color=AZUL)
+        ax.set(title=titulo, xlabel="", ylabel=etiqueta_y)
+        ax.tick_params(axis="x", labelrotation=20)
+        eje(ax)
+    ax.bar_label(ax.containers[0], labels=[texto(v) for v in (orden if horizontal else datos)[y]], padding=2, fontsize=8)
+    return fig
+
+
+def grafico_linea(datos: pd.DataFrame, x: str, y: str, titulo: str, etiqueta_y: str, periodo: str) -> Figure:
+    """Monthly line (x holds 'YYYY-MM') with the analysis month marked."""
+    fechas = pd.to_datetime(datos[x] + "-01")
     fig, (ax,) = _figura(alto=3.6)
-    ax.bar(datos[x].astype(str), datos[y], color=AZUL)
-    ax.bar_label(ax.containers[0], labels=[texto(v) for v in datos[y]], padding=2, fontsize=8)
-    ax.set(title=titulo, xlabel="", ylabel=etiqueta_y)
-    ax.tick_params(axis="x", labelrotation=20)
-    eje(ax)
+    ax.plot(fechas, datos[y], color=AZUL, marker="o", markersize=3)
+    ax.axvline(pd.Timestamp(f"{periodo}-01"), color=GRIS, ls="--", lw=1, label=f"Periodo {periodo}")
+    ax.set(title=titulo, xlabel="Mes", ylabel=etiqueta_y)
+    ax.set_ylim(bottom=0)
+    eje_miles(ax)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def grafico_histograma(valores: pd.Series, titulo: str, etiqueta_x: str, etiqueta_y: str, bins: int = 30) -> Figure:
+    fig, (ax,) = _figura(alto=3.4)
+    ax.hist(valores, bins=bins, color=AZUL)
+    ax.set(title=titulo, xlabel=etiqueta_x, ylabel=etiqueta_y)
+    eje_miles(ax)
     return fig
 
 
@@ -250,6 +303,7 @@ def _leyenda_mapa() -> str:
 _FORMATOS = {
     "miles": formato_miles,
     "decimal": lambda valor: formato_miles(valor, 2),
+    "coordenada": lambda valor: formato_miles(valor, 4),
     "soles": formato_soles,
     "pct": formato_pct,
 }
@@ -258,14 +312,17 @@ _FORMATOS = {
 def tabla(datos: pd.DataFrame, formatos: dict[str, str] | None = None, nombres: dict[str, str] | None = None):
     """A pandas Styler in the house format: no index, numbers formatted per column, Spanish headers.
 
-    formatos maps a column to miles, decimal, soles or pct; nombres renames columns for display.
+    formatos maps a column to miles, decimal, coordenada, soles or pct; nombres renames columns for
+    display. Booleans read sí/no and missing values are left blank.
     """
     formatos = formatos or {}
     desconocidos = set(formatos.values()) - _FORMATOS.keys()
     if desconocidos:
         raise ValueError(f"unknown formats: {sorted(desconocidos)}")
+    booleanas = {columna: lambda valor: "sí" if valor else "no" for columna in datos.columns[datos.dtypes == bool]}
+    # one format call: each call resets the columns it does not name
     return (
-        datos.style.format({columna: _FORMATOS[nombre] for columna, nombre in formatos.items()})
+        datos.style.format(booleanas | {columna: _FORMATOS[nombre] for columna, nombre in formatos.items()}, na_rep="")
         .format_index(lambda columna: (nombres or {}).get(columna, columna), axis="columns")
         .hide(axis="index")
     )

@@ -15,11 +15,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from lds_utils import billing, config
 from lds_utils.config import LakePaths, UsageError
-from lds_utils.schema import PERSONAL_DATA_COLUMNS, RAW_SCHEMAS
+from lds_utils.schema import PERSONAL_DATA_COLUMNS, PRIMARY_KEYS, RAW_SCHEMAS, column_names
 from lds_utils.sql import check_identifier
 
 GOLD = "gold_db.gold_facturacion_teorica_mes"
@@ -243,7 +244,7 @@ def desglose_factura(factura: pd.Series, pliego: pd.Series) -> pd.DataFrame:
         ("Descuento FOSE", "residencial BT5B hasta el umbral del FOSE", -factura["descuento_fose_soles"]),
         ("Recargo FOSE", "residencial BT5B sobre el umbral del FOSE", factura["recargo_fose_soles"]),
         ("Subtotal", "suma de las líneas anteriores", factura["subtotal_soles"]),
-        ("IGV", f"{billing.IGV:.0%} del subtotal", factura["igv_soles"]),
+        ("IGV", f"{billing.IGV * 100:.0f} % del subtotal", factura["igv_soles"]),
         ("Total factura teórica", "subtotal + IGV", factura["facturacion_teorica"]),
     ]
     return pd.DataFrame(lineas, columns=["concepto", "calculo", "importe_soles"]).astype({"importe_soles": float})
@@ -256,13 +257,18 @@ def cuartiles_por_segmento(gold: pd.DataFrame, valor: str = "valor_evaluado") ->
     return cuartiles.assign(n_segmento=grupos.size()).reset_index()
 
 
-def tasa_atipicos(gold: pd.DataFrame, factor: float, minimo: int, valor: str = "valor_evaluado") -> float:
-    """% of the month's bills flagged with fence q3 + factor × iqr in segments of at least ``minimo``."""
-    cerco = cuartiles_por_segmento(gold, valor)
+def marcar_atipicos(gold: pd.DataFrame, factor: float = 1.5, minimo: int = 30, valor: str = "valor_evaluado") -> pd.Series:
+    """Which of the month's bills exceed q3 + factor × iqr of a segment of at least ``minimo`` bills."""
+    cerco = cuartiles_por_segmento(gold, valor).set_index(["tipo_cliente", "nivel_tension"])
     cerco["umbral"] = cerco["q3"] + factor * (cerco["q3"] - cerco["q1"])
-    evaluado = gold.merge(cerco, on=["tipo_cliente", "nivel_tension"], how="left")
-    atipico = (evaluado["n_segmento"] >= minimo) & (evaluado[valor] > evaluado["umbral"])
-    return 100.0 * float(atipico.sum()) / len(gold)
+    segmento = pd.MultiIndex.from_frame(gold[["tipo_cliente", "nivel_tension"]])
+    umbral = cerco["umbral"].where(cerco["n_segmento"] >= minimo).reindex(segmento).to_numpy()
+    return pd.Series(gold[valor].to_numpy() > umbral, index=gold.index)
+
+
+def tasa_atipicos(gold: pd.DataFrame, factor: float, minimo: int, valor: str = "valor_evaluado") -> float:
+    """% of the month's bills flagged by marcar_atipicos."""
+    return 100.0 * float(marcar_atipicos(gold, factor, minimo, valor).sum()) / len(gold)
 
 
 def sensibilidad(gold: pd.DataFrame, parametro: str, valores, factor: float = 1.5, minimo: int = 30) -> pd.DataFrame:
@@ -274,6 +280,211 @@ def sensibilidad(gold: pd.DataFrame, parametro: str, valores, factor: float = 1.
         parametro: list(valores),
         "pct_atipicos": [tasa_atipicos(gold, **(base | {parametro: v})) for v in valores],
     })
+
+
+def etiqueta_segmento(datos: pd.DataFrame) -> pd.Series:
+    """'RESIDENCIAL BT'-style label of each row's segment (the month is implicit)."""
+    return datos["tipo_cliente"] + " " + datos["nivel_tension"]
+
+
+def segmentos_legibles(segmentos: pd.DataFrame) -> pd.DataFrame:
+    """ctx.segmentos() with a label and the quartiles turned back into soles (e^q)."""
+    return pd.DataFrame({
+        "segmento": etiqueta_segmento(segmentos),
+        "n_segmento": segmentos["n_segmento"],
+        "segmento_valido": segmentos["segmento_valido"].map({True: "sí", False: "no"}),
+        "q1_soles": np.exp(segmentos["q1"]),
+        "q3_soles": np.exp(segmentos["q3"]),
+        "umbral_soles": segmentos["umbral_soles"],
+        "atipicos": segmentos["atipicos"],
+    })
+
+
+#: Spanish labels of detect.candidate_values' columns.
+CANDIDATOS = {
+    "importe": "Factura teórica en S/",
+    "log_importe": "ln(factura teórica)",
+    "log_ratio_historia": "ln(factura / mediana de sus 12 meses previos)",
+    "log_ratio_historia_por_dia": "ln(factura diaria / mediana de sus 12 meses previos)",
+}
+
+
+def tabla_candidatos(comparacion: pd.DataFrame) -> pd.DataFrame:
+    """detect.compare_candidates' result as a readable table: one row per candidate, main metrics."""
+    columnas = ["pct_atipicos", "pct_mes_min", "pct_mes_max", "precision", "recall"]
+    tabla = comparacion[columnas].astype(float).rename_axis("clave").reset_index()
+    return tabla.assign(valor=tabla["clave"].map(CANDIDATOS))[["clave", "valor", *columnas]]
+
+
+def clientes_luz_del_sur() -> dict:
+    """Luz del Sur's customer count with its year and source (first entry of the reference file)."""
+    from lds_utils.reference import load_reference
+
+    dato = load_reference()["company"]["customers"][0]
+    return {"valor": int(dato["value"]), "anio": int(dato["year"]), "fuente": dato["source"]}
+
+
+def parametros_generacion(generacion: dict) -> pd.DataFrame:
+    """The headline parameters and results of generacion.json as (parametro, valor) rows."""
+    filas = [
+        ("Clientes", f"{generacion['n_clientes']:,}"),
+        ("Semilla", str(generacion["seed"])),
+        ("Meses", f"{generacion['desde']} a {generacion['hasta']}"),
+        ("Suministro-meses simulados", f"{generacion['meses_suministro']:,}"),
+        ("Suministro-meses con anomalía", f"{generacion['meses_con_anomalia']:,}"),
+        ("Versión del generador", str(generacion["version"])),
+    ]
+    filas += [(f"Filas RAW de {tabla}", f"{n:,}") for tabla, n in generacion["filas"].items() if tabla in config.RAW_TABLES]
+    return pd.DataFrame(filas, columns=["parametro", "valor"])
+
+
+def distritos_referencia() -> pd.DataFrame:
+    """Districts of the concession from the reference file, for the data chapter."""
+    from lds_utils.reference import districts
+
+    tabla = districts()[["distrito", "provincia", "zona", "subzona", "lat", "lon", "approx_customers"]]
+    return tabla.rename(columns={"approx_customers": "clientes_aprox"}).sort_values(["zona", "distrito"], ignore_index=True)
+
+
+def fuentes_referencia() -> pd.DataFrame:
+    from lds_utils.reference import sources
+
+    return pd.DataFrame([(clave, _en_castellano(texto)) for clave, texto in sources().items()], columns=["clave", "fuente"])
+
+
+def resumen_anomalias(anomalias: pd.DataFrame) -> pd.DataFrame:
+    """Injected anomalies per type: how many, on how many supplies, and one example description."""
+    grupos = anomalias.sort_values("id_anomalia").groupby("tipo")
+    resumen = pd.DataFrame({
+        "anomalias": grupos.size(),
+        "suministros": grupos["id_suministro"].nunique(),
+        "ejemplo": grupos["detalle"].first(),
+    })
+    return resumen.sort_values(["anomalias"], ascending=False).reset_index()
+
+
+def anomalias_inyectadas(lake: Path) -> pd.DataFrame:
+    """The generator's ground truth (truth/anomalias.csv): evaluation only, never read by the pipeline."""
+    path = LakePaths(Path(lake)).truth / "anomalias.csv"
+    if not path.is_file():
+        raise UsageError(f"no ground truth at {path}: it exists only for lakes made by `lds_utils generate`")
+    return pd.read_csv(path, dtype={"id_anomalia": str, "tipo": str, "id_suministro": str,
+                                    "anio_mes_inicio": str, "anio_mes_fin": str, "detalle": str})
+
+
+def rechazos_por_regla(rechazos: pd.DataFrame) -> pd.DataFrame:
+    """Rejected rows per rule (the part of motivo before ':'), largest first."""
+    regla = rechazos["motivo"].str.split(":").str[0]
+    por_regla = rechazos.assign(regla=regla).groupby("regla", as_index=False)["filas"].sum()
+    return por_regla.sort_values(["filas", "regla"], ascending=[False, True], ignore_index=True)
+
+
+def perfil_consumo(gold: pd.DataFrame) -> pd.DataFrame:
+    """Supplies, median and p90 of kWh and kW per customer type in the month."""
+    grupos = gold.groupby("tipo_cliente")
+    return pd.DataFrame({
+        "suministros": grupos.size(),
+        "kwh_mediana": grupos["consumo_kwh"].median(),
+        "kwh_p90": grupos["consumo_kwh"].quantile(0.9),
+        "kw_mediana": grupos["demanda_kw"].median(),
+        "kw_p90": grupos["demanda_kw"].quantile(0.9),
+    }).sort_values("suministros", ascending=False).reset_index()
+
+
+def perfil_facturacion(gold: pd.DataFrame) -> pd.DataFrame:
+    """Supplies, median, p90 and total theoretical bill per customer type and voltage in the month."""
+    grupos = gold.groupby(["tipo_cliente", "nivel_tension"])["facturacion_teorica"]
+    perfil = pd.DataFrame({"suministros": grupos.size(), "mediana": grupos.median(), "p90": grupos.quantile(0.9),
+                           "total": grupos.sum()})
+    return perfil.sort_values("suministros", ascending=False).reset_index()
+
+
+def errores_registro(silver: pd.DataFrame) -> pd.DataFrame:
+    """Supplies of the month with each measurement-quality signal, and their share."""
+    senales = {
+        "Lectura estimada": silver["es_estimada"].astype(bool),
+        "Retroceso del registro": silver["n_retrocesos"] > 0,
+        "Vuelta a cero del registro": silver["n_vueltas"] > 0,
+        "Sin lectura previa": silver["n_sin_lectura_previa"] > 0,
+        "Registros de intervalo con error": silver["registros_error"].fillna(0) > 0,
+    }
+    cuenta = pd.Series({nombre: int(marca.sum()) for nombre, marca in senales.items()})
+    return pd.DataFrame({"senal": cuenta.index, "suministros": cuenta.to_numpy(),
+                         "pct_suministros": 100.0 * cuenta.to_numpy() / len(silver)})
+
+
+_APROXIMADO = {
+    "approx, common knowledge (not found in the searched corpora; verify before relying on it)":
+        "aproximado, conocimiento común (no hallado en las fuentes consultadas; verificar antes de usarlo)",
+    "derived in this file by arithmetic from the cited inputs (see 'derivation')":
+        "derivado por aritmética de los datos citados",
+    "band limits and amounts ": "límites y montos de los tramos: ",
+}
+
+
+def _en_castellano(fuente: str) -> str:
+    """Translate the fixed English phrases the reference file uses to qualify a source."""
+    for ingles, castellano in _APROXIMADO.items():
+        fuente = fuente.replace(ingles, castellano)
+    return fuente
+
+
+def _reglas_facturacion() -> dict[str, str]:
+    """A Spanish statement of each rule of lds_utils.billing, written from its constants."""
+    tramos = billing.ALUMBRADO_TRAMOS
+    textos = [f"hasta {limite:.0f} kWh: S/ {monto:.2f}" for limite, monto in tramos[:-1]]
+    textos.append(f"más de {tramos[-2][0]:.0f} kWh: S/ {tramos[-1][1]:.2f}")
+    return {
+        "igv": f"IGV de {billing.IGV * 100:.0f} % sobre el subtotal (IGV 16 % más IPM 2 %)",
+        "fose_umbral_kwh": f"Umbral del FOSE con la Ley 31429: {billing.FOSE_UMBRAL_KWH:.0f} kWh al mes",
+        "fose_umbral_kwh_antes": f"Umbral del FOSE antes de la Ley 31429: {billing.FOSE_UMBRAL_KWH_ANTES:.0f} kWh al mes",
+        "fose_reforma_desde": f"Primer mes facturado con la Ley 31429: {billing.FOSE_REFORMA_DESDE}",
+        "fose_tramo1": f"FOSE hasta {billing.FOSE_TRAMO1_KWH:.0f} kWh: descuento de "
+                       f"{billing.FOSE_TRAMO1_DESCUENTO * 100:.0f} % del cargo por energía",
+        "fose_tramo2": f"FOSE de {billing.FOSE_TRAMO1_KWH:.0f} kWh al umbral: descuento de "
+                       f"{billing.FOSE_TRAMO2_KWH_DESCONTADOS:g} kWh valorizados al cargo por energía",
+        "recargo_fose": f"Recargo FOSE sobre el umbral: {billing.RECARGO_FOSE_ANTES * 100:.1f} % de la energía antes de "
+                        f"la reforma y {billing.RECARGO_FOSE * 100:.1f} % después",
+        "alumbrado": f"Alumbrado público por tramo de consumo mensual: {'; '.join(textos)}",
+    }
+
+
+def fuentes_facturacion() -> pd.DataFrame:
+    """Each regulated billing rule of lds_utils.billing, in Spanish, with its source."""
+    reglas = _reglas_facturacion()
+    fuentes = {clave: _en_castellano(texto.split("Source", 1)[1].split(":", 1)[1].strip().rstrip("."))
+               for clave, texto in billing.SOURCES.items()}
+    return pd.DataFrame({"regla": [reglas[clave] for clave in fuentes], "fuente": list(fuentes.values())})
+
+
+def frase_interanual(resumen: dict) -> str:
+    """The year-on-year comparison as a clause of a Spanish sentence."""
+    anterior = resumen["periodo_anterior"]
+    if resumen["variacion_pct_pp"] is None:
+        return f"no hay datos de {anterior} para compararlo con el mismo mes del año anterior"
+    return (f"en {anterior} fue el {resumen['pct_atipicos_anterior']:.2f} %, una variación de "
+            f"{resumen['variacion_pct_pp']:+.2f} puntos porcentuales")
+
+
+def resumen_tabla(resumen: dict) -> pd.DataFrame:
+    """comparar_interanual's dict as (indicador, valor) rows in the house number format."""
+    from lds_utils.plots import formato_miles, formato_pct
+
+    anterior = resumen["periodo_anterior"]
+    sin_dato = f"sin datos de {anterior}"
+    variacion = resumen["variacion_pct_pp"]
+    filas = [
+        ("Periodo", resumen["periodo"]),
+        ("Suministros facturados", formato_miles(resumen["total_suministros"])),
+        ("Suministros con factura atípica", formato_miles(resumen["total_atipicos"])),
+        ("% de suministros atípicos", formato_pct(resumen["pct_atipicos"])),
+        (f"Atípicos en {anterior}", formato_miles(resumen["total_atipicos_anterior"])
+         if resumen["total_atipicos_anterior"] is not None else sin_dato),
+        (f"% atípicos en {anterior}", formato_pct(resumen["pct_atipicos_anterior"])
+         if resumen["pct_atipicos_anterior"] is not None else sin_dato),
+        ("Variación interanual", f"{variacion:+.2f} p.p." if variacion is not None else sin_dato),
+    ]
+    return pd.DataFrame(filas, columns=["indicador", "valor"])
 
 
 def sin_datos_personales(tabla: pd.DataFrame) -> pd.DataFrame:
@@ -332,7 +543,8 @@ class Contexto:
             "from bronze_db.bronze_sector group by distrito) "
             "select k.distrito, k.zona, c.lat, c.lon, k.total_suministros, k.total_atipicos, k.pct_atipicos "
             "from gold_db.vw_kpi_atipicos_distrito_mes as k left join coordenadas as c on k.distrito = c.distrito "
-            "where k.anio_mes = :period order by k.total_atipicos desc, k.pct_atipicos desc, k.distrito"
+            "where k.anio_mes = :period "
+            "order by k.total_atipicos desc, k.pct_atipicos desc, k.total_suministros desc, k.distrito"
         )
 
     def kpi_zonas(self) -> pd.DataFrame:
@@ -387,6 +599,13 @@ class Contexto:
             "from silver_db.silver_consumo_mensual where anio_mes = :period"
         )
 
+    def facturas_historia(self) -> pd.DataFrame:
+        """GOLD bills of every month up to the analysis month, with what detect.compare_candidates needs."""
+        return self.sql(
+            "select id_suministro, anio_mes, tipo_cliente, nivel_tension, facturacion_teorica, dias_facturados "
+            f"from {GOLD} where anio_mes <= :period"
+        )
+
     def gold_periodo(self) -> pd.DataFrame:
         """GOLD rows of the analysis month, without client identifiers."""
         return self.sql(
@@ -396,6 +615,83 @@ class Contexto:
             "segmento_valido, q1, q3, iqr, umbral_atipico, umbral_soles, es_atipico "
             f"from {GOLD} where anio_mes = :period"
         )
+
+    def consumo_mensual(self) -> pd.DataFrame:
+        """SILVER totals per month up to the analysis month over supplies with measured consumption.
+
+        A supply-month counts when at least one reading difference gave it consumption (the same rule
+        GOLD bills by), so the first month of the data, made only of first readings, is left out.
+        """
+        return self.sql(
+            "select anio_mes, count(*) as suministros, sum(consumo_kwh) as consumo_kwh, "
+            "count_if(es_estimada) as con_lectura_estimada, sum(n_retrocesos) as retrocesos, "
+            "sum(n_vueltas) as vueltas, 100 * cast(sum(registros_error) as double) / sum(registros_esperados) "
+            "as pct_error from silver_db.silver_consumo_mensual where anio_mes <= :period and n_diferencias > 0 "
+            "group by anio_mes order by anio_mes"
+        )
+
+    def pliego(self, tarifa: str) -> pd.Series:
+        """The pliego of a tariff option in force in the analysis month."""
+        filas = self.sql(
+            "select opcion_tarifaria, anio_mes, cargo_fijo, cargo_energia, cargo_energia_hp, cargo_energia_hfp, "
+            "cargo_potencia_generacion, cargo_potencia_distribucion from bronze_db.bronze_tarifa "
+            "where opcion_tarifaria = :tarifa and anio_mes = :period",
+            tarifa=tarifa,
+        )
+        if len(filas) != 1:
+            raise ValueError(f"expected one pliego {tarifa} for {self.period}, found {len(filas)}")
+        return filas.iloc[0]
+
+    def segmentos(self) -> pd.DataFrame:
+        """The month's segments with their fence (in log and in S/) and atypical count."""
+        return self.sql(
+            "select tipo_cliente, nivel_tension, max(n_segmento) as n_segmento, bool_and(segmento_valido) as "
+            "segmento_valido, max(q1) as q1, max(q3) as q3, max(iqr) as iqr, max(umbral_atipico) as umbral_atipico, "
+            "max(umbral_soles) as umbral_soles, count_if(es_atipico) as atipicos "
+            f"from {GOLD} where anio_mes = :period group by tipo_cliente, nivel_tension "
+            "order by n_segmento desc, tipo_cliente, nivel_tension"
+        )
+
+    def composicion(self) -> pd.DataFrame:
+        """Supplies in BRONZE by zone and customer type (the whole sample, every month)."""
+        return self.sql(
+            "select se.zona, c.tipo_cliente, count(*) as suministros from bronze_db.bronze_suministro as s "
+            "join bronze_db.bronze_cliente as c on s.id_cliente = c.id_cliente "
+            "join bronze_db.bronze_sector as se on s.id_sector = se.id_sector "
+            "group by se.zona, c.tipo_cliente order by se.zona, c.tipo_cliente"
+        )
+
+    def conteo_filas(self, base: str, tablas) -> pd.DataFrame:
+        """Row count of each base.tabla (names are checked identifiers)."""
+        check_identifier(base)
+        consulta = " union all ".join(
+            f"select '{t}' as tabla, count(*) as filas from {base}.{check_identifier(t)}" for t in tablas
+        )
+        return self.sql(consulta)
+
+    def inventario_raw(self) -> pd.DataFrame:
+        """Each RAW table: primary key, rows, columns, whether they are the schema contract's and all text."""
+        catalogo = self.sql(
+            "select table_name as tabla, column_name as columna, data_type as tipo from information_schema.columns "
+            "where table_schema = 'raw_db' order by table_name, ordinal_position"
+        )
+        columnas = catalogo.groupby("tabla")["columna"].agg(list)
+        texto = catalogo.assign(es_texto=catalogo["tipo"].str.upper().isin(["VARCHAR", "STRING"])).groupby("tabla")["es_texto"].all()
+        tablas = list(config.RAW_TABLES)
+        filas = self.conteo_filas("raw_db", tablas).set_index("tabla")["filas"]
+        return pd.DataFrame({
+            "tabla": tablas,
+            "clave": [PRIMARY_KEYS[t] for t in tablas],
+            "filas": filas.reindex(tablas).to_numpy(),
+            "columnas": [len(columnas.get(t, [])) for t in tablas],
+            "coincide_contrato": [columnas.get(t, []) == column_names(t) for t in tablas],
+            "solo_texto": texto.reindex(tablas, fill_value=False).to_numpy(),
+        })
+
+    def muestra(self, base: str, tabla: str, n: int = 5) -> pd.DataFrame:
+        """First rows of a table by its first column, refused if it holds personal data."""
+        filas = self.sql(f"select * from {check_identifier(base)}.{check_identifier(tabla)} order by 1")
+        return sin_datos_personales(filas.head(n).reset_index(drop=True))
 
     # catalog ------------------------------------------------------------------------------------------------
     def diccionario(self) -> pd.DataFrame:

@@ -88,3 +88,20 @@ def test_map_has_one_marker_per_district_with_coordinates(distritos):
 def test_map_without_coordinates_is_an_error(distritos):
     with pytest.raises(ValueError, match="coordinates"):
         plots.mapa_semaforo(distritos.assign(lat=np.nan))
+
+
+def test_ranking_can_leave_out_rows_without_cases(distritos):
+    fig = plots.grafico_ranking(distritos, "distrito", "Ranking", solo_con_casos=True)
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["Miraflores", "Surco", "Ate"]
+    vacio = plots.grafico_ranking(distritos.assign(total_atipicos=0), "distrito", "Ranking", solo_con_casos=True)
+    assert "Sin facturas atípicas" in vacio.axes[0].texts[0].get_text()
+
+
+def test_table_formats_numbers_booleans_and_blanks():
+    datos = pd.DataFrame({"monto": [1234.5, np.nan], "ok": [True, False], "texto": ["a", None]})
+    html = plots.tabla(datos, {"monto": "soles"}, {"monto": "Monto"}).to_html()
+    assert "S/ 1,234.50" in html and "Monto" in html
+    assert ">sí<" in html and ">no<" in html
+    assert "nan" not in html and "None" not in html
+    with pytest.raises(ValueError):
+        plots.tabla(datos, {"monto": "euros"})
