@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -24,6 +25,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import yaml
+from tqdm import tqdm
 
 import lds_utils
 from lds_utils import config, report
@@ -36,6 +38,7 @@ GENERATED_DIR = "_generado"
 MANIFEST = "manifiesto.json"
 KERNEL = "python3"
 CELL_TIMEOUT_S = 600
+PARALLEL_NOTEBOOKS = 2
 HIDDEN_TAG = "remove-cell"
 _JUPYTER_BOOK = "import sys; from jupyter_book.cli.main import main; sys.exit(main())"
 
@@ -180,14 +183,14 @@ def hide_injected_parameters(path: Path) -> None:
     nbformat.write(cuaderno, path)
 
 
-def run_notebook(fuente: Path, destino: Path, parametros: dict, progress: bool) -> float:
+def run_notebook(fuente: Path, destino: Path, parametros: dict) -> float:
     """Execute one notebook with papermill; return its duration in seconds."""
     import papermill
 
     inicio = time.perf_counter()
     try:
         papermill.execute_notebook(
-            str(fuente), str(destino), parameters=parametros, kernel_name=KERNEL, progress_bar=progress,
+            str(fuente), str(destino), parameters=parametros, kernel_name=KERNEL, progress_bar=False,
             cwd=str(fuente.parent), execution_timeout=CELL_TIMEOUT_S, log_output=False,
         )
     except papermill.PapermillExecutionError as error:
@@ -197,6 +200,24 @@ def run_notebook(fuente: Path, destino: Path, parametros: dict, progress: bool) 
         ) from None
     hide_injected_parameters(destino)
     return round(time.perf_counter() - inicio, 2)
+
+
+def run_notebooks(destino: Path, parametros: dict, progress: bool) -> dict[str, float]:
+    """Execute every notebook into destino, two at a time (the lake is only read); return durations.
+
+    One progress bar counts finished notebooks; the first failure stops the build.
+    """
+    cuadernos = notebooks()
+    duraciones = {}
+    with ThreadPoolExecutor(max_workers=PARALLEL_NOTEBOOKS) as pool, \
+            tqdm(total=len(cuadernos), desc="cuadernos", unit="cuaderno", file=sys.stderr, disable=not progress) as barra:
+        pendientes = {pool.submit(run_notebook, fuente, destino / fuente.name, parametros): fuente for fuente in cuadernos}
+        for hecho in as_completed(pendientes):
+            fuente = pendientes[hecho]
+            duraciones[f"cuaderno {fuente.stem}"] = hecho.result()
+            barra.set_postfix_str(fuente.stem)
+            barra.update()
+    return dict(sorted(duraciones.items()))
 
 
 def run_jupyter_book(staging: Path) -> float:
@@ -270,10 +291,7 @@ def build_book(period: str | None = None, engine: str = config.DEFAULT_ENGINE, l
     stage_sources(staging, version, ctx.period, construido)
     parametros = {"period": ctx.period, "engine": ctx.engine_name, "lake": str(lake),
                   "n_clientes": ctx.n_clientes, "seed": ctx.seed}
-    cuadernos = notebooks()
-    for numero, fuente in enumerate(cuadernos, start=1):
-        _say(progress, f"[{numero}/{len(cuadernos)}] {fuente.name}")
-        duraciones[f"cuaderno {fuente.stem}"] = run_notebook(fuente, staging / "notebooks" / fuente.name, parametros, progress)
+    duraciones |= run_notebooks(staging / "notebooks", parametros, progress)
     manifiesto = {
         "informe": "Facturación atípica en Luz del Sur",
         "version": version,

@@ -1,0 +1,129 @@
+"""The versioned book: two periods built into a temporary _build from a fresh default-sample lake.
+
+The module fixture runs the whole ``build_book`` twice (generation, pipeline, eight notebooks and
+jupyter-book with warnings as errors), so this is the slowest test of the suite (about a minute).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import pytest
+
+from lds_utils import book
+from lds_utils.engines import open_engine
+
+PERIODOS = ("2025-06", "2025-12")
+
+
+@pytest.fixture(scope="module")
+def libros(tmp_path_factory):
+    raiz = tmp_path_factory.mktemp("libro")
+    lago, build = raiz / "lake", raiz / "_build"
+    indices = {periodo: book.build_book(periodo, lake=lago, build_root=build, progress=False) for periodo in PERIODOS}
+    return {"lago": lago, "build": build, "indices": indices}
+
+
+def _paginas(carpeta):
+    return sorted((carpeta / "book").glob("*.html")) + sorted((carpeta / "notebooks").glob("*.html"))
+
+
+def _pegados(pagina) -> list[str]:
+    """Texts pasted by myst-nb glue, in page order."""
+    return [html.unescape(t) for t in re.findall(r'<span class="pasted-text">(.*?)</span>', pagina.read_text())]
+
+
+def test_each_period_has_its_own_index_and_both_are_kept(libros):
+    for periodo, indice in libros["indices"].items():
+        assert indice == libros["build"] / "versions" / periodo / "index.html"
+        assert indice.is_file()
+    assert not (libros["build"] / ".staging").exists() or not any((libros["build"] / ".staging").iterdir())
+
+
+def test_version_index_lists_both_periods_newest_first(libros):
+    texto = (libros["build"] / "versions" / "index.html").read_text()
+    enlaces = re.findall(r'href="(\d{4}-\d{2})/index.html"', texto)
+    assert enlaces == sorted(PERIODOS, reverse=True)
+
+
+def test_every_page_shows_the_report_version_and_period(libros):
+    for periodo in PERIODOS:
+        carpeta = libros["build"] / "versions" / periodo
+        manifiesto = json.loads((carpeta / book.MANIFEST).read_text())
+        paginas = _paginas(carpeta)
+        assert len(paginas) == 13
+        for pagina in paginas:
+            texto = pagina.read_text()
+            assert f"Periodo de análisis: {periodo}" in texto, pagina
+            assert manifiesto["version"] in texto, pagina
+
+
+def test_parameter_cells_are_hidden_from_readers(libros):
+    for pagina in (libros["build"] / "versions" / "2025-12" / "notebooks").glob("*.html"):
+        texto = pagina.read_text()
+        assert "n_clientes = " not in texto and "Parameters" not in texto, pagina
+
+
+def test_conclusions_figures_equal_the_kpi_view(libros):
+    with open_engine("duckdb", libros["lago"], read_only=True) as motor:
+        kpi = motor.read_sql("select * from gold_db.vw_kpi_atipicos_mes").set_index("anio_mes")
+    for periodo in PERIODOS:
+        pegados = _pegados(libros["build"] / "versions" / periodo / "book" / "conclusiones.html")
+        fila, anterior = kpi.loc[periodo], kpi.loc[f"{int(periodo[:4]) - 1}{periodo[4:]}"]
+        assert pegados[:3] == [f"{int(fila.total_suministros):,d}", f"{int(fila.total_atipicos):,d}",
+                               f"{fila.pct_atipicos:.2f}"]
+        assert f"{anterior.pct_atipicos:.2f} %" in pegados[3]
+        assert f"{fila.pct_atipicos - anterior.pct_atipicos:+.2f}" in pegados[3]
+
+
+def test_manifest_records_parameters_rows_packages_and_durations(libros):
+    manifiesto = json.loads((libros["build"] / "versions" / "2025-06" / book.MANIFEST).read_text())
+    assert manifiesto["periodo"] == "2025-06"
+    assert manifiesto["parametros"] | {"lake": None} == {"period": "2025-06", "engine": "duckdb", "lake": None,
+                                                          "n_clientes": 1500, "seed": 42}
+    assert manifiesto["filas_por_capa"]["raw_db"]["acumulado"] == manifiesto["generacion"]["filas"]["acumulado"]
+    assert manifiesto["filas_por_capa"]["gold_db"]["gold_facturacion_teorica_mes"] > 0
+    assert manifiesto["paquetes"]["jupyter-book"] == "1.0.4.post1"
+    assert {f"cuaderno {p.stem}" for p in book.notebooks()} <= manifiesto["duraciones_s"].keys()
+    assert manifiesto["duraciones_s"]["libro html"] > 0
+    reproducibilidad = (libros["build"] / "versions" / "2025-06" / "book" / "reproducibilidad.html").read_text()
+    assert manifiesto["version"] in reproducibilidad and "gold_facturacion_teorica_mes" in reproducibilidad
+
+
+def test_dashboard_has_map_charts_and_critical_cases(libros):
+    tablero = (libros["build"] / "versions" / "2025-12" / "notebooks" / "08_tablero.html").read_text()
+    assert "leaflet" in tablero.lower()
+    assert tablero.count("<img") >= 3
+    assert "Veces el umbral" in tablero
+
+
+def test_no_page_shows_personal_data(libros):
+    with open_engine("duckdb", libros["lago"], read_only=True) as motor:
+        clientes = motor.read_sql("select nombre, numero_documento from bronze_db.bronze_cliente")
+    documentos, nombres = set(clientes["numero_documento"]), clientes["nombre"].tolist()
+    carpeta = libros["build"] / "versions" / "2025-12"
+    for pagina in _paginas(carpeta):
+        texto = pagina.read_text()
+        assert not documentos & set(re.findall(r"\d{8,11}", texto)), pagina
+    for pagina in (carpeta / "notebooks" / "03_bronze_calidad.html", carpeta / "notebooks" / "08_tablero.html"):
+        texto = pagina.read_text()
+        assert not [nombre for nombre in nombres if nombre in texto], pagina
+
+
+def test_versions_index_ignores_folders_without_manifest(tmp_path):
+    (tmp_path / "2024-01").mkdir()
+    (tmp_path / "2024-02").mkdir()
+    (tmp_path / "2024-02" / book.MANIFEST).write_text(json.dumps({
+        "periodo": "2024-02", "version": "0.1.0+abc", "construido": "2026-01-01T00:00:00+00:00",
+        "parametros": {"n_clientes": 1500, "engine": "duckdb"},
+    }))
+    texto = book.write_versions_index(tmp_path).read_text()
+    assert 'href="2024-02/index.html"' in texto and "2024-01" not in texto
+
+
+def test_report_version_names_the_commit():
+    assert book.report_version({"commit_corto": "abc1234", "cambios_sin_commit": False}).endswith("+abc1234")
+    assert book.report_version({"commit_corto": "abc1234", "cambios_sin_commit": True}).endswith("+abc1234.mod")
+    assert book.report_version({"commit_corto": None, "cambios_sin_commit": None}).endswith("+sin-git")
