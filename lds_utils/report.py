@@ -113,7 +113,7 @@ DESCRIPCIONES = {
     "anio": "Año de facturación",
     "mes": "Mes de facturación (1-12)",
     "motivo": "Motivo de rechazo REGLA[:columna]; vacío si el registro es válido",
-    "registro": "Registro RAW original como texto (solo para auditoría; no se publica)",
+    "registro": "Registro RAW original como texto, para auditoría (el libro no muestra los de clientes)",
     "firma": "Contenido normalizado del registro, para distinguir duplicados exactos de claves repetidas",
     "tabla": "Tabla RAW de origen",
     "filas_raw": "Filas en RAW",
@@ -164,17 +164,28 @@ DESCRIPCIONES = {
     "pct_atipicos": "100 × total_atipicos / total_suministros",
 }
 _DESCRIPCIONES_RAW = {f"{tabla}.{c.name}": c.description for tabla, columnas in RAW_SCHEMAS.items() for c in columnas}
+#: A raw column's description wherever the column travels: from its own table when it is the key there.
+_DESCRIPCIONES_COLUMNA = {
+    c.name: c.description
+    for tabla, columnas in reversed(RAW_SCHEMAS.items()) for c in columnas
+    if PRIMARY_KEYS[tabla] == c.name or c.name not in {k for k in PRIMARY_KEYS.values()}
+}
 
 
 def describir(tablas: pd.Series, columnas: pd.Series) -> pd.Series:
     """Description of each (table, column): raw contract first, then derived columns.
 
     BRONZE tables (bronze_<t>, stg_<t>) inherit the raw description of a column of the same name;
-    ``<col>_txt`` staging columns are the raw text of ``<col>``.
+    ``<col>_txt`` staging columns are the raw text of ``<col>``; a raw column carried into a later
+    layer (id_suministro, distrito...) keeps the description it has in RAW.
     """
     origen = tablas.str.replace(r"^(bronze|stg)_", "", regex=True)
     base = columnas.str.removesuffix("_txt")
-    descripcion = (origen + "." + base).map(_DESCRIPCIONES_RAW).fillna(base.map(DESCRIPCIONES))
+    descripcion = (
+        (origen + "." + base).map(_DESCRIPCIONES_RAW)
+        .fillna(base.map(DESCRIPCIONES))
+        .fillna(base.map(_DESCRIPCIONES_COLUMNA))
+    )
     texto = columnas.str.endswith("_txt") & descripcion.notna()
     descripcion = descripcion.where(~texto, "Texto RAW antes de tipar: " + descripcion.fillna(""))
     return descripcion.fillna("")

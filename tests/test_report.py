@@ -131,3 +131,66 @@ def test_generation_parameters_must_match_to_reuse_a_lake(tmp_path):
     assert report.generacion_coincide(generacion, 1500, 42)
     assert not report.generacion_coincide(generacion, 1500, 7)
     assert report.periodos_gold(tmp_path) == []
+
+
+# -- contexto over a small generated lake -------------------------------------------------------------------
+PEQUENO = {"n_clientes": 200, "seed": 5}
+
+
+@pytest.fixture(scope="module")
+def lago_un_mes(tmp_path_factory):
+    """A 200-customer lake whose pipeline ran for one month only."""
+    from lds_utils.generate import GeneratorConfig, run_generate
+    from lds_utils.pipeline import run_pipeline
+
+    lago = tmp_path_factory.mktemp("lago") / "lake"
+    run_generate(GeneratorConfig(**PEQUENO), lago)
+    run_pipeline(lago, period="2025-03")
+    return lago
+
+
+def test_contexto_builds_a_missing_month_and_reuses_the_lake(lago_un_mes):
+    assert report.periodos_gold(lago_un_mes) == ["2025-03"]
+    duraciones = report.preparar_lago(lago_un_mes, period="2025-04", **PEQUENO)
+    assert list(duraciones) == ["pipeline_2025-04"]
+    assert report.periodos_gold(lago_un_mes) == ["2025-03", "2025-04"]
+    assert report.preparar_lago(lago_un_mes, period="2025-04", **PEQUENO) == {}
+    with pytest.raises(UsageError, match="2027-01"):
+        report.preparar_lago(lago_un_mes, period="2027-01", **PEQUENO)
+
+
+def test_contexto_reads_the_views_for_its_period(lago_un_mes):
+    ctx = report.contexto("2025-04", lake=lago_un_mes, **PEQUENO)
+    try:
+        assert ctx.period == "2025-04" and ctx.duraciones == {}
+        mensual = ctx.kpi_mensual()
+        assert mensual["anio_mes"].tolist() == ["2025-03", "2025-04"]
+        resumen = ctx.resumen_periodo()
+        assert resumen["total_suministros"] == len(ctx.gold_periodo()) > 0
+        assert ctx.kpi_distritos()["total_suministros"].sum() == resumen["total_suministros"]
+        assert ctx.kpi_distritos()[["lat", "lon"]].notna().all().all()
+        casos = ctx.casos_criticos(3)
+        assert len(casos) <= 3 and not set(casos.columns) & {"nombre", "numero_documento", "id_cliente"}
+        assert ctx.inventario_raw()["coincide_contrato"].all()
+        assert ctx.conciliacion()["cuadra"].all()
+        diccionario = ctx.diccionario()
+        assert {"raw_db", "bronze_db", "silver_db", "gold_db"} == set(diccionario["base_datos"])
+        gold = diccionario[diccionario["tabla"] == "gold_facturacion_teorica_mes"]
+        assert (gold["descripcion"] != "").all(), gold.loc[gold["descripcion"] == "", "columna"].tolist()
+    finally:
+        ctx.cerrar()
+    latest = report.contexto(lake=lago_un_mes, **PEQUENO)
+    assert latest.period == "2025-04"
+    latest.cerrar()
+
+
+def test_contexto_regenerates_a_lake_made_with_other_parameters(tmp_path):
+    from lds_utils.generate import GeneratorConfig, run_generate
+
+    lago = tmp_path / "lake"
+    run_generate(GeneratorConfig(n_clientes=150, seed=1, desde="2025-01", hasta="2025-03"), lago)
+    (lago / "otro_archivo.txt").write_text("not the generator's")
+    duraciones = report.preparar_lago(lago, n_clientes=120, seed=2)
+    assert list(duraciones) == ["generacion", "pipeline"]
+    assert report.generacion_coincide(report.leer_generacion(lago), 120, 2)
+    assert (lago / "otro_archivo.txt").exists()
