@@ -30,7 +30,8 @@ from lds_utils.sql import check_identifier
 DEFAULT_BUCKET = "lds-s3-bucket-demo"
 DEFAULT_REGION = "us-east-1"
 DEFAULT_WORKGROUP = "lds_luzdelsur"
-# Per-query cutoff: about 4x the largest single query of a monthly run at 1.3 M customers (book/despliegue_aws.md).
+# Per-query cutoff: about 5x the largest statement of a monthly run at 1.3 M customers, the BRONZE reconciliation
+# that reads every raw CSV (~9 GB; book/despliegue_aws.md computes it): a runaway query stops, a normal run never does.
 DEFAULT_SCAN_LIMIT_GB = 50.0
 ATHENA_MIN_SCAN_LIMIT_BYTES = 10_000_000  # the smallest cutoff Athena accepts (10 MB)
 

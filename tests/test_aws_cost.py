@@ -1,0 +1,84 @@
+"""The Athena cost estimate: sizes measured from a real lake, statements taken from the dry-run plan."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import pytest
+
+from lds_utils import aws_cost, schema
+from lds_utils.aws_config import AwsSettings
+from lds_utils.config import UsageError
+from lds_utils.engines import DuckDBEngine
+
+PERIOD = "2025-12"
+
+
+@pytest.fixture(scope="module")
+def measurement() -> dict:
+    return aws_cost.latest_measurement()
+
+
+def test_lake_sizes_are_the_current_files_of_each_table(tmp_path):
+    raw = tmp_path / "raw" / "cliente"
+    raw.mkdir(parents=True)
+    (raw / "a.csv").write_text(",".join(schema.column_names("cliente")) + "\nC1,DNI,1,Ana,RESIDENCIAL,2024-01-02\n")
+    with DuckDBEngine(tmp_path) as engine:
+        engine.register_raw("cliente", schema.column_names("cliente"))
+        engine.write_table("bronze_db", "bronze_cliente", "select id_cliente from raw_db.cliente")
+        select = "select id_cliente, substr(fecha_alta, 1, 7) as anio_mes from raw_db.cliente"
+        for _ in range(2):  # the second write replaces the first version, which must not be counted
+            engine.write_table("silver_db", "mensual", select, partition_col="anio_mes")
+    sizes = aws_cost.lake_sizes(tmp_path)
+    assert sizes["raw"] == {"cliente": (raw / "a.csv").stat().st_size}
+    version = next((tmp_path / "silver" / "mensual").glob("v*"))
+    assert sizes["silver"]["mensual"] == {"2024-01": sum(f.stat().st_size for f in version.rglob("*.parquet"))}
+    assert sizes["bronze"]["bronze_cliente"] > 0 and sizes["gold"] == {}
+
+
+def test_every_statement_of_the_monthly_plan_is_priced(measurement):
+    statements = aws_cost.monthly_run_cost(measurement, PERIOD)
+    planned = aws_cost.monthly_run_statements(PERIOD)
+    assert len(statements) == len(planned)
+    views = statements["sentencia"].str.startswith("vista ")
+    assert views.sum() == 6 and (statements.loc[views, "usd"] == 0).all(), "DDL is free"
+    billed = statements.loc[~views, "bytes_facturados"]
+    assert (billed >= aws_cost.MIN_BILLED_BYTES).all() and (billed % aws_cost.MB == 0).all()
+    assert statements["usd"].sum() == pytest.approx(billed.sum() / aws_cost.TB * aws_cost.ATHENA_USD_PER_TB)
+    conciliation = statements.set_index("sentencia").loc["bronze_db.bronze_conciliacion"]
+    assert "raw_db.acumulado" in conciliation["lee"]
+
+
+def test_raw_csv_is_charged_in_full_and_scales_with_customers(measurement):
+    one = aws_cost.monthly_run_cost(measurement, PERIOD, clients=measurement["n_clientes"])
+    stg = one.set_index("sentencia").loc["bronze_db.stg_acumulado"]
+    assert stg["bytes_escaneados"] >= measurement["tamanos"]["raw"]["acumulado"]
+    double = aws_cost.monthly_run_cost(measurement, PERIOD, clients=2 * measurement["n_clientes"])
+    assert double["bytes_escaneados"].sum() == pytest.approx(2 * one["bytes_escaneados"].sum())
+
+
+def test_a_monthly_run_reads_only_its_month_of_partitioned_tables(measurement):
+    base = aws_cost.monthly_run_cost(measurement, PERIOD).set_index("sentencia")
+    inflated = copy.deepcopy(measurement)
+    silver = inflated["tamanos"]["silver"]["silver_consumo_mensual"]
+    for month in silver:
+        if month != PERIOD:
+            silver[month] *= 1000
+    changed = aws_cost.monthly_run_cost(inflated, PERIOD).set_index("sentencia")
+    gold = "gold_db.gold_facturacion_teorica_mes"
+    assert changed.loc[gold, "bytes_escaneados"] == pytest.approx(base.loc[gold, "bytes_escaneados"])
+
+
+def test_the_default_scan_limit_never_stops_a_normal_monthly_run(measurement):
+    report = aws_cost.cost_report(measurement)
+    assert AwsSettings().scan_limit_bytes >= 2 * report["mayor_bytes"]
+    assert math.isclose(report["total_usd"], report["sentencias"]["usd"].sum())
+    assert report["clientes"] == aws_cost.UNIVERSE_CLIENTS
+
+
+def test_a_measurement_missing_a_table_is_refused(measurement):
+    broken = copy.deepcopy(measurement)
+    del broken["tamanos"]["bronze"]["bronze_medidor"]
+    with pytest.raises(UsageError, match="no size for bronze_db.bronze_medidor"):
+        aws_cost.monthly_run_cost(broken, PERIOD)
