@@ -90,6 +90,11 @@ class Plan:
         self.steps: list[Step] = []
         self._out = out
 
+    def note(self, text: str) -> None:
+        """A comment line in a printed (dry-run) plan."""
+        if self.dry_run:
+            print(text, file=self._out or sys.stdout, flush=True)
+
     def add(self, step: Step) -> bool:
         """Record a step; True when the caller must really perform it."""
         self.steps.append(step)
@@ -110,22 +115,26 @@ class AthenaEngine(Engine):
         dry_run: bool = False,
         read_only: bool = False,
         out: TextIO | None = None,
+        plan: Plan | None = None,
     ):
         self.settings = settings
         self.paths = LakePaths(Path(lake) if lake is not None else resolve_lake())
         self.read_only = read_only
-        self.plan = Plan(dry_run, out)
+        self.plan = plan if plan is not None else Plan(dry_run, out)
         self.poll_seconds = 1.0
         self._session = None
-        if dry_run:
-            print(f"-- Athena dry run: {describe(settings)}", file=out or sys.stdout, flush=True)
+        self._clients: dict = {}
+        if self.plan.dry_run:
+            self.plan.note(f"-- Athena dry run: {describe(settings)}")
         else:
             self._session = aws_session(settings)
 
     @classmethod
-    def from_options(cls, lake=None, read_only=False, dry_run=False, out=None, **settings_options) -> AthenaEngine:
-        """Build from CLI-style options (bucket, region, workgroup, scan_limit_gb, databases, config_file)."""
-        return cls(load_settings(**settings_options), lake=lake, dry_run=dry_run, read_only=read_only, out=out)
+    def from_options(cls, lake=None, read_only=False, dry_run=False, out=None, plan=None, **settings_options):
+        """Build from CLI-style options (bucket, region, workgroup, scan_limit_gb, databases, config_file).
+        ``plan`` lets a caller collect the steps of a run (see ``aws_cost``)."""
+        settings = load_settings(**settings_options)
+        return cls(settings, lake=lake, dry_run=dry_run, read_only=read_only, out=out, plan=plan)
 
     @property
     def dry_run(self) -> bool:
@@ -191,7 +200,8 @@ class AthenaEngine(Engine):
         self._check_writable()
         physical = self.settings.database(database)
         sqlmod.bind_params(select_sql, None)  # a view cannot hold bound values
-        statement = f"create or replace view {physical}.{sqlmod.check_identifier(view)} as\n{self._retarget(select_sql)}"
+        target = f"{physical}.{sqlmod.check_identifier(view)}"
+        statement = f"create or replace view {target} as\n{self._retarget(select_sql)}"
         self._execute(statement, physical, {})
 
     def write_table(self, database, table, select_sql, params=None, partition_col=None, partitions=None):
@@ -258,8 +268,14 @@ class AthenaEngine(Engine):
         return tree.sql(dialect="trino", pretty=True)
 
     # -- Glue -----------------------------------------------------------------------------------------------
+    def _client(self, service: str):
+        """One boto3 client per service for the engine's lifetime (creating one costs tens of ms)."""
+        if service not in self._clients:
+            self._clients[service] = self._session.client(service)
+        return self._clients[service]
+
     def _glue(self):
-        return self._session.client("glue")
+        return self._client("glue")
 
     def _publish_table(self, database: str, table: str, staging: str) -> None:
         if not self.plan.add(Step("glue", "update_table", f"{database}.{table}", f"location of {staging}")):
@@ -390,7 +406,7 @@ class AthenaEngine(Engine):
 
     def _stored_checksum(self, uri: str) -> str | None:
         bucket, key = uri.removeprefix("s3://").split("/", 1)
-        s3 = self._session.client("s3")
+        s3 = self._client("s3")
         try:
             return s3.head_object(Bucket=bucket, Key=key)["Metadata"].get(CHECKSUM_METADATA)
         except s3.exceptions.ClientError:
@@ -518,7 +534,7 @@ def setup_aws(settings: AwsSettings, dry_run: bool = False, out: TextIO | None =
     plan = Plan(dry_run, out)
     session = None
     if dry_run:
-        print(f"-- AWS setup dry run: {describe(settings)}", file=out or sys.stdout, flush=True)
+        plan.note(f"-- AWS setup dry run: {describe(settings)}")
     else:
         session = aws_session(settings)
     _setup_bucket(plan, settings, session)

@@ -145,6 +145,7 @@ class EmulatedAthena(AthenaEngine):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.poll_seconds = 0.01
+        self._written: dict[tuple, pa.Table] = {}  # Parquet data by its (immutable, run-<id>) locations
 
     def _execute(self, statement, database, params):
         super()._execute(statement, database, params)  # moto receives and records the statement
@@ -191,13 +192,16 @@ class EmulatedAthena(AthenaEngine):
             locations = [(p["StorageDescriptor"]["Location"], p["Values"][0]) for p in parts]
         else:
             locations = [(table["StorageDescriptor"]["Location"], None)]
+        key = tuple(sorted(locations))
+        if key in self._written:
+            return self._written[key]
         pieces = [self._read_location(location, table, value) for location, value in locations]
         pieces = [piece.select(schema_.names).cast(schema_) for piece in pieces if piece.num_rows]
         return pa.concat_tables(pieces) if pieces else schema_.empty_table()
 
     def _read_location(self, location: str, table: dict, partition_value: str | None) -> pa.Table:
         bucket, prefix = location.removeprefix("s3://").split("/", 1)
-        s3 = _s3()
+        s3 = self._client("s3")
         keys = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket, Prefix=prefix.rstrip("/") + "/").get(
             "Contents", []) if not item["Key"].endswith("/")]
         bodies = [s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys]
@@ -234,8 +238,10 @@ class EmulatedAthena(AthenaEngine):
         glue.create_table(DatabaseName=database, TableInput=table_input)
         if not partition_col:
             self._put_parquet(location, result)
+            self._written[((location, None),)] = result
             return
         values = sorted(set(result.column(partition_col).to_pylist()))
+        self._written[tuple((f"{location}{partition_col}={value}", value) for value in values)] = result
         for value in values:
             rows = result.filter(pa.compute.equal(result.column(partition_col), value)).drop_columns([partition_col])
             part_location = f"{location}{partition_col}={value}"
@@ -253,14 +259,13 @@ class EmulatedAthena(AthenaEngine):
             "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"},
         }
 
-    @staticmethod
-    def _put_parquet(prefix: str, data: pa.Table) -> None:
+    def _put_parquet(self, prefix: str, data: pa.Table) -> None:
         if not data.num_rows:
             return
         buffer = io.BytesIO()
         pq.write_table(data, buffer, compression="snappy")
         bucket, key = prefix.removeprefix("s3://").split("/", 1)
-        _s3().put_object(Bucket=bucket, Key=key + f"{uuid.uuid4().hex}.parquet", Body=buffer.getvalue())
+        self._client("s3").put_object(Bucket=bucket, Key=key + f"{uuid.uuid4().hex}.parquet", Body=buffer.getvalue())
 
     def _emulate_view(self, tree) -> None:
         database, name = tree.this.db, tree.this.name
@@ -724,3 +729,58 @@ def test_iam_policies_allow_every_call_and_name_only_the_project_resources(aws, 
                                  "arn:aws:athena:*:*:datacatalog/AwsDataCatalog")) for r in resources), name
         assert "*" not in {a.split(":")[1] for a in _allowed(policy)}, f"{name}: no wildcard actions"
     assert "raw_db" not in json.dumps(_policy("iam_politica_lectura.json")), "readers never see raw data"
+
+
+# -- the whole pipeline on S3 + Glue (moto), SQL emulated ----------------------------------------------------
+@pytest.fixture(scope="module")
+def small_lake(tmp_path_factory) -> Path:
+    """A small generated lake (200 customers, 4 months) with the DuckDB pipeline already run on it."""
+    from lds_utils.generate import GeneratorConfig, run_generate
+    from lds_utils.pipeline import run_pipeline
+
+    lake = tmp_path_factory.mktemp("athena_lake")
+    run_generate(GeneratorConfig(n_clientes=200, seed=7, desde="2024-12", hasta="2025-03"), lake)
+    run_pipeline(lake)
+    return lake
+
+
+def _sorted(frame, keys):
+    return frame.sort_values(keys).reset_index(drop=True)
+
+
+def test_pipeline_on_s3_and_glue_matches_duckdb_and_one_month_is_replaced(aws, small_lake, monkeypatch):
+    import pandas as pd
+
+    from lds_utils import engine_athena
+    from lds_utils.engines import DuckDBEngine
+    from lds_utils.pipeline import pipeline_parameters, run_pipeline
+
+    monkeypatch.setattr(engine_athena, "AthenaEngine", EmulatedAthena)
+    monkeypatch.setenv("LDS_LAKE", str(small_lake))
+    run_pipeline(small_lake, engine="athena")
+    gold_query = "select * from gold_db.gold_facturacion_teorica_mes"
+    keys = ["id_suministro", "anio_mes"]
+    with DuckDBEngine(small_lake, read_only=True) as duck:
+        expected = _sorted(duck.read_sql(gold_query), keys)
+        rejects = duck.read_sql("select tabla, count(*) as n from bronze_db.bronze_rechazos group by tabla")
+    reader = EmulatedAthena(aws, lake=small_lake)
+    got = _sorted(reader.read_sql(gold_query), keys)[expected.columns]
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False, rtol=1e-9)
+    got_rejects = reader.read_sql("select tabla, count(*) as n from bronze_db.bronze_rechazos group by tabla")
+    pd.testing.assert_frame_equal(_sorted(got_rejects, ["tabla"]), _sorted(rejects, ["tabla"]), check_dtype=False)
+
+    before = _partitions("gold_db", "gold_facturacion_teorica_mes")
+    gold_sql = sqlmod.load_sql("gold", "gold_facturacion_teorica_mes")
+    rows = reader.write_table("gold_db", "gold_facturacion_teorica_mes", gold_sql, pipeline_parameters("2025-03"),
+                              partition_col="anio_mes", partitions=["2025-03"])
+    assert rows == (expected["anio_mes"] == "2025-03").sum()
+    after = _partitions("gold_db", "gold_facturacion_teorica_mes")
+    assert sorted(after) == sorted(before) == ["2024-12", "2025-01", "2025-02", "2025-03"]
+    assert [month for month in after if after[month] != before[month]] == ["2025-03"]
+    again = _sorted(reader.read_sql(gold_query), keys)[expected.columns]
+    pd.testing.assert_frame_equal(again, expected, check_dtype=False, rtol=1e-9)
+    for view in ("vw_kpi_atipicos_mes", "vw_facturacion_atipica_detalle"):
+        assert reader.table_exists("gold_db", view)
+    sent = _sent_queries()
+    assert all(sqlmod.parse_trino(query) is not None for query in sent)
+    assert not _keys(aws, "gold/gold_facturacion_teorica_mes/")[0].endswith("/"), "no stray folder markers"
