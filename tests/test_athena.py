@@ -524,11 +524,12 @@ def test_values_are_bound_by_awswrangler_not_formatted_by_us(aws, tmp_path):
 def test_notebooks_read_through_read_sql_query_with_canned_results(aws, moto_url, tmp_path):
     column = lambda name, kind: {"Name": name, "Label": name, "Type": kind, "Nullable": "UNKNOWN"}  # noqa: E731
     rows = [["anio_mes", "total_suministros", "total_atipicos", "pct_atipicos"], ["2024-03", "1500", "24", "1.6"]]
-    _post(moto_url, "/moto-api/static/athena/query-results", {"region": REGION, "results": [{
+    canned = {
         "rows": [{"Data": [{"VarCharValue": value} for value in row]} for row in rows],
         "column_info": [column("anio_mes", "varchar"), column("total_suministros", "bigint"),
                         column("total_atipicos", "bigint"), column("pct_atipicos", "double")],
-    }]})
+    }
+    _post(moto_url, "/moto-api/static/athena/query-results", {"region": REGION, "results": [canned, canned]})
     engine = AthenaEngine(aws, lake=tmp_path, read_only=True)
     engine.poll_seconds = 0.01
     kpi = engine.read_sql("select anio_mes, total_suministros, total_atipicos, pct_atipicos "
@@ -541,6 +542,15 @@ def test_notebooks_read_through_read_sql_query_with_canned_results(aws, moto_url
     assert _keys(aws, "athena_results/")[1:], "results land in athena_results/"
     with pytest.raises(UsageError, match="read-only"):
         engine.create_view("gold_db", "vw_x", "select 1 as x")
+
+    from lds_utils.report import contexto  # the notebooks' own entry point, settings from the environment
+
+    ctx = contexto("2024-03", "athena", tmp_path)
+    try:
+        assert ctx.kpi_mensual().to_dict("records") == kpi.to_dict("records")
+    finally:
+        ctx.cerrar()
+    assert _sent_queries()[-1].endswith("from gold_db.vw_kpi_atipicos_mes where anio_mes <= '2024-03' order by anio_mes")
 
 
 # -- the dry run ---------------------------------------------------------------------------------------------
