@@ -93,6 +93,20 @@ def _installed(nombre: str) -> str:
         return "no instalado"
 
 
+def pipeline_summary(lake: Path) -> dict | None:
+    """The lake's last pipeline run (lake/pipeline_manifest.json): when, which months, seconds per layer."""
+    from lds_utils.pipeline import MANIFEST_NAME
+
+    path = Path(lake) / MANIFEST_NAME
+    if not path.is_file():
+        return None
+    ejecucion = json.loads(path.read_text(encoding="utf-8"))
+    pasos = pd.DataFrame(ejecucion["steps"])
+    por_capa = pasos.groupby("layer", sort=False)["seconds"].sum().round(2)
+    return {"terminado": ejecucion["finished_at"], "periodo": ejecucion["period"] or "todos los meses",
+            "segundos_por_capa": por_capa.to_dict(), "segundos": ejecucion["total_seconds"]}
+
+
 def manifest_markdown(manifiesto: dict) -> str:
     """The run manifest as Markdown tables for the Reproducibilidad page."""
     generales = pd.DataFrame(
@@ -117,15 +131,24 @@ def manifest_markdown(manifiesto: dict) -> str:
         columns=["Paso", "Segundos"],
     )
     paquetes = pd.DataFrame(list(manifiesto["paquetes"].items()), columns=["Paquete", "Versión"])
-    return "\n\n".join([
+    partes = [
         "## Ejecución", _tabla_md(generales),
         "## Filas por capa", _tabla_md(filas),
         "## Duración de cada paso",
         "Los pasos de preparación del lago aparecen solo si esta construcción los ejecutó; la "
         "construcción del HTML se registra en `manifiesto.json`, junto al libro.",
         _tabla_md(duraciones),
-        "## Paquetes", _tabla_md(paquetes),
-    ]) + "\n"
+    ]
+    if manifiesto["pipeline"]:
+        pipeline = manifiesto["pipeline"]
+        capas = pd.DataFrame([(capa, f"{segundos:,.2f}") for capa, segundos in pipeline["segundos_por_capa"].items()],
+                             columns=["Capa", "Segundos"])
+        partes += [
+            "## Última ejecución del pipeline",
+            f"Terminó el {pipeline['terminado']} ({pipeline['periodo']}) en {pipeline['segundos']:,.1f} s.",
+            _tabla_md(capas),
+        ]
+    return "\n\n".join([*partes, "## Paquetes", _tabla_md(paquetes)]) + "\n"
 
 
 def _tabla_md(tabla: pd.DataFrame) -> str:
@@ -305,6 +328,7 @@ def build_book(period: str | None = None, engine: str = config.DEFAULT_ENGINE, l
         "paquetes": package_versions(),
         "filas_por_capa": _filas_por_capa(diccionario),
         "duraciones_s": duraciones,
+        "pipeline": pipeline_summary(lake),
     }
     write_generated(staging, "manifiesto.md", manifest_markdown(manifiesto))
     write_generated(staging, "diccionario.md", dictionary_markdown(diccionario))

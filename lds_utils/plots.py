@@ -251,10 +251,14 @@ def grafico_linea(datos: pd.DataFrame, x: str, y: str, titulo: str, etiqueta_y: 
     return fig
 
 
-def grafico_histograma(valores: pd.Series, titulo: str, etiqueta_x: str, etiqueta_y: str, bins: int = 30) -> Figure:
+def grafico_histograma(valores: pd.Series, titulo: str, etiqueta_x: str, etiqueta_y: str, bins: int = 30,
+                       log_y: bool = False) -> Figure:
+    """Histogram; log_y keeps a long thin tail visible next to a tall first bar."""
     fig, (ax,) = _figura(alto=3.4)
     ax.hist(valores, bins=bins, color=AZUL)
-    ax.set(title=titulo, xlabel=etiqueta_x, ylabel=etiqueta_y)
+    ax.set(title=titulo, xlabel=etiqueta_x, ylabel=etiqueta_y + (" (escala logarítmica)" if log_y else ""))
+    if log_y:
+        ax.set_yscale("log")
     eje_miles(ax)
     return fig
 

@@ -127,3 +127,25 @@ def test_report_version_names_the_commit():
     assert book.report_version({"commit_corto": "abc1234", "cambios_sin_commit": False}).endswith("+abc1234")
     assert book.report_version({"commit_corto": "abc1234", "cambios_sin_commit": True}).endswith("+abc1234.mod")
     assert book.report_version({"commit_corto": None, "cambios_sin_commit": None}).endswith("+sin-git")
+
+
+def test_manifest_and_dictionary_render_as_markdown_tables():
+    manifiesto = {
+        "version": "0.1.0+abc", "periodo": "2025-12", "construido": "2026-01-01T00:00:00+00:00",
+        "git": {"commit": "abc", "cambios_sin_commit": False}, "python": "3.11.9", "plataforma": "Linux",
+        "parametros": {"period": "2025-12", "n_clientes": 1500},
+        "filas_por_capa": {"gold_db": {"gold_facturacion_teorica_mes": 69212}},
+        "duraciones_s": {"cuaderno 01": 4.25}, "paquetes": {"duckdb": "2.0.1"},
+        "pipeline": {"terminado": "2026-01-01", "periodo": "todos los meses", "segundos": 1.5,
+                     "segundos_por_capa": {"bronze": 0.6}},
+    }
+    texto = book.manifest_markdown(manifiesto)
+    assert "| gold_db | gold_facturacion_teorica_mes | 69,212 |" in texto
+    assert "| cuaderno 01 | 4.2 |" in texto or "| cuaderno 01 | 4.3 |" in texto
+    assert "## Última ejecución del pipeline" in texto and "| bronze | 0.60 |" in texto
+    diccionario = book.dictionary_markdown(__import__("pandas").DataFrame({
+        "base_datos": ["raw_db", "raw_db"], "tabla": ["cliente", "cliente"], "filas": [10, 10],
+        "columna": ["id_cliente", "nombre"], "tipo": ["VARCHAR", "VARCHAR"], "descripcion": ["Código | id", ""],
+    }))
+    assert "### `raw_db.cliente`" in diccionario and "10 filas." in diccionario
+    assert "Código \\| id" in diccionario
