@@ -81,16 +81,18 @@ def _aws_options(args: argparse.Namespace) -> dict:
 def _run(args: argparse.Namespace) -> int:
     if args.command == "generate":
         from lds_utils.generate import GeneratorConfig, run_generate
+        from lds_utils.pipeline import lake_lock
 
         cfg = GeneratorConfig(
-            n_clientes=config.positive_int(args.clientes, "--clientes"),
+            n_clientes=config.positive_int(args.clientes, "--clientes", config.MAX_CLIENTES),
             seed=config.non_negative_int(args.seed, "--seed"),
             desde=config.parse_period(args.desde, "--desde"),
             hasta=config.parse_period(args.hasta, "--hasta"),
         )
         config.period_range(cfg.desde, cfg.hasta)
         lake = config.ensure_writable_dir(config.resolve_lake(args.lake))
-        run_generate(cfg, lake, progress=not args.quiet)
+        with lake_lock(lake):  # never rewrite raw/ under a running pipeline
+            run_generate(cfg, lake, progress=not args.quiet)
         return 0
     if args.command == "pipeline":
         from lds_utils.pipeline import run_pipeline

@@ -15,6 +15,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SQL_ROOT = PROJECT_ROOT / "sql"
 
 DEFAULT_CLIENTES = 1500
+#: About 40 times Luz del Sur's customer base: a larger --clientes is a typo, not a sample.
+MAX_CLIENTES = 50_000_000
 DEFAULT_SEED = 42
 DEFAULT_DESDE = "2022-01"
 DEFAULT_HASTA = "2025-12"
@@ -35,7 +37,9 @@ RAW_TABLES = (
     "inspeccion",
 )
 
-_PERIOD_RE = re.compile(r"^(\d{4})-(\d{2})$")
+_PERIOD_RE = re.compile(r"([0-9]{4})-([0-9]{2})")
+#: Characters a lake path may not hold: glob patterns (the engines read folders by pattern) and control codes.
+_LAKE_PATH_FORBIDDEN = re.compile(r"[*?\[\]{}\x00-\x1f\x7f]")
 
 
 class UsageError(ValueError):
@@ -44,7 +48,7 @@ class UsageError(ValueError):
 
 def parse_period(value: str, name: str = "period") -> str:
     """Return a validated 'YYYY-MM' period or raise UsageError."""
-    match = _PERIOD_RE.match(str(value).strip()) if value is not None else None
+    match = _PERIOD_RE.fullmatch(str(value).strip()) if value is not None else None
     if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1900:
         raise UsageError(f"{name} must be a month written YYYY-MM (got {value!r})")
     return f"{match.group(1)}-{match.group(2)}"
@@ -89,10 +93,12 @@ def non_negative_int(value, name: str) -> int:
     return number
 
 
-def positive_int(value, name: str) -> int:
+def positive_int(value, name: str, maximum: int | None = None) -> int:
     number = non_negative_int(value, name)
     if number == 0:
         raise UsageError(f"{name} must be greater than zero (got {number})")
+    if maximum is not None and number > maximum:
+        raise UsageError(f"{name} must be at most {maximum:,} (got {number:,})")
     return number
 
 
@@ -103,6 +109,9 @@ def resolve_lake(lake: str | os.PathLike | None = None) -> Path:
     notebook run from notebooks/ and a CLI run from the root see the same lake.
     """
     chosen = lake if lake not in (None, "") else os.environ.get("LDS_LAKE") or "lake"
+    bad = _LAKE_PATH_FORBIDDEN.search(str(chosen))
+    if bad:
+        raise UsageError(f"the lake path must not contain {bad.group()!r} (glob or control character): {str(chosen)!r}")
     path = Path(chosen).expanduser()
     if not path.is_absolute():
         path = PROJECT_ROOT / path
