@@ -64,15 +64,16 @@ def preparar_lago(lake: Path, n_clientes: int, seed: int, period: str | None = N
                   progress: bool = False) -> dict[str, float]:
     """Generate and/or run the pipeline as needed; return the seconds spent in each step taken."""
     from lds_utils.generate import GeneratorConfig, run_generate
-    from lds_utils.pipeline import run_pipeline
+    from lds_utils.pipeline import lake_lock, run_pipeline
 
     lake = Path(lake)
     duraciones: dict[str, float] = {}
     if not generacion_coincide(leer_generacion(lake), n_clientes, seed):
-        _vaciar_lago(lake)
         config.ensure_writable_dir(lake)
         cfg = GeneratorConfig(n_clientes=n_clientes, seed=seed, desde=config.DEFAULT_DESDE, hasta=config.DEFAULT_HASTA)
-        duraciones["generacion"] = _cronometrar(run_generate, cfg, lake, progress=progress)
+        with lake_lock(lake):  # never rewrite raw/ under a running pipeline
+            _vaciar_lago(lake)
+            duraciones["generacion"] = _cronometrar(run_generate, cfg, lake, progress=progress)
     meses = periodos_gold(lake)
     if not meses:
         duraciones["pipeline"] = _cronometrar(run_pipeline, lake)
