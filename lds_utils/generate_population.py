@@ -21,7 +21,7 @@ from lds_utils.schema import column_names
 RESIDENCIAL, COMERCIAL, INDUSTRIAL, ALUMBRADO = range(4)
 #: Consumption classes: the customer type, except that every MT supply is its own class.
 CLASES = ("RESIDENCIAL", "COMERCIAL", "INDUSTRIAL", "MT", "ALUMBRADO_PUBLICO")
-CLASE_MT = 3
+CLASE_INDUSTRIAL_BT, CLASE_MT = 2, 3
 TIPOS_MEDIDOR = ("ELECTROMECANICO", "ELECTRONICO", "DOBLE_REGISTRO", "PERFIL_CARGA")
 DOBLE = np.array([code in OPCIONES_DOBLE_REGISTRO for code in OPCIONES])
 DIAS_MES = 365.25 / 12
@@ -186,8 +186,9 @@ def seasonal_curves(cfg: GeneratorConfig) -> np.ndarray:
 
 def _clip_by_demand(cfg: GeneratorConfig, base, clase, factor_carga) -> np.ndarray:
     """Keep industrial BT and MT loads inside the reference demand ranges (kW) through the load factor."""
-    low = np.select([clase == 2, clase == CLASE_MT], [cfg.demanda_industrial_bt_kw[0], cfg.demanda_mt_kw[0]], 0.0)
-    high = np.select([clase == 2, clase == CLASE_MT], [cfg.demanda_industrial_bt_kw[1], cfg.demanda_mt_kw[1]], np.inf)
+    industrial, mt = clase == CLASE_INDUSTRIAL_BT, clase == CLASE_MT
+    low = np.select([industrial, mt], [cfg.demanda_industrial_bt_kw[0], cfg.demanda_mt_kw[0]], 0.0)
+    high = np.select([industrial, mt], [cfg.demanda_industrial_bt_kw[1], cfg.demanda_mt_kw[1]], np.inf)
     return np.clip(base, low * HORAS_MES * factor_carga, high * HORAS_MES * factor_carga)
 
 
@@ -196,7 +197,7 @@ def _contracted_power(cfg, rng, base, factor_carga, opcion, nivel_mt) -> np.ndar
     steps = np.array(cfg.potencias_bt5_kw)
     bt5 = steps[np.minimum(np.searchsorted(steps, peak * cfg.margen_potencia_bt5), len(steps) - 1)]
     margin = peak * rng.uniform(*cfg.margen_potencia_demanda, len(base))
-    demand_option = np.where(nivel_mt, np.ceil(margin / 10) * 10, np.ceil(margin))
+    demand_option = np.where(nivel_mt, np.ceil(margin / 10) * 10, np.ceil(margin))  # whole kW; tens of kW in MT
     is_bt5 = np.isin(opcion, [OPCIONES.index("BT5B"), OPCIONES.index("BT5A")])
     return np.where(is_bt5, bt5, demand_option)
 
