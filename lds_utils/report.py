@@ -611,11 +611,14 @@ class Contexto:
             "from silver_db.silver_consumo_mensual where anio_mes = :period"
         )
 
-    def facturas_historia(self) -> pd.DataFrame:
-        """GOLD bills of every month up to the analysis month, with what detect.compare_candidates needs."""
+    def facturas_todas(self) -> pd.DataFrame:
+        """Every GOLD bill of the lake, whatever the analysis month, with what detect.compare_candidates needs.
+
+        Choosing valor_evaluado is a design decision taken on the whole history, not a result of one month.
+        """
         return self.sql(
             "select id_suministro, anio_mes, tipo_cliente, nivel_tension, facturacion_teorica, dias_facturados "
-            f"from {GOLD} where anio_mes <= :period"
+            f"from {GOLD}"
         )
 
     def gold_periodo(self) -> pd.DataFrame:
