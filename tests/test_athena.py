@@ -644,7 +644,8 @@ def test_credentials_never_reach_outputs_files_or_notebooks(aws, fake_credential
 
     _write_clientes(tmp_path, CLIENTES)
     monkeypatch.setenv("LDS_LAKE", str(tmp_path))
-    assert main(["pipeline", "--engine", "athena", "--dry-run", "--period", "2024-03", "--lake", str(tmp_path)]) == 0
+    plan_lake = tmp_path / "plan"
+    assert main(["pipeline", "--engine", "athena", "--dry-run", "--period", "2024-03", "--lake", str(plan_lake)]) == 0
     engine = _engine(aws, tmp_path)
     engine.register_raw("cliente", schema.column_names("cliente"))
     engine.write_table("bronze_db", "prueba_clientes", BRONZE_SQL)
