@@ -8,20 +8,24 @@ text of the files under ``sql/``; each backend adapts it (DuckDB transpiles it w
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
+from lds_utils import rawcheck
 from lds_utils import sql as sqlmod
-from lds_utils.config import DATABASES, LakePaths, UsageError, parse_engine
+from lds_utils.config import DATABASES, LAYERS, LakePaths, UsageError, parse_engine
 
 _VERSION_PREFIX = "v"
 _STAGING_PREFIX = ".tmp-"
 _EMPTY_FILE = "_vacio.parquet"
+_WRITTEN_LAYERS = tuple(layer for layer in LAYERS if layer != "raw")  # raw/ holds the immutable input
 
 
 class Engine(ABC):
@@ -86,20 +90,22 @@ class DuckDBEngine(Engine):
 
     Each materialised table lives in ``<lake>/<layer>/<table>/v<NNNNNN>/`` and its catalog entry is a view
     over that folder. A write goes to a hidden staging folder, is renamed to the next version once complete,
-    and only then does the catalog view switch to it: a crash mid-write leaves the previous version readable,
-    and the leftovers are removed by the next write of the same table.
+    and only then does the catalog view switch to it: a crash mid-write leaves the previous version readable.
+    Inside ``publish_together()`` the switches of many writes become one catalog transaction: a run publishes
+    all its tables at once or none of them (DuckDB's write-ahead log makes the commit atomic, and a transaction
+    never committed is discarded when the catalog is next opened). Version folders the catalog does not point
+    to (a killed run's staging and versions) are removed when the next ``publish_together()`` starts.
     """
 
     name = "duckdb"
 
     def __init__(self, lake: Path, read_only: bool = False):
-        import duckdb
-
         self.paths = LakePaths(Path(lake))
         if read_only and not self.paths.catalog.exists():
             raise UsageError(f"no catalog at {self.paths.catalog}: run the pipeline first")
         self.paths.root.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(str(self.paths.catalog), read_only=read_only)
+        self.con = _connect(self.paths.catalog, read_only)
+        self._written: list[Path] | None = None  # versions written inside publish_together()
         if not read_only:
             for database in DATABASES.values():
                 self.con.execute(f"create schema if not exists {database}")
@@ -120,16 +126,46 @@ class DuckDBEngine(Engine):
 
     # -- writing -------------------------------------------------------------------------------------------
     def register_raw(self, table: str, columns: Sequence[str]) -> None:
+        """raw_db.<table> over its CSV files, columns read by header name (files may order them differently).
+
+        The reader is strict: a record with too few or too many fields stops the query instead of being
+        padded or cut (lds_utils.rawcheck reports such files with their line before the pipeline starts).
+        """
+        columns = [sqlmod.check_identifier(column) for column in columns]
         folder = self.paths.raw_table(table)
-        files = sorted(folder.glob("*.csv")) if folder.is_dir() else []
-        if not files:
-            raise UsageError(f"raw table {table!r} has no CSV files in {folder}")
-        column_types = ", ".join(f"'{sqlmod.check_identifier(c)}': 'VARCHAR'" for c in columns)
-        self.con.execute(
-            f"create or replace view raw_db.{table} as select * from read_csv("
-            f"'{_quote_path(folder)}/*.csv', header = true, auto_detect = false, delim = ',', quote = '\"', "
-            f"escape = '\"', null_padding = true, columns = {{{column_types}}})"
-        )
+        by_header: dict[tuple[str, ...], list[Path]] = {}
+        for path in rawcheck.table_files(folder, table):
+            by_header.setdefault(rawcheck.read_header(path, table, columns, self.paths.root), []).append(path)
+        selects = [_read_csv_select(header, files, columns) for header, files in by_header.items()]
+        self.con.execute(f"create or replace view raw_db.{table} as {' union all '.join(selects)}")
+
+    @contextmanager
+    def publish_together(self) -> Iterator[None]:
+        """Writes and views inside the block reach the catalog in one transaction, or not at all."""
+        if self._written is not None:
+            raise RuntimeError("publish_together() is already open on this engine")
+        self._remove_unpublished()
+        self.con.execute("begin transaction")
+        self._written = []
+        try:
+            yield
+            self.con.execute("commit")
+        except BaseException:
+            self._rollback()
+            raise
+        finally:
+            self._written = None
+        self._remove_unpublished()
+
+    def _rollback(self) -> None:
+        import duckdb
+
+        try:
+            self.con.execute("rollback")
+        except duckdb.Error:  # the connection already aborted the transaction
+            pass
+        for version in self._written:
+            shutil.rmtree(version, ignore_errors=True)
 
     def create_view(self, database: str, view: str, select_sql: str) -> None:
         target = f"{_check_database(database)}.{sqlmod.check_identifier(view)}"
@@ -141,7 +177,7 @@ class DuckDBEngine(Engine):
             raise ValueError("partitions given for a table without partition column")
         table_dir = self.paths.layer(_layer_of(database)) / table
         table_dir.mkdir(parents=True, exist_ok=True)
-        current = self._current_version(table_dir)
+        current = self._published_version(database, table) if partitions is not None else None
         staging = table_dir / f"{_STAGING_PREFIX}{uuid.uuid4().hex}"
         staging.mkdir()
         try:
@@ -158,7 +194,10 @@ class DuckDBEngine(Engine):
             shutil.rmtree(staging, ignore_errors=True)
             raise
         self._point_view(database, table, version, partition_col)
-        self._remove_old_versions(table_dir, keep=version)
+        if self._written is None:
+            self._remove_old_versions(table_dir, keep=version)
+        else:  # the committed catalog still points to the old version until publish_together() ends
+            self._written.append(version)
         return rows
 
     def _copy(self, select_sql: str, params: dict | None, staging: Path, partition_col: str | None) -> int:
@@ -216,15 +255,52 @@ class DuckDBEngine(Engine):
             p for p in table_dir.iterdir() if p.is_dir() and p.name.startswith(_VERSION_PREFIX) and p.name[1:].isdigit()
         )
 
-    def _current_version(self, table_dir: Path) -> Path | None:
-        versions = self._versions(table_dir)
-        return versions[-1] if versions else None
-
     def _next_version_number(self, table_dir: Path) -> int:
         versions = self._versions(table_dir)
         return int(versions[-1].name[1:]) + 1 if versions else 1
 
-    def _remove_old_versions(self, table_dir: Path, keep: Path) -> None:
+    def _view_versions(self) -> dict[tuple[str, str], str | None]:
+        """(layer, table) -> the version folder name its catalog view reads (None if it reads no version)."""
+        views = self.con.execute(
+            "select schema_name, view_name, sql from duckdb_views() where not internal and schema_name in "
+            f"({', '.join('?' for _ in DATABASES)})",
+            list(DATABASES.values()),
+        ).fetchall()
+        found = {}
+        for database, table, sql in views:
+            match = re.search(rf"/{re.escape(table)}/({_VERSION_PREFIX}\d{{6}})/", sql)
+            found[(_layer_of(database), table)] = match.group(1) if match else None
+        return found
+
+    def _published_version(self, database: str, table: str) -> Path | None:
+        """The version the catalog reads for database.table; None for a table not in the catalog yet.
+
+        A partition write links the other partitions from this version, never from a newer folder that a
+        killed run may have left behind.
+        """
+        layer = _layer_of(database)
+        views = self._view_versions()
+        if (layer, table) not in views:
+            return None
+        version = views[(layer, table)]
+        folder = self.paths.layer(layer) / table / version if version else None
+        if folder is None or not folder.is_dir():
+            raise RuntimeError(f"the catalog entry of {database}.{table} reads no version folder of {self.paths.root}; "
+                               "run the whole pipeline (without --period) to rebuild it")
+        return folder
+
+    def _remove_unpublished(self) -> None:
+        """Remove staging and version folders the catalog does not read (what killed runs leave behind)."""
+        views = self._view_versions()
+        for layer in _WRITTEN_LAYERS:
+            layer_dir = self.paths.layer(layer)
+            for table_dir in sorted(p for p in layer_dir.iterdir() if p.is_dir()) if layer_dir.is_dir() else []:
+                if (layer, table_dir.name) not in views:
+                    self._remove_old_versions(table_dir, keep=None)
+                elif views[(layer, table_dir.name)] is not None:
+                    self._remove_old_versions(table_dir, keep=table_dir / views[(layer, table_dir.name)])
+
+    def _remove_old_versions(self, table_dir: Path, keep: Path | None) -> None:
         for entry in table_dir.iterdir():
             if entry != keep and entry.is_dir() and entry.name.startswith((_VERSION_PREFIX, _STAGING_PREFIX)):
                 shutil.rmtree(entry, ignore_errors=True)
@@ -233,6 +309,33 @@ class DuckDBEngine(Engine):
 def _quote_path(path: Path) -> str:
     """A filesystem path as the body of a single-quoted SQL string literal."""
     return str(path).replace("'", "''")
+
+
+def _read_csv_select(header: tuple[str, ...], files: list[Path], columns: list[str]) -> str:
+    """SELECT columns (in the given order) from CSV files that share a header order; every value as text."""
+    file_list = ", ".join(f"'{_quote_path(path)}'" for path in files)
+    types = ", ".join(f"'{sqlmod.check_identifier(name)}': 'VARCHAR'" for name in header)
+    return (
+        f"select {', '.join(columns)} from read_csv([{file_list}], header = true, auto_detect = false, "
+        f"delim = ',', quote = '\"', escape = '\"', strict_mode = true, null_padding = false, "
+        f"columns = {{{types}}})"
+    )
+
+
+def _connect(catalog: Path, read_only: bool):
+    """Open the DuckDB catalog; another process holding it is a clear error, not a driver traceback."""
+    import duckdb
+
+    try:
+        return duckdb.connect(str(catalog), read_only=read_only)
+    except duckdb.IOException as error:
+        if "lock" not in str(error).lower():
+            raise
+        holder = re.search(r"\(PID (\d+)\)", str(error))
+        raise UsageError(
+            f"the catalog {catalog} is open in another process{f' (PID {holder.group(1)})' if holder else ''}: "
+            "wait for the pipeline run to end, or close the notebook kernels that read this lake"
+        ) from None
 
 
 def open_engine(name: str, lake: Path, read_only: bool = False, **options) -> Engine:

@@ -3,6 +3,9 @@
 ``run_pipeline(lake)`` rebuilds every layer for every month. ``run_pipeline(lake, period="2025-03")`` refreshes
 BRONZE and recomputes SILVER and GOLD for that month only, replacing its partition (a re-run never duplicates).
 Only one run may use a lake at a time (a lock file); progress and timings go to stderr.
+
+Before anything is written the RAW files are checked (lds_utils.rawcheck); on DuckDB the whole run is then
+published in one catalog transaction, so a run that fails or is killed leaves every table as it was.
 """
 
 from __future__ import annotations
@@ -14,15 +17,15 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
-from lds_utils import schema
+from lds_utils import rawcheck, schema
 from lds_utils import sql as sqlmod
 from lds_utils.billing import billing_parameters
-from lds_utils.config import RAW_TABLES, SQL_ROOT, LakePaths, UsageError, parse_engine, parse_period
-from lds_utils.engines import Engine, open_engine
+from lds_utils.config import RAW_TABLES, SQL_ROOT, LakePaths, UsageError, parse_engine, parse_period, resolve_lake
+from lds_utils.engines import DuckDBEngine, Engine, open_engine
 
 #: BRONZE tables in foreign-key order: a table is validated against the BRONZE rows of its parents.
 BRONZE_ORDER = ("sector", "tarifa", "cliente", "suministro", "medidor", "asignacion_tarifa", "acumulado", "inspeccion")
@@ -31,6 +34,7 @@ PARTITION_COLUMN = "anio_mes"
 MONTHLY_TABLES = (("silver", "silver_consumo_mensual"), ("gold", "gold_facturacion_teorica_mes"))
 ALL_MONTHS = ("0000-01", "9999-12")
 MANIFEST_NAME = "pipeline_manifest.json"
+LOCK_NAME = ".lock"
 
 assert set(BRONZE_ORDER) == set(RAW_TABLES)
 
@@ -50,14 +54,25 @@ def view_names() -> list[str]:
 
 @contextmanager
 def lake_lock(lake: Path) -> Iterator[None]:
-    """Exclusive lock on the lake: a second run stops at once with a clear message instead of interleaving."""
+    """Exclusive lock on the lake: a second run stops at once with a clear message instead of interleaving.
+
+    The lock is the kernel's (flock), so it disappears with the process that held it, even one killed with
+    SIGKILL; the lock file only records the holder's process id for the message.
+    """
+    lake = Path(lake)
     lake.mkdir(parents=True, exist_ok=True)
-    lock_path = lake / ".lock"
-    with open(lock_path, "w") as handle:
+    lock_path = lake / LOCK_NAME
+    with open(lock_path, "a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise UsageError(f"another run is using the lake {lake} (lock {lock_path}); try again when it ends") from None
+            handle.seek(0)
+            holder = handle.read().strip()
+            by = f" by process {holder}" if holder.isdigit() else ""
+            raise UsageError(f"another run is using the lake {lake}{by} (lock {lock_path}); "
+                             "try again when it ends") from None
+        handle.seek(0)
+        handle.truncate()
         handle.write(str(os.getpid()))
         handle.flush()
         try:
@@ -126,10 +141,27 @@ def _run_steps(runner: _Runner, period: str | None) -> None:
         runner.view("gold", view)
 
 
-def _check_reconciliation(engine: Engine) -> None:
-    broken = engine.read_sql("select tabla from bronze_db.bronze_conciliacion where not cuadra")
+def _check_reconciliation(engine: Engine, raw_rows: dict[str, int] | None) -> None:
+    """raw = bronze + rejected for every table, and raw is what the files hold (no row lost by the reader)."""
+    conciliacion = engine.read_sql("select tabla, filas_raw, cuadra from bronze_db.bronze_conciliacion")
+    broken = conciliacion.loc[~conciliacion["cuadra"].astype(bool), "tabla"]
     if len(broken):
-        raise RuntimeError(f"raw rows != bronze rows + rejects for: {', '.join(broken['tabla'])}")
+        raise RuntimeError(f"raw rows != bronze rows + rejects for: {', '.join(broken)}")
+    read = dict(zip(conciliacion["tabla"], conciliacion["filas_raw"].astype(int)))
+    differ = {table: (read.get(table), rows) for table, rows in (raw_rows or {}).items() if read.get(table) != rows}
+    if differ:
+        detail = "; ".join(f"{table}: read {got}, files hold {rows}" for table, (got, rows) in differ.items())
+        raise RuntimeError(f"the engine read a different number of raw rows than the files hold: {detail}")
+
+
+def _check_raw_files(lake: Path) -> dict[str, int]:
+    """Check every RAW file (lds_utils.rawcheck) and return the data records of each table."""
+    started = time.perf_counter()
+    checked = rawcheck.check_raw(lake)
+    rows = {table: sum(f.rows for f in files) for table, files in checked.items()}
+    n_files = sum(len(files) for files in checked.values())
+    _log(f"[ check] raw files: {n_files} files, {sum(rows.values()):,} rows {time.perf_counter() - started:7.2f} s")
+    return rows
 
 
 def pipeline_parameters(period: str | None, today: dt.date | None = None) -> dict:
@@ -152,25 +184,28 @@ def run_pipeline(
     """Run every layer (all months, or one period) and return the run manifest (steps, rows, seconds)."""
     engine = parse_engine(engine)
     period = parse_period(period) if period else None
-    lake = Path(lake)
+    lake = resolve_lake(lake)
     if dry_run and engine == "duckdb":
         raise UsageError("--dry-run prints the plan of the athena engine; use --engine athena")
-    if engine == "duckdb" and not LakePaths(lake).raw.is_dir():
+    has_raw = LakePaths(lake).raw.is_dir()
+    if engine == "duckdb" and not has_raw:
         raise UsageError(f"no raw data in {lake}: run `python -m lds_utils generate --lake {lake}` first")
     started = time.perf_counter()
     params = pipeline_parameters(period)
-    with lake_lock(lake) if engine == "duckdb" else _no_lock():
+    with lake_lock(lake) if engine == "duckdb" else nullcontext():
         _log(f"pipeline: engine={engine} period={period or 'all months'} lake={lake}")
-        with open_engine(engine, lake, dry_run=dry_run, **engine_options) as opened:
+        raw_rows = _check_raw_files(lake) if has_raw else None
+        with open_engine(engine, lake, dry_run=dry_run, **engine_options) as opened, _published_together(opened):
             runner = _Runner(opened, params)
             _run_steps(runner, period)
             if not dry_run:
-                _check_reconciliation(opened)
+                _check_reconciliation(opened, raw_rows)
         manifest = {
             "engine": engine,
             "period": period,
             "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "total_seconds": round(time.perf_counter() - started, 3),
+            "raw_rows": raw_rows,
             "steps": [vars(result) for result in runner.results],
         }
         if engine == "duckdb":
@@ -179,6 +214,6 @@ def run_pipeline(
     return manifest
 
 
-@contextmanager
-def _no_lock() -> Iterator[None]:
-    yield
+def _published_together(engine: Engine):
+    """DuckDB publishes the whole run in one catalog transaction; Athena switches table by table (see its docs)."""
+    return engine.publish_together() if isinstance(engine, DuckDBEngine) else nullcontext()

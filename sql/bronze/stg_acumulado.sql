@@ -2,6 +2,8 @@
 -- Grain: one row per row of raw_db.acumulado; valid rows have motivo null, the others carry the reject reason.
 -- Inputs: raw_db.acumulado, bronze_db.bronze_medidor. Parameters: :fecha_maxima ('YYYY-MM-DD').
 -- A register value must fit the meter's register (0 <= lectura < 10^numero_digitos).
+-- Ranges are written as not (valid range), so NaN and Infinity fail them on every engine; whole numbers
+-- must be plain digits (a bare cast reads '0x10', '.5' or '1e3' as integers on DuckDB only).
 with medidor as (
     select id_medidor, numero_digitos from bronze_db.bronze_medidor
 ),
@@ -31,8 +33,8 @@ typed as (
         try_cast(lectura_kwh_txt as double) as lectura_kwh,
         try_cast(lectura_kwh_hp_txt as double) as lectura_kwh_hp,
         try_cast(demanda_max_kw_txt as double) as demanda_max_kw,
-        try_cast(registros_esperados_txt as integer) as registros_esperados,
-        try_cast(registros_error_txt as integer) as registros_error,
+        try_cast(case when regexp_like(registros_esperados_txt, '^-?[0-9]+$') then registros_esperados_txt end as integer) as registros_esperados,
+        try_cast(case when regexp_like(registros_error_txt, '^-?[0-9]+$') then registros_error_txt end as integer) as registros_error,
         concat_ws('|', coalesce(id_lectura, ''), coalesce(id_medidor, ''), coalesce(fecha_lectura_txt, ''),
             coalesce(tipo_lectura, ''), coalesce(lectura_kwh_txt, ''), coalesce(lectura_kwh_hp_txt, ''),
             coalesce(demanda_max_kw_txt, ''), coalesce(registros_esperados_txt, ''),
@@ -61,11 +63,11 @@ checked as (
             when registros_error_txt is null or registros_error_txt = '' then 'CAMPO_VACIO:registros_error'
             when registros_error is null then 'FORMATO_INVALIDO:registros_error'
             when medidor.id_medidor is null then 'HUERFANO:id_medidor'
-            when lectura_kwh < 0 or lectura_kwh >= power(10, medidor.numero_digitos)
+            when not (lectura_kwh >= 0 and lectura_kwh < power(10, medidor.numero_digitos))
                 then 'FUERA_DE_RANGO:lectura_kwh'
-            when lectura_kwh_hp < 0 or lectura_kwh_hp >= power(10, medidor.numero_digitos)
+            when not (lectura_kwh_hp >= 0 and lectura_kwh_hp < power(10, medidor.numero_digitos))
                 then 'FUERA_DE_RANGO:lectura_kwh_hp'
-            when demanda_max_kw < 0 or demanda_max_kw > 100000 then 'FUERA_DE_RANGO:demanda_max_kw'
+            when not (demanda_max_kw between 0 and 100000) then 'FUERA_DE_RANGO:demanda_max_kw'
             when registros_esperados not between 0 and 96 * 31 then 'FUERA_DE_RANGO:registros_esperados'
             when registros_error not between 0 and registros_esperados then 'FUERA_DE_RANGO:registros_error'
         end as motivo_fila

@@ -1,6 +1,8 @@
 -- stg_medidor: every raw meter row, normalised, typed and validated (foreign key included).
 -- Grain: one row per row of raw_db.medidor; valid rows have motivo null, the others carry the reject reason.
 -- Inputs: raw_db.medidor, bronze_db.bronze_suministro. Parameters: :fecha_maxima ('YYYY-MM-DD').
+-- Ranges are written as not (valid range), so NaN and Infinity fail them on every engine; numero_digitos
+-- must be plain digits (a bare cast reads '0x10', '.5' or '1e3' as integers on DuckDB only).
 with suministro as (
     select id_suministro from bronze_db.bronze_suministro
 ),
@@ -23,7 +25,7 @@ raw as (
 typed as (
     select
         raw.*,
-        try_cast(numero_digitos_txt as integer) as numero_digitos,
+        try_cast(case when regexp_like(numero_digitos_txt, '^-?[0-9]+$') then numero_digitos_txt end as integer) as numero_digitos,
         try_cast(factor_medidor_txt as double) as factor_medidor,
         try_cast(fecha_instalacion_txt as date) as fecha_instalacion,
         try_cast(fecha_retiro_txt as date) as fecha_retiro,
@@ -47,7 +49,7 @@ checked as (
             when numero_digitos not between 4 and 9 then 'FUERA_DE_RANGO:numero_digitos'
             when factor_medidor_txt is null or factor_medidor_txt = '' then 'CAMPO_VACIO:factor_medidor'
             when factor_medidor is null then 'FORMATO_INVALIDO:factor_medidor'
-            when factor_medidor <= 0 or factor_medidor > 100000 then 'FUERA_DE_RANGO:factor_medidor'
+            when not (factor_medidor > 0 and factor_medidor <= 100000) then 'FUERA_DE_RANGO:factor_medidor'
             when fecha_instalacion_txt is null or fecha_instalacion_txt = '' then 'CAMPO_VACIO:fecha_instalacion'
             when fecha_instalacion is null then 'FORMATO_INVALIDO:fecha_instalacion'
             when fecha_retiro is null and fecha_retiro_txt is not null then 'FORMATO_INVALIDO:fecha_retiro'

@@ -2,6 +2,7 @@
 -- Grain: one row per row of raw_db.suministro; valid rows have motivo null, the others carry the reject reason.
 -- Inputs: raw_db.suministro, bronze_db.bronze_cliente, bronze_db.bronze_sector.
 -- Parameters: :fecha_maxima (latest plausible date, 'YYYY-MM-DD').
+-- Ranges are written as not (valid range), so NaN and Infinity fail them on every engine.
 with cliente as (
     select id_cliente from bronze_db.bronze_cliente
 ),
@@ -47,7 +48,7 @@ checked as (
             when nivel_tension not in ('BT', 'MT') or nivel_tension is null then 'CODIGO_INVALIDO:nivel_tension'
             when potencia_contratada_kw_txt is null or potencia_contratada_kw_txt = '' then 'CAMPO_VACIO:potencia_contratada_kw'
             when potencia_contratada_kw is null then 'FORMATO_INVALIDO:potencia_contratada_kw'
-            when potencia_contratada_kw <= 0 or potencia_contratada_kw > 100000
+            when not (potencia_contratada_kw > 0 and potencia_contratada_kw <= 100000)
                 then 'FUERA_DE_RANGO:potencia_contratada_kw'
             when fecha_conexion_txt is null or fecha_conexion_txt = '' then 'CAMPO_VACIO:fecha_conexion'
             when fecha_conexion is null then 'FORMATO_INVALIDO:fecha_conexion'
