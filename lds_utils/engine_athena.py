@@ -34,6 +34,7 @@ import datetime as dt
 import hashlib
 import sys
 import uuid
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -149,17 +150,20 @@ class AthenaEngine(Engine):
             return pd.DataFrame()
         import awswrangler as wr
 
-        return wr.athena.read_sql_query(
-            self._retarget(sql),
-            database=database,
-            ctas_approach=False,
-            workgroup=self.settings.workgroup,
-            s3_output=self.settings.results_prefix,
-            params=athena_params(bound) or None,
-            paramstyle="named",
-            athena_query_wait_polling_delay=self.poll_seconds,
-            boto3_session=self._session,
-        )
+        with warnings.catch_warnings():
+            # awswrangler 3.17 passes pandas 3 a deprecated keyword; harmless, but it would print in notebooks
+            warnings.filterwarnings("ignore", message="The copy keyword is deprecated")
+            return wr.athena.read_sql_query(
+                self._retarget(sql),
+                database=database,
+                ctas_approach=False,
+                workgroup=self.settings.workgroup,
+                s3_output=self.settings.results_prefix,
+                params=athena_params(bound) or None,
+                paramstyle="named",
+                athena_query_wait_polling_delay=self.poll_seconds,
+                boto3_session=self._session,
+            )
 
     def table_exists(self, database: str, table: str) -> bool:
         if self.dry_run:
@@ -280,17 +284,7 @@ class AthenaEngine(Engine):
     def _publish_table(self, database: str, table: str, staging: str) -> None:
         if not self.plan.add(Step("glue", "update_table", f"{database}.{table}", f"location of {staging}")):
             return
-        definition = self._table_input(database, staging, table)
-        current = self._get_table(database, table)
-        glue = self._glue()
-        if current is None:
-            glue.create_table(DatabaseName=database, TableInput=definition)
-        elif current.get("PartitionKeys", []) != definition.get("PartitionKeys", []):
-            # Glue cannot change partition keys in place: only happens when a table's design changes.
-            glue.delete_table(DatabaseName=database, Name=table)
-            glue.create_table(DatabaseName=database, TableInput=definition)
-        else:
-            glue.update_table(DatabaseName=database, TableInput=definition, SkipArchive=True)
+        self._put_table(database, self._table_input(database, staging, table))
 
     def _publish_partitions(self, database, table, staging, partition_col, partitions, base: str) -> None:
         scope = "every partition" if partitions is None else f"{partition_col} in {list(partitions)}"
@@ -304,13 +298,7 @@ class AthenaEngine(Engine):
                 raise RuntimeError(f"SELECT returned rows outside the partitions being replaced: {sorted(outside)}")
         definition = self._table_input(database, staging, table)
         definition["StorageDescriptor"]["Location"] = base
-        glue = self._glue()
-        current_table = self._get_table(database, table)
-        if current_table is None:
-            glue.create_table(DatabaseName=database, TableInput=definition)
-        else:
-            glue.update_table(DatabaseName=database, TableInput=definition, SkipArchive=True)
-        current = self._partitions(database, table) if current_table is not None else {}
+        current = self._partitions(database, table) if self._put_table(database, definition) else {}
         replaced = set(current) if partitions is None else set(partitions)
         inputs = {value: {"Values": [value], "StorageDescriptor": part["StorageDescriptor"],
                           "Parameters": part.get("Parameters", {})} for value, part in new.items()}
@@ -318,6 +306,18 @@ class AthenaEngine(Engine):
         self._glue_batches("create", database, table, [inputs[v] for v in sorted(inputs) if v not in current])
         emptied = (replaced & set(current)) - set(new)
         self._glue_batches("delete", database, table, [{"Values": [value]} for value in sorted(emptied)])
+
+    def _put_table(self, database: str, definition: dict) -> bool:
+        """Create or update a table from a Glue TableInput; True when it existed and keeps its partitions."""
+        glue = self._glue()
+        current = self._get_table(database, definition["Name"])
+        if current is not None and current.get("PartitionKeys", []) == definition.get("PartitionKeys", []):
+            glue.update_table(DatabaseName=database, TableInput=definition, SkipArchive=True)
+            return True
+        if current is not None:  # Glue cannot change partition keys in place (the table's design changed)
+            glue.delete_table(DatabaseName=database, Name=definition["Name"])
+        glue.create_table(DatabaseName=database, TableInput=definition)
+        return False
 
     def _glue_batches(self, kind: str, database: str, table: str, entries: list[dict]) -> None:
         glue = self._glue()
