@@ -385,6 +385,21 @@ def test_setup_creates_bucket_layout_databases_and_limited_workgroup(aws):
     assert [step.action for step in again.steps][-1] == "create_work_group"
 
 
+def test_cli_setup_and_aws_flags(aws, tmp_path, capsys):
+    from lds_utils.cli import main
+
+    assert main(["setup", "--bucket", "lds-otro-bucket", "--workgroup", "wg_cli", "--scan-limit-gb", "20"]) == 0
+    assert "AWS ready: bucket=lds-otro-bucket" in capsys.readouterr().out
+    workgroup = boto3.client("athena", region_name=REGION).get_work_group(WorkGroup="wg_cli")["WorkGroup"]
+    assert workgroup["Configuration"]["BytesScannedCutoffPerQuery"] == 20_000_000_000
+    assert _s3().head_bucket(Bucket="lds-otro-bucket")
+    args = ["pipeline", "--engine", "athena", "--dry-run", "--period", "2024-03", "--lake", str(tmp_path)]
+    assert main(args + ["--bucket", "lds-otro-bucket"]) == 0
+    assert "external_location = 's3://lds-otro-bucket/bronze/" in capsys.readouterr().out
+    assert main(["pipeline", "--bucket", "lds-otro-bucket", "--lake", str(tmp_path)]) == 2
+    assert "apply to --engine athena only" in capsys.readouterr().err
+
+
 # -- raw upload ----------------------------------------------------------------------------------------------
 def test_raw_upload_registers_an_all_string_csv_table_and_removes_stale_files(aws, tmp_path):
     first = _write_clientes(tmp_path, CLIENTES[:2], "a.csv")
