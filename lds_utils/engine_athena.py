@@ -30,6 +30,7 @@ statement is printed, in order, as it would be performed.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import sys
@@ -179,7 +180,7 @@ class AthenaEngine(Engine):
         """Upload lake/raw/<table>/*.csv to s3://bucket/raw/<table>/ and (re)define the Glue CSV table."""
         self._check_writable()
         prefix = self.settings.prefix("raw", sqlmod.check_identifier(table))
-        files = self._raw_files(table)
+        files = self._raw_files(table, columns)
         for local in files:
             self._upload(local, prefix + local.name)
         self._delete_stale_raw(prefix, keep={prefix + local.name for local in files})
@@ -381,11 +382,21 @@ class AthenaEngine(Engine):
         self._delete_prefix(location, "files of the failed write")
 
     # -- S3 -------------------------------------------------------------------------------------------------
-    def _raw_files(self, table: str) -> list[Path]:
+    def _raw_files(self, table: str, columns: Sequence[str]) -> list[Path]:
+        """The table's local CSV files. Glue's CSV tables map columns by position, so a file whose header does
+        not list the contract's columns in the contract's order is refused rather than misread."""
         folder = self.paths.raw_table(table)
         files = sorted(folder.glob("*.csv")) if folder.is_dir() else []
         if not files and not self.dry_run:
             raise UsageError(f"raw table {table!r} has no CSV files in {folder}")
+        for path in files:
+            with open(path, encoding="utf-8-sig", newline="") as handle:
+                header = next(csv.reader(handle), [])
+            if [name.strip() for name in header] != list(columns):
+                raise UsageError(
+                    f"{path.relative_to(self.paths.root)}: header {','.join(header)!r} is not the contract's column "
+                    f"order ({','.join(columns)}); the Athena engine reads CSV columns by position"
+                )
         return files
 
     def _upload(self, local: Path, uri: str) -> None:

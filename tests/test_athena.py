@@ -419,6 +419,13 @@ def test_raw_upload_registers_an_all_string_csv_table_and_removes_stale_files(aw
     read = engine.read_sql("select id_cliente, nombre from raw_db.cliente order by id_cliente")
     assert read["nombre"].tolist() == ["Ana", "Luis, hijo", "Bodega", ""]  # OpenCSVSerde: quotes kept, '' not NULL
 
+    reordered = tmp_path / "raw" / "cliente" / "c.csv"
+    columns = schema.column_names("cliente")
+    reordered.write_text(",".join(reversed(columns)) + "\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="reads CSV columns by position"):
+        _engine(aws, tmp_path).register_raw("cliente", columns)
+    reordered.unlink()
+
     (tmp_path / "raw" / "cliente" / "b.csv").unlink()
     second = _engine(aws, tmp_path)
     second.register_raw("cliente", schema.column_names("cliente"))
