@@ -1,7 +1,7 @@
-"""The versioned book: two periods built into a temporary _build from a fresh default-sample lake.
+"""The versioned book: two periods built into a temporary _build from the default-sample lake.
 
-The module fixture runs the whole ``build_book`` twice (generation, pipeline, eight notebooks and
-jupyter-book with warnings as errors), so this is the slowest test of the suite (about a minute).
+The module fixture runs the whole ``build_book`` twice (eight notebooks and jupyter-book with
+warnings as errors each time), so this is the slowest module of the suite (about a minute).
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ PERIODOS = ("2025-06", "2025-12")
 
 
 @pytest.fixture(scope="module")
-def libros(tmp_path_factory):
-    raiz = tmp_path_factory.mktemp("libro")
-    lago, build = raiz / "lake", raiz / "_build"
-    indices = {periodo: book.build_book(periodo, lake=lago, build_root=build, progress=False) for periodo in PERIODOS}
-    return {"lago": lago, "build": build, "indices": indices}
+def libros(built_lake, tmp_path_factory):
+    """Both periods built from the session's default-sample lake (the build only reads it)."""
+    build = tmp_path_factory.mktemp("libro") / "_build"
+    indices = {periodo: book.build_book(periodo, lake=built_lake, build_root=build, progress=False) for periodo in PERIODOS}
+    return {"lago": built_lake, "build": build, "indices": indices}
 
 
 def _paginas(carpeta):
