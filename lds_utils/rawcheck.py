@@ -15,6 +15,8 @@ can be lost or invented between the files and ``raw_db``.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,16 +44,15 @@ class RawFile:
 
 
 def check_raw(lake: Path) -> dict[str, list[RawFile]]:
-    """Check every RAW table of the lake; return its files (header order, record count)."""
-    return {table: check_table(lake, table) for table in RAW_TABLES}
-
-
-def check_table(lake: Path, table: str, columns: list[str] | None = None) -> list[RawFile]:
-    """Check the CSV files of raw/<table>/ against the contract's columns (or the ones given)."""
-    folder = LakePaths(Path(lake)).raw_table(table)
-    files = table_files(folder, table)
-    expected = columns or column_names(table)
-    return [check_file(path, table, expected, Path(lake)) for path in files]
+    """Check every file of every RAW table (several files at once); return each table's files."""
+    lake = Path(lake)
+    jobs = [(table, path) for table in RAW_TABLES for path in table_files(LakePaths(lake).raw_table(table), table)]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # numpy releases the GIL
+        checked = list(pool.map(lambda job: check_file(job[1], job[0], column_names(job[0]), lake), jobs))
+    files: dict[str, list[RawFile]] = {table: [] for table in RAW_TABLES}
+    for (table, _), raw_file in zip(jobs, checked):
+        files[table].append(raw_file)
+    return files
 
 
 def table_files(folder: Path, table: str) -> list[Path]:
@@ -77,7 +78,7 @@ def read_header(path: Path, table: str, expected: list[str], lake: Path | None =
         raise where.error(None, "the file is empty (not even a header row)")
     if not first.endswith(b"\n"):
         raise where.error(1, "the header row does not end with a line break")
-    text = _decode(first.removeprefix(BOM), where, 1, 0).rstrip("\r\n")
+    text = _decode(first.removeprefix(BOM), where, 1).rstrip("\r\n")
     names = tuple(name.strip().strip('"').strip().lower() for name in text.split(","))
     _check_names(names, expected, text, where)
     return names
@@ -106,11 +107,12 @@ class _Where:
         return RawInputError(f"raw table {self.table!r}, file {shown}{at}: {problem}")
 
 
-def _decode(data: bytes, where: _Where, first_line: int, offset_lines: int) -> str:
+def _decode(data: bytes, where: _Where, first_line: int) -> str:
+    """data (whole lines, the first one numbered first_line) as text; not UTF-8 is an error naming the line."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        line = first_line + data.count(b"\n", 0, error.start) + offset_lines
+        line = first_line + data.count(b"\n", 0, error.start)
         bad = data[error.start:error.start + 2].hex(" ")
         raise where.error(line, f"not valid UTF-8 (bytes {bad}); RAW files are UTF-8: re-encode the extract, "
                                 f"e.g. `iconv -f latin1 -t utf-8` for a Latin-1 one") from None
@@ -172,7 +174,7 @@ class _Scan:
     def _lines(self, data: bytes, cut: int) -> None:
         """Check data[:cut], which ends with a line break (data is not sliced: no copy of the buffer)."""
         if not data.isascii():
-            _decode(data[:cut], self.where, self.lines + 1, 0)
+            _decode(data[:cut], self.where, self.lines + 1)
         raw = np.frombuffer(data, dtype=np.uint8, count=cut)
         continuing = bool(self.in_quotes)
         separators = (raw == _COMMA) | (raw == _LF)
