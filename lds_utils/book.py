@@ -215,6 +215,7 @@ def run_notebook(fuente: Path, destino: Path, parametros: dict) -> float:
         papermill.execute_notebook(
             str(fuente), str(destino), parameters=parametros, kernel_name=KERNEL, progress_bar=False,
             cwd=str(fuente.parent), execution_timeout=CELL_TIMEOUT_S, log_output=False,
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no per-kernel transport notice in the build log
         )
     except papermill.PapermillExecutionError as error:
         raise BookBuildError(
