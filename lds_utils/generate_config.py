@@ -253,8 +253,8 @@ class GeneratorConfig:
     )
 
     def __post_init__(self):
-        if self.n_clientes < 1:
-            raise UsageError(f"n_clientes must be greater than zero (got {self.n_clientes})")
+        if not 1 <= self.n_clientes <= config.MAX_CLIENTES:  # ids are sized for this many customers
+            raise UsageError(f"n_clientes must be between 1 and {config.MAX_CLIENTES:,} (got {self.n_clientes})")
         if self.seed < 0:
             raise UsageError(f"seed must not be negative (got {self.seed})")
         config.period_range(config.parse_period(self.desde, "desde"), config.parse_period(self.hasta, "hasta"))

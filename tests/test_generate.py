@@ -546,6 +546,8 @@ def test_config_rejects_inconsistent_parameters():
     with pytest.raises(UsageError):
         GeneratorConfig(tasa_anomalias=1.5)
     with pytest.raises(UsageError):
+        GeneratorConfig(n_clientes=0)
+    with pytest.raises(UsageError):
         GeneratorConfig(mezcla_anomalias=(("PICO", 0.5), ("CONSUMO_CERO", 0.4)))
     with pytest.raises(UsageError):
         GeneratorConfig(desde="2025-01", hasta="2024-01")
