@@ -303,7 +303,7 @@ def build_book(period: str | None = None, engine: str = config.DEFAULT_ENGINE, l
     build_root = Path(build_root) if build_root else PROJECT_ROOT / "_build"
     lake = config.resolve_lake(lake)
     _say(progress, f"Preparando el lago en {lake} ...")
-    ctx = report.contexto(period, engine, lake, n_clientes, seed)
+    ctx = report.contexto(period, engine, lake, n_clientes, seed, progress=progress)
     try:
         diccionario, duraciones = ctx.diccionario(), dict(ctx.duraciones)
     finally:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lds_utils import billing, config
+from lds_utils import billing, config, detect
 from lds_utils.config import LakePaths, UsageError
 from lds_utils.schema import PERSONAL_DATA_COLUMNS, PRIMARY_KEYS, RAW_SCHEMAS, column_names
 from lds_utils.sql import check_identifier
@@ -144,15 +144,15 @@ DESCRIPCIONES = {
     "descuento_fose_soles": "Descuento FOSE, S/",
     "recargo_fose_soles": "Recargo FOSE, S/",
     "subtotal_soles": "Subtotal antes de IGV, S/",
-    "igv_soles": "IGV (18 %), S/",
+    "igv_soles": f"IGV ({billing.IGV * 100:.0f} %), S/",
     "facturacion_teorica": "Factura teórica del mes, S/ con IGV",
     "valor_evaluado": "Valor al que se aplica el cerco: logaritmo natural de la factura teórica",
     "n_segmento": "Suministros evaluados en el segmento (tipo de cliente, tensión, mes)",
-    "segmento_valido": "Verdadero si el segmento tiene al menos 30 suministros",
+    "segmento_valido": f"Verdadero si el segmento tiene al menos {detect.MIN_SEGMENTO} suministros",
     "q1": "Primer cuartil del valor evaluado en el segmento",
     "q3": "Tercer cuartil del valor evaluado en el segmento",
     "iqr": "Rango intercuartílico q3 - q1",
-    "umbral_atipico": "Cerco superior q3 + 1.5 × iqr (en unidades del valor evaluado)",
+    "umbral_atipico": f"Cerco superior q3 + {detect.IQR_FACTOR} × iqr (en unidades del valor evaluado)",
     "umbral_soles": "Factura en S/ que corresponde al cerco",
     "es_atipico": "Verdadero si el segmento es válido y el valor evaluado supera el cerco",
     "exceso_valor": "Valor evaluado menos el cerco (0.1 equivale a ~10 % por encima)",
@@ -166,10 +166,11 @@ DESCRIPCIONES = {
 }
 _DESCRIPCIONES_RAW = {f"{tabla}.{c.name}": c.description for tabla, columnas in RAW_SCHEMAS.items() for c in columnas}
 #: A raw column's description wherever the column travels: from its own table when it is the key there.
+_CLAVES = set(PRIMARY_KEYS.values())
 _DESCRIPCIONES_COLUMNA = {
     c.name: c.description
-    for tabla, columnas in reversed(RAW_SCHEMAS.items()) for c in columnas
-    if PRIMARY_KEYS[tabla] == c.name or c.name not in {k for k in PRIMARY_KEYS.values()}
+    for tabla, columnas in RAW_SCHEMAS.items() for c in columnas
+    if c.name not in _CLAVES or PRIMARY_KEYS[tabla] == c.name
 }
 
 
@@ -269,7 +270,8 @@ def cuartiles_por_segmento(gold: pd.DataFrame, valor: str = "valor_evaluado") ->
     return cuartiles.assign(n_segmento=grupos.size()).reset_index()
 
 
-def marcar_atipicos(gold: pd.DataFrame, factor: float = 1.5, minimo: int = 30, valor: str = "valor_evaluado") -> pd.Series:
+def marcar_atipicos(gold: pd.DataFrame, factor: float = detect.IQR_FACTOR, minimo: int = detect.MIN_SEGMENTO,
+                    valor: str = "valor_evaluado") -> pd.Series:
     """Which of the month's bills exceed q3 + factor × iqr of a segment of at least ``minimo`` bills."""
     cerco = cuartiles_por_segmento(gold, valor).set_index(["tipo_cliente", "nivel_tension"])
     cerco["umbral"] = cerco["q3"] + factor * (cerco["q3"] - cerco["q1"])
@@ -278,12 +280,14 @@ def marcar_atipicos(gold: pd.DataFrame, factor: float = 1.5, minimo: int = 30, v
     return pd.Series(gold[valor].to_numpy() > umbral, index=gold.index)
 
 
-def tasa_atipicos(gold: pd.DataFrame, factor: float, minimo: int, valor: str = "valor_evaluado") -> float:
+def tasa_atipicos(gold: pd.DataFrame, factor: float = detect.IQR_FACTOR, minimo: int = detect.MIN_SEGMENTO,
+                  valor: str = "valor_evaluado") -> float:
     """% of the month's bills flagged by marcar_atipicos."""
     return 100.0 * float(marcar_atipicos(gold, factor, minimo, valor).sum()) / len(gold)
 
 
-def sensibilidad(gold: pd.DataFrame, parametro: str, valores, factor: float = 1.5, minimo: int = 30) -> pd.DataFrame:
+def sensibilidad(gold: pd.DataFrame, parametro: str, valores, factor: float = detect.IQR_FACTOR,
+                 minimo: int = detect.MIN_SEGMENTO) -> pd.DataFrame:
     """pct_atipicos of the month when one parameter (``factor`` or ``minimo``) takes each of ``valores``."""
     if parametro not in ("factor", "minimo"):
         raise ValueError(f"parametro must be 'factor' or 'minimo' (got {parametro!r})")
@@ -734,8 +738,12 @@ class Contexto:
 
 
 def contexto(period: str | None = None, engine: str = config.DEFAULT_ENGINE, lake: str | Path | None = None,
-             n_clientes: int = config.DEFAULT_CLIENTES, seed: int = config.DEFAULT_SEED) -> Contexto:
-    """Make sure the lake is ready for ``period`` (None = latest month with data) and open the engine."""
+             n_clientes: int = config.DEFAULT_CLIENTES, seed: int = config.DEFAULT_SEED,
+             progress: bool = False) -> Contexto:
+    """Make sure the lake is ready for ``period`` (None = latest month with data) and open the engine.
+
+    progress shows the generator's progress bar when the lake has to be generated.
+    """
     from lds_utils.engines import open_engine
 
     nombre_motor = config.parse_engine(engine)
@@ -743,7 +751,7 @@ def contexto(period: str | None = None, engine: str = config.DEFAULT_ENGINE, lak
     n_clientes = config.positive_int(n_clientes, "n_clientes")
     seed = config.non_negative_int(seed, "seed")
     periodo = config.parse_period(period) if period else None
-    duraciones = preparar_lago(lago, n_clientes, seed, periodo) if nombre_motor == "duckdb" else {}
+    duraciones = preparar_lago(lago, n_clientes, seed, periodo, progress) if nombre_motor == "duckdb" else {}
     motor = open_engine(nombre_motor, lago, read_only=True)
     if periodo is None:
         periodo = str(motor.read_sql(f"select max(anio_mes) as anio_mes from {GOLD}")["anio_mes"].iloc[0])
