@@ -572,7 +572,8 @@ def test_notebooks_read_through_read_sql_query_with_canned_results(aws, moto_url
         assert ctx.kpi_mensual().to_dict("records") == kpi.to_dict("records")
     finally:
         ctx.cerrar()
-    assert _sent_queries()[-1].endswith("from gold_db.vw_kpi_atipicos_mes where anio_mes <= '2024-03' order by anio_mes")
+    last = _sent_queries()[-1]
+    assert last.endswith("from gold_db.vw_kpi_atipicos_mes where anio_mes <= '2024-03' order by anio_mes")
 
 
 # -- the dry run ---------------------------------------------------------------------------------------------
