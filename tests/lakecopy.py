@@ -34,12 +34,12 @@ def rewrite_lines(path: Path, change) -> None:
     path.write_text("\n".join(change(lines)) + "\n", encoding="utf-8")
 
 
-def snapshot(lake: Path) -> dict[str, tuple[int, int]]:
-    """Rows and an order-independent checksum of every table and view in the catalog."""
+def snapshot(lake: Path, databases=tuple(DATABASES.values())) -> dict[str, tuple[int, int]]:
+    """Rows and an order-independent checksum of every table and view of the given catalog databases."""
     with open_engine("duckdb", lake, read_only=True) as engine:
         relations = engine.read_sql(
             "select table_schema, table_name from information_schema.tables where table_schema in "
-            f"({', '.join(repr(database) for database in DATABASES.values())})"
+            f"({', '.join(repr(database) for database in databases)})"
         )
         return {
             f"{schema}.{name}": tuple(int(value) for value in engine.con.execute(

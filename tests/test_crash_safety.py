@@ -1,0 +1,160 @@
+"""Runs killed with SIGKILL, and a run that fails, leave the published tables as they were.
+
+A copy of the sample is built once; then its RAW readings change so that a new run would rewrite every
+layer, and real ``python -m lds_utils pipeline`` processes are killed at several points (in BRONZE,
+SILVER, GOLD, the views, and at fixed times). After each kill the catalog must reopen and every BRONZE,
+SILVER and GOLD relation must hold exactly the rows it held before; the run after the kills must
+finish, publish the new tables and leave no staging folder or unpublished version behind. DuckDB's
+own catalog write (its write-ahead log) is killed separately, many times.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import time
+
+import duckdb
+import pytest
+
+from lds_utils.config import PROJECT_ROOT
+from lds_utils.pipeline import run_pipeline
+from tests import lakecopy
+
+BUILT = ("bronze_db", "silver_db", "gold_db")
+#: Kill right after the progress line of a step, so inside the next one: (marker, seconds to wait then).
+KILL_AFTER_LINE = [
+    ("[ check] raw files", 0.0),  # registering RAW
+    ("stg_cliente", 0.0),  # writing bronze_cliente
+    ("stg_acumulado", 0.05),  # writing bronze_acumulado
+    ("bronze_conciliacion", 0.2),  # writing silver
+    ("silver_consumo_mensual", 0.3),  # writing gold
+    ("vw_kpi_atipicos_distrito_anual", 0.0),  # creating the KPI views
+]
+KILL_AFTER_SECONDS = (1.0, 2.5, 4.0)
+
+
+def _pipeline(lake, *args):
+    return subprocess.Popen([sys.executable, "-m", "lds_utils", "pipeline", "--lake", str(lake), *args],
+                            cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def _kill_after_line(lake, marker: str, delay: float, *args) -> None:
+    run = _pipeline(lake, *args)
+    seen = []
+    for line in run.stderr:
+        seen.append(line)
+        if marker in line:
+            time.sleep(delay)
+            run.kill()
+            break
+    run.wait(timeout=60)
+    assert run.returncode == -9, f"the run ended before it could be killed after {marker!r}: {''.join(seen)}"
+
+
+def _kill_after_seconds(lake, seconds: float) -> None:
+    run = _pipeline(lake)
+    time.sleep(seconds)
+    run.kill()
+    run.communicate(timeout=60)
+
+
+def _shorten_readings(lake) -> None:
+    """Drop the last tenth of the readings: a run on the result changes every layer."""
+    lakecopy.rewrite_lines(lakecopy.raw_file(lake, "acumulado"), lambda lines: lines[: len(lines) * 9 // 10])
+
+
+@pytest.fixture(scope="module")
+def states(built_lake, tmp_path_factory):
+    """The lake built from the sample, and the tables a complete run on the shortened readings publishes."""
+    root = tmp_path_factory.mktemp("crash")
+    lake = lakecopy.copy_raw(built_lake, root / "lake")
+    run_pipeline(lake)
+    before = lakecopy.snapshot(lake, BUILT)
+    reference = lakecopy.copy_raw(built_lake, root / "reference")
+    _shorten_readings(reference)
+    run_pipeline(reference)
+    _shorten_readings(lake)
+    return {"lake": lake, "before": before, "after": lakecopy.snapshot(reference, BUILT)}
+
+
+def test_the_changed_input_changes_every_layer(states):
+    changed = {name for name in states["before"] if states["before"][name] != states["after"].get(name)}
+    assert {"bronze_db.bronze_acumulado", "silver_db.silver_consumo_mensual",
+            "gold_db.gold_facturacion_teorica_mes", "gold_db.vw_kpi_atipicos_mes"} <= changed
+
+
+@pytest.mark.parametrize("marker, delay", KILL_AFTER_LINE)
+def test_a_run_killed_in_any_layer_leaves_every_table_as_it_was(states, marker, delay):
+    _kill_after_line(states["lake"], marker, delay)
+    assert lakecopy.snapshot(states["lake"], BUILT) == states["before"]
+
+
+def test_a_killed_period_run_leaves_every_table_as_it_was(states):
+    _kill_after_line(states["lake"], "silver_consumo_mensual", 0.1, "--period", "2024-02")
+    assert lakecopy.snapshot(states["lake"], BUILT) == states["before"]
+
+
+@pytest.mark.parametrize("seconds", KILL_AFTER_SECONDS)
+def test_a_run_killed_at_any_moment_leaves_the_old_or_the_new_tables(states, seconds):
+    _kill_after_seconds(states["lake"], seconds)
+    assert lakecopy.snapshot(states["lake"], BUILT) in (states["before"], states["after"])
+
+
+def test_the_next_run_completes_and_removes_what_the_killed_runs_left(states):
+    done = subprocess.run([sys.executable, "-m", "lds_utils", "pipeline", "--lake", str(states["lake"])],
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert lakecopy.snapshot(states["lake"], BUILT) == states["after"]
+    assert lakecopy.leftovers(states["lake"]) == []
+
+
+def test_a_failing_run_publishes_nothing_and_cleans_up(built_lake, tmp_path, monkeypatch):
+    lake = lakecopy.copy_raw(built_lake, tmp_path / "lake")
+    run_pipeline(lake)
+    before = lakecopy.snapshot(lake, BUILT)
+    _shorten_readings(lake)
+
+    def broken_reconciliation(*_):
+        raise RuntimeError("reconciliation failed")
+
+    monkeypatch.setattr("lds_utils.pipeline._check_reconciliation", broken_reconciliation)
+    with pytest.raises(RuntimeError, match="reconciliation failed"):
+        run_pipeline(lake)
+    assert lakecopy.snapshot(lake, BUILT) == before
+    assert lakecopy.leftovers(lake) == []
+
+
+_CATALOG_WRITER = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1])
+con.execute("create schema if not exists s")
+con.execute("create view if not exists s.a as select 0 as i")
+i = con.execute("select i from s.a").fetchone()[0]
+while True:
+    i += 1
+    con.execute("begin transaction")
+    con.execute(f"create or replace view s.a as select {i} as i")
+    con.execute(f"create or replace view s.b as select {i} as i")
+    con.execute("commit")
+    if i % 7 == 0:
+        con.execute("checkpoint")
+    print(i, flush=True)
+"""
+
+
+def test_catalog_killed_while_writing_reopens_with_a_committed_state(tmp_path):
+    catalog = tmp_path / "catalog.duckdb"
+    rng = random.Random(7)
+    for _ in range(8):
+        writer = subprocess.Popen([sys.executable, "-c", _CATALOG_WRITER, str(catalog)], stdout=subprocess.PIPE,
+                                  text=True)
+        first = int(writer.stdout.readline())  # the writer is committing
+        time.sleep(rng.uniform(0.0, 0.3))
+        writer.kill()
+        printed = [first, *(int(line) for line in writer.communicate(timeout=60)[0].split())]
+        with duckdb.connect(str(catalog), read_only=True) as con:
+            a, b = con.execute("select (select i from s.a), (select i from s.b)").fetchone()
+        assert a == b, "both views of one transaction, or neither"
+        assert a >= max(printed), "every commit that returned survives the kill"
