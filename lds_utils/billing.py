@@ -11,7 +11,8 @@ twin ``lds_utils.detect.bill_reference``); amounts in S/, before IGV unless stat
 1. cargo fijo: the pliego's ``cargo_fijo`` (S/ per month).
 2. energy: single-register options (BT5B, BT4, MT4) pay ``consumo_kwh x cargo_energia / 100``;
    double-register options (BT5A, BT3, BT2, MT3, MT2) pay HP kWh at ``cargo_energia_hp`` and
-   HFP kWh at ``cargo_energia_hfp`` (charges are ctm. S/ per kWh, hence / 100).
+   HFP kWh at ``cargo_energia_hfp`` (charges are ctm. S/ per kWh, hence / 100); kWh that no HP
+   register measured (a month read partly on a single-register meter) are billed as HFP.
 3. power: demand options (BT4, BT3, BT2, MT4, MT3, MT2) pay the month's maximum demand (kW) x
    (``cargo_potencia_generacion`` + ``cargo_potencia_distribucion``). BT5A/BT5B have no power charge.
 4. alumbrado público: a monthly alícuota by kWh band (not charged to public-lighting supplies).

@@ -24,6 +24,8 @@ MIN_SEGMENTO = 30
 SEGMENTO = ["tipo_cliente", "nivel_tension", "anio_mes"]
 #: Months a reading may look back for the previous reading of its meter (see the silver SQL header).
 MESES_BUSQUEDA_PREVIA = 12
+#: valor_evaluado compares a bill with the median of the supply's own bills of this many previous months.
+HISTORIA_MESES = 12
 
 _ORDEN_TIPO_LECTURA = {"INSTALACION": 0, "RETIRO": 2}
 
@@ -159,7 +161,8 @@ def bill_components(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     kwh, tarifa = out["consumo_kwh"], out["tarifa"]
     simple = tarifa.isin(billing.OPCIONES_SIMPLE_MEDICION)
-    doble = out["consumo_kwh_hp"] * out["cargo_energia_hp"] / 100 + out["consumo_kwh_hfp"] * out["cargo_energia_hfp"] / 100
+    hp = out["consumo_kwh_hp"].fillna(0.0)  # kWh without an HP register reading are billed as HFP
+    doble = hp * out["cargo_energia_hp"] / 100 + (kwh - hp) * out["cargo_energia_hfp"] / 100
     out["cargo_fijo_soles"] = out["cargo_fijo"]
     out["energia_soles"] = np.where(simple, kwh * out["cargo_energia"] / 100, doble)
     cargo_potencia = out["cargo_potencia_generacion"] + out["cargo_potencia_distribucion"]
@@ -204,10 +207,32 @@ def bill_reference(silver: pd.DataFrame, bronze: Mapping[str, pd.DataFrame], des
 # -- GOLD: the fence --------------------------------------------------------------------------------------
 
 
-def valor_evaluado(bills: pd.DataFrame) -> pd.Series:
-    """The number the fence is applied to: ln of the theoretical bill (see the module docs)."""
-    importe = bills["facturacion_teorica"]
-    return pd.Series(np.log(importe.where(importe > 0)), index=bills.index)
+def own_history(bills: pd.DataFrame, column: str, meses: int = HISTORIA_MESES) -> pd.DataFrame:
+    """Per bill: median of column over the same supply's previous ``meses`` months, and how many there were.
+
+    Months, not rows: a supply without a bill in some month simply has fewer values in its window.
+    The median is the middle value, or the mean of the middle two (as the SQL computes it).
+    """
+    indice = month_index(bills["anio_mes"])
+    ancho = bills.assign(indice=indice).pivot(index="id_suministro", columns="indice", values=column)
+    ancho = ancho.reindex(columns=range(indice.min(), indice.max() + 1))
+    valores = ancho.to_numpy(dtype=float)
+    mediana = np.full_like(valores, np.nan)
+    cuenta = np.zeros(valores.shape, dtype=int)
+    filas = np.arange(valores.shape[0])
+    for mes in range(1, valores.shape[1]):  # one vectorised step per month, over every supply at once
+        ventana = valores[:, max(0, mes - meses) : mes]
+        n = np.isfinite(ventana).sum(axis=1)
+        ordenada = np.sort(np.where(np.isfinite(ventana), ventana, np.inf), axis=1)
+        medio = (ordenada[filas, np.maximum(n - 1, 0) // 2] + ordenada[filas, n // 2]) / 2
+        mediana[:, mes] = np.where(n > 0, medio, np.nan)
+        cuenta[:, mes] = n
+    claves = pd.MultiIndex.from_arrays([bills["id_suministro"], indice])
+    largo = pd.DataFrame(
+        {"mediana": mediana.ravel(), "meses": cuenta.ravel()},
+        index=pd.MultiIndex.from_product([ancho.index, ancho.columns]),
+    )
+    return largo.reindex(claves).set_axis(bills.index)
 
 
 def fence_reference(frame: pd.DataFrame, valor: str = "valor_evaluado") -> pd.DataFrame:
@@ -232,13 +257,22 @@ def fence_reference(frame: pd.DataFrame, valor: str = "valor_evaluado") -> pd.Da
     return out
 
 
+def history_start(desde: str) -> str:
+    """First month gold reads to give desde its 12 months of history (as the SQL: year - 1)."""
+    return f"{int(desde[:4]) - 1}{desde[4:]}"
+
+
 def gold_reference(bronze: Mapping[str, pd.DataFrame], desde: str, hasta: str) -> pd.DataFrame:
     """gold_facturacion_teorica_mes for months desde..hasta, computed from BRONZE frames only."""
-    silver = silver_reference(bronze["acumulado"], bronze["medidor"], desde, hasta)
-    bills = bill_reference(silver, bronze, desde, hasta)
-    bills["valor_evaluado"] = valor_evaluado(bills)
-    gold = fence_reference(bills)
-    gold["umbral_soles"] = np.exp(gold["umbral_atipico"])
+    inicio = history_start(desde)
+    silver = silver_reference(bronze["acumulado"], bronze["medidor"], inicio, hasta)
+    bills = bill_reference(silver, bronze, inicio, hasta)
+    historia = own_history(bills, "facturacion_teorica")
+    bills["meses_historia"] = historia["meses"]
+    bills["facturacion_referencia"] = historia["mediana"]
+    bills["valor_evaluado"] = np.log(bills["facturacion_teorica"] / bills["facturacion_referencia"])
+    gold = fence_reference(bills[bills["anio_mes"].between(desde, hasta)])
+    gold["umbral_soles"] = gold["facturacion_referencia"] * np.exp(gold["umbral_atipico"])
     return gold
 
 
@@ -248,7 +282,6 @@ def kpi_reference(gold: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     kpi = kpi.reset_index()
     kpi["pct_atipicos"] = 100 * kpi["total_atipicos"].astype(float) / kpi["total_suministros"]
     return kpi
-
 
 
 #: BRONZE columns the references read (never the personal data of bronze_cliente).
@@ -289,3 +322,61 @@ def read_bronze(engine) -> dict[str, pd.DataFrame]:
         table: engine.read_sql(f"select {', '.join(columns)} from bronze_db.bronze_{table}")
         for table, columns in BRONZE_COLUMNS.items()
     }
+
+
+# -- Choosing valor_evaluado ------------------------------------------------------------------------------
+
+
+def candidate_values(bills: pd.DataFrame) -> pd.DataFrame:
+    """Every valor_evaluado candidate for the bills of gold (one column each; NaN = not evaluated)."""
+    importe = bills["facturacion_teorica"]
+    por_dia = bills.assign(importe_dia=importe / bills["dias_facturados"].where(bills["dias_facturados"] > 0))
+    return pd.DataFrame(
+        {
+            "importe": importe,
+            "log_importe": np.log(importe),
+            "log_ratio_mes_anterior": np.log(importe / own_history(bills, "facturacion_teorica", 1)["mediana"]),
+            "log_ratio_mediana_12m": np.log(importe / own_history(bills, "facturacion_teorica")["mediana"]),
+            "log_ratio_mediana_12m_por_dia": np.log(por_dia["importe_dia"] / own_history(por_dia, "importe_dia")["mediana"]),
+        },
+        index=bills.index,
+    )
+
+
+def truth_labels(bills: pd.DataFrame, anomalias: pd.DataFrame) -> pd.DataFrame:
+    """Per bill: es_anomalia (inside an injected anomaly's months) and the anomaly's tipo."""
+    claves = bills[["id_suministro", "anio_mes"]].reset_index()
+    ventanas = claves.merge(anomalias[["id_suministro", "tipo", "anio_mes_inicio", "anio_mes_fin"]], on="id_suministro")
+    dentro = ventanas[ventanas["anio_mes"].between(ventanas["anio_mes_inicio"], ventanas["anio_mes_fin"])]
+    tipo = dentro.drop_duplicates("index").set_index("index")["tipo"]
+    etiquetas = pd.DataFrame({"tipo_anomalia": tipo.reindex(bills.index)}, index=bills.index)
+    etiquetas["es_anomalia"] = etiquetas["tipo_anomalia"].notna()
+    return etiquetas
+
+
+def _metrics(flag: pd.Series, etiquetas: pd.DataFrame, anio_mes: pd.Series) -> dict:
+    verdaderos = flag & etiquetas["es_anomalia"]
+    tasa_mes = flag.groupby(anio_mes).mean() * 100
+    por_tipo = verdaderos.groupby(etiquetas["tipo_anomalia"]).mean() * 100
+    return {
+        "pct_atipicos": 100 * flag.mean(),
+        "pct_mes_min": tasa_mes.min(),
+        "pct_mes_max": tasa_mes.max(),
+        "precision": 100 * verdaderos.sum() / max(flag.sum(), 1),
+        "recall": 100 * verdaderos.sum() / max(etiquetas["es_anomalia"].sum(), 1),
+        **{f"recall_{tipo.lower()}": value for tipo, value in por_tipo.items()},
+    }
+
+
+def compare_candidates(bills: pd.DataFrame, anomalias: pd.DataFrame) -> pd.DataFrame:
+    """Flag rate (overall, monthly min/max), precision and recall (%) of each valor_evaluado candidate.
+
+    bills: gold rows (at least id_suministro, anio_mes, tipo_cliente, nivel_tension,
+    facturacion_teorica, dias_facturados); anomalias: lake/truth/anomalias.csv.
+    """
+    etiquetas = truth_labels(bills, anomalias)
+    filas = {}
+    for nombre, valores in candidate_values(bills).items():
+        cercado = fence_reference(bills[SEGMENTO].assign(valor=valores), valor="valor")
+        filas[nombre] = _metrics(pd.Series(cercado["es_atipico"].to_numpy(), index=bills.index), etiquetas, bills["anio_mes"])
+    return pd.DataFrame(filas).T

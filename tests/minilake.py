@@ -55,3 +55,16 @@ def read(engine: DuckDBEngine, relation: str) -> pd.DataFrame:
     frame = engine.read_sql(f"select * from {database}.{relation}")
     keys = [key for key in ("id_suministro", "distrito", "zona", "anio_mes", "anio") if key in frame.columns]
     return frame.sort_values(keys).reset_index(drop=True)
+
+
+_BUILT: set[Path] = set()
+
+
+def ensure_pipeline(lake: Path) -> Path:
+    """Run the whole pipeline on a generated lake once per test session (shared by test modules)."""
+    from lds_utils.pipeline import run_pipeline
+
+    if lake not in _BUILT:
+        run_pipeline(lake)
+        _BUILT.add(lake)
+    return lake

@@ -1,8 +1,8 @@
 -- gold_db.gold_facturacion_teorica_mes
 -- Grain: one row per billed supply-month (id_suministro, anio_mes); a supply-month is billed when
 --   silver has at least one consumption difference for it. Partitioned by anio_mes.
--- Inputs: silver_db.silver_consumo_mensual; bronze_db.bronze_suministro, bronze_cliente,
---   bronze_sector, bronze_asignacion_tarifa, bronze_tarifa.
+-- Inputs: silver_db.silver_consumo_mensual (the months :desde..:hasta and the 12 before them);
+--   bronze_db.bronze_suministro, bronze_cliente, bronze_sector, bronze_asignacion_tarifa, bronze_tarifa.
 -- Parameters: :desde, :hasta ('YYYY-MM', inclusive) = months to (re)compute; the billing rules of
 --   lds_utils.billing.billing_parameters(): :igv, :fose_*, :recargo_fose*, :ap_tramo*.
 -- Steps:
@@ -10,8 +10,10 @@
 --      starting one if two overlap) joined to that option's pliego of the month.
 --   2. Theoretical bill: cargo fijo + energy (single or HP/HFP registers) + power (demand options)
 --      + alumbrado público - FOSE discount + FOSE surcharge, then IGV (see lds_utils/billing.py).
---   3. valor_evaluado = ln(facturacion_teorica): see lds_utils/detect.py for the comparison that
---      chose it.
+--   3. valor_evaluado = ln(facturacion_teorica / facturacion_referencia), where the reference is the
+--      median of the supply's own bills of the previous 12 months (those it has; none: not
+--      evaluated). Bills are computed from 12 months before :desde so a one-month run sees the same
+--      history as a full run. lds_utils/detect.py documents the comparison that chose it.
 --   4. Tukey fence per segment (tipo_cliente, nivel_tension, anio_mes): q1, q3 exact, numpy's
 --      linear method (virtual index h = (n - 1) p, value = x[floor h] interpolated towards
 --      x[floor h + 1], written as numpy writes it); umbral_atipico = q3 + 1.5 iqr; a segment is
@@ -25,8 +27,9 @@ silver as (
         anio,
         mes,
         consumo_kwh,
-        consumo_kwh_hp,
-        consumo_kwh_hfp,
+        -- kWh not read on an HP register (a single-register meter in the month) are billed as HFP
+        coalesce(consumo_kwh_hp, 0.0) as consumo_kwh_hp,
+        consumo_kwh - coalesce(consumo_kwh_hp, 0.0) as consumo_kwh_hfp,
         demanda_max_kw,
         dias_facturados,
         fecha_ultima_lectura,
@@ -34,7 +37,9 @@ silver as (
         n_retrocesos,
         pct_error
     from silver_db.silver_consumo_mensual
-    where anio_mes between :desde and :hasta
+    -- 12 months of history: same month of the previous year
+    where anio_mes between cast(cast(substr(:desde, 1, 4) as integer) - 1 as varchar) || substr(:desde, 5, 3)
+        and :hasta
         and n_diferencias > 0
 ),
 
@@ -83,7 +88,8 @@ tarifa as (
         cargo_potencia_generacion,
         cargo_potencia_distribucion
     from bronze_db.bronze_tarifa
-    where anio_mes between :desde and :hasta
+    where anio_mes between cast(cast(substr(:desde, 1, 4) as integer) - 1 as varchar) || substr(:desde, 5, 3)
+        and :hasta
 ),
 
 asignacion_vigente as (
@@ -291,36 +297,82 @@ factura_con_igv as (
     from factura
 ),
 
-evaluado as (
+historia as (
     select
         id_suministro,
-        id_cliente,
         anio_mes,
-        anio,
-        mes,
-        tipo_cliente,
-        nivel_tension,
-        tarifa,
-        id_sector,
-        distrito,
-        zona,
-        consumo_kwh,
-        demanda_kw,
-        dias_facturados,
-        es_estimada,
-        n_retrocesos,
-        pct_error,
-        cargo_fijo_soles,
-        energia_soles,
-        potencia_soles,
-        alumbrado_soles,
-        descuento_fose_soles,
-        recargo_fose_soles,
-        subtotal_soles,
-        igv_soles,
-        facturacion_teorica,
-        case when facturacion_teorica > 0 then ln(facturacion_teorica) end as valor_evaluado
+        array_sort(array_agg(facturacion_teorica) over (
+            partition by id_suministro
+            order by anio * 12 + mes
+            range between 12 preceding and 1 preceding
+        )) as facturas_previas
     from factura_con_igv
+    where facturacion_teorica is not null
+),
+
+meses_de_historia as (
+    select
+        id_suministro,
+        anio_mes,
+        facturas_previas,
+        coalesce(cardinality(facturas_previas), 0) as meses_historia
+    from historia
+),
+
+-- Exact median of the sorted previous bills: the middle one, or the mean of the middle two.
+referencia as (
+    select
+        id_suministro,
+        anio_mes,
+        meses_historia,
+        case
+            when meses_historia = 0 then null
+            when meses_historia % 2 = 1
+                then element_at(facturas_previas, cast((meses_historia + 1) / 2 as integer))
+            else (
+                element_at(facturas_previas, cast(meses_historia / 2 as integer))
+                + element_at(facturas_previas, cast(meses_historia / 2 as integer) + 1)
+            ) / 2
+        end as facturacion_referencia
+    from meses_de_historia
+),
+
+evaluado as (
+    select
+        f.id_suministro,
+        f.id_cliente,
+        f.anio_mes,
+        f.anio,
+        f.mes,
+        f.tipo_cliente,
+        f.nivel_tension,
+        f.tarifa,
+        f.id_sector,
+        f.distrito,
+        f.zona,
+        f.consumo_kwh,
+        f.demanda_kw,
+        f.dias_facturados,
+        f.es_estimada,
+        f.n_retrocesos,
+        f.pct_error,
+        f.cargo_fijo_soles,
+        f.energia_soles,
+        f.potencia_soles,
+        f.alumbrado_soles,
+        f.descuento_fose_soles,
+        f.recargo_fose_soles,
+        f.subtotal_soles,
+        f.igv_soles,
+        f.facturacion_teorica,
+        coalesce(r.meses_historia, 0) as meses_historia,
+        r.facturacion_referencia,
+        ln(f.facturacion_teorica / r.facturacion_referencia) as valor_evaluado
+    from factura_con_igv as f
+    left join referencia as r
+        on f.id_suministro = r.id_suministro
+        and f.anio_mes = r.anio_mes
+    where f.anio_mes between :desde and :hasta
 ),
 
 posicion_en_segmento as (
@@ -430,6 +482,8 @@ select
     e.subtotal_soles,
     e.igv_soles,
     e.facturacion_teorica,
+    e.meses_historia,
+    e.facturacion_referencia,
     e.valor_evaluado,
     coalesce(c.n_segmento, 0) as n_segmento,
     coalesce(c.segmento_valido, false) as segmento_valido,
@@ -437,7 +491,7 @@ select
     c.q3,
     c.iqr,
     c.umbral_atipico,
-    exp(c.umbral_atipico) as umbral_soles,
+    e.facturacion_referencia * exp(c.umbral_atipico) as umbral_soles,
     coalesce(c.segmento_valido and e.valor_evaluado > c.umbral_atipico, false) as es_atipico
 from evaluado as e
 left join cerco as c

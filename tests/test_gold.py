@@ -1,0 +1,117 @@
+"""GOLD on the sample lake: parity with the pandas reference, the fence contract, idempotence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lds_utils import detect
+from lds_utils.engines import DuckDBEngine
+from lds_utils.pipeline import run_pipeline
+from tests import minilake
+
+KEYS = ["id_suministro", "anio_mes"]
+CONTRACT = [
+    "id_suministro", "id_cliente", "anio_mes", "anio", "mes", "tipo_cliente", "nivel_tension", "tarifa", "distrito",
+    "zona", "consumo_kwh", "demanda_kw", "facturacion_teorica", "valor_evaluado", "n_segmento", "segmento_valido",
+    "q1", "q3", "iqr", "umbral_atipico", "es_atipico",
+]
+COMPONENTS = ["cargo_fijo_soles", "energia_soles", "potencia_soles", "alumbrado_soles", "descuento_fose_soles",
+              "recargo_fose_soles", "subtotal_soles", "igv_soles", "meses_historia", "facturacion_referencia",
+              "umbral_soles"]
+EXACT = ["id_cliente", "tipo_cliente", "nivel_tension", "tarifa", "distrito", "zona", "n_segmento", "segmento_valido",
+         "es_atipico", "anio", "mes"]
+AMOUNTS = ["consumo_kwh", "demanda_kw", "cargo_fijo_soles", "energia_soles", "potencia_soles", "alumbrado_soles",
+           "descuento_fose_soles", "recargo_fose_soles", "subtotal_soles", "igv_soles", "facturacion_teorica",
+           "valor_evaluado", "q1", "q3", "iqr", "umbral_atipico", "umbral_soles", "meses_historia",
+           "facturacion_referencia"]
+
+
+@pytest.fixture(scope="module")
+def built(sample_lake):
+    """Gold and the BRONZE frames the reference needs, read once; the connection is closed again."""
+    minilake.ensure_pipeline(sample_lake)
+    with DuckDBEngine(sample_lake, read_only=True) as engine:
+        return minilake.read(engine, "gold_facturacion_teorica_mes"), detect.read_bronze(engine)
+
+
+@pytest.fixture(scope="module")
+def gold(built):
+    return built[0]
+
+
+@pytest.fixture(scope="module")
+def reference(built):
+    frame = detect.gold_reference(built[1], "0000-01", "9999-12")
+    return frame.sort_values(KEYS).reset_index(drop=True)
+
+
+def test_contract_columns(gold):
+    assert set(CONTRACT + COMPONENTS) <= set(gold.columns)
+    assert not gold.duplicated(KEYS).any()
+    assert gold["anio_mes"].str.fullmatch(r"\d{4}-\d{2}").all()
+
+
+def test_same_rows_as_reference(gold, reference):
+    pd.testing.assert_frame_equal(gold[KEYS], reference[KEYS])
+
+
+def test_exact_columns_match_reference(gold, reference):
+    pd.testing.assert_frame_equal(gold[EXACT], reference[EXACT], check_dtype=False)
+
+
+@pytest.mark.parametrize("column", AMOUNTS)
+def test_amounts_match_reference(gold, reference, column):
+    np.testing.assert_allclose(gold[column].astype(float), reference[column].astype(float), rtol=1e-9, equal_nan=True)
+
+
+def test_every_billed_supply_month_has_a_bill(gold):
+    assert gold["facturacion_teorica"].notna().all() and (gold["facturacion_teorica"] > 0).all()
+
+
+def test_fence_rule(gold):
+    assert (gold["segmento_valido"] == (gold["n_segmento"] >= detect.MIN_SEGMENTO)).all()
+    expected = gold["segmento_valido"] & (gold["valor_evaluado"] > gold["q3"] + 1.5 * (gold["q3"] - gold["q1"]))
+    assert (gold["es_atipico"] == expected).all()
+    evaluated = gold[gold["valor_evaluado"].notna()]
+    sizes = evaluated.groupby(detect.SEGMENTO)["id_suministro"].transform("size")
+    assert (evaluated["n_segmento"] == sizes).all()
+
+
+def test_quartiles_are_numpy_linear(gold):
+    evaluated = gold[gold["segmento_valido"] & gold["valor_evaluado"].notna()]
+    for _, values in list(evaluated.groupby(detect.SEGMENTO))[::25]:
+        assert values["q1"].iloc[0] == np.quantile(values["valor_evaluado"], 0.25)
+        assert values["q3"].iloc[0] == np.quantile(values["valor_evaluado"], 0.75)
+
+
+def test_valor_evaluado_compares_with_own_median_bill(gold):
+    """Recompute one supply's reference by hand: the median of its bills of the previous 12 months."""
+    supply = gold[gold["meses_historia"] == 12]["id_suministro"].iloc[0]
+    bills = gold[gold["id_suministro"] == supply].set_index("anio_mes")
+    month = bills[bills["meses_historia"] == 12].index[-1]
+    previous = [m for m in bills.index if m < month][-12:]
+    assert bills.loc[month, "facturacion_referencia"] == np.median(bills.loc[previous, "facturacion_teorica"])
+    expected = np.log(bills.loc[month, "facturacion_teorica"] / bills.loc[month, "facturacion_referencia"])
+    assert bills.loc[month, "valor_evaluado"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_first_month_has_no_history(gold):
+    first = gold[gold["anio_mes"] == gold["anio_mes"].min()]
+    assert (first["meses_historia"] == 0).all() and first["valor_evaluado"].isna().all()
+    assert not first["es_atipico"].any()
+
+
+def test_mean_monthly_atypical_rate_is_between_1_and_2_percent(gold):
+    monthly = gold.groupby("anio_mes")["es_atipico"].mean() * 100
+    assert 1.0 <= monthly.mean() <= 2.0, monthly.describe()
+
+
+def test_rerunning_a_period_leaves_gold_unchanged(sample_lake, gold):
+    period = gold["anio_mes"].max()
+    for _ in range(2):
+        run_pipeline(sample_lake, period=period)
+    with DuckDBEngine(sample_lake, read_only=True) as engine:
+        again = minilake.read(engine, "gold_facturacion_teorica_mes")
+    pd.testing.assert_frame_equal(again, gold)
