@@ -16,6 +16,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timezone
@@ -229,13 +230,25 @@ def run_notebook(fuente: Path, destino: Path, parametros: dict) -> float:
 def run_notebooks(destino: Path, parametros: dict, progress: bool) -> dict[str, float]:
     """Execute every notebook into destino, two at a time (the lake is only read); return durations.
 
-    One progress bar counts finished notebooks; the first failure stops the build.
+    One progress bar counts finished notebooks. The first failure stops the build: notebooks not yet
+    started are skipped, the one still running is let finish, and the failure is raised.
     """
     cuadernos = notebooks()
+    fallo = threading.Event()
+
+    def ejecutar(fuente: Path) -> float | None:
+        if fallo.is_set():
+            return None
+        try:
+            return run_notebook(fuente, destino / fuente.name, parametros)
+        except BaseException:
+            fallo.set()
+            raise
+
     duraciones = {}
     with ThreadPoolExecutor(max_workers=PARALLEL_NOTEBOOKS) as pool, \
             tqdm(total=len(cuadernos), desc="cuadernos", unit="cuaderno", file=sys.stderr, disable=not progress) as barra:
-        pendientes = {pool.submit(run_notebook, fuente, destino / fuente.name, parametros): fuente for fuente in cuadernos}
+        pendientes = {pool.submit(ejecutar, fuente): fuente for fuente in cuadernos}
         for hecho in as_completed(pendientes):
             fuente = pendientes[hecho]
             duraciones[f"cuaderno {fuente.stem}"] = hecho.result()

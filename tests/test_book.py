@@ -149,3 +149,25 @@ def test_manifest_and_dictionary_render_as_markdown_tables():
     }))
     assert "### `raw_db.cliente`" in diccionario and "10 filas." in diccionario
     assert "Código \\| id" in diccionario
+
+
+def test_a_failing_notebook_stops_the_build_and_names_itself(tmp_path, monkeypatch):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    def cuaderno(nombre, codigo):
+        path = tmp_path / nombre
+        nb = new_notebook(cells=[new_code_cell(codigo)])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(nb, path)
+        return path
+
+    fuentes = [cuaderno("01_falla.ipynb", "assert period == 'x', 'wrong result'"),
+               cuaderno("02_lento.ipynb", "import time; time.sleep(6)"),
+               cuaderno("03_en_cola.ipynb", "pass")]
+    monkeypatch.setattr(book, "notebooks", lambda: fuentes)
+    destino = tmp_path / "salida"
+    destino.mkdir()
+    with pytest.raises(book.BookBuildError, match="01_falla.ipynb.*wrong result"):
+        book.run_notebooks(destino, {"period": "2025-12"}, progress=False)
+    assert not (destino / "03_en_cola.ipynb").exists()
