@@ -187,12 +187,12 @@ def run_pipeline(
     lake = resolve_lake(lake)
     if dry_run and engine == "duckdb":
         raise UsageError("--dry-run prints the plan of the athena engine; use --engine athena")
-    has_raw = LakePaths(lake).raw.is_dir()
-    if engine == "duckdb" and not has_raw:
-        raise UsageError(f"no raw data in {lake}: run `python -m lds_utils generate --lake {lake}` first")
     started = time.perf_counter()
     params = pipeline_parameters(period)
     with lake_lock(lake) if engine == "duckdb" else nullcontext():
+        has_raw = LakePaths(lake).raw.is_dir()
+        if engine == "duckdb" and not has_raw:
+            raise UsageError(f"no raw data in {lake}: run `python -m lds_utils generate --lake {lake}` first")
         _log(f"pipeline: engine={engine} period={period or 'all months'} lake={lake}")
         raw_rows = _check_raw_files(lake) if has_raw else None
         with open_engine(engine, lake, dry_run=dry_run, **engine_options) as opened, _published_together(opened):

@@ -1,0 +1,103 @@
+"""Two processes on one lake: the second stops at once with a clear message, and never writes.
+
+Real ``python -m lds_utils`` processes: a pipeline run against a second pipeline run, ``generate``
+against a running pipeline and the other way round, and a pipeline against a process that holds the
+catalog open for reading (a notebook kernel).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from lds_utils.config import PROJECT_ROOT, UsageError
+from lds_utils.pipeline import LOCK_NAME, run_pipeline
+from tests import lakecopy
+
+BUILT = ("bronze_db", "silver_db", "gold_db")
+
+
+def _start(*args):
+    return subprocess.Popen([sys.executable, "-m", "lds_utils", *args], cwd=PROJECT_ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def _run(*args):
+    return subprocess.run([sys.executable, "-m", "lds_utils", *args], cwd=PROJECT_ROOT, capture_output=True,
+                          text=True, timeout=300)
+
+
+def _lock_holder(lake) -> str:
+    path = lake / LOCK_NAME
+    return path.read_text().strip() if path.exists() else ""
+
+
+def _wait_for_lock(lake, holder: subprocess.Popen) -> None:
+    """Until the holder has written its process id into the lock file (it holds the lock from then on)."""
+    deadline = time.monotonic() + 60
+    while _lock_holder(lake) != str(holder.pid):
+        assert holder.poll() is None and time.monotonic() < deadline, "the first process never took the lock"
+        time.sleep(0.02)
+
+
+def _assert_refused(result: subprocess.CompletedProcess, lake, holder: subprocess.Popen) -> None:
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"error: another run is using the lake {lake} by process {holder.pid} (lock {lake / LOCK_NAME}); "
+        "try again when it ends"
+    )
+
+
+@pytest.fixture
+def lake(built_lake, tmp_path):
+    return lakecopy.copy_raw(built_lake, tmp_path / "lake")
+
+
+def test_second_pipeline_run_stops_and_the_first_completes_alone(lake, built_lake):
+    first = _start("pipeline", "--lake", str(lake))
+    _wait_for_lock(lake, first)
+    _assert_refused(_run("pipeline", "--lake", str(lake)), lake, first)
+    _, errors = first.communicate(timeout=300)
+    assert first.returncode == 0, errors
+    assert lakecopy.snapshot(lake, BUILT) == lakecopy.snapshot(built_lake, BUILT)
+    assert lakecopy.leftovers(lake) == []
+
+
+def test_generate_does_not_rewrite_raw_under_a_running_pipeline(lake):
+    raw_before = {name: stamp for name, stamp in lakecopy.file_digests(lake).items() if name.startswith("raw/")}
+    pipeline = _start("pipeline", "--lake", str(lake))
+    _wait_for_lock(lake, pipeline)
+    _assert_refused(_run("generate", "--lake", str(lake), "--seed", "7", "--quiet"), lake, pipeline)
+    _, errors = pipeline.communicate(timeout=300)
+    assert pipeline.returncode == 0, errors
+    raw_after = {name: stamp for name, stamp in lakecopy.file_digests(lake).items() if name.startswith("raw/")}
+    assert raw_after == raw_before
+
+
+def test_pipeline_stops_while_generate_runs(tmp_path):
+    lake = tmp_path / "lake"
+    generate = _start("generate", "--lake", str(lake), "--clientes", "300000", "--quiet")  # long enough
+    try:
+        _wait_for_lock(lake, generate)
+        _assert_refused(_run("pipeline", "--lake", str(lake)), lake, generate)
+    finally:
+        generate.kill()
+        generate.communicate(timeout=60)
+
+
+def test_pipeline_explains_a_catalog_held_open_by_a_reader(lake):
+    run_pipeline(lake)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", "import sys, duckdb; con = duckdb.connect(sys.argv[1], read_only=True); "
+                               "print('open', flush=True); sys.stdin.read()", str(lake / "catalog.duckdb")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().strip() == "open"
+        with pytest.raises(UsageError, match=rf"catalog .* is open in another process \(PID {reader.pid}\)"):
+            run_pipeline(lake)
+    finally:
+        reader.communicate("", timeout=60)
+    run_pipeline(lake)  # the lock was released: the next run goes through
