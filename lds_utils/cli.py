@@ -46,6 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
     book.add_argument("--engine", default=config.DEFAULT_ENGINE, help="duckdb (default) or athena")
     _add_lake(book)
 
+    alertas = commands.add_parser("alertas", help="rank the month's alerts of both detectors and export them as CSV")
+    alertas.add_argument("--period", required=True, help="month YYYY-MM")
+    alertas.add_argument("--engine", default=config.DEFAULT_ENGINE, help="duckdb (default) or athena")
+    alertas.add_argument("--capacidad", default=None, help="inspections a month as a share of billed supplies "
+                         "(default 0.005)")
+    _add_lake(alertas)
+    _add_aws(alertas)
+
     setup = commands.add_parser("setup", help="create the AWS bucket layout, Glue databases and Athena workgroup")
     setup.add_argument("--dry-run", action="store_true", help="print the actions without calling AWS")
     _add_aws(setup, scan_limit=True)
@@ -114,6 +122,17 @@ def _run(args: argparse.Namespace) -> int:
         if not args.dry_run:
             print(f"AWS ready: {describe(settings)}")
         return 0
+    if args.command == "alertas":
+        from lds_utils.alerts import CAPACIDAD_INSPECCION, run_alertas
+
+        engine = config.parse_engine(args.engine)
+        aws_options = _aws_options(args)
+        if aws_options and engine != "athena":
+            raise UsageError("--bucket, --region, --workgroup and --aws-config apply to --engine athena only")
+        capacidad = CAPACIDAD_INSPECCION if args.capacidad is None else _share(args.capacidad, "--capacidad")
+        run_alertas(config.resolve_lake(args.lake), config.parse_period(args.period, "--period"), engine=engine,
+                    capacidad_inspeccion=capacidad, **aws_options)
+        return 0
     if args.command == "book":
         from lds_utils.book import build_book
 
@@ -121,6 +140,16 @@ def _run(args: argparse.Namespace) -> int:
         build_book(period=period, engine=config.parse_engine(args.engine), lake=config.resolve_lake(args.lake))
         return 0
     raise UsageError(f"unknown command {args.command!r}")
+
+
+def _share(value: str, name: str) -> float:
+    try:
+        share = float(str(value).strip())
+    except ValueError:
+        raise UsageError(f"{name} must be a number (got {value!r})") from None
+    if not 0 < share <= 1:
+        raise UsageError(f"{name} must be a share greater than 0 and at most 1 (got {value!r})")
+    return share
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,91 @@
+"""Detection quality on a generated lake: both detectors and the combined ranking against the ground truth.
+
+    .venv/bin/python bench/eval_detection.py --clientes 100000 --seed 7 --lake /tmp/lake100k_s7
+
+Generates the lake and runs the pipeline unless the lake already holds that sample (generacion.json),
+then builds the companion signals and the ranked alerts for every month and prints the metrics: overall,
+per anomaly type, precision@k at the inspection capacity, inspection validation, and the worst months.
+The detector's thresholds were chosen on seed 42: report them on another seed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from lds_utils import alerts, config, evaluate
+from lds_utils.engines import open_engine
+from lds_utils.generate import GeneratorConfig, run_generate
+from lds_utils.pipeline import lake_lock, run_pipeline
+from lds_utils.report import generacion_coincide, leer_generacion
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clientes", type=int, default=config.DEFAULT_CLIENTES)
+    parser.add_argument("--seed", type=int, default=config.DEFAULT_SEED)
+    parser.add_argument("--lake", default=None, help="lake folder (default: a new temporary folder)")
+    parser.add_argument("--capacidad", type=float, default=alerts.CAPACIDAD_INSPECCION,
+                        help="inspections a month as a share of billed supplies (default 0.005)")
+    args = parser.parse_args(argv)
+
+    lake = Path(args.lake) if args.lake else Path(tempfile.mkdtemp(prefix="eval_detection_"))
+    prepare(lake, args.clientes, args.seed)
+    started = time.perf_counter()
+    with lake_lock(lake), open_engine("duckdb", lake) as engine:
+        filas = alerts.construir_todo(engine, alerts.parametros_deteccion(args.capacidad))
+        hasta = str(engine.read_sql(f"select max(anio_mes) as m from gold_db.{alerts.SENALES}")["m"].iloc[0])
+        detecciones = evaluate.leer_detecciones(engine, hasta)
+        inspecciones = evaluate.leer_inspecciones(engine, hasta)
+    print(f"alerts built for every month in {time.perf_counter() - started:,.1f} s: "
+          + ", ".join(f"{tabla} {n:,} rows" for tabla, n in filas.items()))
+    print_metrics(lake, detecciones, inspecciones, args)
+    return 0
+
+
+def prepare(lake: Path, clientes: int, seed: int) -> None:
+    """Generate and build the lake unless it already holds this sample."""
+    if generacion_coincide(leer_generacion(lake), clientes, seed) and (lake / "catalog.duckdb").exists():
+        print(f"reusing {lake} ({clientes:,} clientes, seed {seed})")
+        return
+    for step, action in (("generate", lambda: run_generate(GeneratorConfig(n_clientes=clientes, seed=seed), lake)),
+                         ("pipeline", lambda: run_pipeline(lake))):
+        started = time.perf_counter()
+        action()
+        print(f"{step}: {time.perf_counter() - started:,.1f} s", file=sys.stderr)
+
+
+def print_metrics(lake: Path, detecciones: pd.DataFrame, inspecciones: pd.DataFrame, args) -> None:
+    anomalias = evaluate.leer_anomalias(lake)
+    etiquetado = evaluate.etiquetar(detecciones, anomalias)
+    pd.set_option("display.width", 200)
+    pd.set_option("display.max_columns", 30)
+    print(f"\n{args.clientes:,} clientes, seed {args.seed}: {len(etiquetado):,} supply-months, "
+          f"{int(etiquetado['es_anomalia'].sum()):,} inside {etiquetado['id_anomalia'].nunique():,} injected anomalies")
+    print("\noverall (precision/recall/F1 over supply-months; recall_anomalias = anomalies with an alerted month)")
+    globales = evaluate.metricas_globales(etiquetado, anomalias)
+    print(globales.drop(columns="nombre").to_string(index=False, float_format="{:.3f}".format))
+    por_k = evaluate.precision_en_k(etiquetado)
+    resumen = evaluate.resumen_precision_en_k(por_k)
+    print(f"\nprecision@k (capacity {args.capacidad:.3%} of billed supplies a month): {resumen['precision_k']:.3f} "
+          f"({resumen['verdaderos']:,} / {resumen['capacidad_total']:,}); random pick: {resumen['tasa_aleatoria']:.3f}; "
+          f"worst month {por_k['precision_k'].min():.3f}")
+    print("\nrecall per anomaly type (share of anomalies / of their months found)")
+    print(evaluate.recall_por_tipo(etiquetado, anomalias).to_string(index=False, float_format="{:.3f}".format))
+    print("\nprecision per companion reason code")
+    print(evaluate.precision_por_motivo(etiquetado).to_string(index=False, float_format="{:.3f}".format))
+    por_mes = evaluate.metricas_por_mes(etiquetado, "es_alerta_complementaria")
+    print("\ncompanion per month: lowest precision and recall")
+    print(por_mes.nsmallest(3, "precision").to_string(index=False, float_format="{:.3f}".format))
+    print(por_mes.nsmallest(3, "recall").to_string(index=False, float_format="{:.3f}".format))
+    print("\ninspection validation (hit = outcome other than SIN_ANOMALIA)")
+    print(evaluate.validar_inspecciones(inspecciones, detecciones).to_string(index=False, float_format="{:.3f}".format))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

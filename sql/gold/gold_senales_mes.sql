@@ -1,0 +1,455 @@
+-- gold_db.gold_senales_mes
+-- Grain: one row per billed supply-month (id_suministro, anio_mes) of :desde..:hasta with the
+--   signals, reason codes and score of the companion detector. Partitioned by anio_mes.
+-- Inputs: gold_db.gold_facturacion_teorica_mes (the months :desde..:hasta and the 12 before them).
+-- Parameters: :desde, :hasta ('YYYY-MM', inclusive); thresholds from lds_utils.alerts.parametros_deteccion():
+--   :min_historia, :min_segmento, :escala_minima, :z_alza, :z_caida, :z_caida_sin_anual, :z_factor_carga,
+--   :puntaje_regla.
+-- The companion never reads the ground truth and does not replace the official IQR rule (es_atipico).
+-- Signals, on consumption per billing day (so 28-33 day periods and two-month catch-ups compare fairly),
+-- against the supply's own previous 12 months (at least :min_historia billed months):
+--   log_ratio_mediana = ln(consumption / median), log_ratio_anual = ln(consumption / same month last
+--   year), log_ratio_maximo = ln(consumption / highest month), log_ratio_factor_carga = ln(load factor)
+--   - median ln(load factor). Each becomes a robust z-score against the supplies of its segment
+--   (tipo_cliente, nivel_tension, anio_mes; at least :min_segmento): z = (x - median) / max(1.4826 MAD,
+--   :escala_minima). Subtracting the segment's median takes out what moves every supply at once
+--   (season, tariff level); medians are exact (mean of the middle one or two values).
+-- Reason codes (motivos, comma-separated; motivo_principal is the first in this order):
+--   CONSUMO_CERO            zero consumption on a supply that was read (it is active)
+--   REGISTRO_RETROCEDE      a reading below the previous one that is not a register rollover
+--   FACTOR_CARGA_MAYOR_1    kWh / (max demand x 24 h x days) > 1: the demand cannot be right
+--   OPCION_INCOMPATIBLE     tariff option of the other voltage level, or a residential supply outside BT5B/BT5A
+--   CONSUMO_ALTO            z of log_ratio_maximo > :z_alza: far above even its highest recent month
+--   CONSUMO_BAJO            z of log_ratio_mediana < -:z_caida, confirmed by the same month last year
+--                           (z < -:z_caida) or, without it, z of log_ratio_mediana < -:z_caida_sin_anual
+--   FACTOR_CARGA_ATIPICO    |z of log_ratio_factor_carga| > :z_factor_carga: demand inconsistent with energy
+--   RECUPERO_TRAS_ESTIMADA  first real reading after an estimated month, above the supply's median
+--   ESTIMADA_BAJA           estimated reading below the supply's median (under-billing to be recovered)
+--   OPCION_NUEVA            option changed from last month to one not held in the previous 12 months
+--                           that reads the same registers (no meter change explains it)
+-- puntaje: :puntaje_regla for a consistency rule (all codes but CONSUMO_ALTO, CONSUMO_BAJO and
+--   FACTOR_CARGA_ATIPICO), else the |z| of the statistical reason (for CONSUMO_BAJO the weaker of its
+--   two confirmations); the highest applies. 0 when there is no alert.
+with
+
+factura as (
+    select
+        id_suministro,
+        id_cliente,
+        anio_mes,
+        anio * 12 + mes as indice_mes,
+        tipo_cliente,
+        nivel_tension,
+        tarifa,
+        distrito,
+        zona,
+        consumo_kwh,
+        demanda_kw,
+        dias_facturados,
+        es_estimada,
+        n_retrocesos,
+        facturacion_teorica,
+        case when dias_facturados > 0 then consumo_kwh / dias_facturados end as consumo_dia,
+        case
+            when demanda_kw > 0 and dias_facturados > 0 then consumo_kwh / (demanda_kw * 24 * dias_facturados)
+        end as factor_carga
+    from gold_db.gold_facturacion_teorica_mes
+    -- 12 months of history: from the same month of the previous year
+    where anio_mes between cast(cast(substr(:desde, 1, 4) as integer) - 1 as varchar) || substr(:desde, 5, 3)
+        and :hasta
+),
+
+historia as (
+    select
+        a.id_suministro,
+        a.anio_mes,
+        a.tarifa as tarifa_actual,
+        a.indice_mes - h.indice_mes as meses_atras,
+        h.consumo_dia,
+        case when h.factor_carga > 0 then ln(h.factor_carga) end as log_factor_carga,
+        h.tarifa,
+        h.es_estimada
+    from factura as a
+    inner join factura as h
+        on a.id_suministro = h.id_suministro
+        and h.indice_mes between a.indice_mes - 12 and a.indice_mes - 1
+    where a.anio_mes between :desde and :hasta
+),
+
+historia_ordenada as (
+    select
+        id_suministro,
+        anio_mes,
+        tarifa_actual,
+        meses_atras,
+        consumo_dia,
+        log_factor_carga,
+        tarifa,
+        es_estimada,
+        row_number() over (
+            partition by id_suministro, anio_mes order by consumo_dia nulls last
+        ) - 1 as posicion_consumo,
+        count(consumo_dia) over (partition by id_suministro, anio_mes) as n_consumo,
+        row_number() over (
+            partition by id_suministro, anio_mes order by log_factor_carga nulls last
+        ) - 1 as posicion_carga,
+        count(log_factor_carga) over (partition by id_suministro, anio_mes) as n_carga
+    from historia
+),
+
+resumen_historia as (
+    select
+        id_suministro,
+        anio_mes,
+        max(n_consumo) as n_historia,
+        max(n_carga) as n_historia_carga,
+        avg(
+            case
+                when posicion_consumo in (floor((n_consumo - 1) * 0.5e0), ceil((n_consumo - 1) * 0.5e0))
+                    then consumo_dia
+            end
+        ) as mediana_consumo_dia,
+        max(consumo_dia) as maximo_consumo_dia,
+        max(case when meses_atras = 12 then consumo_dia end) as consumo_dia_anio_anterior,
+        avg(
+            case
+                when posicion_carga in (floor((n_carga - 1) * 0.5e0), ceil((n_carga - 1) * 0.5e0))
+                    then log_factor_carga
+            end
+        ) as mediana_log_factor_carga,
+        max(case when meses_atras = 1 then tarifa end) as tarifa_mes_anterior,
+        count_if(tarifa = tarifa_actual) > 0 as tarifa_en_historia,
+        count_if(meses_atras = 1 and es_estimada) > 0 as estimada_mes_anterior
+    from historia_ordenada
+    group by id_suministro, anio_mes
+),
+
+senal as (
+    select
+        f.id_suministro,
+        f.id_cliente,
+        f.anio_mes,
+        f.tipo_cliente,
+        f.nivel_tension,
+        f.tarifa,
+        f.distrito,
+        f.zona,
+        f.consumo_kwh,
+        f.demanda_kw,
+        f.dias_facturados,
+        f.es_estimada,
+        f.n_retrocesos,
+        f.facturacion_teorica,
+        f.consumo_dia,
+        f.factor_carga,
+        coalesce(r.n_historia, 0) as n_historia,
+        r.mediana_consumo_dia,
+        r.maximo_consumo_dia,
+        r.consumo_dia_anio_anterior,
+        r.tarifa_mes_anterior,
+        coalesce(r.tarifa_en_historia, false) as tarifa_en_historia,
+        coalesce(r.estimada_mes_anterior, false) as estimada_mes_anterior,
+        case
+            when r.n_historia >= :min_historia and f.consumo_dia > 0 and r.mediana_consumo_dia > 0
+                then ln(f.consumo_dia / r.mediana_consumo_dia)
+        end as log_ratio_mediana,
+        case
+            when f.consumo_dia > 0 and r.consumo_dia_anio_anterior > 0
+                then ln(f.consumo_dia / r.consumo_dia_anio_anterior)
+        end as log_ratio_anual,
+        case
+            when r.n_historia >= :min_historia and f.consumo_dia > 0 and r.maximo_consumo_dia > 0
+                then ln(f.consumo_dia / r.maximo_consumo_dia)
+        end as log_ratio_maximo,
+        case
+            when r.n_historia_carga >= :min_historia and f.factor_carga > 0
+                then ln(f.factor_carga) - r.mediana_log_factor_carga
+        end as log_ratio_factor_carga
+    from factura as f
+    left join resumen_historia as r
+        on f.id_suministro = r.id_suministro
+        and f.anio_mes = r.anio_mes
+    where f.anio_mes between :desde and :hasta
+),
+
+-- The four log ratios stacked, to take each one's median and MAD per segment with one computation.
+senal_larga as (
+    select tipo_cliente, nivel_tension, anio_mes, 'mediana' as senal, log_ratio_mediana as valor
+    from senal
+    where log_ratio_mediana is not null
+    union all
+    select tipo_cliente, nivel_tension, anio_mes, 'anual' as senal, log_ratio_anual as valor
+    from senal
+    where log_ratio_anual is not null
+    union all
+    select tipo_cliente, nivel_tension, anio_mes, 'maximo' as senal, log_ratio_maximo as valor
+    from senal
+    where log_ratio_maximo is not null
+    union all
+    select tipo_cliente, nivel_tension, anio_mes, 'factor_carga' as senal, log_ratio_factor_carga as valor
+    from senal
+    where log_ratio_factor_carga is not null
+),
+
+valor_ordenado as (
+    select
+        tipo_cliente,
+        nivel_tension,
+        anio_mes,
+        senal,
+        valor,
+        row_number() over (partition by tipo_cliente, nivel_tension, anio_mes, senal order by valor) - 1 as posicion,
+        count(*) over (partition by tipo_cliente, nivel_tension, anio_mes, senal) as n_segmento
+    from senal_larga
+),
+
+centro as (
+    select
+        tipo_cliente,
+        nivel_tension,
+        anio_mes,
+        senal,
+        max(n_segmento) as n_segmento,
+        avg(
+            case when posicion in (floor((n_segmento - 1) * 0.5e0), ceil((n_segmento - 1) * 0.5e0)) then valor end
+        ) as centro
+    from valor_ordenado
+    group by tipo_cliente, nivel_tension, anio_mes, senal
+),
+
+desvio_ordenado as (
+    select
+        v.tipo_cliente,
+        v.nivel_tension,
+        v.anio_mes,
+        v.senal,
+        v.n_segmento,
+        abs(v.valor - c.centro) as desvio,
+        row_number() over (
+            partition by v.tipo_cliente, v.nivel_tension, v.anio_mes, v.senal order by abs(v.valor - c.centro)
+        ) - 1 as posicion
+    from valor_ordenado as v
+    inner join centro as c
+        on v.tipo_cliente = c.tipo_cliente
+        and v.nivel_tension = c.nivel_tension
+        and v.anio_mes = c.anio_mes
+        and v.senal = c.senal
+),
+
+escala as (
+    select
+        tipo_cliente,
+        nivel_tension,
+        anio_mes,
+        senal,
+        1.4826e0 * avg(
+            case when posicion in (floor((n_segmento - 1) * 0.5e0), ceil((n_segmento - 1) * 0.5e0)) then desvio end
+        ) as mad_normalizada
+    from desvio_ordenado
+    group by tipo_cliente, nivel_tension, anio_mes, senal
+),
+
+referencia_segmento as (
+    select
+        c.tipo_cliente,
+        c.nivel_tension,
+        c.anio_mes,
+        max(case when c.senal = 'mediana' then c.centro end) as centro_mediana,
+        max(case when c.senal = 'mediana' then greatest(e.mad_normalizada, :escala_minima) end) as escala_mediana,
+        max(case when c.senal = 'anual' then c.centro end) as centro_anual,
+        max(case when c.senal = 'anual' then greatest(e.mad_normalizada, :escala_minima) end) as escala_anual,
+        max(case when c.senal = 'maximo' then c.centro end) as centro_maximo,
+        max(case when c.senal = 'maximo' then greatest(e.mad_normalizada, :escala_minima) end) as escala_maximo,
+        max(case when c.senal = 'factor_carga' then c.centro end) as centro_factor_carga,
+        max(case when c.senal = 'factor_carga' then greatest(e.mad_normalizada, :escala_minima) end)
+            as escala_factor_carga
+    from centro as c
+    inner join escala as e
+        on c.tipo_cliente = e.tipo_cliente
+        and c.nivel_tension = e.nivel_tension
+        and c.anio_mes = e.anio_mes
+        and c.senal = e.senal
+    where c.n_segmento >= :min_segmento
+    group by c.tipo_cliente, c.nivel_tension, c.anio_mes
+),
+
+puntuado as (
+    select
+        s.id_suministro,
+        s.id_cliente,
+        s.anio_mes,
+        s.tipo_cliente,
+        s.nivel_tension,
+        s.tarifa,
+        s.distrito,
+        s.zona,
+        s.consumo_kwh,
+        s.demanda_kw,
+        s.dias_facturados,
+        s.es_estimada,
+        s.n_retrocesos,
+        s.facturacion_teorica,
+        s.consumo_dia,
+        s.factor_carga,
+        s.n_historia,
+        s.mediana_consumo_dia,
+        s.maximo_consumo_dia,
+        s.consumo_dia_anio_anterior,
+        s.tarifa_mes_anterior,
+        s.log_ratio_mediana,
+        s.log_ratio_anual,
+        s.log_ratio_maximo,
+        s.log_ratio_factor_carga,
+        (s.log_ratio_mediana - r.centro_mediana) / r.escala_mediana as z_mediana,
+        (s.log_ratio_anual - r.centro_anual) / r.escala_anual as z_anual,
+        (s.log_ratio_maximo - r.centro_maximo) / r.escala_maximo as z_maximo,
+        (s.log_ratio_factor_carga - r.centro_factor_carga) / r.escala_factor_carga as z_factor_carga,
+        s.consumo_kwh = 0 as es_consumo_cero,
+        s.n_retrocesos > 0 as es_registro_retrocede,
+        coalesce(s.factor_carga > 1, false) as es_factor_carga_mayor_1,
+        coalesce(
+            substr(s.tarifa, 1, 2) <> s.nivel_tension
+            or (s.tipo_cliente = 'RESIDENCIAL' and s.tarifa not in ('BT5B', 'BT5A')),
+            false
+        ) as es_opcion_incompatible,
+        coalesce(
+            s.tarifa <> s.tarifa_mes_anterior
+            and not s.tarifa_en_historia
+            and (s.tarifa in ('BT5A', 'BT3', 'BT2', 'MT3', 'MT2'))
+                = (s.tarifa_mes_anterior in ('BT5A', 'BT3', 'BT2', 'MT3', 'MT2')),
+            false
+        ) as es_opcion_nueva,
+        coalesce(s.es_estimada and s.consumo_dia < s.mediana_consumo_dia, false) as es_estimada_baja,
+        coalesce(
+            s.estimada_mes_anterior and not s.es_estimada and s.consumo_dia > s.mediana_consumo_dia, false
+        ) as es_recupero_tras_estimada
+    from senal as s
+    left join referencia_segmento as r
+        on s.tipo_cliente = r.tipo_cliente
+        and s.nivel_tension = r.nivel_tension
+        and s.anio_mes = r.anio_mes
+),
+
+motivado as (
+    select
+        id_suministro,
+        id_cliente,
+        anio_mes,
+        tipo_cliente,
+        nivel_tension,
+        tarifa,
+        distrito,
+        zona,
+        consumo_kwh,
+        demanda_kw,
+        dias_facturados,
+        es_estimada,
+        n_retrocesos,
+        facturacion_teorica,
+        consumo_dia,
+        factor_carga,
+        n_historia,
+        mediana_consumo_dia,
+        maximo_consumo_dia,
+        consumo_dia_anio_anterior,
+        tarifa_mes_anterior,
+        log_ratio_mediana,
+        log_ratio_anual,
+        log_ratio_maximo,
+        log_ratio_factor_carga,
+        z_mediana,
+        z_anual,
+        z_maximo,
+        z_factor_carga,
+        es_consumo_cero,
+        es_registro_retrocede,
+        es_factor_carga_mayor_1,
+        es_opcion_incompatible,
+        coalesce(z_maximo > :z_alza, false) as es_consumo_alto,
+        coalesce(
+            -z_mediana > :z_caida
+            and (-z_anual > :z_caida or (z_anual is null and -z_mediana > :z_caida_sin_anual)),
+            false
+        ) as es_consumo_bajo,
+        coalesce(abs(z_factor_carga) > :z_factor_carga, false) as es_factor_carga_atipico,
+        es_recupero_tras_estimada,
+        es_estimada_baja,
+        es_opcion_nueva,
+        es_consumo_cero or es_registro_retrocede or es_factor_carga_mayor_1 or es_opcion_incompatible
+            or es_recupero_tras_estimada or es_estimada_baja or es_opcion_nueva as es_regla
+    from puntuado
+)
+
+select
+    id_suministro,
+    id_cliente,
+    anio_mes,
+    tipo_cliente,
+    nivel_tension,
+    tarifa,
+    distrito,
+    zona,
+    consumo_kwh,
+    demanda_kw,
+    dias_facturados,
+    es_estimada,
+    n_retrocesos,
+    facturacion_teorica,
+    consumo_dia,
+    factor_carga,
+    n_historia,
+    mediana_consumo_dia,
+    maximo_consumo_dia,
+    consumo_dia_anio_anterior,
+    tarifa_mes_anterior,
+    log_ratio_mediana,
+    log_ratio_anual,
+    log_ratio_maximo,
+    log_ratio_factor_carga,
+    z_mediana,
+    z_anual,
+    z_maximo,
+    z_factor_carga,
+    es_consumo_cero,
+    es_registro_retrocede,
+    es_factor_carga_mayor_1,
+    es_opcion_incompatible,
+    es_consumo_alto,
+    es_consumo_bajo,
+    es_factor_carga_atipico,
+    es_recupero_tras_estimada,
+    es_estimada_baja,
+    es_opcion_nueva,
+    es_regla or es_consumo_alto or es_consumo_bajo or es_factor_carga_atipico as es_alerta,
+    case
+        when es_consumo_cero then 'CONSUMO_CERO'
+        when es_registro_retrocede then 'REGISTRO_RETROCEDE'
+        when es_factor_carga_mayor_1 then 'FACTOR_CARGA_MAYOR_1'
+        when es_opcion_incompatible then 'OPCION_INCOMPATIBLE'
+        when es_consumo_alto then 'CONSUMO_ALTO'
+        when es_consumo_bajo then 'CONSUMO_BAJO'
+        when es_factor_carga_atipico then 'FACTOR_CARGA_ATIPICO'
+        when es_recupero_tras_estimada then 'RECUPERO_TRAS_ESTIMADA'
+        when es_estimada_baja then 'ESTIMADA_BAJA'
+        when es_opcion_nueva then 'OPCION_NUEVA'
+    end as motivo_principal,
+    concat_ws(
+        ',',
+        case when es_consumo_cero then 'CONSUMO_CERO' end,
+        case when es_registro_retrocede then 'REGISTRO_RETROCEDE' end,
+        case when es_factor_carga_mayor_1 then 'FACTOR_CARGA_MAYOR_1' end,
+        case when es_opcion_incompatible then 'OPCION_INCOMPATIBLE' end,
+        case when es_consumo_alto then 'CONSUMO_ALTO' end,
+        case when es_consumo_bajo then 'CONSUMO_BAJO' end,
+        case when es_factor_carga_atipico then 'FACTOR_CARGA_ATIPICO' end,
+        case when es_recupero_tras_estimada then 'RECUPERO_TRAS_ESTIMADA' end,
+        case when es_estimada_baja then 'ESTIMADA_BAJA' end,
+        case when es_opcion_nueva then 'OPCION_NUEVA' end
+    ) as motivos,
+    greatest(
+        case when es_regla then :puntaje_regla else 0e0 end,
+        case when es_consumo_alto then z_maximo else 0e0 end,
+        case when es_consumo_bajo then -greatest(z_mediana, coalesce(z_anual, z_mediana)) else 0e0 end,
+        case when es_factor_carga_atipico then abs(z_factor_carga) else 0e0 end
+    ) as puntaje
+from motivado
