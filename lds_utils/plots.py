@@ -183,22 +183,26 @@ def _leyenda_semaforo(ax) -> None:
     ax.legend(handles=parches, loc="lower right", fontsize=8, title="Semáforo", title_fontsize=8)
 
 
-def grafico_distribucion_segmentos(facturas: pd.DataFrame, segmentos: pd.DataFrame) -> Figure:
-    """Box plots of the bill per segment (log scale) with each segment's threshold in S/.
+def grafico_distribucion_segmentos(razones: pd.DataFrame, segmentos: pd.DataFrame) -> Figure:
+    """Box plots per segment of each bill divided by its supply's reference, with the segment's fence.
 
-    facturas: segmento and facturacion_teorica per bill; segmentos: segmento, n_segmento, umbral_soles.
+    razones: segmento and razon (bill / reference) per evaluated bill; segmentos: segmento,
+    n_segmento and umbral_atipico (the fence on ln(razon)).
     """
     orden = segmentos.sort_values("n_segmento", ascending=False)["segmento"].tolist()
-    positivas = facturas[facturas["facturacion_teorica"] > 0]
-    fig, (ax,) = _figura(alto=max(3.0, 0.55 * len(orden) + 1.2))
-    # log_scale makes seaborn compute the box and whiskers on ln(bill), the scale the fence uses
-    sns.boxplot(data=positivas, x="facturacion_teorica", y="segmento", order=orden, ax=ax, color=AZUL_CLARO,
-                log_scale=True, fliersize=2, flierprops={"markerfacecolor": NARANJA, "markeredgecolor": NARANJA})
-    umbrales = segmentos.set_index("segmento").loc[orden, "umbral_soles"].to_numpy()
+    fig, (ax,) = _figura(alto=max(3.0, 0.55 * len(orden) + 1.4))
+    ax.set(title="Factura frente a la mediana de sus meses previos, por segmento", ylabel="",
+           xlabel="Factura / mediana propia (escala logarítmica)")
+    if not orden:
+        ax.text(0.5, 0.5, "Sin segmentos evaluables en el periodo", ha="center", va="center", transform=ax.transAxes)
+        return fig
+    # log_scale makes seaborn compute the box and whiskers on ln(razon), the scale the fence uses
+    sns.boxplot(data=razones, x="razon", y="segmento", order=orden, ax=ax, color=AZUL_CLARO, log_scale=True,
+                fliersize=2, flierprops={"markerfacecolor": NARANJA, "markeredgecolor": NARANJA})
+    umbrales = np.exp(segmentos.set_index("segmento").loc[orden, "umbral_atipico"].to_numpy())
     ax.scatter(umbrales, np.arange(len(orden)), marker="|", s=400, color=SEMAFORO_COLORES["rojo"], zorder=5,
-               label="Umbral del segmento (Q3 + 1.5 × IQR)")
-    eje_soles(ax, "x")
-    ax.set(title="Factura teórica por segmento", xlabel="Factura teórica (escala logarítmica)", ylabel="")
+               label="Cerco del segmento (Q3 + 1.5 × IQR)")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda valor, _: f"×{valor:g}"))
     fig.legend(loc="outside lower center", fontsize=8)
     return fig
 

@@ -146,19 +146,23 @@ DESCRIPCIONES = {
     "subtotal_soles": "Subtotal antes de IGV, S/",
     "igv_soles": f"IGV ({billing.IGV * 100:.0f} %), S/",
     "facturacion_teorica": "Factura teórica del mes, S/ con IGV",
-    "valor_evaluado": "Valor al que se aplica el cerco: logaritmo natural de la factura teórica",
+    "facturacion_referencia": f"Mediana de las facturas teóricas del propio suministro en sus {detect.HISTORIA_MESES} "
+                              "meses previos (los que tenga), S/",
+    "meses_historia": f"Meses con factura entre los {detect.HISTORIA_MESES} previos (0: el suministro no se evalúa)",
+    "valor_evaluado": "Valor al que se aplica el cerco: ln(factura teórica / facturación de referencia)",
     "n_segmento": "Suministros evaluados en el segmento (tipo de cliente, tensión, mes)",
     "segmento_valido": f"Verdadero si el segmento tiene al menos {detect.MIN_SEGMENTO} suministros",
     "q1": "Primer cuartil del valor evaluado en el segmento",
     "q3": "Tercer cuartil del valor evaluado en el segmento",
     "iqr": "Rango intercuartílico q3 - q1",
     "umbral_atipico": f"Cerco superior q3 + {detect.IQR_FACTOR} × iqr (en unidades del valor evaluado)",
-    "umbral_soles": "Factura en S/ que corresponde al cerco",
+    "umbral_soles": "Factura en S/ que alcanzaría el cerco para este suministro (referencia × e^umbral)",
     "es_atipico": "Verdadero si el segmento es válido y el valor evaluado supera el cerco",
     "exceso_valor": "Valor evaluado menos el cerco (0.1 equivale a ~10 % por encima)",
     "exceso_iqr": "(valor evaluado - q3) / iqr: el factor k de Tukey alcanzado",
     "exceso_soles": "Factura teórica menos la factura en el cerco, S/",
     "veces_umbral": "Factura teórica dividida entre la factura en el cerco",
+    "razon": "Factura teórica dividida entre la facturación de referencia",
     "meses": "Meses del año con datos",
     "total_suministros": "Suministros facturados (en vistas anuales: suministro-meses)",
     "total_atipicos": "Suministros con factura atípica (en vistas anuales: suministro-meses)",
@@ -304,24 +308,35 @@ def etiqueta_segmento(datos: pd.DataFrame) -> pd.Series:
 
 
 def segmentos_legibles(segmentos: pd.DataFrame) -> pd.DataFrame:
-    """ctx.segmentos() with a label and the quartiles turned back into soles (e^q)."""
+    """ctx.segmentos() with a label and the quartiles and fence as % above the supply's own median.
+
+    valor_evaluado is ln(bill / reference), so a quartile q reads as a bill (e^q - 1) × 100 % away
+    from the supply's reference.
+    """
     return pd.DataFrame({
         "segmento": etiqueta_segmento(segmentos),
         "n_segmento": segmentos["n_segmento"],
-        "segmento_valido": segmentos["segmento_valido"].map({True: "sí", False: "no"}),
-        "q1_soles": np.exp(segmentos["q1"]),
-        "q3_soles": np.exp(segmentos["q3"]),
-        "umbral_soles": segmentos["umbral_soles"],
+        "segmento_valido": segmentos["segmento_valido"].astype(bool),
+        "q1_pct": 100 * np.expm1(segmentos["q1"]),
+        "q3_pct": 100 * np.expm1(segmentos["q3"]),
+        "umbral_pct": 100 * np.expm1(segmentos["umbral_atipico"]),
         "atipicos": segmentos["atipicos"],
     })
+
+
+def razones_segmento(gold: pd.DataFrame) -> pd.DataFrame:
+    """The month's evaluated bills with their segment label and razon = bill / reference (= e^valor_evaluado)."""
+    evaluadas = gold[gold["valor_evaluado"].notna()]
+    return pd.DataFrame({"segmento": etiqueta_segmento(evaluadas), "razon": np.exp(evaluadas["valor_evaluado"])})
 
 
 #: Spanish labels of detect.candidate_values' columns.
 CANDIDATOS = {
     "importe": "Factura teórica en S/",
     "log_importe": "ln(factura teórica)",
-    "log_ratio_historia": "ln(factura / mediana de sus 12 meses previos)",
-    "log_ratio_historia_por_dia": "ln(factura diaria / mediana de sus 12 meses previos)",
+    "log_ratio_mes_anterior": "ln(factura / factura del mes anterior)",
+    "log_ratio_mediana_12m": f"ln(factura / mediana de sus {detect.HISTORIA_MESES} meses previos)",
+    "log_ratio_mediana_12m_por_dia": f"ln(factura diaria / mediana diaria de sus {detect.HISTORIA_MESES} meses previos)",
 }
 
 
@@ -580,10 +595,11 @@ class Contexto:
     def casos_criticos(self, n: int = 15) -> pd.DataFrame:
         """The month's atypical bills furthest above their segment's threshold (no personal data)."""
         casos = self.sql(
-            "select id_suministro, distrito, zona, tipo_cliente, nivel_tension, tarifa, consumo_kwh, "
-            "facturacion_teorica, umbral_soles, exceso_soles, veces_umbral "
-            "from gold_db.vw_facturacion_atipica_detalle where anio_mes = :period "
-            "order by exceso_valor desc, id_suministro"
+            "select d.id_suministro, d.distrito, d.zona, d.tipo_cliente, d.nivel_tension, d.tarifa, d.consumo_kwh, "
+            "g.facturacion_referencia, d.facturacion_teorica, d.umbral_soles, d.exceso_soles, d.veces_umbral "
+            "from gold_db.vw_facturacion_atipica_detalle as d "
+            f"join {GOLD} as g on d.id_suministro = g.id_suministro and d.anio_mes = g.anio_mes "
+            "where d.anio_mes = :period order by d.exceso_valor desc, d.id_suministro"
         )
         return sin_datos_personales(casos.head(n).reset_index(drop=True))
 
@@ -630,7 +646,8 @@ class Contexto:
         return self.sql(
             "select id_suministro, tipo_cliente, nivel_tension, tarifa, distrito, zona, consumo_kwh, demanda_kw, "
             "cargo_fijo_soles, energia_soles, potencia_soles, alumbrado_soles, descuento_fose_soles, "
-            "recargo_fose_soles, subtotal_soles, igv_soles, facturacion_teorica, valor_evaluado, n_segmento, "
+            "recargo_fose_soles, subtotal_soles, igv_soles, facturacion_teorica, facturacion_referencia, "
+            "meses_historia, valor_evaluado, n_segmento, "
             "segmento_valido, q1, q3, iqr, umbral_atipico, umbral_soles, es_atipico "
             f"from {GOLD} where anio_mes = :period"
         )
@@ -662,11 +679,11 @@ class Contexto:
         return filas.iloc[0]
 
     def segmentos(self) -> pd.DataFrame:
-        """The month's segments with their fence (in log and in S/) and atypical count."""
+        """The month's segments: evaluated bills, quartiles and fence of valor_evaluado, atypical count."""
         return self.sql(
             "select tipo_cliente, nivel_tension, max(n_segmento) as n_segmento, bool_and(segmento_valido) as "
             "segmento_valido, max(q1) as q1, max(q3) as q3, max(iqr) as iqr, max(umbral_atipico) as umbral_atipico, "
-            "max(umbral_soles) as umbral_soles, count_if(es_atipico) as atipicos "
+            "count_if(es_atipico) as atipicos "
             f"from {GOLD} where anio_mes = :period group by tipo_cliente, nivel_tension "
             "order by n_segmento desc, tipo_cliente, nivel_tension"
         )

@@ -67,7 +67,7 @@ def gold_sintetico() -> pd.DataFrame:
             "anio_mes": "2025-03", "facturacion_teorica": importe,
         }))
     gold = pd.concat(filas, ignore_index=True)
-    gold["valor_evaluado"] = detect.valor_evaluado(gold)
+    gold["valor_evaluado"] = np.log(gold["facturacion_teorica"])
     return gold
 
 
@@ -194,3 +194,16 @@ def test_contexto_regenerates_a_lake_made_with_other_parameters(tmp_path):
     assert list(duraciones) == ["generacion", "pipeline"]
     assert report.generacion_coincide(report.leer_generacion(lago), 120, 2)
     assert (lago / "otro_archivo.txt").exists()
+
+
+def test_segment_quartiles_read_as_percent_above_the_own_median():
+    segmentos = pd.DataFrame({"tipo_cliente": ["RESIDENCIAL"], "nivel_tension": ["BT"], "n_segmento": [100],
+                              "segmento_valido": [True], "q1": [np.log(0.9)], "q3": [np.log(1.1)],
+                              "umbral_atipico": [np.log(1.5)], "atipicos": [2]})
+    legible = report.segmentos_legibles(segmentos).iloc[0]
+    assert legible["segmento"] == "RESIDENCIAL BT"
+    assert legible[["q1_pct", "q3_pct", "umbral_pct"]].tolist() == pytest.approx([-10.0, 10.0, 50.0])
+    gold = pd.DataFrame({"tipo_cliente": ["COMERCIAL", "COMERCIAL"], "nivel_tension": ["BT", "BT"],
+                         "valor_evaluado": [np.log(2.0), np.nan]})
+    razones = report.razones_segmento(gold)
+    assert razones["razon"].tolist() == pytest.approx([2.0]) and razones["segmento"].tolist() == ["COMERCIAL BT"]
