@@ -1,0 +1,465 @@
+"""Companion detector, combined ranking, alertas command and evaluation, on the sample lake and hand-made bills.
+
+The signals of gold_senales_mes are recomputed here with pandas/numpy from gold alone (an independent
+implementation: wide supply x month arrays instead of SQL self-joins and window functions).
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lds_utils import alerts, cli, evaluate
+from lds_utils import sql as sqlmod
+from lds_utils.config import SQL_ROOT
+from lds_utils.engines import DuckDBEngine
+from tests import minilake
+
+KEYS = ["id_suministro", "anio_mes"]
+PARAMS = alerts.parametros_deteccion()
+DOBLE_REGISTRO = ["BT5A", "BT3", "BT2", "MT3", "MT2"]
+GOLD_COLUMNS = ["id_suministro", "anio_mes", "anio", "mes", "tipo_cliente", "nivel_tension", "tarifa", "consumo_kwh",
+                "demanda_kw", "dias_facturados", "es_estimada", "n_retrocesos"]
+RATIOS = {"mediana": "log_ratio_mediana", "anual": "log_ratio_anual", "maximo": "log_ratio_maximo",
+          "factor_carga": "log_ratio_factor_carga"}
+REASONS = {  # reason code -> flag column, in the SQL's order of motivo_principal
+    "CONSUMO_CERO": "es_consumo_cero",
+    "REGISTRO_RETROCEDE": "es_registro_retrocede",
+    "FACTOR_CARGA_MAYOR_1": "es_factor_carga_mayor_1",
+    "OPCION_INCOMPATIBLE": "es_opcion_incompatible",
+    "CONSUMO_ALTO": "es_consumo_alto",
+    "CONSUMO_BAJO": "es_consumo_bajo",
+    "FACTOR_CARGA_ATIPICO": "es_factor_carga_atipico",
+    "RECUPERO_TRAS_ESTIMADA": "es_recupero_tras_estimada",
+    "ESTIMADA_BAJA": "es_estimada_baja",
+    "OPCION_NUEVA": "es_opcion_nueva",
+}
+STATISTICAL = {"CONSUMO_ALTO", "CONSUMO_BAJO", "FACTOR_CARGA_ATIPICO"}
+
+
+# -- the independent pandas reference ----------------------------------------------------------------------
+def _wide(frame: pd.DataFrame, values: pd.Series, months: np.ndarray, fill=np.nan) -> np.ndarray:
+    rows = pd.Index(frame["id_suministro"].unique())
+    out = np.full((len(rows), len(months)), fill, dtype=object if fill is None else float)
+    out[rows.get_indexer(frame["id_suministro"]), frame["indice"] - months[0]] = values.to_numpy()
+    return out
+
+
+def _history(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per supply-month: the trailing-12 summaries the SQL computes with a self-join."""
+    months = np.arange(frame["indice"].min(), frame["indice"].max() + 1)
+    dias = frame["dias_facturados"].astype(float)
+    consumo_dia = _wide(frame, frame["consumo_kwh"] / dias.where(dias > 0), months)
+    carga = (frame["consumo_kwh"] / (frame["demanda_kw"] * 24 * dias)).where((frame["demanda_kw"] > 0) & (dias > 0))
+    log_carga = _wide(frame, np.log(carga.where(carga > 0)), months)
+    tarifa = _wide(frame, frame["tarifa"], months, fill=None)
+    estimada = _wide(frame, frame["es_estimada"].astype(float), months)
+    resumen = {name: np.full(consumo_dia.shape, np.nan) for name in
+               ("n_historia", "mediana", "maximo", "anual", "n_carga", "mediana_carga", "tarifa_en_historia",
+                "estimada_anterior")}
+    tarifa_anterior = np.full(consumo_dia.shape, None, dtype=object)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows: median and max are NaN, as wanted
+        for m in range(len(months)):
+            lo = max(0, m - 12)
+            ventana, carga_v = consumo_dia[:, lo:m], log_carga[:, lo:m]
+            resumen["n_historia"][:, m] = np.isfinite(ventana).sum(axis=1)
+            resumen["mediana"][:, m] = np.nanmedian(ventana, axis=1) if m else np.nan
+            resumen["maximo"][:, m] = np.nanmax(ventana, axis=1) if m else np.nan
+            resumen["anual"][:, m] = consumo_dia[:, m - 12] if m >= 12 else np.nan
+            resumen["n_carga"][:, m] = np.isfinite(carga_v).sum(axis=1)
+            resumen["mediana_carga"][:, m] = np.nanmedian(carga_v, axis=1) if m else np.nan
+            resumen["tarifa_en_historia"][:, m] = (tarifa[:, lo:m] == tarifa[:, m:m + 1]).any(axis=1)
+            resumen["estimada_anterior"][:, m] = estimada[:, m - 1] if m else np.nan
+            tarifa_anterior[:, m] = tarifa[:, m - 1] if m else None
+    rows = pd.Index(frame["id_suministro"].unique()).get_indexer(frame["id_suministro"])
+    cols = frame["indice"].to_numpy() - months[0]
+    out = pd.DataFrame({name: values[rows, cols] for name, values in resumen.items()}, index=frame.index)
+    return out.assign(tarifa_mes_anterior=tarifa_anterior[rows, cols], consumo_dia=consumo_dia[rows, cols],
+                      factor_carga=carga)
+
+
+def _robust_z(frame: pd.DataFrame, column: str) -> pd.Series:
+    grupos = frame.dropna(subset=[column]).groupby(["tipo_cliente", "nivel_tension", "anio_mes"])[column]
+    centro = grupos.transform("median")
+    mad = (frame.loc[centro.index, column] - centro).abs().groupby(
+        [frame.loc[centro.index, c] for c in ("tipo_cliente", "nivel_tension", "anio_mes")]).transform("median")
+    escala = np.maximum(1.4826 * mad, PARAMS["escala_minima"])
+    z = (frame.loc[centro.index, column] - centro) / escala
+    return z.where(grupos.transform("size") >= PARAMS["min_segmento"]).reindex(frame.index)
+
+
+def senales_reference(gold: pd.DataFrame, desde: str, hasta: str) -> pd.DataFrame:
+    """gold_senales_mes for desde..hasta from gold rows (which must include the 12 months before desde)."""
+    frame = gold[GOLD_COLUMNS].reset_index(drop=True)
+    frame = frame.assign(indice=frame["anio"] * 12 + frame["mes"])
+    frame = pd.concat([frame, _history(frame)], axis=1)
+    frame = frame[frame["anio_mes"].between(desde, hasta)].reset_index(drop=True)
+    cd, hist_ok = frame["consumo_dia"], frame["n_historia"] >= PARAMS["min_historia"]
+    with np.errstate(all="ignore"):
+        frame["log_ratio_mediana"] = np.log(cd / frame["mediana"]).where(hist_ok & (cd > 0) & (frame["mediana"] > 0))
+        frame["log_ratio_anual"] = np.log(cd / frame["anual"]).where((cd > 0) & (frame["anual"] > 0))
+        frame["log_ratio_maximo"] = np.log(cd / frame["maximo"]).where(hist_ok & (cd > 0) & (frame["maximo"] > 0))
+        carga_ok = (frame["n_carga"] >= PARAMS["min_historia"]) & (frame["factor_carga"] > 0)
+        frame["log_ratio_factor_carga"] = (np.log(frame["factor_carga"]) - frame["mediana_carga"]).where(carga_ok)
+    for name, column in RATIOS.items():
+        frame[f"z_{name}"] = _robust_z(frame, column)
+    return _reasons(frame)
+
+
+def _reasons(f: pd.DataFrame) -> pd.DataFrame:
+    tarifa, anterior = f["tarifa"], f["tarifa_mes_anterior"]
+    f["es_consumo_cero"] = f["consumo_kwh"] == 0
+    f["es_registro_retrocede"] = f["n_retrocesos"] > 0
+    f["es_factor_carga_mayor_1"] = f["factor_carga"] > 1
+    residencial_fuera = (f["tipo_cliente"] == "RESIDENCIAL") & ~tarifa.isin(["BT5B", "BT5A"])
+    f["es_opcion_incompatible"] = tarifa.notna() & ((tarifa.str[:2] != f["nivel_tension"]) | residencial_fuera)
+    f["es_opcion_nueva"] = (tarifa.notna() & anterior.notna() & (tarifa != anterior)
+                            & ~f["tarifa_en_historia"].astype(bool)
+                            & (tarifa.isin(DOBLE_REGISTRO) == anterior.isin(DOBLE_REGISTRO)))
+    f["es_estimada_baja"] = f["es_estimada"] & (f["consumo_dia"] < f["mediana"])
+    f["es_recupero_tras_estimada"] = (f["estimada_anterior"] == 1) & ~f["es_estimada"] & (f["consumo_dia"] > f["mediana"])
+    f["es_consumo_alto"] = f["z_maximo"] > PARAMS["z_alza"]
+    anual_confirma = (-f["z_anual"] > PARAMS["z_caida"]) | (f["z_anual"].isna() & (-f["z_mediana"] > PARAMS["z_caida_sin_anual"]))
+    f["es_consumo_bajo"] = (-f["z_mediana"] > PARAMS["z_caida"]) & anual_confirma
+    f["es_factor_carga_atipico"] = f["z_factor_carga"].abs() > PARAMS["z_factor_carga"]
+    flags = f[list(REASONS.values())]
+    f["es_alerta"] = flags.any(axis=1)
+    codes = np.array(list(REASONS))
+    f["motivos"] = [",".join(codes[row]) for row in flags.to_numpy()]
+    f["motivo_principal"] = pd.Series(codes[flags.to_numpy().argmax(axis=1)], index=f.index).where(f["es_alerta"])
+    regla = f[[REASONS[c] for c in REASONS if c not in STATISTICAL]].any(axis=1)
+    debil = np.fmax(f["z_mediana"], f["z_anual"].fillna(f["z_mediana"]))
+    f["puntaje"] = np.maximum.reduce([
+        np.where(regla, PARAMS["puntaje_regla"], 0.0),
+        np.where(f["es_consumo_alto"], f["z_maximo"], 0.0),
+        np.where(f["es_consumo_bajo"], -debil, 0.0),
+        np.where(f["es_factor_carga_atipico"], f["z_factor_carga"].abs(), 0.0),
+    ])
+    return f
+
+
+# -- fixtures ------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def lake(sample_lake):
+    """The sample lake after the pipeline, with both alert tables built for every month."""
+    minilake.ensure_pipeline(sample_lake)
+    with DuckDBEngine(sample_lake) as engine:
+        alerts.construir_todo(engine)
+    return sample_lake
+
+
+@pytest.fixture(scope="module")
+def tables(lake):
+    with DuckDBEngine(lake, read_only=True) as engine:
+        return {name: engine.read_sql(f"select * from gold_db.{name}") for name in
+                ("gold_facturacion_teorica_mes", alerts.SENALES, alerts.ALERTAS)}
+
+
+@pytest.fixture(scope="module")
+def senales(tables):
+    return tables[alerts.SENALES].sort_values(KEYS).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def reference(tables):
+    return senales_reference(tables["gold_facturacion_teorica_mes"], "0000-01", "9999-12").sort_values(
+        KEYS).reset_index(drop=True)
+
+
+# -- parity with the reference ------------------------------------------------------------------------------
+def test_one_row_per_billed_supply_month(senales, tables):
+    gold = tables["gold_facturacion_teorica_mes"]
+    assert not senales.duplicated(KEYS).any()
+    assert len(senales) == len(gold)
+
+
+@pytest.mark.parametrize("column", ["n_historia", "consumo_dia", "factor_carga", "mediana_consumo_dia",
+                                    "maximo_consumo_dia", "consumo_dia_anio_anterior", *RATIOS.values(),
+                                    "z_mediana", "z_anual", "z_maximo", "z_factor_carga", "puntaje"])
+def test_numbers_match_reference(senales, reference, column):
+    names = {"mediana_consumo_dia": "mediana", "maximo_consumo_dia": "maximo", "consumo_dia_anio_anterior": "anual"}
+    expected = reference[names.get(column, column)].astype(float).to_numpy()
+    got = senales[column].astype(float).to_numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9, equal_nan=True)
+
+
+@pytest.mark.parametrize("column", [*REASONS.values(), "es_alerta", "motivo_principal", "motivos"])
+def test_reasons_match_reference(senales, reference, column):
+    got, expected = senales[column], reference[column]
+    if column.startswith("es_"):
+        got, expected = got.astype(bool), expected.fillna(False).astype(bool)
+    else:
+        got, expected = got.fillna("").replace("", None), expected.fillna("").replace("", None)
+    mismatch = (got != expected) & ~(got.isna() & expected.isna())
+    assert not mismatch.any(), senales.loc[mismatch, KEYS].head()
+
+
+def test_sample_has_alerts_of_most_reasons(senales):
+    present = {code for codes in senales["motivos"].dropna() for code in codes.split(",") if code}
+    assert len(present) >= 8, present
+
+
+def test_detector_never_reads_the_ground_truth():
+    for name in (alerts.SENALES, alerts.ALERTAS):
+        text = (SQL_ROOT / "gold" / f"{name}.sql").read_text()
+        code = "\n".join(line.split("--", 1)[0] for line in text.splitlines())
+        assert "truth" not in code and "anomalia" not in code
+    tree = ast.parse(inspect.getsource(alerts))
+    names = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    names |= {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
+                for alias in node.names}
+    assert not {"truth", "leer_anomalias"} & names and "evaluate" not in imported
+
+
+# -- hand-made bills: every reason on the supply built for it ------------------------------------------------
+def _hand_made_gold() -> pd.DataFrame:
+    """40 steady residential BT5B supplies over 2023-01..2024-06, plus one supply per reason (S9xx)."""
+    meses = pd.period_range("2023-01", "2024-06", freq="M").strftime("%Y-%m")
+    filas = []
+    for n in range(40):
+        for k, mes in enumerate(meses):
+            kwh = 300.0 * (1 + 0.02 * ((n + k) % 5 - 2))
+            filas.append(_bill(f"S{n:03d}", mes, kwh))
+    especiales = {  # supply -> (month, change to its bill)
+        "S901": ("2024-06", {"consumo_kwh": 3000.0}),
+        "S902": ("2024-06", {"consumo_kwh": 0.0}),
+        "S903": ("2024-06", {"n_retrocesos": 1}),
+        "S904": ("2024-06", {"demanda_kw": 0.2}),
+        "S905": ("2024-06", {"tarifa": "MT4"}),
+        "S906": ("2024-06", {"consumo_kwh": 90.0}),
+        "S907": ("2024-05", {"es_estimada": True, "consumo_kwh": 150.0}),
+        "S908": ("2024-06", {"tarifa": "BT5A", "tipo_cliente": "RESIDENCIAL"}),
+    }
+    for supply in especiales:
+        for k, mes in enumerate(meses):
+            filas.append(_bill(supply, mes, 300.0 * (1 + 0.02 * (k % 5 - 2))))
+    frame = pd.DataFrame(filas)
+    for supply, (mes, cambio) in especiales.items():
+        fila = (frame["id_suministro"] == supply) & (frame["anio_mes"] == mes)
+        for column, value in cambio.items():
+            frame.loc[fila, column] = value
+    recupero = (frame["id_suministro"] == "S907") & (frame["anio_mes"] == "2024-06")
+    frame.loc[recupero, "consumo_kwh"] = 500.0
+    # S908's BT5A after BT5B reads another register (a new meter): not OPCION_NUEVA; S909 moves BT3 -> BT2
+    frame = pd.concat([frame, pd.DataFrame([_bill("S909", mes, 2000.0, "COMERCIAL", "BT3" if mes < "2024-06" else "BT2")
+                                            for mes in meses])], ignore_index=True)
+    return frame
+
+
+def _bill(supply: str, mes: str, kwh: float, tipo: str = "RESIDENCIAL", tarifa: str = "BT5B") -> dict:
+    return {"id_suministro": supply, "id_cliente": "C" + supply[1:], "anio_mes": mes, "anio": int(mes[:4]),
+            "mes": int(mes[5:]), "tipo_cliente": tipo, "nivel_tension": "BT", "tarifa": tarifa, "distrito": "Surquillo",
+            "zona": "Lima Centro", "consumo_kwh": kwh, "demanda_kw": kwh / (24 * 30 * 0.4), "dias_facturados": 30,
+            "es_estimada": False, "n_retrocesos": 0, "facturacion_teorica": kwh * 0.8}
+
+
+@pytest.fixture(scope="module")
+def hand_made(tmp_path_factory):
+    gold = _hand_made_gold()
+    with DuckDBEngine(tmp_path_factory.mktemp("hand_made")) as engine:
+        engine.con.register("gold_in", gold)
+        engine.con.execute("create table gold_db.gold_facturacion_teorica_mes as select * from gold_in")
+        got = engine.read_sql(sqlmod.load_sql("gold", alerts.SENALES), {**PARAMS, "desde": "2024-05", "hasta": "2024-06"})
+    return gold, got.set_index(KEYS)
+
+
+@pytest.mark.parametrize("supply, month, code", [
+    ("S901", "2024-06", "CONSUMO_ALTO"),
+    ("S902", "2024-06", "CONSUMO_CERO"),
+    ("S903", "2024-06", "REGISTRO_RETROCEDE"),
+    ("S904", "2024-06", "FACTOR_CARGA_MAYOR_1"),
+    ("S905", "2024-06", "OPCION_INCOMPATIBLE"),
+    ("S906", "2024-06", "CONSUMO_BAJO"),
+    ("S907", "2024-05", "ESTIMADA_BAJA"),
+    ("S907", "2024-06", "RECUPERO_TRAS_ESTIMADA"),
+    ("S909", "2024-06", "OPCION_NUEVA"),
+])
+def test_reason_on_its_supply(hand_made, supply, month, code):
+    row = hand_made[1].loc[(supply, month)]
+    assert row["es_alerta"] and code in row["motivos"].split(","), row["motivos"]
+    assert row["puntaje"] >= (PARAMS["z_alza"] if code in STATISTICAL else PARAMS["puntaje_regla"])
+
+
+def test_steady_supplies_and_legitimate_changes_raise_nothing(hand_made):
+    got = hand_made[1]
+    steady = got.index.get_level_values("id_suministro").str.match(r"S0\d\d$")
+    assert not got.loc[steady, "es_alerta"].any()
+    assert not got.loc[("S908", "2024-06"), "es_alerta"], "BT5B -> BT5A comes with a double-register meter"
+    assert (got.loc[~got["es_alerta"], "puntaje"] == 0).all()
+
+
+def test_hand_made_signals_match_reference(hand_made):
+    gold, got = hand_made
+    expected = senales_reference(gold, "2024-05", "2024-06").set_index(KEYS).loc[got.index]
+    for column in ("z_mediana", "z_anual", "z_maximo", "z_factor_carga", "puntaje"):
+        np.testing.assert_allclose(got[column].astype(float), expected[column].astype(float), atol=1e-9, equal_nan=True)
+    assert (got["motivos"].fillna("") == expected["motivos"]).all()
+
+
+# -- ranking and new alerts ----------------------------------------------------------------------------------
+def test_alerts_are_the_union_of_both_detectors(tables):
+    gold = tables["gold_facturacion_teorica_mes"].set_index(KEYS)
+    senales = tables[alerts.SENALES].set_index(KEYS)
+    alertadas = tables[alerts.ALERTAS].set_index(KEYS)
+    expected = senales.index[senales["es_alerta"] | gold.loc[senales.index, "es_atipico"]]
+    assert set(alertadas.index) == set(expected)
+    assert (alertadas["es_alerta_iqr"] == gold.loc[alertadas.index, "es_atipico"]).all()
+    assert (alertadas["es_alerta_complementaria"] == senales.loc[alertadas.index, "es_alerta"]).all()
+
+
+def test_ranking_per_month(tables):
+    alertas_mes = tables[alerts.ALERTAS]
+    billed = tables["gold_facturacion_teorica_mes"].groupby("anio_mes").size()
+    for mes, grupo in alertas_mes.groupby("anio_mes"):
+        grupo = grupo.sort_values("prioridad")
+        assert grupo["prioridad"].tolist() == list(range(1, len(grupo) + 1))
+        companion = grupo["es_alerta_complementaria"].to_numpy()
+        assert not (np.diff(companion.astype(int)) > 0).any(), "an IQR-only alert ranks above a companion alert"
+        for _, parte in grupo.groupby("es_alerta_complementaria"):
+            assert parte["puntaje"].is_monotonic_decreasing
+        assert (grupo["capacidad"] == math.ceil(PARAMS["capacidad_inspeccion"] * billed[mes])).all()
+        assert (grupo["dentro_capacidad"] == (grupo["prioridad"] <= grupo["capacidad"])).all()
+    both = alertas_mes[alertas_mes["es_alerta_iqr"] & alertas_mes["es_alerta_complementaria"]]
+    assert (both["detectores"] == "IQR+COMPLEMENTARIO").all() and both["motivos"].str.endswith(",CERCO_IQR").all()
+
+
+def test_new_alerts_are_those_without_an_alert_the_month_before(tables):
+    alertas_mes = tables[alerts.ALERTAS]
+    indice = alertas_mes["anio_mes"].str[:4].astype(int) * 12 + alertas_mes["anio_mes"].str[5:].astype(int)
+    claves = set(zip(alertas_mes["id_suministro"], indice))
+    previa = [(s, i - 1) in claves for s, i in zip(alertas_mes["id_suministro"], indice)]
+    assert (alertas_mes["es_nueva"] == ~np.array(previa)).all()
+    assert alertas_mes["es_nueva"].any() and not alertas_mes["es_nueva"].all()
+
+
+def test_period_run_matches_full_build_and_is_idempotent(lake, tables):
+    period = "2025-06"
+    full = tables[alerts.ALERTAS]
+    full = full[full["anio_mes"] == period].sort_values("prioridad").reset_index(drop=True)
+    with DuckDBEngine(lake) as engine:
+        for _ in range(2):
+            filas = alerts.construir_periodo(engine, period)
+        again = alerts.leer_alertas(engine, period)
+        total = engine.read_sql(f"select count(*) as n from gold_db.{alerts.ALERTAS}")["n"].iloc[0]
+    assert filas[alerts.ALERTAS] == len(full) == len(again)
+    assert total == len(tables[alerts.ALERTAS])
+    pd.testing.assert_frame_equal(again[full.columns].reset_index(drop=True), full, check_dtype=False)
+
+
+# -- the alertas command -------------------------------------------------------------------------------------
+def test_alertas_command_writes_table_and_csv(lake, capsys):
+    assert cli.main(["alertas", "--period", "2025-05", "--lake", str(lake), "--capacidad", "0.01"]) == 0
+    path = lake / "gold" / "alertas" / "alertas_2025-05.csv"
+    written = pd.read_csv(path, dtype={"anio_mes": str})
+    assert written.columns[0] == "anio_mes" and (written["anio_mes"] == "2025-05").all()
+    assert written["prioridad"].tolist() == list(range(1, len(written) + 1))
+    assert written["capacidad"].iloc[0] == math.ceil(0.01 * written["suministros_facturados"].iloc[0])
+    assert not {"nombre", "numero_documento"} & set(written.columns)
+    assert not list(path.parent.glob(".*.tmp"))
+    assert "alertas 2025-05" in capsys.readouterr().out
+    with DuckDBEngine(lake, read_only=True) as engine:
+        stored = alerts.leer_alertas(engine, "2025-05")
+    assert len(stored) == len(written)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--period", "2025-13"], "--period"),
+    (["--period", "2031-01"], "no bills for period 2031-01"),
+    (["--period", "2025-05", "--capacidad", "0"], "--capacidad"),
+    (["--period", "2025-05", "--capacidad", "mucho"], "--capacidad"),
+    (["--period", "2025-05", "--bucket", "b"], "--engine athena"),
+    ([], "--period"),
+])
+def test_alertas_command_errors(lake, capsys, args, message):
+    assert cli.main(["alertas", "--lake", str(lake), *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_alertas_command_needs_a_built_lake(tmp_path, capsys):
+    assert cli.main(["alertas", "--period", "2025-05", "--lake", str(tmp_path)]) == 2
+    assert "run `python -m lds_utils pipeline" in capsys.readouterr().err
+
+
+# -- evaluation ------------------------------------------------------------------------------------------------
+ANOMALIAS = pd.DataFrame({
+    "id_anomalia": ["A1", "A2", "A3"], "tipo": ["PICO", "CAIDA_SOSTENIDA", "CONSUMO_CERO"],
+    "id_suministro": ["S1", "S2", "S9"], "anio_mes_inicio": ["2024-02", "2024-01", "2024-01"],
+    "anio_mes_fin": ["2024-02", "2024-03", "2024-01"], "magnitud": ["5", "0.5", "0"], "detalle": ["", "", ""],
+})
+
+
+def _toy_detections() -> pd.DataFrame:
+    meses = ["2024-01", "2024-02", "2024-03"]
+    frame = pd.DataFrame([(s, m) for s in ("S1", "S2", "S3") for m in meses], columns=KEYS)
+    marcado = {("S1", "2024-02"), ("S2", "2024-03"), ("S3", "2024-01")}
+    frame["es_alerta_complementaria"] = [(s, m) in marcado for s, m in zip(frame["id_suministro"], frame["anio_mes"])]
+    frame["es_alerta_iqr"] = (frame["id_suministro"] == "S1") & (frame["anio_mes"] == "2024-02")
+    frame["es_alerta_combinada"] = frame["es_alerta_complementaria"] | frame["es_alerta_iqr"]
+    frame["dentro_capacidad"] = frame["es_alerta_complementaria"] & (frame["id_suministro"] != "S3")
+    frame["capacidad"] = 2
+    frame["motivos"] = np.where(frame["es_alerta_complementaria"], "CONSUMO_BAJO", None)
+    return frame
+
+
+def test_labels_follow_the_anomaly_windows():
+    etiquetado = evaluate.etiquetar(_toy_detections(), ANOMALIAS)
+    anomalas = etiquetado.loc[etiquetado["es_anomalia"], KEYS].apply(tuple, axis=1).tolist()
+    assert anomalas == [("S1", "2024-02"), ("S2", "2024-01"), ("S2", "2024-02"), ("S2", "2024-03")]
+
+
+def test_metrics_on_a_toy_case():
+    etiquetado = evaluate.etiquetar(_toy_detections(), ANOMALIAS)
+    globales = evaluate.metricas_globales(etiquetado, ANOMALIAS).set_index("detector")
+    companion = globales.loc["es_alerta_complementaria"]
+    assert companion["alertas"] == 3 and companion["verdaderos"] == 2
+    assert companion["precision"] == pytest.approx(2 / 3) and companion["recall"] == pytest.approx(2 / 4)
+    assert companion["f1"] == pytest.approx(2 * (2 / 3) * 0.5 / (2 / 3 + 0.5))
+    # A3 is on a supply without bills: it cannot be evaluated; A1 and A2 are both found
+    assert companion["recall_anomalias"] == 1.0
+    assert globales.loc["es_alerta_iqr", "recall_anomalias"] == 0.5
+    por_tipo = evaluate.recall_por_tipo(etiquetado, ANOMALIAS).set_index("tipo")
+    assert por_tipo.loc["CAIDA_SOSTENIDA", "es_alerta_complementaria_meses"] == pytest.approx(1 / 3)
+    assert por_tipo.loc["CAIDA_SOSTENIDA", "es_alerta_iqr_anomalias"] == 0.0
+    por_mes = evaluate.metricas_por_mes(etiquetado, "es_alerta_complementaria").set_index("anio_mes")
+    assert por_mes.loc["2024-01", "precision"] == 0.0 and por_mes.loc["2024-02", "recall"] == 0.5
+    motivos = evaluate.precision_por_motivo(etiquetado).set_index("motivo")
+    assert motivos.loc["CONSUMO_BAJO", "alertas"] == 3
+
+
+def test_precision_at_k_counts_unused_capacity_as_misses():
+    por_mes = evaluate.precision_en_k(evaluate.etiquetar(_toy_detections(), ANOMALIAS)).set_index("anio_mes")
+    assert por_mes["precision_k"].tolist() == [0.0, 0.5, 0.5]
+    resumen = evaluate.resumen_precision_en_k(por_mes.reset_index())
+    assert resumen["precision_k"] == pytest.approx(2 / 6)
+
+
+def test_inspection_hit_rates():
+    inspecciones = pd.DataFrame({
+        "id_suministro": ["S1", "S2", "S3", "S3"], "mes_inspeccion": ["2024-03", "2024-04", "2024-02", "2024-03"],
+        "motivo_inspeccion": ["SOSPECHA", "SOSPECHA", "ALEATORIA", "ALEATORIA"],
+        "resultado": ["ERROR_FACTURACION", "HURTO_BYPASS", "SIN_ANOMALIA", "SIN_ANOMALIA"],
+    })
+    anio_mes = ["2024-02", "2024-03", "2024-01", "2024-02"]
+    inspecciones = inspecciones.assign(anio_mes=anio_mes, acierto=inspecciones["resultado"] != "SIN_ANOMALIA")
+    tabla = evaluate.validar_inspecciones(inspecciones, _toy_detections()).set_index("grupo")
+    assert tabla.loc["Muestra aleatoria de control", "tasa_acierto"] == 0.0
+    assert tabla.loc["Detector complementario", "inspecciones"] == 3
+    assert tabla.loc["Detector complementario", "tasa_acierto"] == pytest.approx(2 / 3)
+    assert tabla.loc["Cerco IQR (oficial)", "tasa_acierto"] == 1.0
+
+
+def test_inspections_point_to_the_bill_of_the_month_before(lake):
+    with DuckDBEngine(lake, read_only=True) as engine:
+        inspecciones = evaluate.leer_inspecciones(engine, "2025-12")
+    pares = inspecciones[["mes_inspeccion", "anio_mes"]].drop_duplicates()
+    esperado = (pd.PeriodIndex(pares["mes_inspeccion"], freq="M") - 1).strftime("%Y-%m")
+    assert (pares["anio_mes"].to_numpy() == np.asarray(esperado)).all()
+    assert set(inspecciones["motivo_inspeccion"]) == {"SOSPECHA", "ALEATORIA"}
