@@ -2,13 +2,15 @@
 
 ``contexto`` makes sure the lake the notebooks read exists and matches the requested sample
 (generating data and running the pipeline when it is missing, when ``generacion.json`` shows a
-different n_clientes/seed, or when the requested month is not built yet), then returns a
+different n_clientes/seed, when its layers were built by other SQL (``huella_pipeline.txt``), or
+when the requested month is not built yet), then returns a
 ``Contexto`` whose read helpers run SQL through the engine. Notebooks stay thin: every query and
 every computation two notebooks share lives here, with unit tests.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import time
@@ -25,9 +27,12 @@ from lds_utils.sql import check_identifier
 
 GOLD = "gold_db.gold_facturacion_teorica_mes"
 GENERACION = "generacion.json"
+#: Fingerprint of the SQL and billing rules of the last full pipeline run made by contexto: a lake built
+#: by other code (an older checkout, or a pipeline run this module did not see) is rebuilt once.
+HUELLA = "huella_pipeline.txt"
 #: What the generator writes; removed before regenerating a lake built with other parameters.
 _LAKE_CONTENT = ("raw", "bronze", "silver", "gold", "truth", "athena_results", "catalog.duckdb",
-                 "catalog.duckdb.wal", "pipeline_manifest.json", GENERACION)
+                 "catalog.duckdb.wal", "pipeline_manifest.json", GENERACION, HUELLA)
 
 
 # -- preparing the lake ------------------------------------------------------------------------------------
@@ -75,12 +80,28 @@ def preparar_lago(lake: Path, n_clientes: int, seed: int, period: str | None = N
             _vaciar_lago(lake)
             duraciones["generacion"] = _cronometrar(run_generate, cfg, lake, progress=progress)
     meses = periodos_gold(lake)
-    if not meses:
+    if not meses or leer_huella(lake) != huella_pipeline():
         duraciones["pipeline"] = _cronometrar(run_pipeline, lake)
+        (lake / HUELLA).write_text(huella_pipeline(), encoding="utf-8")
     elif period is not None and period not in meses:
         _exigir_periodo_generado(lake, period)
         duraciones[f"pipeline_{period}"] = _cronometrar(run_pipeline, lake, period=period)
     return duraciones
+
+
+def huella_pipeline() -> str:
+    """Fingerprint of the code that shapes the lake's layers: every SQL file and the billing parameters."""
+    huella = hashlib.sha256()
+    for path in sorted(config.SQL_ROOT.glob("*/*.sql")):
+        huella.update(path.relative_to(config.SQL_ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    huella.update(json.dumps(billing.billing_parameters(), sort_keys=True).encode())
+    return huella.hexdigest()
+
+
+def leer_huella(lake: Path) -> str | None:
+    """The fingerprint of the code whose full pipeline run built the lake, if contexto ran it."""
+    path = Path(lake) / HUELLA
+    return path.read_text(encoding="utf-8").strip() if path.is_file() else None
 
 
 def _vaciar_lago(lake: Path) -> None:

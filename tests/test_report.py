@@ -146,6 +146,7 @@ def lago_un_mes(tmp_path_factory):
     lago = tmp_path_factory.mktemp("lago") / "lake"
     run_generate(GeneratorConfig(**PEQUENO), lago)
     run_pipeline(lago, period="2025-03")
+    (lago / report.HUELLA).write_text(report.huella_pipeline())  # built by the current SQL
     return lago
 
 
@@ -207,3 +208,17 @@ def test_segment_quartiles_read_as_percent_above_the_own_median():
                          "valor_evaluado": [np.log(2.0), np.nan]})
     razones = report.razones_segmento(gold)
     assert razones["razon"].tolist() == pytest.approx([2.0]) and razones["segmento"].tolist() == ["COMERCIAL BT"]
+
+
+def test_a_lake_built_by_other_sql_is_rebuilt_once(tmp_path):
+    from lds_utils.generate import GeneratorConfig, run_generate
+    from lds_utils.pipeline import run_pipeline
+
+    lago = tmp_path / "lake"
+    run_generate(GeneratorConfig(n_clientes=120, seed=3, desde="2025-01", hasta="2025-04"), lago)
+    run_pipeline(lago, period="2025-02")
+    (lago / report.HUELLA).write_text("sql of an older checkout")
+    assert list(report.preparar_lago(lago, n_clientes=120, seed=3)) == ["pipeline"]
+    assert report.periodos_gold(lago) == ["2025-01", "2025-02", "2025-03", "2025-04"]
+    assert report.leer_huella(lago) == report.huella_pipeline()
+    assert report.preparar_lago(lago, n_clientes=120, seed=3) == {}
