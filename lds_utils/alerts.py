@@ -46,6 +46,22 @@ UMBRALES = {
 }
 
 
+#: The companion's reason codes (gold_senales_mes) and the IQR rule's, in Spanish, for readers of the list.
+MOTIVOS = {
+    "CONSUMO_CERO": "Consumo cero en un suministro activo (con lectura)",
+    "REGISTRO_RETROCEDE": "El registro del medidor retrocede sin ser una vuelta a cero",
+    "FACTOR_CARGA_MAYOR_1": "Factor de carga mayor que 1: la demanda registrada no puede producir esa energía",
+    "OPCION_INCOMPATIBLE": "Opción tarifaria de otro nivel de tensión, o residencial fuera de BT5B/BT5A",
+    "CONSUMO_ALTO": "Consumo diario muy por encima del mayor de sus 12 meses previos",
+    "CONSUMO_BAJO": "Consumo diario muy por debajo de su mediana de 12 meses y del mismo mes del año anterior",
+    "FACTOR_CARGA_ATIPICO": "Demanda incoherente con la energía frente a su propia historia",
+    "RECUPERO_TRAS_ESTIMADA": "Primera lectura real tras una estimada, por encima de su mediana",
+    "ESTIMADA_BAJA": "Lectura estimada por debajo de su mediana: se factura de menos y luego se recupera",
+    "OPCION_NUEVA": "Cambio a una opción que no tuvo en 12 meses sin cambio de medidor que lo explique",
+    "CERCO_IQR": "Regla oficial: la factura supera el cerco de Tukey de su segmento",
+}
+
+
 def parametros_deteccion(capacidad_inspeccion: float = CAPACIDAD_INSPECCION, **umbrales) -> dict:
     """Bound parameters of the two SQL files (months excluded); keyword arguments override thresholds."""
     unknown = set(umbrales) - set(UMBRALES)
@@ -88,6 +104,38 @@ def construir_periodo(engine: Engine, period: str, params: dict | None = None) -
 def construir_todo(engine: Engine, params: dict | None = None) -> dict[str, int]:
     """Both tables rebuilt for every month of gold (what the evaluation reads)."""
     return construir(engine, *ALL_MONTHS, params)
+
+
+def asegurar_tablas(ctx):
+    """Make sure ``ctx`` (lds_utils.report.Contexto) can read both tables for every month up to its period.
+
+    Until the pipeline builds them, a local lake gets them here (every month, under the lake lock); the
+    context's read-only engine is reopened afterwards. Returns ctx.
+    """
+    from lds_utils.pipeline import lake_lock
+
+    if _completas(ctx.engine, ctx.period):
+        return ctx
+    if ctx.engine_name != "duckdb":
+        raise UsageError(f"gold_db.{SENALES} and gold_db.{ALERTAS} are missing months up to {ctx.period}: "
+                         "run `python -m lds_utils alertas` for each month first")
+    ctx.cerrar()
+    with lake_lock(ctx.lake), open_engine("duckdb", ctx.lake) as engine:
+        construir_todo(engine)
+    ctx.engine = open_engine("duckdb", ctx.lake, read_only=True)
+    return ctx
+
+
+def _completas(engine: Engine, period: str) -> bool:
+    """Both tables exist and the signals cover every bill of gold up to ``period``."""
+    if not all(engine.table_exists("gold_db", table) for table in (SENALES, ALERTAS)):
+        return False
+    filas = engine.read_sql(
+        "select (select count(*) from gold_db.gold_facturacion_teorica_mes where anio_mes <= :period) as gold, "
+        f"(select count(*) from gold_db.{SENALES} where anio_mes <= :period) as senales",
+        {"period": period},
+    )
+    return int(filas["gold"].iloc[0]) == int(filas["senales"].iloc[0])
 
 
 def leer_alertas(engine: Engine, period: str) -> pd.DataFrame:

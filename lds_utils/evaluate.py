@@ -20,7 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lds_utils import alerts
+from matplotlib.figure import Figure
+
+from lds_utils import alerts, plots
 from lds_utils.config import LakePaths, UsageError
 
 #: Detectors evaluated: column of the evaluation frame -> Spanish label.
@@ -179,3 +181,49 @@ def validar_inspecciones(inspecciones: pd.DataFrame, detecciones: pd.DataFrame) 
               "tasa_acierto": float(marcadas.loc[marca, "acierto"].mean()) if marca.any() else np.nan}
              for nombre, marca in grupos.items()]
     return pd.DataFrame(filas)
+
+
+# -- what the chapter shows -----------------------------------------------------------------------------------
+#: Spanish labels of the anomaly types the generator injects.
+TIPOS_ANOMALIA = {
+    "PICO": "Pico de un mes (×3 a ×10)",
+    "MULTIPLICADOR_X10": "Error de factor (×10)",
+    "DESPLAZAMIENTO_DECIMAL": "Punto decimal desplazado (×100)",
+    "CAIDA_SOSTENIDA": "Caída sostenida (40-80 %, gradual)",
+    "CONSUMO_CERO": "Consumo cero con suministro activo",
+    "ESTIMADA_RECUPERO": "Lecturas estimadas bajas y recupero",
+    "TARIFA_INCORRECTA": "Opción tarifaria incorrecta",
+    "DEMANDA_INCONSISTENTE": "Demanda incoherente con la energía",
+}
+
+
+def tabla_global(globales: pd.DataFrame) -> pd.DataFrame:
+    """metricas_globales in percentages, with the Spanish detector names."""
+    tabla = globales[["nombre", "alertas", "verdaderos"]].copy()
+    for columna in ("precision", "recall", "f1", "recall_anomalias"):
+        tabla[columna] = 100 * globales[columna]
+    return tabla
+
+
+def tabla_tipos(por_tipo: pd.DataFrame) -> pd.DataFrame:
+    """recall_por_tipo as the chapter shows it: share of anomalies found per detector, in percent."""
+    tabla = pd.DataFrame({"tipo": por_tipo["tipo"].map(TIPOS_ANOMALIA).fillna(por_tipo["tipo"]),
+                          "anomalias": por_tipo["anomalias"], "meses": por_tipo["meses"]})
+    for detector in ("es_alerta_iqr", "es_alerta_complementaria", "dentro_capacidad"):
+        tabla[detector] = 100 * por_tipo[f"{detector}_anomalias"].fillna(0)
+        tabla[f"{detector}_meses"] = 100 * por_tipo[f"{detector}_meses"].fillna(0)
+    return tabla
+
+
+def grafico_por_mes(por_detector: dict[str, pd.DataFrame], metrica: str, titulo: str, etiqueta: str) -> Figure:
+    """One line per detector of a monthly metric (a share, drawn in percent)."""
+    fig = Figure(figsize=(9.0, 3.6), layout="constrained")
+    ax = fig.subplots()
+    for (nombre, tabla), color in zip(por_detector.items(), (plots.GRIS, plots.AZUL, plots.NARANJA)):
+        ax.plot(pd.to_datetime(tabla["anio_mes"] + "-01"), 100 * tabla[metrica], color=color, marker="o",
+                markersize=3, label=nombre)
+    ax.set(title=titulo, xlabel="Mes", ylabel=etiqueta)
+    ax.set_ylim(0, 105)
+    plots.eje_pct(ax, decimales=0)
+    ax.legend(fontsize=8)
+    return fig
