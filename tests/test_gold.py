@@ -115,3 +115,20 @@ def test_rerunning_a_period_leaves_gold_unchanged(sample_lake, gold):
     with DuckDBEngine(sample_lake, read_only=True) as engine:
         again = minilake.read(engine, "gold_facturacion_teorica_mes")
     pd.testing.assert_frame_equal(again, gold)
+
+
+def test_chosen_candidate_reproduces_gold_flags(sample_lake, gold):
+    """The comparison in detect's docs evaluates exactly the rule the SQL applies."""
+    values = detect.candidate_values(gold)["log_ratio_mediana_12m"]
+    np.testing.assert_allclose(values, gold["valor_evaluado"], rtol=1e-12, equal_nan=True)
+    anomalias = pd.read_csv(sample_lake / "truth" / "anomalias.csv", dtype=str)
+    table = detect.compare_candidates(gold, anomalias)
+    chosen = table.loc["log_ratio_mediana_12m"]
+    assert chosen["pct_atipicos"] == pytest.approx(100 * gold["es_atipico"].mean())
+    assert chosen["recall"] > table.loc["log_importe", "recall"]
+    assert chosen["recall_pico"] > 90
+
+
+def test_methodology_text_names_the_choice():
+    text = detect.valor_evaluado_methodology()
+    assert text.startswith("Choosing valor_evaluado") and "**Chosen.**" in text

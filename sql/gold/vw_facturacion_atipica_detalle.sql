@@ -1,11 +1,12 @@
 -- gold_db.vw_facturacion_atipica_detalle (view)
 -- Grain: one row per atypical supply-month (id_suministro, anio_mes) of gold, es_atipico = true.
 -- Input: gold_db.gold_facturacion_teorica_mes. Parameters: none.
--- How far above the threshold, two ways:
---   exceso_valor = valor_evaluado - umbral_atipico (valor_evaluado units, a log: 0.1 ~ 10 % above);
---   exceso_iqr = (valor_evaluado - q3) / iqr, Tukey's k (atypical means > 1.5);
---   umbral_soles = the bill in S/ at the threshold; exceso_soles = facturacion_teorica - umbral_soles;
---   veces_umbral = facturacion_teorica / umbral_soles.
+-- valor_evaluado = ln(facturacion_teorica / facturacion_referencia), the reference being the median
+-- of the supply's bills of the previous 12 months (meses_historia of them). How far above the threshold:
+--   exceso_valor = valor_evaluado - umbral_atipico (a log ratio: 0.1 is about 10 % above the threshold);
+--   exceso_iqr = (valor_evaluado - q3) / iqr, Tukey's k (atypical means above 1.5);
+--   umbral_soles = the bill in S/ at the threshold, facturacion_referencia x exp(umbral_atipico);
+--   exceso_soles = facturacion_teorica - umbral_soles; veces_umbral = facturacion_teorica / umbral_soles.
 with
 
 factura as (
@@ -28,6 +29,8 @@ factura as (
         n_retrocesos,
         pct_error,
         facturacion_teorica,
+        meses_historia,
+        facturacion_referencia,
         valor_evaluado,
         n_segmento,
         q1,
@@ -59,6 +62,8 @@ atipica as (
         n_retrocesos,
         pct_error,
         facturacion_teorica,
+        meses_historia,
+        facturacion_referencia,
         valor_evaluado,
         n_segmento,
         q1,
@@ -89,6 +94,8 @@ select
     n_retrocesos,
     pct_error,
     facturacion_teorica,
+    meses_historia,
+    facturacion_referencia,
     valor_evaluado,
     n_segmento,
     q1,
