@@ -29,7 +29,7 @@ import yaml
 from tqdm import tqdm
 
 import lds_utils
-from lds_utils import config, report
+from lds_utils import alerts, config, report
 
 PROJECT_ROOT = config.PROJECT_ROOT
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
@@ -316,7 +316,8 @@ def build_book(period: str | None = None, engine: str = config.DEFAULT_ENGINE, l
     build_root = Path(build_root) if build_root else PROJECT_ROOT / "_build"
     lake = config.resolve_lake(lake)
     _say(progress, f"Preparando el lago en {lake} ...")
-    ctx = report.contexto(period, engine, lake, n_clientes, seed, progress=progress)
+    # every writer runs here, before the notebooks: they run two at a time and only read the lake
+    ctx = alerts.asegurar_tablas(report.contexto(period, engine, lake, n_clientes, seed, progress=progress))
     try:
         diccionario, duraciones = ctx.diccionario(), dict(ctx.duraciones)
     finally:
