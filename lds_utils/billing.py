@@ -52,10 +52,12 @@ SOURCES = MappingProxyType(
         "recargo_fose": "Surcharge paid by non-beneficiaries: ~4 % before 2022 (4.3 % per MINEM data cited "
         "by Gestión), projected 3.4 % for residential > 140 kWh after Ley 31429. Sources: EYN_2022, "
         "https://revistaenergiaynegocios.com/2022/11/08/quienes-acceden-al-subsidio-del-fose/ ; GESTION_FOSE, "
-        "https://gestion.pe/economia/usuarios-pagarian-mas-por-electricidad-en-casas-de-playa-por-retiro-del-subsidio-noticia",
+        "https://gestion.pe/economia/"
+        "usuarios-pagarian-mas-por-electricidad-en-casas-de-playa-por-retiro-del-subsidio-noticia",
         "alumbrado": "Alumbrado público: monthly alícuota assigned by consumption band (Art. 94 Ley de "
         "Concesiones Eléctricas; RM 074-2009-MEM/DM), S/ 1.5-8 per month for residential, increasing by "
-        "kWh band. Sources: OSI_AP_2024, https://es.scribd.com/document/717026672/INFORME-FINAL-DE-INSTRUCCION-202000010792 ; "
+        "kWh band. Sources: OSI_AP_2024, "
+        "https://es.scribd.com/document/717026672/INFORME-FINAL-DE-INSTRUCCION-202000010792 ; "
         "OSI_AP_PROC, https://fr.scribd.com/document/448970220/Facturacion-del-Servicio-de-AP-osi ; band "
         "limits and amounts approx, common knowledge (not found in the searched corpora; verify before relying on it).",
     }

@@ -116,8 +116,8 @@ def _readings_with_previous(acumulado: pd.DataFrame, medidor: pd.DataFrame) -> p
     lecturas = acumulado.merge(medidor[cols], on="id_medidor", how="inner")
     lecturas["orden_tipo"] = lecturas["tipo_lectura"].map(_ORDEN_TIPO_LECTURA).fillna(1)
     lecturas = lecturas.sort_values(["id_medidor", "fecha_lectura", "orden_tipo", "id_lectura"], kind="stable")
-    previous = lecturas.groupby("id_medidor", sort=False)[["anio_mes", "fecha_lectura", "lectura_kwh", "lectura_kwh_hp"]]
-    previous = previous.shift().add_suffix("_previa")
+    columnas = ["anio_mes", "fecha_lectura", "lectura_kwh", "lectura_kwh_hp"]
+    previous = lecturas.groupby("id_medidor", sort=False)[columnas].shift().add_suffix("_previa")
     return pd.concat([lecturas, previous], axis=1)
 
 
@@ -197,19 +197,22 @@ def silver_reference(acumulado: pd.DataFrame, medidor: pd.DataFrame, desde: str,
 def _tariff_in_force(silver: pd.DataFrame, asignacion: pd.DataFrame) -> pd.DataFrame:
     """(id_suministro, anio_mes, tarifa): the assignment covering the month's last reading."""
     cols = ["id_asignacion", "id_suministro", "opcion_tarifaria", "fecha_inicio", "fecha_fin"]
-    candidatos = silver[["id_suministro", "anio_mes", "fecha_ultima_lectura"]].merge(asignacion[cols], on="id_suministro")
-    fecha = candidatos["fecha_ultima_lectura"]
-    cubre = (candidatos["fecha_inicio"] <= fecha) & (candidatos["fecha_fin"].isna() | (candidatos["fecha_fin"] >= fecha))
+    meses = silver[["id_suministro", "anio_mes", "fecha_ultima_lectura"]]
+    candidatos = meses.merge(asignacion[cols], on="id_suministro")
+    fecha, fin = candidatos["fecha_ultima_lectura"], candidatos["fecha_fin"]
+    cubre = (candidatos["fecha_inicio"] <= fecha) & (fin.isna() | (fin >= fecha))
     vigente = candidatos[cubre].sort_values(["fecha_inicio", "id_asignacion"], ascending=False)
     vigente = vigente.drop_duplicates(["id_suministro", "anio_mes"], keep="first")
     return vigente[["id_suministro", "anio_mes", "opcion_tarifaria"]].rename(columns={"opcion_tarifaria": "tarifa"})
 
 
 def _with_context(silver: pd.DataFrame, bronze: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    frame = silver.merge(bronze["suministro"][["id_suministro", "id_cliente", "id_sector", "nivel_tension"]], on="id_suministro")
+    suministro = bronze["suministro"][["id_suministro", "id_cliente", "id_sector", "nivel_tension"]]
+    frame = silver.merge(suministro, on="id_suministro")
     frame = frame.merge(bronze["cliente"][["id_cliente", "tipo_cliente"]], on="id_cliente")
     frame = frame.merge(bronze["sector"][["id_sector", "distrito", "zona"]], on="id_sector")
-    frame = frame.merge(_tariff_in_force(silver, bronze["asignacion_tarifa"]), on=["id_suministro", "anio_mes"], how="left")
+    vigente = _tariff_in_force(silver, bronze["asignacion_tarifa"])
+    frame = frame.merge(vigente, on=["id_suministro", "anio_mes"], how="left")
     tarifa = bronze["tarifa"].rename(columns={"opcion_tarifaria": "tarifa"})
     charges = [
         "cargo_fijo",
@@ -404,13 +407,14 @@ def candidate_values(bills: pd.DataFrame) -> pd.DataFrame:
     """Every valor_evaluado candidate for the bills of gold (one column each; NaN = not evaluated)."""
     importe = bills["facturacion_teorica"]
     por_dia = bills.assign(importe_dia=importe / bills["dias_facturados"].where(bills["dias_facturados"] > 0))
+    mediana_dia = own_history(por_dia, "importe_dia")["mediana"]
     return pd.DataFrame(
         {
             "importe": importe,
             "log_importe": np.log(importe),
             "log_ratio_mes_anterior": np.log(importe / own_history(bills, "facturacion_teorica", 1)["mediana"]),
             "log_ratio_mediana_12m": np.log(importe / own_history(bills, "facturacion_teorica")["mediana"]),
-            "log_ratio_mediana_12m_por_dia": np.log(por_dia["importe_dia"] / own_history(por_dia, "importe_dia")["mediana"]),
+            "log_ratio_mediana_12m_por_dia": np.log(por_dia["importe_dia"] / mediana_dia),
         },
         index=bills.index,
     )
@@ -454,7 +458,8 @@ def compare_candidates(bills: pd.DataFrame, anomalias: pd.DataFrame) -> pd.DataF
     filas = {}
     for nombre, valores in candidate_values(bills).items():
         cercado = fence_reference(bills[SEGMENTO].assign(valor=valores), valor="valor")
-        filas[nombre] = _metrics(pd.Series(cercado["es_atipico"].to_numpy(), index=bills.index), etiquetas, bills["anio_mes"])
+        marcado = pd.Series(cercado["es_atipico"].to_numpy(), index=bills.index)
+        filas[nombre] = _metrics(marcado, etiquetas, bills["anio_mes"])
     return pd.DataFrame(filas).T
 
 

@@ -30,7 +30,8 @@ def create_bronze(engine: DuckDBEngine, tables: Mapping[str, pd.DataFrame]) -> N
         if table in _MONTH_SOURCE:
             casts.append(f"substr(cast({_MONTH_SOURCE[table]} as varchar), 1, 7) as anio_mes")
         engine.con.register("frame_in", frame)
-        engine.con.execute(f"create or replace table bronze_db.bronze_{table} as select {', '.join(casts)} from frame_in")
+        select = f"select {', '.join(casts)} from frame_in"
+        engine.con.execute(f"create or replace table bronze_db.bronze_{table} as {select}")
         engine.con.unregister("frame_in")
 
 
@@ -38,9 +39,8 @@ def run_monthly(engine: DuckDBEngine, desde: str, hasta: str, partitions: list[s
     """Write silver and gold for desde..hasta through the engine, as the pipeline does."""
     params = {"desde": desde, "hasta": hasta, **billing_parameters()}
     for layer, relation in MONTHLY:
-        engine.write_table(
-            f"{layer}_db", relation, sqlmod.load_sql(layer, relation), params, partition_col="anio_mes", partitions=partitions
-        )
+        select = sqlmod.load_sql(layer, relation)
+        engine.write_table(f"{layer}_db", relation, select, params, partition_col="anio_mes", partitions=partitions)
 
 
 def open_lake(path: Path, tables: Mapping[str, pd.DataFrame]) -> DuckDBEngine:

@@ -30,78 +30,38 @@ TARIFAS = {
 }
 MESES = ("2022-02", "2024-01")
 
-# (case, month, tipo_cliente, nivel, opcion, kWh, HP kWh, demand kW, meter factor) -> expected S/ components:
-# fijo, energía, potencia, alumbrado, descuento FOSE, recargo FOSE, subtotal, total with IGV.
-CASES = [
-    ("fose_0_kwh", "2024-01", "RESIDENCIAL", "BT", "BT5B", 0, None, 0.2, 1, (3.2, 0.0, 0, 1.5, 0.0, 0, 4.7, 5.546)),
-    ("fose_30_kwh_25pct", "2024-01", "RESIDENCIAL", "BT", "BT5B", 30, None, 0.2, 1, (3.2, 18.0, 0, 1.5, 4.5, 0, 18.2, 21.476)),
-    ("fose_31_kwh_7_5", "2024-01", "RESIDENCIAL", "BT", "BT5B", 31, None, 0.2, 1, (3.2, 18.6, 0, 3.0, 4.5, 0, 20.3, 23.954)),
-    ("fose_140_kwh_7_5", "2024-01", "RESIDENCIAL", "BT", "BT5B", 140, None, 0.5, 1, (3.2, 84.0, 0, 4.5, 4.5, 0, 87.2, 102.896)),
-    (
-        "fose_141_kwh_recargo",
-        "2024-01",
-        "RESIDENCIAL",
-        "BT",
-        "BT5B",
-        141,
-        None,
-        0.5,
-        1,
-        (3.2, 84.6, 0, 4.5, 0, 2.8764, 95.1764, 112.308152),
-    ),
-    ("ley_antigua_100_kwh", "2022-02", "RESIDENCIAL", "BT", "BT5B", 100, None, 0.4, 1, (3.2, 60.0, 0, 3.0, 4.5, 0, 61.7, 72.806)),
-    (
-        "ley_antigua_101_kwh",
-        "2022-02",
-        "RESIDENCIAL",
-        "BT",
-        "BT5B",
-        101,
-        None,
-        0.4,
-        1,
-        (3.2, 60.6, 0, 4.5, 0, 2.6058, 70.9058, 83.668844),
-    ),
-    (
-        "ley_antigua_120_kwh",
-        "2022-02",
-        "RESIDENCIAL",
-        "BT",
-        "BT5B",
-        120,
-        None,
-        0.4,
-        1,
-        (3.2, 72.0, 0, 4.5, 0, 3.096, 82.796, 97.69928),
-    ),
-    ("comercial_sin_fose", "2024-01", "COMERCIAL", "BT", "BT5B", 120, None, 0.6, 1, (3.2, 72.0, 0, 4.5, 0, 0, 79.7, 94.046)),
-    ("bt5a_hp_hfp", "2024-01", "COMERCIAL", "BT", "BT5A", 200, 40, 1.5, 1, (3.5, 108.0, 0, 6.0, 0, 0, 117.5, 138.65)),
-    ("bt4_potencia", "2024-01", "INDUSTRIAL", "BT", "BT4", 5000, None, 20, 1, (4.0, 1400.0, 1800.0, 8.0, 0, 0, 3212.0, 3790.16)),
-    (
-        "mt2_factor_40",
-        "2024-01",
-        "INDUSTRIAL",
-        "MT",
-        "MT2",
-        60000,
-        12000,
-        150,
-        40,
-        (4.87, 14727.6, 11472.0, 8.0, 0, 0, 26212.47, 30930.7146),
-    ),
-    (
-        "alumbrado_publico",
-        "2024-01",
-        "ALUMBRADO_PUBLICO",
-        "BT",
-        "BT5B",
-        2000,
-        None,
-        4,
-        1,
-        (3.2, 1200.0, 0, 0.0, 0, 0, 1203.2, 1419.776),
-    ),
-]
+# case: (month, tipo_cliente, nivel, opcion, kWh, HP kWh, demand kW, meter factor)
+SUPPLIES = {
+    "fose_0_kwh": ("2024-01", "RESIDENCIAL", "BT", "BT5B", 0, None, 0.2, 1),
+    "fose_30_kwh_25pct": ("2024-01", "RESIDENCIAL", "BT", "BT5B", 30, None, 0.2, 1),
+    "fose_31_kwh_7_5": ("2024-01", "RESIDENCIAL", "BT", "BT5B", 31, None, 0.2, 1),
+    "fose_140_kwh_7_5": ("2024-01", "RESIDENCIAL", "BT", "BT5B", 140, None, 0.5, 1),
+    "fose_141_kwh_recargo": ("2024-01", "RESIDENCIAL", "BT", "BT5B", 141, None, 0.5, 1),
+    "ley_antigua_100_kwh": ("2022-02", "RESIDENCIAL", "BT", "BT5B", 100, None, 0.4, 1),
+    "ley_antigua_101_kwh": ("2022-02", "RESIDENCIAL", "BT", "BT5B", 101, None, 0.4, 1),
+    "ley_antigua_120_kwh": ("2022-02", "RESIDENCIAL", "BT", "BT5B", 120, None, 0.4, 1),
+    "comercial_sin_fose": ("2024-01", "COMERCIAL", "BT", "BT5B", 120, None, 0.6, 1),
+    "bt5a_hp_hfp": ("2024-01", "COMERCIAL", "BT", "BT5A", 200, 40, 1.5, 1),
+    "bt4_potencia": ("2024-01", "INDUSTRIAL", "BT", "BT4", 5000, None, 20, 1),
+    "mt2_factor_40": ("2024-01", "INDUSTRIAL", "MT", "MT2", 60000, 12000, 150, 40),
+    "alumbrado_publico": ("2024-01", "ALUMBRADO_PUBLICO", "BT", "BT5B", 2000, None, 4, 1),
+}
+# case: S/ fijo, energía, potencia, alumbrado, descuento FOSE, recargo FOSE, subtotal, total with IGV
+EXPECTED = {
+    "fose_0_kwh": (3.2, 0.0, 0.0, 1.5, 0.0, 0.0, 4.7, 5.546),
+    "fose_30_kwh_25pct": (3.2, 18.0, 0.0, 1.5, 4.5, 0.0, 18.2, 21.476),
+    "fose_31_kwh_7_5": (3.2, 18.6, 0.0, 3.0, 4.5, 0.0, 20.3, 23.954),
+    "fose_140_kwh_7_5": (3.2, 84.0, 0.0, 4.5, 4.5, 0.0, 87.2, 102.896),
+    "fose_141_kwh_recargo": (3.2, 84.6, 0.0, 4.5, 0.0, 2.8764, 95.1764, 112.308152),
+    "ley_antigua_100_kwh": (3.2, 60.0, 0.0, 3.0, 4.5, 0.0, 61.7, 72.806),
+    "ley_antigua_101_kwh": (3.2, 60.6, 0.0, 4.5, 0.0, 2.6058, 70.9058, 83.668844),
+    "ley_antigua_120_kwh": (3.2, 72.0, 0.0, 4.5, 0.0, 3.096, 82.796, 97.69928),
+    "comercial_sin_fose": (3.2, 72.0, 0.0, 4.5, 0.0, 0.0, 79.7, 94.046),
+    "bt5a_hp_hfp": (3.5, 108.0, 0.0, 6.0, 0.0, 0.0, 117.5, 138.65),
+    "bt4_potencia": (4.0, 1400.0, 1800.0, 8.0, 0.0, 0.0, 3212.0, 3790.16),
+    "mt2_factor_40": (4.87, 14727.6, 11472.0, 8.0, 0.0, 0.0, 26212.47, 30930.7146),
+    "alumbrado_publico": (3.2, 1200.0, 0.0, 0.0, 0.0, 0.0, 1203.2, 1419.776),
+}
 COMPONENTS = [
     "cargo_fijo_soles",
     "energia_soles",
@@ -121,19 +81,22 @@ def _previous_month(month: str) -> str:
 
 def _bronze() -> dict[str, pd.DataFrame]:
     rows = {name: [] for name in ("cliente", "suministro", "medidor", "asignacion_tarifa", "acumulado")}
-    for i, (_, month, tipo, nivel, opcion, kwh, hp, demanda, factor, _) in enumerate(CASES):
-        rows["cliente"].append(dict(id_cliente=f"C{i}", tipo_cliente=tipo, tipo_documento="DNI"))
-        rows["suministro"].append(dict(id_suministro=f"S{i}", id_cliente=f"C{i}", id_sector="SEC1", nivel_tension=nivel))
-        rows["medidor"].append(dict(id_medidor=f"M{i}", id_suministro=f"S{i}", numero_digitos=6, factor_medidor=factor))
+    for case, (month, tipo, nivel, opcion, kwh, hp, demanda, factor) in SUPPLIES.items():
+        meter = f"M_{case}"
+        rows["cliente"].append(dict(id_cliente=f"C_{case}", tipo_cliente=tipo, tipo_documento="DNI"))
+        rows["suministro"].append(
+            dict(id_suministro=case, id_cliente=f"C_{case}", id_sector="SEC1", nivel_tension=nivel)
+        )
+        rows["medidor"].append(dict(id_medidor=meter, id_suministro=case, numero_digitos=6, factor_medidor=factor))
         rows["asignacion_tarifa"].append(
-            dict(id_asignacion=f"A{i}", id_suministro=f"S{i}", opcion_tarifaria=opcion, fecha_inicio="2020-01-01")
+            dict(id_asignacion=f"A_{case}", id_suministro=case, opcion_tarifaria=opcion, fecha_inicio="2020-01-01")
         )
         hp_start = 500.0 if hp is not None else None
         hp_end = 500.0 + hp / factor if hp is not None else None
         rows["acumulado"] += [
             dict(
-                id_lectura=f"L{i}a",
-                id_medidor=f"M{i}",
+                id_lectura=f"{meter}-0",
+                id_medidor=meter,
                 fecha_lectura=f"{_previous_month(month)}-20",
                 tipo_lectura="INSTALACION",
                 lectura_kwh=1000.0,
@@ -142,8 +105,8 @@ def _bronze() -> dict[str, pd.DataFrame]:
                 registros_error=0,
             ),
             dict(
-                id_lectura=f"L{i}b",
-                id_medidor=f"M{i}",
+                id_lectura=f"{meter}-1",
+                id_medidor=meter,
                 fecha_lectura=f"{month}-20",
                 tipo_lectura="REAL",
                 lectura_kwh=1000.0 + kwh / factor,
@@ -171,9 +134,7 @@ def hand_lake(tmp_path_factory):
 
 
 def _expected() -> pd.DataFrame:
-    expected = pd.DataFrame([dict(zip(COMPONENTS, case[-1])) for case in CASES])
-    expected.insert(0, "id_suministro", [f"S{i}" for i in range(len(CASES))])
-    return expected.set_index("id_suministro")
+    return pd.DataFrame.from_dict(EXPECTED, orient="index", columns=COMPONENTS).rename_axis("id_suministro")
 
 
 def _check(bills: pd.DataFrame) -> None:
@@ -183,9 +144,7 @@ def _check(bills: pd.DataFrame) -> None:
 
 def test_one_bill_per_case_and_month(hand_lake):
     gold = minilake.read(hand_lake, "gold_facturacion_teorica_mes")
-    assert len(gold) == len(CASES)
-    months = dict(zip(gold["id_suministro"], gold["anio_mes"]))
-    assert all(months[f"S{i}"] == case[1] for i, case in enumerate(CASES))
+    assert dict(zip(gold["id_suministro"], gold["anio_mes"])) == {case: spec[0] for case, spec in SUPPLIES.items()}
 
 
 def test_sql_bills_match_hand_computation(hand_lake):

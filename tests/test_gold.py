@@ -7,9 +7,11 @@ import pandas as pd
 import pytest
 
 from lds_utils import detect
+from lds_utils import sql as sqlmod
+from lds_utils.billing import billing_parameters
 from lds_utils.engines import DuckDBEngine
 from lds_utils.pipeline import run_pipeline
-from tests import minilake
+from tests import lakecopy, minilake
 
 KEYS = ["id_suministro", "anio_mes"]
 CONTRACT = [
@@ -29,10 +31,9 @@ AMOUNTS = ["consumo_kwh", "demanda_kw", "cargo_fijo_soles", "energia_soles", "po
 
 
 @pytest.fixture(scope="module")
-def built(sample_lake):
+def built(built_lake):
     """Gold and the BRONZE frames the reference needs, read once; the connection is closed again."""
-    minilake.ensure_pipeline(sample_lake)
-    with DuckDBEngine(sample_lake, read_only=True) as engine:
+    with DuckDBEngine(built_lake, read_only=True) as engine:
         return minilake.read(engine, "gold_facturacion_teorica_mes"), detect.read_bronze(engine)
 
 
@@ -108,11 +109,25 @@ def test_mean_monthly_atypical_rate_is_between_1_and_2_percent(gold):
     assert 1.0 <= monthly.mean() <= 2.0, monthly.describe()
 
 
-def test_rerunning_a_period_leaves_gold_unchanged(sample_lake, gold):
-    period = gold["anio_mes"].max()
+@pytest.mark.parametrize("period", ["2022-02", "2023-01", "2025-12"])
+def test_one_month_select_equals_full_run(built_lake, gold, period):
+    """The gold SELECT for one month (its 12-month history read back) returns the full run's rows."""
+    params = {"desde": period, "hasta": period, **billing_parameters()}
+    with DuckDBEngine(built_lake, read_only=True) as engine:
+        one = engine.read_sql(sqlmod.load_sql("gold", "gold_facturacion_teorica_mes"), params)
+    one = one.sort_values(KEYS).reset_index(drop=True)
+    full = gold[gold["anio_mes"] == period].reset_index(drop=True)[one.columns]
+    pd.testing.assert_frame_equal(one, full, check_dtype=False)
+
+
+def test_rerunning_a_period_leaves_gold_unchanged(sample_lake, gold, tmp_path):
+    """On a private copy: a one-month run, twice, gives the full run's rows (history included)."""
+    lake = lakecopy.copy_raw(sample_lake, tmp_path / "lake")
+    run_pipeline(lake)
+    period = "2024-06"
     for _ in range(2):
-        run_pipeline(sample_lake, period=period)
-    with DuckDBEngine(sample_lake, read_only=True) as engine:
+        run_pipeline(lake, period=period)
+    with DuckDBEngine(lake, read_only=True) as engine:
         again = minilake.read(engine, "gold_facturacion_teorica_mes")
     pd.testing.assert_frame_equal(again, gold)
 

@@ -47,11 +47,15 @@ METERS = {
 # (id_suministro, anio_mes) -> expected columns.
 EXPECTED = {
     ("S_ROLL", "2024-02"): dict(consumo_kwh=50.0, n_vueltas=0, n_retrocesos=0, dias_facturados=31, pct_error=0.0),
-    ("S_ROLL", "2024-03"): dict(consumo_kwh=80.0, n_vueltas=1, n_retrocesos=0, dias_facturados=29, pct_error=100 * 30 / 2976),
+    ("S_ROLL", "2024-03"): dict(
+        consumo_kwh=80.0, n_vueltas=1, n_retrocesos=0, dias_facturados=29, pct_error=100 * 30 / 2976
+    ),
     ("S_BACK", "2024-03"): dict(consumo_kwh=0.0, n_vueltas=0, n_retrocesos=1, es_estimada=False),
     ("S_BACK", "2024-04"): dict(consumo_kwh=110.0, n_vueltas=0, n_retrocesos=0, es_estimada=True),
     ("S_SWAP", "2024-02"): dict(consumo_kwh=80.0, n_medidores=2, n_lecturas=3, n_diferencias=2, dias_facturados=31),
-    ("S_HP", "2024-02"): dict(consumo_kwh=4000.0, consumo_kwh_hp=800.0, consumo_kwh_hfp=3200.0, n_vueltas=1, demanda_max_kw=25.0),
+    ("S_HP", "2024-02"): dict(
+        consumo_kwh=4000.0, consumo_kwh_hp=800.0, consumo_kwh_hfp=3200.0, n_vueltas=1, demanda_max_kw=25.0
+    ),
     ("S_GAP", "2025-03"): dict(consumo_kwh=0.0, n_diferencias=0, n_sin_lectura_previa=1),
 }
 
@@ -59,7 +63,9 @@ EXPECTED = {
 def _bronze() -> dict[str, pd.DataFrame]:
     medidor, acumulado = [], []
     for (id_medidor, id_suministro, digits, factor), readings in METERS.items():
-        medidor.append(dict(id_medidor=id_medidor, id_suministro=id_suministro, numero_digitos=digits, factor_medidor=factor))
+        medidor.append(
+            dict(id_medidor=id_medidor, id_suministro=id_suministro, numero_digitos=digits, factor_medidor=factor)
+        )
         for n, (fecha, tipo, kwh, hp, demanda, esperados, error) in enumerate(readings):
             acumulado.append(
                 dict(

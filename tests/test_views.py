@@ -22,9 +22,8 @@ DETAIL = "vw_facturacion_atipica_detalle"
 
 
 @pytest.fixture(scope="module")
-def relations(sample_lake):
-    minilake.ensure_pipeline(sample_lake)
-    with DuckDBEngine(sample_lake, read_only=True) as engine:
+def relations(built_lake):
+    with DuckDBEngine(built_lake, read_only=True) as engine:
         return {name: minilake.read(engine, name) for name in [*KPI_VIEWS, DETAIL, "gold_facturacion_teorica_mes"]}
 
 
@@ -62,7 +61,8 @@ def test_detail_measures_the_excess(relations):
     detail = relations[DETAIL]
     assert (detail["exceso_valor"] > 0).all() and (detail["exceso_soles"] > 0).all()
     assert (detail["exceso_iqr"].dropna() > 1.5).all()
-    np.testing.assert_allclose(detail["umbral_soles"] * detail["veces_umbral"], detail["facturacion_teorica"], rtol=1e-12)
+    at_threshold = detail["umbral_soles"] * detail["veces_umbral"]
+    np.testing.assert_allclose(at_threshold, detail["facturacion_teorica"], rtol=1e-12)
 
 
 def test_detail_has_no_personal_data(relations):
