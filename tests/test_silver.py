@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from lds_utils import detect
+from lds_utils.engines import DuckDBEngine
 from tests import minilake
 
 # Each meter: (id_medidor, id_suministro, digits, factor) and its readings
@@ -136,3 +138,29 @@ def test_one_month_run_matches_full_run(tmp_path):
             assert set(one.index.get_level_values("anio_mes")) == {month}
     finally:
         engine.close()
+
+
+@pytest.fixture(scope="module")
+def sample_silver(built_lake):
+    """Silver of the built sample lake and the pandas reference computed from its BRONZE tables."""
+    with DuckDBEngine(built_lake, read_only=True) as engine:
+        sql = minilake.read(engine, "silver_consumo_mensual")
+        bronze = detect.read_bronze(engine)
+    reference = detect.silver_reference(bronze["acumulado"], bronze["medidor"], "0000-01", "9999-12")
+    return sql, reference.sort_values(["id_suministro", "anio_mes"]).reset_index(drop=True)
+
+
+def test_sample_silver_matches_reference(sample_silver):
+    sql, reference = sample_silver
+    exact = ["id_suministro", "anio_mes", "anio", "mes", "n_medidores", "n_lecturas", "n_diferencias",
+             "n_sin_lectura_previa", "n_vueltas", "n_retrocesos", "es_estimada", "dias_facturados",
+             "fecha_ultima_lectura", "registros_esperados", "registros_error"]
+    pd.testing.assert_frame_equal(sql[exact], reference[exact], check_dtype=False)
+    for column in ["consumo_kwh", "consumo_kwh_hp", "consumo_kwh_hfp", "demanda_max_kw", "pct_error"]:
+        np.testing.assert_allclose(sql[column].astype(float), reference[column].astype(float), rtol=1e-9, equal_nan=True)
+
+
+def test_sample_has_rollovers_and_replacements(sample_silver):
+    sql, _ = sample_silver
+    assert sql["n_vueltas"].sum() > 0 and (sql["n_medidores"] > 1).any()
+    assert (sql["consumo_kwh"] >= 0).all()
