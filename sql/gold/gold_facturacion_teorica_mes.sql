@@ -17,7 +17,9 @@
 --   4. Tukey fence per segment (tipo_cliente, nivel_tension, anio_mes): q1, q3 exact, numpy's
 --      linear method (virtual index h = (n - 1) p, value = x[floor h] interpolated towards
 --      x[floor h + 1], written as numpy writes it); umbral_atipico = q3 + 1.5 iqr; a segment is
---      valid with at least 30 evaluated supplies; es_atipico = valid and valor_evaluado > umbral.
+--      valid with at least 30 evaluated supplies (n_segmento counts those with a valor_evaluado);
+--      es_atipico = valid and valor_evaluado > umbral; umbral_soles = the bill at the threshold,
+--      facturacion_referencia x exp(umbral_atipico).
 with
 
 silver as (
