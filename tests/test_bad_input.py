@@ -8,13 +8,17 @@ table, the file and the line. Row-level cases share one damaged lake and one pip
 from __future__ import annotations
 
 import csv
+import io
 import shutil
 import subprocess
 import sys
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from lds_utils import rawcheck
 from lds_utils.config import PROJECT_ROOT, RAW_TABLES, LakePaths
 from lds_utils.engines import open_engine
 from lds_utils.pipeline import run_pipeline
@@ -256,3 +260,44 @@ def test_cli_prints_one_line_and_exits_2(sample_lake, tmp_path):
     assert done.returncode == 2
     assert len(errors) == 1 and errors[0].startswith("error: raw table 'sector', file raw/sector/part-00000.csv, line")
     assert "Traceback" not in done.stderr
+
+
+# -- the scanner against Python's csv module ---------------------------------------------------------------
+values = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\x00"), max_size=6)
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory):
+    return tmp_path_factory.mktemp("scanner")
+
+
+def _csv_text(rows, crlf: bool) -> list[str]:
+    """Each record as the csv module writes it (quoted when needed), header first."""
+    texts = []
+    for row in [["a", "b", "c"], *rows]:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\r\n" if crlf else "\n").writerow(row)
+        texts.append(buffer.getvalue())
+    return texts
+
+
+@given(rows=st.lists(st.lists(values, min_size=3, max_size=3), max_size=25), crlf=st.booleans(),
+       chunk=st.integers(1, 40), bad=st.none() | st.integers(0, 24))
+@settings(max_examples=300, deadline=None)
+def test_scanner_agrees_with_the_csv_module_at_any_chunk_size(scratch, rows, crlf, chunk, bad):
+    """Record counts match csv.reader for any quoting and buffer size; an extra field is caught on its line."""
+    texts = _csv_text(rows, crlf)
+    bad = bad if bad is not None and bad < len(rows) else None
+    if bad is not None:
+        end = "\r\n" if crlf else "\n"
+        texts[bad + 1] = texts[bad + 1].removesuffix(end) + ",extra" + end
+    path = scratch / "t.csv"
+    path.write_bytes("".join(texts).encode("utf-8"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rawcheck, "CHUNK_BYTES", chunk)
+        if bad is None:
+            assert rawcheck.check_file(path, "t", ["a", "b", "c"]).rows == len(rows)
+        else:
+            line = sum(text.count("\n") for text in texts[: bad + 2])
+            with pytest.raises(RawInputError, match=f"line {line:,}: 4 field"):
+                rawcheck.check_file(path, "t", ["a", "b", "c"])
