@@ -330,21 +330,8 @@ def build_book(period: str | None = None, engine: str = config.DEFAULT_ENGINE, l
     parametros = {"period": ctx.period, "engine": ctx.engine_name, "lake": str(lake),
                   "n_clientes": ctx.n_clientes, "seed": ctx.seed}
     duraciones |= run_notebooks(staging / "notebooks", parametros, progress)
-    manifiesto = {
-        "informe": "Facturación atípica en Luz del Sur",
-        "version": version,
-        "periodo": ctx.period,
-        "parametros": parametros,
-        "generacion": report.leer_generacion(lake),
-        "git": git,
-        "construido": construido,
-        "python": platform.python_version(),
-        "plataforma": platform.platform(),
-        "paquetes": package_versions(),
-        "filas_por_capa": _filas_por_capa(diccionario),
-        "duraciones_s": duraciones,
-        "pipeline": pipeline_summary(lake),
-    }
+    manifiesto = {"version": version, "periodo": ctx.period, "parametros": parametros, "git": git,
+                  "construido": construido, **_run_facts(lake, diccionario), "duraciones_s": duraciones}
     write_generated(staging, "manifiesto.md", manifest_markdown(manifiesto))
     write_generated(staging, "diccionario.md", dictionary_markdown(diccionario))
     _say(progress, "Construyendo el HTML (jupyter-book, advertencias como errores) ...")
@@ -357,6 +344,19 @@ def build_book(period: str | None = None, engine: str = config.DEFAULT_ENGINE, l
     shutil.rmtree(staging)
     _say(progress, f"Libro {ctx.period} listo en {destino / 'index.html'} ({manifiesto['duraciones_s']['total']:.0f} s)")
     return destino / "index.html"
+
+
+def _run_facts(lake: Path, diccionario: pd.DataFrame) -> dict:
+    """What the manifest records about the data and the software besides version, period and timings."""
+    return {
+        "informe": "Facturación atípica en Luz del Sur",
+        "generacion": report.leer_generacion(lake),
+        "python": platform.python_version(),
+        "plataforma": platform.platform(),
+        "paquetes": package_versions(),
+        "filas_por_capa": _filas_por_capa(diccionario),
+        "pipeline": pipeline_summary(lake),
+    }
 
 
 def _filas_por_capa(diccionario: pd.DataFrame) -> dict[str, dict[str, int]]:
