@@ -154,10 +154,22 @@ def _check_reconciliation(engine: Engine, raw_rows: dict[str, int] | None) -> No
         raise RuntimeError(f"the engine read a different number of raw rows than the files hold: {detail}")
 
 
-def _check_raw_files(lake: Path) -> dict[str, int]:
-    """Check every RAW file (lds_utils.rawcheck) and return the data records of each table."""
+def _check_raw_files(lake: Path, by_position: bool) -> dict[str, int]:
+    """Check every RAW file (lds_utils.rawcheck) and return the data records of each table.
+
+    by_position: the engine maps CSV columns by position (Athena's CSV tables), so a file whose header
+    orders the columns differently from the contract would be misread: refuse it.
+    """
     started = time.perf_counter()
     checked = rawcheck.check_raw(lake)
+    for table, files in checked.items():
+        reordered = [f for f in files if by_position and list(f.columns) != schema.column_names(table)]
+        if reordered:
+            raise rawcheck.RawInputError(
+                f"raw table {table!r}, file {reordered[0].path.relative_to(lake)}, line 1: the columns are not in "
+                f"the contract's order ({', '.join(schema.column_names(table))}); the athena engine reads CSV "
+                "columns by position: write them in that order"
+            )
     rows = {table: sum(f.rows for f in files) for table, files in checked.items()}
     n_files = sum(len(files) for files in checked.values())
     _log(f"[ check] raw files: {n_files} files, {sum(rows.values()):,} rows {time.perf_counter() - started:7.2f} s")
@@ -194,7 +206,7 @@ def run_pipeline(
         if engine == "duckdb" and not has_raw:
             raise UsageError(f"no raw data in {lake}: run `python -m lds_utils generate --lake {lake}` first")
         _log(f"pipeline: engine={engine} period={period or 'all months'} lake={lake}")
-        raw_rows = _check_raw_files(lake) if has_raw else None
+        raw_rows = _check_raw_files(lake, by_position=engine == "athena") if has_raw else None
         with open_engine(engine, lake, dry_run=dry_run, **engine_options) as opened, _published_together(opened):
             runner = _Runner(opened, params)
             _run_steps(runner, period)

@@ -239,6 +239,15 @@ def test_unreadable_raw_stops_before_anything_is_written(damage, sample_lake, tm
     assert not LakePaths(lake).catalog.exists() and not LakePaths(lake).bronze.exists()
 
 
+def test_reordered_columns_are_refused_for_athena_which_reads_by_position(sample_lake, tmp_path, capsys):
+    lake = lakecopy.copy_raw(sample_lake, tmp_path / "lake")
+    lakecopy.rewrite_lines(lakecopy.raw_file(lake, "medidor"),
+                           lambda lines: [",".join(reversed(line.split(","))) for line in lines])
+    with pytest.raises(RawInputError, match=r"raw table 'medidor', file raw/medidor/part-00000.csv, line 1: .* by position"):
+        run_pipeline(lake, engine="athena", dry_run=True)
+    assert "CREATE" not in capsys.readouterr().out.upper(), "nothing was planned"
+
+
 def test_failed_check_leaves_a_built_lake_untouched(built_lake, tmp_path):
     lake = lakecopy.copy_raw(built_lake, tmp_path / "lake")
     run_pipeline(lake)
