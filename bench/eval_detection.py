@@ -68,7 +68,7 @@ def print_metrics(lake: Path, detecciones: pd.DataFrame, inspecciones: pd.DataFr
     print(f"\n{args.clientes:,} clientes, seed {args.seed}: {len(etiquetado):,} supply-months, "
           f"{int(etiquetado['es_anomalia'].sum()):,} inside {etiquetado['id_anomalia'].nunique():,} injected anomalies")
     print("\noverall (precision/recall/F1 over supply-months; recall_anomalias = anomalies with an alerted month)")
-    globales = evaluate.metricas_globales(etiquetado, anomalias)
+    globales = evaluate.metricas_globales(etiquetado)
     print(globales.drop(columns="nombre").to_string(index=False, float_format="{:.3f}".format))
     por_k = evaluate.precision_en_k(etiquetado)
     resumen = evaluate.resumen_precision_en_k(por_k)
@@ -76,7 +76,7 @@ def print_metrics(lake: Path, detecciones: pd.DataFrame, inspecciones: pd.DataFr
           f"({resumen['verdaderos']:,} / {resumen['capacidad_total']:,}); random pick: {resumen['tasa_aleatoria']:.3f}; "
           f"worst month {por_k['precision_k'].min():.3f}")
     print("\nrecall per anomaly type (share of anomalies / of their months found)")
-    print(evaluate.recall_por_tipo(etiquetado, anomalias).to_string(index=False, float_format="{:.3f}".format))
+    print(evaluate.recall_por_tipo(etiquetado).to_string(index=False, float_format="{:.3f}".format))
     print("\nprecision per companion reason code")
     print(evaluate.precision_por_motivo(etiquetado).to_string(index=False, float_format="{:.3f}".format))
     por_mes = evaluate.metricas_por_mes(etiquetado, "es_alerta_complementaria")

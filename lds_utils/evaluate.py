@@ -79,20 +79,19 @@ def _precision_recall(marcas: pd.Series, es_anomalia: pd.Series) -> dict:
     return {"alertas": alertas, "verdaderos": verdaderos, "precision": precision, "recall": recall, "f1": f1}
 
 
-def recall_anomalias(etiquetado: pd.DataFrame, anomalias: pd.DataFrame, detector: str) -> pd.Series:
-    """Per injected anomaly (indexed by id_anomalia): whether any of its billed months was alerted."""
-    alertadas = etiquetado.loc[etiquetado[detector] & etiquetado["es_anomalia"], "id_anomalia"].unique()
-    evaluables = anomalias["id_anomalia"].isin(etiquetado["id_anomalia"].dropna().unique())
-    return pd.Series(anomalias["id_anomalia"].isin(alertadas).to_numpy(), index=anomalias["id_anomalia"])[
-        evaluables.to_numpy()]
+def recall_anomalias(etiquetado: pd.DataFrame, detector: str) -> pd.Series:
+    """Per injected anomaly with billed months (indexed by id_anomalia): whether any of them was alerted."""
+    evaluables = pd.Index(etiquetado.loc[etiquetado["es_anomalia"], "id_anomalia"].unique(), name="id_anomalia")
+    alertadas = etiquetado.loc[etiquetado[detector].astype(bool) & etiquetado["es_anomalia"], "id_anomalia"]
+    return pd.Series(evaluables.isin(alertadas), index=evaluables)
 
 
-def metricas_globales(etiquetado: pd.DataFrame, anomalias: pd.DataFrame) -> pd.DataFrame:
+def metricas_globales(etiquetado: pd.DataFrame) -> pd.DataFrame:
     """One row per detector: supply-month precision, recall, F1 and recall of anomalies."""
     filas = []
     for detector, nombre in DETECTORES.items():
         marcas = etiquetado[detector].astype(bool)
-        encontradas = recall_anomalias(etiquetado, anomalias, detector)
+        encontradas = recall_anomalias(etiquetado, detector)
         filas.append({"detector": detector, "nombre": nombre,
                       **_precision_recall(marcas, etiquetado["es_anomalia"]),
                       "recall_anomalias": float(encontradas.mean())})
@@ -108,23 +107,27 @@ def metricas_por_mes(etiquetado: pd.DataFrame, detector: str) -> pd.DataFrame:
     return pd.DataFrame(filas)
 
 
-def recall_por_tipo(etiquetado: pd.DataFrame, anomalias: pd.DataFrame) -> pd.DataFrame:
+def recall_por_tipo(etiquetado: pd.DataFrame) -> pd.DataFrame:
     """Per anomaly type: how many anomalies, and the share each detector finds (anomalies and months)."""
     anomalas = etiquetado[etiquetado["es_anomalia"]]
-    tipo = anomalias.set_index("id_anomalia")["tipo"]
+    tipo = anomalas.drop_duplicates("id_anomalia").set_index("id_anomalia")["tipo_anomalia"]
     columnas = {}
     for detector in DETECTORES:
-        encontradas = recall_anomalias(etiquetado, anomalias, detector)
+        encontradas = recall_anomalias(etiquetado, detector)
         columnas[f"{detector}_anomalias"] = encontradas.groupby(tipo.reindex(encontradas.index)).mean()
         columnas[f"{detector}_meses"] = anomalas[detector].astype(bool).groupby(anomalas["tipo_anomalia"]).mean()
     tabla = pd.DataFrame(columnas)
-    tabla.insert(0, "anomalias", tipo[tipo.index.isin(etiquetado["id_anomalia"])].value_counts())
+    tabla.insert(0, "anomalias", tipo.value_counts())
     tabla.insert(1, "meses", anomalas["tipo_anomalia"].value_counts())
     return tabla.rename_axis("tipo").reset_index().sort_values("anomalias", ascending=False, ignore_index=True)
 
 
 def precision_en_k(etiquetado: pd.DataFrame) -> pd.DataFrame:
-    """Per month: capacity k, alerts within it, true ones, precision@k and the rate a random pick would hit."""
+    """Per month: capacity k, alerts within it, true ones, precision@k and the rate a random pick would hit.
+
+    Capacity the list leaves unused counts as missed inspections. Months without any alert have no list
+    (and no capacity row) and are left out.
+    """
     meses = etiquetado.groupby("anio_mes", sort=True)
     tabla = pd.DataFrame({
         "capacidad": meses["capacidad"].max(),

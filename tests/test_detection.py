@@ -417,7 +417,7 @@ def test_labels_follow_the_anomaly_windows():
 
 def test_metrics_on_a_toy_case():
     etiquetado = evaluate.etiquetar(_toy_detections(), ANOMALIAS)
-    globales = evaluate.metricas_globales(etiquetado, ANOMALIAS).set_index("detector")
+    globales = evaluate.metricas_globales(etiquetado).set_index("detector")
     companion = globales.loc["es_alerta_complementaria"]
     assert companion["alertas"] == 3 and companion["verdaderos"] == 2
     assert companion["precision"] == pytest.approx(2 / 3) and companion["recall"] == pytest.approx(2 / 4)
@@ -425,7 +425,7 @@ def test_metrics_on_a_toy_case():
     # A3 is on a supply without bills: it cannot be evaluated; A1 and A2 are both found
     assert companion["recall_anomalias"] == 1.0
     assert globales.loc["es_alerta_iqr", "recall_anomalias"] == 0.5
-    por_tipo = evaluate.recall_por_tipo(etiquetado, ANOMALIAS).set_index("tipo")
+    por_tipo = evaluate.recall_por_tipo(etiquetado).set_index("tipo")
     assert por_tipo.loc["CAIDA_SOSTENIDA", "es_alerta_complementaria_meses"] == pytest.approx(1 / 3)
     assert por_tipo.loc["CAIDA_SOSTENIDA", "es_alerta_iqr_anomalias"] == 0.0
     por_mes = evaluate.metricas_por_mes(etiquetado, "es_alerta_complementaria").set_index("anio_mes")
