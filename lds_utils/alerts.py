@@ -12,6 +12,7 @@ The thresholds below were chosen on seed 42 at 100 000 customers and are reporte
 
 from __future__ import annotations
 
+import math
 import os
 from contextlib import nullcontext
 from pathlib import Path
@@ -127,15 +128,23 @@ def asegurar_tablas(ctx):
 
 
 def _completas(engine: Engine, period: str) -> bool:
-    """Both tables exist and the signals cover every bill of gold up to ``period``."""
+    """Both tables exist and agree with gold up to ``period``: same bills, kWh and IQR alerts (a stale build,
+    made before gold was rebuilt, fails the check)."""
     if not all(engine.table_exists("gold_db", table) for table in (SENALES, ALERTAS)):
         return False
-    filas = engine.read_sql(
-        "select (select count(*) from gold_db.gold_facturacion_teorica_mes where anio_mes <= :period) as gold, "
-        f"(select count(*) from gold_db.{SENALES} where anio_mes <= :period) as senales",
+    cifras = engine.read_sql(
+        "select (select count(*) from gold_db.gold_facturacion_teorica_mes where anio_mes <= :period) as gold_filas, "
+        f"(select count(*) from gold_db.{SENALES} where anio_mes <= :period) as senales_filas, "
+        "(select sum(consumo_kwh) from gold_db.gold_facturacion_teorica_mes where anio_mes <= :period) as gold_kwh, "
+        f"(select sum(consumo_kwh) from gold_db.{SENALES} where anio_mes <= :period) as senales_kwh, "
+        "(select count_if(es_atipico) from gold_db.gold_facturacion_teorica_mes where anio_mes <= :period) "
+        f"as gold_atipicos, (select count_if(es_alerta_iqr) from gold_db.{ALERTAS} where anio_mes <= :period) "
+        "as alertas_iqr",
         {"period": period},
-    )
-    return int(filas["gold"].iloc[0]) == int(filas["senales"].iloc[0])
+    ).iloc[0]
+    return (int(cifras["gold_filas"]) == int(cifras["senales_filas"])
+            and math.isclose(float(cifras["gold_kwh"] or 0), float(cifras["senales_kwh"] or 0), rel_tol=1e-9)
+            and int(cifras["gold_atipicos"]) == int(cifras["alertas_iqr"]))
 
 
 def leer_alertas(engine: Engine, period: str) -> pd.DataFrame:

@@ -354,6 +354,23 @@ def test_period_run_matches_full_build_and_is_idempotent(lake, tables):
     pd.testing.assert_frame_equal(again[full.columns].reset_index(drop=True), full, check_dtype=False)
 
 
+def test_missing_tables_are_built_once_for_a_notebook(sample_lake, tmp_path):
+    from lds_utils.pipeline import run_pipeline
+    from lds_utils.report import Contexto
+    from tests import lakecopy
+
+    copia = lakecopy.copy_raw(sample_lake, tmp_path / "lake")
+    run_pipeline(copia)
+    ctx = Contexto("2025-06", "duckdb", copia, 1500, 42, DuckDBEngine(copia, read_only=True))
+    assert not alerts._completas(ctx.engine, ctx.period)
+    assert alerts.asegurar_tablas(ctx) is ctx
+    motor = ctx.engine
+    assert alerts._completas(motor, ctx.period) and len(alerts.leer_alertas(motor, ctx.period))
+    alerts.asegurar_tablas(ctx)
+    assert ctx.engine is motor, "complete tables are not rebuilt"
+    ctx.cerrar()
+
+
 # -- the alertas command -------------------------------------------------------------------------------------
 def test_alertas_command_writes_table_and_csv(lake, capsys):
     assert cli.main(["alertas", "--period", "2025-05", "--lake", str(lake), "--capacidad", "0.01"]) == 0
