@@ -222,3 +222,39 @@ def test_a_lake_built_by_other_sql_is_rebuilt_once(tmp_path):
     assert report.periodos_gold(lago) == ["2025-01", "2025-02", "2025-03", "2025-04"]
     assert report.leer_huella(lago) == report.huella_pipeline()
     assert report.preparar_lago(lago, n_clientes=120, seed=3) == {}
+
+
+def test_rejects_group_by_rule_before_the_colon():
+    rechazos = pd.DataFrame({"tabla": ["acumulado", "acumulado", "medidor"],
+                             "motivo": ["FORMATO_INVALIDO:fecha_lectura", "FILA_DUPLICADA", "FORMATO_INVALIDO:fecha_alta"],
+                             "filas": [4, 7, 2]})
+    por_regla = report.rechazos_por_regla(rechazos)
+    assert por_regla.to_dict("list") == {"regla": ["FILA_DUPLICADA", "FORMATO_INVALIDO"], "filas": [7, 6]}
+
+
+def test_record_error_signals_count_supplies():
+    silver = pd.DataFrame({"es_estimada": [True, False, False, False], "n_retrocesos": [0, 1, 0, 0],
+                           "n_vueltas": [0, 0, 2, 0], "n_sin_lectura_previa": [0, 0, 0, 0],
+                           "registros_error": [0, 3, np.nan, 1]})
+    errores = report.errores_registro(silver).set_index("senal")
+    assert errores["suministros"].tolist() == [1, 1, 1, 0, 2]
+    assert errores.loc["Lectura estimada", "pct_suministros"] == pytest.approx(25.0)
+
+
+def test_year_on_year_sentence_and_table_follow_the_data():
+    con_anterior = report.comparar_interanual(_kpi(["2024-03", "2025-03"], [4, 6]), "2025-03")
+    assert report.frase_interanual(con_anterior) == "en 2024-03 fue el 2.00 %, una variación de +1.00 puntos porcentuales"
+    tabla = report.resumen_tabla(con_anterior).set_index("indicador")["valor"]
+    assert tabla["% de suministros atípicos"] == "3.00 %" and tabla["Variación interanual"] == "+1.00 p.p."
+    sin_anterior = report.comparar_interanual(_kpi(["2025-03"], [6]), "2025-03")
+    assert "no hay datos de 2024-03" in report.frase_interanual(sin_anterior)
+    assert report.resumen_tabla(sin_anterior).set_index("indicador")["valor"]["Variación interanual"] == "sin datos de 2024-03"
+
+
+def test_every_billing_rule_is_stated_in_spanish_with_its_source():
+    from lds_utils import billing
+
+    fuentes = report.fuentes_facturacion()
+    assert len(fuentes) == len(billing.SOURCES)
+    assert not fuentes["fuente"].str.contains("approx|common knowledge|Source").any()
+    assert fuentes["regla"].str.contains(f"{billing.FOSE_UMBRAL_KWH:.0f} kWh").any()
