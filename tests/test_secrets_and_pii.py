@@ -171,3 +171,22 @@ def test_rejected_customer_records_are_never_shown(built_lake):
         assert "cliente" not in set(contexto.ejemplos_rechazo()["tabla"])
     finally:
         contexto.cerrar()
+
+
+def test_alerts_carry_no_personal_data(built_lake, tmp_path):
+    from lds_utils.alerts import run_alertas
+    from lds_utils.pipeline import run_pipeline
+
+    lake = lakecopy.copy_raw(built_lake, tmp_path / "lake")
+    run_pipeline(lake)
+    csv_path = run_alertas(lake, PERIODO)
+    nombres, documentos = _customers(lake)
+    texto = csv_path.read_text(encoding="utf-8")
+    assert texto.count("\n") > 1, "the month has alerts to look at"
+    assert not _names_in(texto, nombres)
+    assert not documentos & set(re.findall(r"(?<!\d)(\d{8}|\d{11})(?!\d)", texto))
+    with open_engine("duckdb", lake, read_only=True) as engine:
+        columnas = engine.read_sql("select table_name, column_name from information_schema.columns "
+                                   "where table_schema = 'gold_db'")
+    assert not columnas["column_name"].isin(PERSONAL_DATA_COLUMNS).any()
+    assert {"gold_alertas_mes", "gold_senales_mes"} <= set(columnas["table_name"])
