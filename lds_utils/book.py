@@ -44,7 +44,7 @@ HIDDEN_TAG = "remove-cell"
 _JUPYTER_BOOK = "import sys; from jupyter_book.cli.main import main; sys.exit(main())"
 
 
-class BookBuildError(RuntimeError):
+class BookBuildError(config.RunFailed):
     """A notebook failed or Sphinx reported a warning; the message says where to look."""
 
 

@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from lds_utils import config
-from lds_utils.config import UsageError
+from lds_utils.config import RunFailed, UsageError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -158,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except RunFailed as error:
+        print(f"failed: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -46,6 +46,10 @@ class UsageError(ValueError):
     """A user-facing error: printed as one line by the CLI, never as a traceback."""
 
 
+class RunFailed(RuntimeError):
+    """A run stopped for a reason its message fully explains (printed as one line, exit code 1)."""
+
+
 def parse_period(value: str, name: str = "period") -> str:
     """Return a validated 'YYYY-MM' period or raise UsageError."""
     match = _PERIOD_RE.fullmatch(str(value).strip()) if value is not None else None

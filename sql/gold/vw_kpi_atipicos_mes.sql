@@ -16,7 +16,7 @@ kpi as (
     select
         anio_mes,
         count(*) as total_suministros,
-        count_if(es_atipico) as total_atipicos
+        cast(count_if(es_atipico) as bigint) as total_atipicos
     from factura
     group by anio_mes
 )

@@ -22,7 +22,7 @@ kpi as (
         anio,
         count(distinct anio_mes) as meses,
         count(*) as total_suministros,
-        count_if(es_atipico) as total_atipicos
+        cast(count_if(es_atipico) as bigint) as total_atipicos
     from factura
     group by zona, anio
 )

@@ -18,7 +18,7 @@ kpi as (
         zona,
         anio_mes,
         count(*) as total_suministros,
-        count_if(es_atipico) as total_atipicos
+        cast(count_if(es_atipico) as bigint) as total_atipicos
     from factura
     group by zona, anio_mes
 )
