@@ -327,7 +327,7 @@ def _connect(catalog: Path, read_only: bool):
     import duckdb
 
     try:
-        return duckdb.connect(str(catalog), read_only=read_only)
+        connection = duckdb.connect(str(catalog), read_only=read_only)
     except duckdb.IOException as error:
         if "lock" not in str(error).lower():
             raise
@@ -336,6 +336,8 @@ def _connect(catalog: Path, read_only: bool):
             f"the catalog {catalog} is open in another process{f' (PID {holder.group(1)})' if holder else ''}: "
             "wait for the pipeline run to end, or close the notebook kernels that read this lake"
         ) from None
+    connection.execute("set enable_progress_bar = false")  # progress is the pipeline's to report, on stderr
+    return connection
 
 
 def open_engine(name: str, lake: Path, read_only: bool = False, **options) -> Engine:
@@ -345,4 +347,4 @@ def open_engine(name: str, lake: Path, read_only: bool = False, **options) -> En
         return DuckDBEngine(Path(lake), read_only=read_only)
     from lds_utils.engine_athena import AthenaEngine
 
-    return AthenaEngine.from_options(**options)
+    return AthenaEngine.from_options(lake=Path(lake), read_only=read_only, **options)

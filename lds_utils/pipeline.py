@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import hashlib
 import json
 import os
 import sys
@@ -34,6 +35,7 @@ PARTITION_COLUMN = "anio_mes"
 MONTHLY_TABLES = (("silver", "silver_consumo_mensual"), ("gold", "gold_facturacion_teorica_mes"))
 ALL_MONTHS = ("0000-01", "9999-12")
 MANIFEST_NAME = "pipeline_manifest.json"
+FINGERPRINT_NAME = "huella_pipeline.txt"
 LOCK_NAME = ".lock"
 
 assert set(BRONZE_ORDER) == set(RAW_TABLES)
@@ -183,11 +185,29 @@ def pipeline_parameters(period: str | None, today: dt.date | None = None) -> dic
     return {"desde": desde, "hasta": hasta, "fecha_maxima": fecha_maxima, **billing_parameters()}
 
 
-def _write_manifest(lake: Path, manifest: dict) -> None:
-    target = lake / MANIFEST_NAME
-    temporary = target.with_suffix(".tmp")
-    temporary.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+def pipeline_fingerprint() -> str:
+    """Fingerprint of the code that shapes the lake's layers: every SQL file and the billing parameters."""
+    digest = hashlib.sha256()
+    for path in sorted(SQL_ROOT.glob("*/*.sql")):
+        digest.update(path.relative_to(SQL_ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    digest.update(json.dumps(billing_parameters(), sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def read_fingerprint(lake: Path) -> str | None:
+    """The fingerprint of the code whose last full DuckDB run built the lake (None if unknown)."""
+    path = Path(lake) / FINGERPRINT_NAME
+    return path.read_text(encoding="utf-8").strip() if path.is_file() else None
+
+
+def _write_atomically(target: Path, text: str) -> None:
+    temporary = target.with_name(f".{target.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
     temporary.replace(target)
+
+
+def _write_manifest(lake: Path, manifest: dict) -> None:
+    _write_atomically(lake / MANIFEST_NAME, json.dumps(manifest, indent=2, ensure_ascii=False))
 
 
 def run_pipeline(
@@ -222,6 +242,8 @@ def run_pipeline(
         }
         if engine == "duckdb":
             _write_manifest(lake, manifest)
+            if period is None:
+                _write_atomically(lake / FINGERPRINT_NAME, pipeline_fingerprint())
     _log(f"pipeline: done in {manifest['total_seconds']:.1f} s")
     return manifest
 

@@ -2,7 +2,7 @@
 
 ``contexto`` makes sure the lake the notebooks read exists and matches the requested sample
 (generating data and running the pipeline when it is missing, when ``generacion.json`` shows a
-different n_clientes/seed, when its layers were built by other SQL (``huella_pipeline.txt``), or
+different n_clientes/seed, when its layers were built by other SQL (the pipeline's fingerprint), or
 when the requested month is not built yet), then returns a
 ``Contexto`` whose read helpers run SQL through the engine. Notebooks stay thin: every query and
 every computation two notebooks share lives here, with unit tests.
@@ -10,7 +10,6 @@ every computation two notebooks share lives here, with unit tests.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import time
@@ -23,16 +22,18 @@ import pandas as pd
 from lds_utils import billing, config, detect
 from lds_utils.config import LakePaths, UsageError
 from lds_utils.schema import PERSONAL_DATA_COLUMNS, PRIMARY_KEYS, RAW_SCHEMAS, column_names
+
+#: Raw tables holding personal data: their rejected records (the raw row as text) are never shown.
+_TABLAS_CON_DATOS_PERSONALES = ", ".join(
+    f"'{tabla}'" for tabla, columnas in RAW_SCHEMAS.items() if {c.name for c in columnas} & set(PERSONAL_DATA_COLUMNS)
+)
 from lds_utils.sql import check_identifier
 
 GOLD = "gold_db.gold_facturacion_teorica_mes"
 GENERACION = "generacion.json"
-#: Fingerprint of the SQL and billing rules of the last full pipeline run made by contexto: a lake built
-#: by other code (an older checkout, or a pipeline run this module did not see) is rebuilt once.
-HUELLA = "huella_pipeline.txt"
 #: What the generator writes; removed before regenerating a lake built with other parameters.
 _LAKE_CONTENT = ("raw", "bronze", "silver", "gold", "truth", "athena_results", "catalog.duckdb",
-                 "catalog.duckdb.wal", "pipeline_manifest.json", GENERACION, HUELLA)
+                 "catalog.duckdb.wal", "pipeline_manifest.json", "huella_pipeline.txt", GENERACION)
 
 
 # -- preparing the lake ------------------------------------------------------------------------------------
@@ -69,7 +70,7 @@ def preparar_lago(lake: Path, n_clientes: int, seed: int, period: str | None = N
                   progress: bool = False) -> dict[str, float]:
     """Generate and/or run the pipeline as needed; return the seconds spent in each step taken."""
     from lds_utils.generate import GeneratorConfig, run_generate
-    from lds_utils.pipeline import lake_lock, run_pipeline
+    from lds_utils.pipeline import lake_lock, pipeline_fingerprint, read_fingerprint, run_pipeline
 
     lake = Path(lake)
     duraciones: dict[str, float] = {}
@@ -80,28 +81,12 @@ def preparar_lago(lake: Path, n_clientes: int, seed: int, period: str | None = N
             _vaciar_lago(lake)
             duraciones["generacion"] = _cronometrar(run_generate, cfg, lake, progress=progress)
     meses = periodos_gold(lake)
-    if not meses or leer_huella(lake) != huella_pipeline():
+    if not meses or read_fingerprint(lake) != pipeline_fingerprint():
         duraciones["pipeline"] = _cronometrar(run_pipeline, lake)
-        (lake / HUELLA).write_text(huella_pipeline(), encoding="utf-8")
     elif period is not None and period not in meses:
         _exigir_periodo_generado(lake, period)
         duraciones[f"pipeline_{period}"] = _cronometrar(run_pipeline, lake, period=period)
     return duraciones
-
-
-def huella_pipeline() -> str:
-    """Fingerprint of the code that shapes the lake's layers: every SQL file and the billing parameters."""
-    huella = hashlib.sha256()
-    for path in sorted(config.SQL_ROOT.glob("*/*.sql")):
-        huella.update(path.relative_to(config.SQL_ROOT).as_posix().encode() + b"\0" + path.read_bytes())
-    huella.update(json.dumps(billing.billing_parameters(), sort_keys=True).encode())
-    return huella.hexdigest()
-
-
-def leer_huella(lake: Path) -> str | None:
-    """The fingerprint of the code whose full pipeline run built the lake, if contexto ran it."""
-    path = Path(lake) / HUELLA
-    return path.read_text(encoding="utf-8").strip() if path.is_file() else None
 
 
 def _vaciar_lago(lake: Path) -> None:
@@ -641,7 +626,7 @@ class Contexto:
         """One rejected raw record per (table, reason); never from tables that hold personal data."""
         return self.sql(
             "select tabla, motivo, min(registro) as registro from bronze_db.bronze_rechazos "
-            "where tabla not in ('cliente') group by tabla, motivo order by tabla, motivo"
+            f"where tabla not in ({_TABLAS_CON_DATOS_PERSONALES}) group by tabla, motivo order by tabla, motivo"
         )
 
     def consumo_silver(self) -> pd.DataFrame:
@@ -786,7 +771,7 @@ def contexto(period: str | None = None, engine: str = config.DEFAULT_ENGINE, lak
 
     nombre_motor = config.parse_engine(engine)
     lago = config.resolve_lake(lake)
-    n_clientes = config.positive_int(n_clientes, "n_clientes")
+    n_clientes = config.positive_int(n_clientes, "n_clientes", config.MAX_CLIENTES)
     seed = config.non_negative_int(seed, "seed")
     periodo = config.parse_period(period) if period else None
     duraciones = preparar_lago(lago, n_clientes, seed, periodo, progress) if nombre_motor == "duckdb" else {}

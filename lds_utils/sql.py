@@ -16,12 +16,12 @@ from sqlglot import exp
 
 from lds_utils.config import SQL_ROOT, UsageError
 
-_IDENTIFIER_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_IDENTIFIER_RE = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
 def check_identifier(name: str) -> str:
     """Allow only plain lower-case identifiers (tables, schemas, columns) into generated SQL."""
-    if not isinstance(name, str) or not _IDENTIFIER_RE.match(name):
+    if not isinstance(name, str) or not _IDENTIFIER_RE.fullmatch(name):
         raise UsageError(f"invalid SQL identifier {name!r}")
     return name
 

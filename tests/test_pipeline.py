@@ -133,3 +133,9 @@ def test_period_without_data_is_a_clear_error(built_lake, tmp_path):
     shutil.copytree(built_lake, lake)
     with pytest.raises(UsageError, match="no data for period 2031-01"):
         run_pipeline(lake, period="2031-01")
+
+
+def test_a_full_run_records_the_fingerprint_of_the_code_that_built_the_lake(built_lake):
+    from lds_utils.pipeline import pipeline_fingerprint, read_fingerprint
+
+    assert read_fingerprint(built_lake) == pipeline_fingerprint()

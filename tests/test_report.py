@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lds_utils import detect, report
+from lds_utils import detect, pipeline, report
 from lds_utils.config import UsageError
 
 
@@ -146,7 +146,7 @@ def lago_un_mes(tmp_path_factory):
     lago = tmp_path_factory.mktemp("lago") / "lake"
     run_generate(GeneratorConfig(**PEQUENO), lago)
     run_pipeline(lago, period="2025-03")
-    (lago / report.HUELLA).write_text(report.huella_pipeline())  # built by the current SQL
+    (lago / pipeline.FINGERPRINT_NAME).write_text(pipeline.pipeline_fingerprint())  # built by the current SQL
     return lago
 
 
@@ -217,10 +217,10 @@ def test_a_lake_built_by_other_sql_is_rebuilt_once(tmp_path):
     lago = tmp_path / "lake"
     run_generate(GeneratorConfig(n_clientes=120, seed=3, desde="2025-01", hasta="2025-04"), lago)
     run_pipeline(lago, period="2025-02")
-    (lago / report.HUELLA).write_text("sql of an older checkout")
+    (lago / pipeline.FINGERPRINT_NAME).write_text("sql of an older checkout")
     assert list(report.preparar_lago(lago, n_clientes=120, seed=3)) == ["pipeline"]
     assert report.periodos_gold(lago) == ["2025-01", "2025-02", "2025-03", "2025-04"]
-    assert report.leer_huella(lago) == report.huella_pipeline()
+    assert pipeline.read_fingerprint(lago) == pipeline.pipeline_fingerprint()
     assert report.preparar_lago(lago, n_clientes=120, seed=3) == {}
 
 
