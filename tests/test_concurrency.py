@@ -56,12 +56,26 @@ def lake(built_lake, tmp_path):
     return lakecopy.copy_raw(built_lake, tmp_path / "lake")
 
 
+def _hold_lock(lake) -> subprocess.Popen:
+    """Another process holding the lake lock exactly as a run does, until its stdin is closed: a run on the
+    sample lake ends in seconds, so a real one could finish before the second process even starts."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from pathlib import Path; from lds_utils.pipeline import lake_lock\n"
+                               "with lake_lock(Path(sys.argv[1])):\n    sys.stdin.read()", str(lake)],
+        cwd=PROJECT_ROOT, stdin=subprocess.PIPE, text=True)
+    _wait_for_lock(lake, holder)
+    return holder
+
+
 def test_second_pipeline_run_stops_and_the_first_completes_alone(lake, built_lake):
-    first = _start("pipeline", "--lake", str(lake))
-    _wait_for_lock(lake, first)
-    _assert_refused(_run("pipeline", "--lake", str(lake)), lake, first)
-    _, errors = first.communicate(timeout=300)
-    assert first.returncode == 0, errors
+    holder = _hold_lock(lake)
+    try:
+        _assert_refused(_run("pipeline", "--lake", str(lake)), lake, holder)
+        assert not (lake / "catalog.duckdb").exists(), "the refused run wrote nothing"
+    finally:
+        holder.communicate("", timeout=60)
+    first = _run("pipeline", "--lake", str(lake))
+    assert first.returncode == 0, first.stderr
     published, reference = lakecopy.snapshot(lake, BUILT), lakecopy.snapshot(built_lake, BUILT)
     assert published == {name: reference.get(name) for name in published}  # other tests add alert tables
     assert lakecopy.leftovers(lake) == []
@@ -69,11 +83,11 @@ def test_second_pipeline_run_stops_and_the_first_completes_alone(lake, built_lak
 
 def test_generate_does_not_rewrite_raw_under_a_running_pipeline(lake):
     raw_before = {name: stamp for name, stamp in lakecopy.file_digests(lake).items() if name.startswith("raw/")}
-    pipeline = _start("pipeline", "--lake", str(lake))
-    _wait_for_lock(lake, pipeline)
-    _assert_refused(_run("generate", "--lake", str(lake), "--seed", "7", "--quiet"), lake, pipeline)
-    _, errors = pipeline.communicate(timeout=300)
-    assert pipeline.returncode == 0, errors
+    holder = _hold_lock(lake)
+    try:
+        _assert_refused(_run("generate", "--lake", str(lake), "--seed", "7", "--quiet"), lake, holder)
+    finally:
+        holder.communicate("", timeout=60)
     raw_after = {name: stamp for name, stamp in lakecopy.file_digests(lake).items() if name.startswith("raw/")}
     assert raw_after == raw_before
 
