@@ -336,7 +336,10 @@ def _connect(catalog: Path, read_only: bool):
             f"the catalog {catalog} is open in another process{f' (PID {holder.group(1)})' if holder else ''}: "
             "wait for the pipeline run to end, or close the notebook kernels that read this lake"
         ) from None
-    connection.execute("set enable_progress_bar = false")  # progress is the pipeline's to report, on stderr
+    try:  # progress is the pipeline's to report, on stderr
+        connection.execute("set enable_progress_bar = false")
+    except duckdb.InvalidInputException:  # inside a Jupyter kernel DuckDB refuses to touch it without ipywidgets
+        pass
     return connection
 
 
