@@ -5,7 +5,8 @@
 ``truth/anomalias.csv`` and ``truth/suciedad.csv`` (for evaluation only: the pipeline never reads
 them) and ``generacion.json`` (parameters and row counts). Customers are generated in fixed chunks
 with their own random streams, one part file per chunk, so the output is byte-identical for the same
-configuration and memory stays flat at any scale. Everything is written to a staging folder and then
+configuration and memory stays flat at any scale; with several chunks, one worker process per core writes
+them (the bytes do not depend on which process wrote a chunk). Everything is written to a staging folder and then
 moved into place, so a re-run replaces raw/ and truth/ and a failed run leaves the previous lake intact.
 
 ``consumo_esperado(cfg)`` replays the simulation without writing and returns the intended
@@ -14,11 +15,18 @@ consumption per supply and billing month, for tests and evaluation.
 
 from __future__ import annotations
 
+import ctypes
 import json
+import multiprocessing
 import os
 import shutil
+import signal
 import sys
-from dataclasses import asdict
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +55,7 @@ GENERACION = "generacion.json"
 STAGING = ".generate-staging"
 TRUTH_FILES = {"anomalias": ANOMALIA_COLUMNS, "suciedad": SUCIEDAD_COLUMNS}
 _CSV = pcsv.WriteOptions(include_header=False, quoting_style="none")
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def run_generate(cfg: GeneratorConfig, lake, progress: bool = False) -> dict[str, int]:
@@ -58,20 +67,24 @@ def run_generate(cfg: GeneratorConfig, lake, progress: bool = False) -> dict[str
     network = build_network(cfg, calendar)
     counts = {name: 0 for name in (*RAW_TABLES, *TRUTH_FILES)}
     months = {"meses_suministro": 0, "meses_con_anomalia": 0}
-    with _Output(staging) as output:
+    with _Output(staging) as output, _chunks_written(cfg, calendar, network, staging) as chunks:
         for name, table in (("sector", sector_table(cfg, network)), ("tarifa", tarifa_table(cfg))):
-            counts[name] += output.raw(name, 0, *inject_dirt(cfg, name, table, _dirt_rng(cfg, name, 0)))
+            dirty, suciedad = inject_dirt(cfg, name, table, _dirt_rng(cfg, name, 0))
+            counts[name] += _write_part(staging, name, 0, dirty)
+            output.truth("suciedad", suciedad)
         with tqdm(total=cfg.n_clientes, unit="clientes", desc="generando", file=sys.stderr,
                   disable=not progress) as bar:
-            for chunk in range(cfg.n_bloques):
-                raw, anomalias, stats = _chunk_tables(cfg, calendar, network, chunk)
-                for name, table in raw.items():
-                    counts[name] += output.raw(name, chunk, *inject_dirt(cfg, name, table, _dirt_rng(cfg, name, chunk)))
-                counts["anomalias"] += output.truth("anomalias", anomalias)
+            for chunk in chunks:  # in chunk order, so the truth files do not depend on the workers
+                for name, rows in chunk.rows.items():
+                    counts[name] += rows
+                for suciedad in chunk.suciedad:
+                    output.truth("suciedad", suciedad)
+                output.truth("anomalias", chunk.anomalias)
                 for key in months:
-                    months[key] += stats[key]
-                bar.update(min(cfg.clientes_por_bloque, cfg.n_clientes - chunk * cfg.clientes_por_bloque))
-        counts["suciedad"] = output.n_suciedad
+                    months[key] += chunk.stats[key]
+                bar.update(chunk.clientes)
+        counts["suciedad"] = output.rows["suciedad"]
+        counts["anomalias"] = output.rows["anomalias"]
     (lake / GENERACION).unlink(missing_ok=True)  # never leave a summary describing other data
     _publish(staging, lake)
     _write_summary(lake, cfg, counts, months)
@@ -126,16 +139,67 @@ def _chunk_tables(cfg: GeneratorConfig, calendar, network, chunk: int):
     return raw, anomalias_table(events, pop, calendar), stats
 
 
+@dataclass
+class _ChunkWritten:
+    """What the parent needs of a chunk whose RAW part files a worker has written."""
+
+    clientes: int
+    rows: dict[str, int]
+    suciedad: list[pa.Table]  # in RAW_TABLES order
+    anomalias: pa.Table
+    stats: dict[str, int]
+
+
+def _write_chunk(cfg: GeneratorConfig, calendar, network, staging: Path, chunk: int) -> _ChunkWritten:
+    raw, anomalias, stats = _chunk_tables(cfg, calendar, network, chunk)
+    rows, suciedad = {}, []
+    for name, table in raw.items():
+        dirty, truth = inject_dirt(cfg, name, table, _dirt_rng(cfg, name, chunk))
+        rows[name] = _write_part(staging, name, chunk, dirty)
+        suciedad.append(truth)
+    clientes = min(cfg.clientes_por_bloque, cfg.n_clientes - chunk * cfg.clientes_por_bloque)
+    return _ChunkWritten(clientes, rows, suciedad, anomalias, stats)
+
+
+@contextmanager
+def _chunks_written(cfg: GeneratorConfig, calendar, network, staging: Path) -> Iterator[Iterator[_ChunkWritten]]:
+    """Every chunk written, yielded in chunk order; one worker process per core when there are several chunks.
+
+    Each chunk draws from its own random streams, so the bytes do not depend on which process wrote it.
+    Workers are forked before the parent runs any Arrow kernel, and inherit the calendar and the network.
+    """
+    job = partial(_write_chunk, cfg, calendar, network, staging)
+    workers = min(os.cpu_count() or 1, cfg.n_bloques)
+    if workers == 1:
+        yield map(job, range(cfg.n_bloques))
+        return
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_die_with_parent,
+                               initargs=(os.getpid(),))
+    try:
+        yield pool.map(job, range(cfg.n_bloques))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker start: if the generate process dies, even by SIGKILL, the kernel kills its workers too (Linux)."""
+    prctl = getattr(ctypes.CDLL(None), "prctl", None)
+    if prctl is not None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before the line above
+        os._exit(1)
+
+
 def _dirt_rng(cfg: GeneratorConfig, tabla: str, chunk: int) -> np.random.Generator:
     return rng_for(cfg, STREAM_DIRT, chunk, RAW_TABLES.index(tabla))
 
 
 class _Output:
-    """CSV writers into a staging folder: raw/<tabla>/part-NNNNN.csv and the two truth files."""
+    """The staging folder: raw/<tabla>/ for the part files, and the two truth files, appended in order."""
 
     def __init__(self, staging: Path):
         self.staging = staging
-        self.n_suciedad = 0
+        self.rows = {name: 0 for name in TRUTH_FILES}
         self._truth = {}
 
     def __enter__(self):
@@ -157,19 +221,20 @@ class _Output:
             shutil.rmtree(self.staging, ignore_errors=True)
         return False
 
-    def raw(self, tabla: str, chunk: int, table: pa.Table, suciedad: pa.Table) -> int:
-        path = self.staging / "raw" / tabla / f"part-{chunk:05d}.csv"
-        temporary = path.with_suffix(".csv.tmp")
-        with open(temporary, "wb") as sink:
-            sink.write(_header(column_names(tabla)))
-            pcsv.write_csv(table, sink, _CSV)
-        os.replace(temporary, path)
-        self.n_suciedad += self.truth("suciedad", suciedad)
-        return table.num_rows
-
-    def truth(self, name: str, table: pa.Table) -> int:
+    def truth(self, name: str, table: pa.Table) -> None:
         self._truth[name][1].write_table(table)
-        return table.num_rows
+        self.rows[name] += table.num_rows
+
+
+def _write_part(staging: Path, tabla: str, chunk: int, table: pa.Table) -> int:
+    """raw/<tabla>/part-NNNNN.csv in the staging folder; returns its data rows."""
+    path = staging / "raw" / tabla / f"part-{chunk:05d}.csv"
+    temporary = path.with_suffix(".csv.tmp")
+    with open(temporary, "wb") as sink:
+        sink.write(_header(column_names(tabla)))
+        pcsv.write_csv(table, sink, _CSV)
+    os.replace(temporary, path)
+    return table.num_rows
 
 
 def _header(columns: list[str]) -> bytes:

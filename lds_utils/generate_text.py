@@ -21,11 +21,14 @@ def days(iso_date: str) -> int:
 
 def ids(prefix: str, numbers: np.ndarray, width: int, suffix: np.ndarray | None = None) -> pa.Array:
     """prefix + zero-padded number (+ suffix digits), e.g. ids('C', [7], 8) -> 'C00000007'."""
-    digits = pc.utf8_lpad(pc.cast(pa.array(np.asarray(numbers, dtype=np.int64)), pa.string()), width, "0")
-    parts = [pa.scalar(prefix), digits]
-    if suffix is not None:
-        parts.append(pc.cast(pa.array(np.asarray(suffix, dtype=np.int64)), pa.string()))
-    return pc.binary_join_element_wise(*parts, "")
+    numbers = np.asarray(numbers, dtype=np.int64)
+    if len(numbers) and not 0 <= numbers.min() <= numbers.max() < 10**width:
+        raise ValueError(f"id numbers must have at most {width} digits")
+    # 10^width + n is '1' followed by n zero-padded to width digits: the '1' becomes the prefix (one cast, no pad)
+    padded = pc.utf8_replace_slice(pc.cast(pa.array(numbers + 10**width), pa.string()), 0, 1, prefix)
+    if suffix is None:
+        return padded
+    return pc.binary_join_element_wise(padded, pc.cast(pa.array(np.asarray(suffix, dtype=np.int64)), pa.string()), "")
 
 
 def join(*parts, separator: str = "") -> pa.Array:
