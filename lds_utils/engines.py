@@ -107,6 +107,8 @@ class DuckDBEngine(Engine):
         self.con = _connect(self.paths.catalog, read_only)
         self._written: list[Path] | None = None  # versions written inside publish_together()
         if not read_only:
+            # The pipeline's writes never depend on row order; keeping it costs memory in every big COPY.
+            self.con.execute("set preserve_insertion_order = false")
             for database in DATABASES.values():
                 self.con.execute(f"create schema if not exists {database}")
 
@@ -312,11 +314,16 @@ def _quote_path(path: Path) -> str:
 
 
 def _read_csv_select(header: tuple[str, ...], files: list[Path], columns: list[str]) -> str:
-    """SELECT columns (in the given order) from CSV files that share a header order; every value as text."""
+    """SELECT columns (in the given order) from CSV files that share a header order; every value as text.
+
+    Every parsing option is fixed here; auto_detect stays on only so the planner knows how many rows the
+    files hold (without it DuckDB assumes about a hundred and builds its hash joins on the CSV side, which
+    at full scale holds every reading in memory).
+    """
     file_list = ", ".join(f"'{_quote_path(path)}'" for path in files)
     types = ", ".join(f"'{sqlmod.check_identifier(name)}': 'VARCHAR'" for name in header)
     return (
-        f"select {', '.join(columns)} from read_csv([{file_list}], header = true, auto_detect = false, "
+        f"select {', '.join(columns)} from read_csv([{file_list}], header = true, auto_detect = true, skip = 0, "
         f"delim = ',', quote = '\"', escape = '\"', strict_mode = true, null_padding = false, "
         f"columns = {{{types}}})"
     )
