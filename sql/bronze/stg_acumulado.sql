@@ -4,8 +4,18 @@
 -- A register value must fit the meter's register (0 <= lectura < 10^numero_digitos).
 -- Ranges are written as not (valid range), so NaN and Infinity fail them on every engine; whole numbers
 -- must be plain digits (a bare cast reads '0x10', '.5' or '1e3' as integers on DuckDB only).
+-- Duplicates: only keys that occur more than once (claves_repetidas, a few per thousand) go through the
+-- window functions that tell a repeated key from an exact copy; every other row keeps its row-level motivo.
+-- The windows then sort a few thousand rows instead of every reading, and their memory stays small.
 with medidor as (
     select id_medidor, numero_digitos from bronze_db.bronze_medidor
+),
+
+claves_repetidas as (
+    select upper(trim(id_lectura)) as clave
+    from raw_db.acumulado
+    group by upper(trim(id_lectura))
+    having count(*) > 1
 ),
 
 raw as (
@@ -45,6 +55,7 @@ typed as (
 checked as (
     select
         typed.*,
+        claves_repetidas.clave is not null as clave_repetida,
         case
             when id_lectura is null or id_lectura = '' then 'CAMPO_VACIO:id_lectura'
             when typed.id_medidor is null or typed.id_medidor = '' then 'CAMPO_VACIO:id_medidor'
@@ -73,11 +84,27 @@ checked as (
         end as motivo_fila
     from typed
     left join medidor on typed.id_medidor = medidor.id_medidor
+    left join claves_repetidas on typed.id_lectura = claves_repetidas.clave
+),
+
+-- What the two branches below need; the signature only where a key repeats.
+marcado as (
+    select
+        id_lectura, id_medidor, fecha_lectura, tipo_lectura, lectura_kwh, lectura_kwh_hp, demanda_max_kw,
+        registros_esperados, registros_error, motivo_fila, clave_repetida, registro,
+        case when clave_repetida then firma end as firma
+    from checked
 ),
 
 deduplicated as (
+    select marcado.*, motivo_fila as motivo
+    from marcado
+    where not clave_repetida
+
+    union all
+
     select
-        checked.*,
+        marcado.*,
         case
             when motivo_fila is not null then motivo_fila
             when min(case when motivo_fila is null then firma end) over (partition by id_lectura)
@@ -86,7 +113,8 @@ deduplicated as (
             when row_number() over (partition by id_lectura, motivo_fila is null order by registro) > 1
                 then 'FILA_DUPLICADA'
         end as motivo
-    from checked
+    from marcado
+    where clave_repetida
 )
 
 select
