@@ -97,6 +97,8 @@ lectura_del_periodo as (
                 + cast(substr(anio_mes, 6, 2) as integer) - cast(substr(anio_mes_previa, 6, 2) as integer) <= 12
             as tiene_previa,
         fecha_previa,
+        -- the meter's first reading of the month: its previous reading is in another month (or there is none)
+        coalesce(anio_mes_previa <> anio_mes, true) as primera_del_medidor,
         lectura_kwh - lectura_kwh_previa as diferencia_total,
         lectura_kwh_hp - lectura_kwh_hp_previa as diferencia_hp
     from lectura_con_previa
@@ -118,6 +120,7 @@ diferencia_desenrollada as (
         factor_medidor,
         tiene_previa,
         fecha_previa,
+        primera_del_medidor,
         diferencia_total,
         diferencia_hp,
         diferencia_total
@@ -142,6 +145,7 @@ lectura_clasificada as (
         factor_medidor,
         tiene_previa,
         fecha_previa,
+        primera_del_medidor,
         diferencia_total,
         diferencia_hp,
         delta_total,
@@ -161,6 +165,7 @@ consumo_por_lectura as (
         registros_esperados,
         registros_error,
         tiene_previa,
+        primera_del_medidor,
         es_retroceso,
         tiene_previa and not es_retroceso
             and (diferencia_total < 0 or coalesce(diferencia_hp < 0, false)) as es_vuelta,
@@ -182,7 +187,7 @@ consumo_suministro_mes as (
     select
         id_suministro,
         anio_mes,
-        count(distinct id_medidor) as n_medidores,
+        count_if(primera_del_medidor) as n_medidores,
         count(*) as n_lecturas,
         count_if(tiene_previa) as n_diferencias,
         count_if(not tiene_previa and tipo_lectura <> 'INSTALACION') as n_sin_lectura_previa,
