@@ -7,7 +7,9 @@
 --   lds_utils.billing.billing_parameters(): :igv, :fose_*, :recargo_fose*, :ap_tramo*.
 -- Steps:
 --   1. Tariff in force: the assignment covering the supply's last reading of the month (the latest
---      starting one if two overlap) joined to that option's pliego of the month.
+--      starting one if two overlap) joined to that option's pliego of the month. The overlaps are
+--      resolved once per supply on the assignments' own timeline (tramo_vigente), so each billed month
+--      finds its tariff with a plain join instead of a window over every supply-month.
 --   2. Theoretical bill: cargo fijo + energy (single or HP/HFP registers) + power (demand options)
 --      + alumbrado público - FOSE discount + FOSE surcharge, then IGV (see lds_utils/billing.py).
 --   3. valor_evaluado = ln(facturacion_teorica / facturacion_referencia), where the reference is the
@@ -94,20 +96,53 @@ tarifa as (
         and :hasta
 ),
 
-asignacion_vigente as (
+-- Stretches of a supply's timeline over which the set of covering assignments does not change: they
+-- start at every fecha_inicio and on the day after every fecha_fin.
+limite_tramo as (
+    select id_suministro, fecha_inicio as desde
+    from asignacion
+
+    union
+
+    select id_suministro, cast(date_add('day', 1, fecha_fin) as date) as desde
+    from asignacion
+    where fecha_fin is not null
+),
+
+tramo as (
     select
-        s.id_suministro,
-        s.anio_mes,
+        id_suministro,
+        desde,
+        cast(date_add('day', -1, lead(desde) over (partition by id_suministro order by desde)) as date) as hasta
+    from limite_tramo
+),
+
+-- The assignment in force on each stretch: the latest starting one among those covering it.
+tramo_con_asignacion as (
+    select
+        t.id_suministro,
+        t.desde,
+        t.hasta,
         a.opcion_tarifaria,
         row_number() over (
-            partition by s.id_suministro, s.anio_mes
+            partition by t.id_suministro, t.desde
             order by a.fecha_inicio desc, a.id_asignacion desc
         ) as prioridad
-    from silver as s
+    from tramo as t
     inner join asignacion as a
-        on s.id_suministro = a.id_suministro
-        and a.fecha_inicio <= s.fecha_ultima_lectura
-        and (a.fecha_fin is null or a.fecha_fin >= s.fecha_ultima_lectura)
+        on t.id_suministro = a.id_suministro
+        and a.fecha_inicio <= t.desde
+        and (a.fecha_fin is null or a.fecha_fin >= t.desde)
+),
+
+tramo_vigente as (
+    select
+        id_suministro,
+        desde,
+        hasta,
+        opcion_tarifaria
+    from tramo_con_asignacion
+    where prioridad = 1
 ),
 
 consumo_con_contexto as (
@@ -149,10 +184,10 @@ consumo_con_contexto as (
         on su.id_cliente = c.id_cliente
     inner join sector as se
         on su.id_sector = se.id_sector
-    left join asignacion_vigente as av
+    left join tramo_vigente as av
         on s.id_suministro = av.id_suministro
-        and s.anio_mes = av.anio_mes
-        and av.prioridad = 1
+        and av.desde <= s.fecha_ultima_lectura
+        and (av.hasta is null or av.hasta >= s.fecha_ultima_lectura)
     left join tarifa as t
         on av.opcion_tarifaria = t.opcion_tarifaria
         and s.anio_mes = t.anio_mes
