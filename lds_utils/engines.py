@@ -25,6 +25,7 @@ from lds_utils.config import DATABASES, LAYERS, LakePaths, UsageError, parse_eng
 _VERSION_PREFIX = "v"
 _STAGING_PREFIX = ".tmp-"
 _EMPTY_FILE = "_vacio.parquet"
+MEMORY_LIMIT = "4GB"
 _WRITTEN_LAYERS = tuple(layer for layer in LAYERS if layer != "raw")  # raw/ holds the immutable input
 
 
@@ -343,6 +344,9 @@ def _connect(catalog: Path, read_only: bool):
             f"the catalog {catalog} is open in another process{f' (PID {holder.group(1)})' if holder else ''}: "
             "wait for the pipeline run to end, or close the notebook kernels that read this lake"
         ) from None
+    # DuckDB's default (80 % of RAM) lets one query of the full universe take the machine; past this cap the big
+    # sorts, joins and aggregates spill to <lake>/catalog.duckdb.tmp instead.
+    connection.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
     try:  # progress is the pipeline's to report, on stderr
         connection.execute("set enable_progress_bar = false")
     except duckdb.InvalidInputException:  # inside a Jupyter kernel DuckDB refuses to touch it without ipywidgets
