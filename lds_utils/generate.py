@@ -5,9 +5,10 @@
 ``truth/anomalias.csv`` and ``truth/suciedad.csv`` (for evaluation only: the pipeline never reads
 them) and ``generacion.json`` (parameters and row counts). Customers are generated in fixed chunks
 with their own random streams, one part file per chunk, so the output is byte-identical for the same
-configuration and memory stays flat at any scale; with several chunks, one worker process per core writes
-them (the bytes do not depend on which process wrote a chunk). Everything is written to a staging folder and then
-moved into place, so a re-run replaces raw/ and truth/ and a failed run leaves the previous lake intact.
+configuration and memory stays flat at any scale; with several chunks, one worker process per core
+writes them (the bytes do not depend on which process wrote a chunk). Everything is written to a
+staging folder and then moved into place, so a re-run replaces raw/ and truth/ and a failed run leaves
+the previous lake intact.
 
 ``consumo_esperado(cfg)`` replays the simulation without writing and returns the intended
 consumption per supply and billing month, for tests and evaluation.
