@@ -28,5 +28,9 @@ data: $(STAMP)
 pipeline: $(STAMP)
 	$(BIN)/python -m lds_utils pipeline $(if $(PERIOD),--period $(PERIOD))
 
+## Scale benchmark (~30 min): writes bench/results/escala.json, read by the 'Escalabilidad' appendix.
+bench: $(STAMP)
+	$(BIN)/python bench/bench_scale.py
+
 clean:
 	rm -rf lake _build
