@@ -1,8 +1,9 @@
 """Runs killed with SIGKILL, and a run that fails, leave the published tables as they were.
 
 A copy of the sample is built once; then its RAW readings change so that a new run would rewrite every
-layer, and real ``python -m lds_utils pipeline`` processes are killed at several points (in BRONZE,
-SILVER, GOLD, the views, and at fixed times). After each kill the catalog must reopen and every BRONZE,
+layer, and real pipeline processes are killed at several points: at exact points inside RAW, BRONZE,
+SILVER, GOLD and the views (tests/paused_run.py stops the process there, so no timer decides where the
+kill lands), and at fixed times of a plain ``python -m lds_utils pipeline``. After each kill the catalog must reopen and every BRONZE,
 SILVER and GOLD relation must hold exactly the rows it held before; the run after the kills must
 finish, publish the new tables and leave no staging folder or unpublished version behind. DuckDB's
 own catalog write (its write-ahead log) is killed separately, many times.
@@ -23,14 +24,18 @@ from lds_utils.pipeline import run_pipeline
 from tests import lakecopy
 
 BUILT = ("bronze_db", "silver_db", "gold_db")
-#: Kill right after the progress line of a step, so inside the next one: (marker, seconds to wait then).
-KILL_AFTER_LINE = [
-    ("[ check] raw files", 0.0),  # registering RAW
-    ("stg_cliente", 0.0),  # writing bronze_cliente
-    ("stg_acumulado", 0.05),  # writing bronze_acumulado
-    ("bronze_conciliacion", 0.2),  # writing silver
-    ("silver_consumo_mensual", 0.3),  # writing gold
-    ("vw_kpi_atipicos_distrito_anual", 0.0),  # creating the KPI views
+PAUSED_RUN = PROJECT_ROOT / "tests" / "paused_run.py"
+#: Where runs are killed: (engine method that has just finished, relation it worked on).
+KILL_POINTS = [
+    ("register_raw", "acumulado"),  # RAW views replaced, uncommitted
+    ("_copy", "bronze_cliente"),  # BRONZE files complete in staging
+    ("_copy", "stg_acumulado"),
+    ("_point_view", "bronze_acumulado"),  # a new version in place, the catalog not yet committed
+    ("_copy", "silver_consumo_mensual"),
+    ("_point_view", "silver_consumo_mensual"),
+    ("_copy", "gold_facturacion_teorica_mes"),
+    ("_point_view", "gold_facturacion_teorica_mes"),
+    ("create_view", "vw_kpi_atipicos_zona_mes"),  # the last view: everything but the commit is done
 ]
 KILL_AFTER_SECONDS = (1.0, 2.5, 4.0)
 
@@ -40,17 +45,18 @@ def _pipeline(lake, *args):
                             cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
-def _kill_after_line(lake, marker: str, delay: float, *args) -> None:
-    run = _pipeline(lake, *args)
+def _kill_at(lake, point: str, relation: str, *args) -> None:
+    """Run the pipeline until it pauses right after `point` of `relation`, then SIGKILL it."""
+    run = subprocess.Popen([sys.executable, str(PAUSED_RUN), point, relation, "--", "pipeline", "--lake", str(lake),
+                            *args], cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     seen = []
     for line in run.stderr:
         seen.append(line)
-        if marker in line:
-            time.sleep(delay)
+        if line.startswith("PAUSED"):
             run.kill()
             break
     run.wait(timeout=60)
-    assert run.returncode == -9, f"the run ended before it could be killed after {marker!r}: {''.join(seen)}"
+    assert seen and seen[-1].startswith("PAUSED"), f"the run never reached {point} of {relation}: {''.join(seen)}"
 
 
 def _kill_after_seconds(lake, seconds: float) -> None:
@@ -85,14 +91,16 @@ def test_the_changed_input_changes_every_layer(states):
             "gold_db.gold_facturacion_teorica_mes", "gold_db.vw_kpi_atipicos_mes"} <= changed
 
 
-@pytest.mark.parametrize("marker, delay", KILL_AFTER_LINE)
-def test_a_run_killed_in_any_layer_leaves_every_table_as_it_was(states, marker, delay):
-    _kill_after_line(states["lake"], marker, delay)
+@pytest.mark.parametrize("point, relation", KILL_POINTS)
+def test_a_run_killed_in_any_layer_leaves_every_table_as_it_was(states, point, relation):
+    _kill_at(states["lake"], point, relation)
     assert lakecopy.snapshot(states["lake"], BUILT) == states["before"]
 
 
-def test_a_killed_period_run_leaves_every_table_as_it_was(states):
-    _kill_after_line(states["lake"], "silver_consumo_mensual", 0.1, "--period", "2024-02")
+@pytest.mark.parametrize("point", ["_copy", "_point_view"])
+def test_a_killed_period_run_leaves_every_table_as_it_was(states, point):
+    """A period run hard-links the other months into its new version: killing it must not touch the old one."""
+    _kill_at(states["lake"], point, "gold_facturacion_teorica_mes", "--period", "2024-02")
     assert lakecopy.snapshot(states["lake"], BUILT) == states["before"]
 
 
