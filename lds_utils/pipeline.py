@@ -1,8 +1,10 @@
 """Layer order and runs: RAW -> BRONZE -> SILVER -> GOLD -> KPI views.
 
-``run_pipeline(lake)`` rebuilds every layer for every month. ``run_pipeline(lake, period="2025-03")`` refreshes
-BRONZE and recomputes SILVER and GOLD for that month only, replacing its partition (a re-run never duplicates).
-Only one run may use a lake at a time (a lock file); progress and timings go to stderr.
+``run_pipeline(lake)`` rebuilds every layer for every month. ``run_pipeline(lake, period="2025-03")`` recomputes
+SILVER and GOLD for that month only, replacing its partition (a re-run never duplicates); it rebuilds BRONZE
+too unless BRONZE is known to be what a rebuild would produce (``bronze_reusable``: same RAW files, same BRONZE
+SQL, and no reading whose acceptance depends on today's date). Only one run may use a lake at a time (a lock
+file); progress and timings go to stderr.
 
 Before anything is written the RAW files are checked (lds_utils.rawcheck); on DuckDB the whole run is then
 published in one catalog transaction, so a run that fails or is killed leaves every table as it was.
@@ -36,6 +38,7 @@ MONTHLY_TABLES = (("silver", "silver_consumo_mensual"), ("gold", "gold_facturaci
 ALL_MONTHS = ("0000-01", "9999-12")
 MANIFEST_NAME = "pipeline_manifest.json"
 FINGERPRINT_NAME = "huella_pipeline.txt"
+BRONZE_STATE_NAME = "huella_bronze.json"
 LOCK_NAME = ".lock"
 
 assert set(BRONZE_ORDER) == set(RAW_TABLES)
@@ -126,14 +129,15 @@ class _Runner:
         _log(f"[{layer:>6}] {relation:<34} {count}{seconds:7.2f} s")
 
 
-def _run_steps(runner: _Runner, period: str | None) -> None:
+def _run_steps(runner: _Runner, period: str | None, build_bronze: bool = True) -> None:
     for table in RAW_TABLES:
         runner.raw(table)
-    for table in BRONZE_ORDER:
-        runner.table("bronze", f"stg_{table}")
-        runner.table("bronze", f"bronze_{table}")
-    runner.table("bronze", "bronze_rechazos")
-    runner.table("bronze", "bronze_conciliacion")
+    if build_bronze:
+        for table in BRONZE_ORDER:
+            runner.table("bronze", f"stg_{table}")
+            runner.table("bronze", f"bronze_{table}")
+        runner.table("bronze", "bronze_rechazos")
+        runner.table("bronze", "bronze_conciliacion")
     partitions = [period] if period else None
     for layer, relation in MONTHLY_TABLES:
         rows = runner.table(layer, relation, partitions=partitions, partitioned=True)
@@ -200,6 +204,46 @@ def read_fingerprint(lake: Path) -> str | None:
     return path.read_text(encoding="utf-8").strip() if path.is_file() else None
 
 
+def raw_signature(lake: Path) -> str:
+    """Fingerprint of what BRONZE is built from: every RAW file (path, size, modification time) and the BRONZE SQL.
+
+    File metadata, not content, as make and rsync do: a RAW file rewritten in place gets a new modification time.
+    """
+    digest = hashlib.sha256()
+    paths = LakePaths(lake)
+    for table in RAW_TABLES:
+        for path in rawcheck.table_files(paths.raw_table(table), table):
+            stat = path.stat()
+            digest.update(f"{path.relative_to(paths.raw)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    for path in sorted((SQL_ROOT / "bronze").glob("*.sql")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _dated_rejects(engine: Engine) -> int:
+    """Rejected rows with a date out of range: the only BRONZE results that depend on the day of the run."""
+    counted = engine.read_sql("select count(*) as n from bronze_db.bronze_rechazos where motivo like 'FUERA_DE_RANGO:fecha%'")
+    return int(counted["n"].iloc[0])
+
+
+def bronze_reusable(state: dict | None, signature: str, fecha_maxima: str) -> bool:
+    """Would rebuilding BRONZE give what the lake holds? state: what the last BRONZE build recorded.
+
+    Yes when RAW and the BRONZE SQL are unchanged and the date limit cannot change a verdict: the same limit,
+    or a later one while no row was rejected for its date (every date then lies within both limits).
+    """
+    if not state or state.get("firma") != signature:
+        return False
+    if state["fecha_maxima"] == fecha_maxima:
+        return True
+    return state["rechazos_por_fecha"] == 0 and fecha_maxima > state["fecha_maxima"]
+
+
+def _read_bronze_state(lake: Path) -> dict | None:
+    path = lake / BRONZE_STATE_NAME
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
 def _write_atomically(target: Path, text: str) -> None:
     temporary = target.with_name(f".{target.name}.tmp")
     temporary.write_text(text, encoding="utf-8")
@@ -226,22 +270,37 @@ def run_pipeline(
         if engine == "duckdb" and not has_raw:
             raise UsageError(f"no raw data in {lake}: run `python -m lds_utils generate --lake {lake}` first")
         _log(f"pipeline: engine={engine} period={period or 'all months'} lake={lake}")
-        raw_rows = _check_raw_files(lake, by_position=engine == "athena") if has_raw else None
+        signature = raw_signature(lake) if engine == "duckdb" else None
+        state = _read_bronze_state(lake) if engine == "duckdb" else None
+        build_bronze = not (period and bronze_reusable(state, signature, params["fecha_maxima"]))
+        if build_bronze:
+            (lake / BRONZE_STATE_NAME).unlink(missing_ok=True)
+            raw_rows = _check_raw_files(lake, by_position=engine == "athena") if has_raw else None
+        else:
+            raw_rows = state["raw_rows"]
+            _log(f"[bronze] reused: raw files and bronze SQL unchanged since the run of {state['construido']}")
         with open_engine(engine, lake, dry_run=dry_run, **engine_options) as opened, _published_together(opened):
             runner = _Runner(opened, params)
-            _run_steps(runner, period)
-            if not dry_run:
+            _run_steps(runner, period, build_bronze)
+            if build_bronze and not dry_run:
                 _check_reconciliation(opened, raw_rows)
+                dated_rejects = _dated_rejects(opened)
         manifest = {
             "engine": engine,
             "period": period,
             "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "total_seconds": round(time.perf_counter() - started, 3),
             "raw_rows": raw_rows,
+            "bronze": "rebuilt" if build_bronze else "reused",
             "steps": [vars(result) for result in runner.results],
         }
         if engine == "duckdb":
             _write_manifest(lake, manifest)
+            if build_bronze:
+                bronze_state = {"firma": signature, "fecha_maxima": params["fecha_maxima"],
+                                "rechazos_por_fecha": dated_rejects, "raw_rows": raw_rows,
+                                "construido": manifest["finished_at"]}
+                _write_atomically(lake / BRONZE_STATE_NAME, json.dumps(bronze_state, indent=2))
             if period is None:
                 _write_atomically(lake / FINGERPRINT_NAME, pipeline_fingerprint())
     _log(f"pipeline: done in {manifest['total_seconds']:.1f} s")

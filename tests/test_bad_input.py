@@ -48,9 +48,11 @@ QUOTED_CLIENT = 'CTEST0001,DNI,12345678,"PEREZ, JUAN",RESIDENCIAL,2020-01-01'
 def _valid_raw_rows(lake, table: str, key: str, n: int, condition: str = "true") -> list[dict]:
     """n raw records of a table that BRONZE accepted, as {column: raw text}."""
     with open_engine("duckdb", lake, read_only=True) as engine:
-        registros = engine.read_sql(f"select registro from bronze_db.stg_{table} where motivo is null and {condition} "
-                                    f"order by {key} limit {n}")["registro"]
-    return [dict(zip(column_names(table), registro.split(","))) for registro in registros]
+        accepted = engine.read_sql(
+            f"select raw.* from raw_db.{table} as raw join (select {key} from bronze_db.stg_{table} "
+            f"where motivo is null and {condition} order by {key} limit {n}) as ok on upper(trim(raw.{key})) = ok.{key} "
+            f"order by ok.{key}")
+    return accepted[column_names(table)].fillna("").to_dict("records")
 
 
 def _line(table: str, record: dict) -> str:

@@ -9,7 +9,8 @@ import pytest
 
 from lds_utils.config import PROJECT_ROOT, RAW_TABLES, UsageError
 from lds_utils.engines import open_engine
-from lds_utils.pipeline import lake_lock, run_pipeline, view_names
+from lds_utils.pipeline import bronze_reusable, lake_lock, run_pipeline, view_names
+from tests import lakecopy
 
 GOLD_CONTRACT = [
     "id_suministro", "id_cliente", "anio_mes", "anio", "mes", "tipo_cliente", "nivel_tension", "tarifa",
@@ -97,6 +98,49 @@ def test_period_run_is_idempotent_and_equals_the_full_run(built_lake, tmp_path):
     others_after = _query(lake, "select count(*) as n from gold_db.gold_facturacion_teorica_mes where anio_mes <> :p",
                           {"p": period}).n.iloc[0]
     assert others_after == others_before
+
+
+def _bronze_versions(lake):
+    return sorted(path.relative_to(lake) for path in (lake / "bronze").glob("*/v*"))
+
+
+def _bronze_steps(manifest):
+    return [step for step in manifest["steps"] if step["layer"] == "bronze"]
+
+
+def test_a_period_run_on_unchanged_raw_reuses_bronze(built_lake, tmp_path):
+    lake = lakecopy.copy_raw(built_lake, tmp_path / "lake")
+    full = run_pipeline(lake)
+    versions = _bronze_versions(lake)
+    gold = _gold_partition(lake, "2025-06")
+    period = run_pipeline(lake, period="2025-06")
+    assert (full["bronze"], period["bronze"]) == ("rebuilt", "reused")
+    assert _bronze_steps(period) == [] and len(_bronze_steps(full)) == 2 * len(RAW_TABLES) + 2
+    assert _bronze_versions(lake) == versions
+    assert period["raw_rows"] == full["raw_rows"]
+    pd.testing.assert_frame_equal(_gold_partition(lake, "2025-06"), gold)
+
+
+def test_a_period_run_rebuilds_bronze_when_a_raw_file_changed(built_lake, tmp_path):
+    lake = lakecopy.copy_raw(built_lake, tmp_path / "lake")
+    run_pipeline(lake)
+    readings = _query(lake, "select count(*) as n from bronze_db.stg_acumulado").n.iloc[0]
+    lakecopy.rewrite_lines(lakecopy.raw_file(lake, "acumulado"), lambda lines: lines[:-1])
+    period = run_pipeline(lake, period="2025-06")
+    assert period["bronze"] == "rebuilt" and len(_bronze_steps(period)) == 2 * len(RAW_TABLES) + 2
+    assert _query(lake, "select count(*) as n from bronze_db.stg_acumulado").n.iloc[0] == readings - 1
+
+
+@pytest.mark.parametrize("state, fecha_maxima, reusable", [
+    (None, "2026-01-10", False),  # never built
+    ({"firma": "otra", "fecha_maxima": "2026-01-10", "rechazos_por_fecha": 0}, "2026-01-10", False),
+    ({"firma": "f", "fecha_maxima": "2026-01-10", "rechazos_por_fecha": 3}, "2026-01-10", True),
+    ({"firma": "f", "fecha_maxima": "2026-01-10", "rechazos_por_fecha": 0}, "2026-02-01", True),
+    ({"firma": "f", "fecha_maxima": "2026-01-10", "rechazos_por_fecha": 3}, "2026-02-01", False),
+    ({"firma": "f", "fecha_maxima": "2026-01-10", "rechazos_por_fecha": 0}, "2026-01-01", False),
+])
+def test_bronze_is_reused_only_when_a_rebuild_would_give_the_same_tables(state, fecha_maxima, reusable):
+    assert bronze_reusable(state, "f", fecha_maxima) is reusable
 
 
 def test_a_second_run_on_a_locked_lake_stops_with_a_clear_message(tmp_path):

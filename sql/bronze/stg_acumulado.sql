@@ -1,5 +1,6 @@
 -- stg_acumulado: every raw meter reading, normalised, typed and validated (foreign key included).
--- Grain: one row per row of raw_db.acumulado; valid rows have motivo null, the others carry the reject reason.
+-- Grain: one row per row of raw_db.acumulado; valid rows have motivo null, the others carry the reject reason
+--   and registro, the raw record as text (null for valid rows: the reading itself is in the typed columns).
 -- Inputs: raw_db.acumulado, bronze_db.bronze_medidor. Parameters: :fecha_maxima ('YYYY-MM-DD').
 -- A register value must fit the meter's register (0 <= lectura < 10^numero_digitos).
 -- Ranges are written as not (valid range), so NaN and Infinity fail them on every engine; whole numbers
@@ -29,10 +30,15 @@ raw as (
         nullif(trim(demanda_max_kw), '') as demanda_max_kw_txt,
         trim(registros_esperados) as registros_esperados_txt,
         trim(registros_error) as registros_error_txt,
-        concat_ws(',', coalesce(id_lectura, ''), coalesce(id_medidor, ''), coalesce(fecha_lectura, ''),
-            coalesce(tipo_lectura, ''), coalesce(lectura_kwh, ''), coalesce(lectura_kwh_hp, ''),
-            coalesce(demanda_max_kw, ''), coalesce(registros_esperados, ''), coalesce(registros_error, ''))
-            as registro
+        id_lectura as texto_id_lectura,
+        id_medidor as texto_id_medidor,
+        fecha_lectura as texto_fecha_lectura,
+        tipo_lectura as texto_tipo_lectura,
+        lectura_kwh as texto_lectura_kwh,
+        lectura_kwh_hp as texto_lectura_kwh_hp,
+        demanda_max_kw as texto_demanda_max_kw,
+        registros_esperados as texto_registros_esperados,
+        registros_error as texto_registros_error
     from raw_db.acumulado
 ),
 
@@ -87,12 +93,19 @@ checked as (
     left join claves_repetidas on typed.id_lectura = claves_repetidas.clave
 ),
 
--- What the two branches below need; the signature only where a key repeats.
+-- What the two branches below need; the signature only where a key repeats, and the raw record as text
+-- only for the rows that can be rejected (a bad row or a repeated key): building it for every valid
+-- reading would cost more than all the checks.
 marcado as (
     select
         id_lectura, id_medidor, fecha_lectura, tipo_lectura, lectura_kwh, lectura_kwh_hp, demanda_max_kw,
-        registros_esperados, registros_error, motivo_fila, clave_repetida, registro,
-        case when clave_repetida then firma end as firma
+        registros_esperados, registros_error, motivo_fila, clave_repetida,
+        case when clave_repetida then firma end as firma,
+        case when clave_repetida or motivo_fila is not null then concat_ws(',',
+            coalesce(texto_id_lectura, ''), coalesce(texto_id_medidor, ''), coalesce(texto_fecha_lectura, ''),
+            coalesce(texto_tipo_lectura, ''), coalesce(texto_lectura_kwh, ''), coalesce(texto_lectura_kwh_hp, ''),
+            coalesce(texto_demanda_max_kw, ''), coalesce(texto_registros_esperados, ''),
+            coalesce(texto_registros_error, '')) end as registro
     from checked
 ),
 
@@ -121,5 +134,6 @@ select
     id_lectura, id_medidor, fecha_lectura, tipo_lectura, lectura_kwh, lectura_kwh_hp, demanda_max_kw,
     registros_esperados, registros_error,
     date_format(fecha_lectura, '%Y-%m') as anio_mes,
-    motivo, registro
+    motivo,
+    case when motivo is not null then registro end as registro
 from deduplicated
