@@ -273,8 +273,7 @@ def run_pipeline(
         signature = raw_signature(lake) if engine == "duckdb" else None
         state = _read_bronze_state(lake) if engine == "duckdb" else None
         build_bronze = not (period and bronze_reusable(state, signature, params["fecha_maxima"]))
-        if build_bronze:
-            (lake / BRONZE_STATE_NAME).unlink(missing_ok=True)
+        if build_bronze:  # the recorded state stays valid until replaced: it describes RAW, not this run
             raw_rows = _check_raw_files(lake, by_position=engine == "athena") if has_raw else None
         else:
             raw_rows = state["raw_rows"]
