@@ -39,6 +39,8 @@ ALL_MONTHS = ("0000-01", "9999-12")
 MANIFEST_NAME = "pipeline_manifest.json"
 FINGERPRINT_NAME = "huella_pipeline.txt"
 BRONZE_STATE_NAME = "huella_bronze.json"
+#: Reject reasons (SQL LIKE patterns) of the BRONZE checks against :fecha_maxima, the day-of-run date limit.
+DATE_LIMITED_REASONS = ("FUERA_DE_RANGO:fecha%", "FUERA_DE_RANGO:vigencia%", "FECHA_INCONSISTENTE:%")
 LOCK_NAME = ".lock"
 
 assert set(BRONZE_ORDER) == set(RAW_TABLES)
@@ -221,8 +223,9 @@ def raw_signature(lake: Path) -> str:
 
 
 def _dated_rejects(engine: Engine) -> int:
-    """Rejected rows with a date out of range: the only BRONZE results that depend on the day of the run."""
-    counted = engine.read_sql("select count(*) as n from bronze_db.bronze_rechazos where motivo like 'FUERA_DE_RANGO:fecha%'")
+    """Rejected rows whose reason may come from the date limit: the only BRONZE verdicts that depend on the day."""
+    condition = " or ".join(f"motivo like '{pattern}'" for pattern in DATE_LIMITED_REASONS)
+    counted = engine.read_sql(f"select count(*) as n from bronze_db.bronze_rechazos where {condition}")
     return int(counted["n"].iloc[0])
 
 

@@ -1,5 +1,7 @@
 """The pipeline end to end on the default sample: contract, reconciliation, per-period idempotence, CLI, lock."""
 
+import fnmatch
+import re
 import shutil
 import subprocess
 import sys
@@ -7,9 +9,9 @@ import sys
 import pandas as pd
 import pytest
 
-from lds_utils.config import PROJECT_ROOT, RAW_TABLES, UsageError
+from lds_utils.config import PROJECT_ROOT, RAW_TABLES, SQL_ROOT, UsageError
 from lds_utils.engines import open_engine
-from lds_utils.pipeline import bronze_reusable, lake_lock, run_pipeline, view_names
+from lds_utils.pipeline import DATE_LIMITED_REASONS, bronze_reusable, lake_lock, run_pipeline, view_names
 from tests import lakecopy
 
 GOLD_CONTRACT = [
@@ -141,6 +143,15 @@ def test_a_period_run_rebuilds_bronze_when_a_raw_file_changed(built_lake, tmp_pa
 ])
 def test_bronze_is_reused_only_when_a_rebuild_would_give_the_same_tables(state, fecha_maxima, reusable):
     assert bronze_reusable(state, "f", fecha_maxima) is reusable
+
+
+def test_every_check_against_the_date_limit_has_a_reason_the_bronze_state_counts():
+    """A reason missing from DATE_LIMITED_REASONS would let a period run reuse BRONZE built under another limit."""
+    checks = re.findall(r"when ([^\n]*:fecha_maxima[^\n]*)\n\s*then '([^']+)'",
+                        "\n".join(path.read_text() for path in sorted((SQL_ROOT / "bronze").glob("*.sql"))))
+    assert len(checks) >= 8
+    patterns = [pattern.replace("%", "*") for pattern in DATE_LIMITED_REASONS]
+    assert [reason for _, reason in checks if not any(fnmatch.fnmatchcase(reason, p) for p in patterns)] == []
 
 
 def test_a_second_run_on_a_locked_lake_stops_with_a_clear_message(tmp_path):
