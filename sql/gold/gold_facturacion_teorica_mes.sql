@@ -18,7 +18,8 @@
 --      history as a full run. lds_utils/detect.py documents the comparison that chose it.
 --   4. Tukey fence per segment (tipo_cliente, nivel_tension, anio_mes): q1, q3 exact, numpy's
 --      linear method (virtual index h = (n - 1) p, value = x[floor h] interpolated towards
---      x[floor h + 1], written as numpy writes it); umbral_atipico = q3 + 1.5 iqr; a segment is
+--      x[floor h + 1], written as numpy writes it), read from each segment's sorted values (one
+--      aggregate: no window sorts every bill with its row); umbral_atipico = q3 + 1.5 iqr; a segment is
 --      valid with at least 30 evaluated supplies (n_segmento counts those with a valor_evaluado);
 --      es_atipico = valid and valor_evaluado > umbral; umbral_soles = the bill at the threshold,
 --      facturacion_referencia x exp(umbral_atipico).
@@ -412,18 +413,17 @@ evaluado as (
     where f.anio_mes between :desde and :hasta
 ),
 
-posicion_en_segmento as (
+-- The evaluated values of each segment, sorted: the quantiles are read at their positions.
+valores_segmento as (
     select
         tipo_cliente,
         nivel_tension,
         anio_mes,
-        valor_evaluado,
-        row_number() over (
-            partition by tipo_cliente, nivel_tension, anio_mes order by valor_evaluado
-        ) - 1 as posicion,
-        count(*) over (partition by tipo_cliente, nivel_tension, anio_mes) as n_segmento
+        array_sort(array_agg(valor_evaluado)) as valores,
+        count(*) as n_segmento
     from evaluado
     where valor_evaluado is not null
+    group by tipo_cliente, nivel_tension, anio_mes
 ),
 
 indice_virtual as (
@@ -431,34 +431,32 @@ indice_virtual as (
         tipo_cliente,
         nivel_tension,
         anio_mes,
-        valor_evaluado,
-        posicion,
+        valores,
         n_segmento,
-        floor((n_segmento - 1) * 0.25e0) as q1_posicion,
+        cast(floor((n_segmento - 1) * 0.25e0) as integer) + 1 as q1_indice,
         (n_segmento - 1) * 0.25e0 - floor((n_segmento - 1) * 0.25e0) as q1_fraccion,
-        floor((n_segmento - 1) * 0.75e0) as q3_posicion,
+        cast(floor((n_segmento - 1) * 0.75e0) as integer) + 1 as q3_indice,
         (n_segmento - 1) * 0.75e0 - floor((n_segmento - 1) * 0.75e0) as q3_fraccion
-    from posicion_en_segmento
+    from valores_segmento
 ),
 
+-- x[floor h] and x[floor h + 1] (1-based arrays); the upper neighbour of the last value is itself.
 vecinos_cuantil as (
     select
         tipo_cliente,
         nivel_tension,
         anio_mes,
-        max(n_segmento) as n_segmento,
-        max(q1_fraccion) as q1_fraccion,
-        max(q3_fraccion) as q3_fraccion,
-        max(case when posicion = q1_posicion then valor_evaluado end) as q1_bajo,
-        max(case when posicion = q1_posicion + 1 then valor_evaluado end) as q1_alto,
-        max(case when posicion = q3_posicion then valor_evaluado end) as q3_bajo,
-        max(case when posicion = q3_posicion + 1 then valor_evaluado end) as q3_alto
+        n_segmento,
+        q1_fraccion,
+        q3_fraccion,
+        element_at(valores, q1_indice) as q1_bajo,
+        element_at(valores, least(q1_indice + 1, n_segmento)) as q1_alto,
+        element_at(valores, q3_indice) as q3_bajo,
+        element_at(valores, least(q3_indice + 1, n_segmento)) as q3_alto
     from indice_virtual
-    group by tipo_cliente, nivel_tension, anio_mes
 ),
 
--- numpy's lerp: a + (b - a) t below t = 0.5, b - (b - a) (1 - t) from 0.5 on; the upper
--- neighbour of the last position is the last value itself.
+-- numpy's lerp: a + (b - a) t below t = 0.5, b - (b - a) (1 - t) from 0.5 on.
 cuantiles as (
     select
         tipo_cliente,
@@ -466,14 +464,12 @@ cuantiles as (
         anio_mes,
         n_segmento,
         case
-            when q1_fraccion >= 0.5e0
-                then coalesce(q1_alto, q1_bajo) - (coalesce(q1_alto, q1_bajo) - q1_bajo) * (1 - q1_fraccion)
-            else q1_bajo + (coalesce(q1_alto, q1_bajo) - q1_bajo) * q1_fraccion
+            when q1_fraccion >= 0.5e0 then q1_alto - (q1_alto - q1_bajo) * (1 - q1_fraccion)
+            else q1_bajo + (q1_alto - q1_bajo) * q1_fraccion
         end as q1,
         case
-            when q3_fraccion >= 0.5e0
-                then coalesce(q3_alto, q3_bajo) - (coalesce(q3_alto, q3_bajo) - q3_bajo) * (1 - q3_fraccion)
-            else q3_bajo + (coalesce(q3_alto, q3_bajo) - q3_bajo) * q3_fraccion
+            when q3_fraccion >= 0.5e0 then q3_alto - (q3_alto - q3_bajo) * (1 - q3_fraccion)
+            else q3_bajo + (q3_alto - q3_bajo) * q3_fraccion
         end as q3
     from vecinos_cuantil
 ),
