@@ -71,3 +71,26 @@ def test_values_are_bound_not_formatted(path):
 def test_duckdb_only_function_is_caught():
     code = _code_without_comments_and_strings("select strftime(current_date, '%Y') as y -- median(x)")
     assert _called_functions(code) & DUCKDB_ONLY_FUNCTIONS == {"strftime"}
+
+
+def test_duckdb_streams_ctes_that_neither_sort_nor_aggregate():
+    """Only CTEs without windows, aggregates or DISTINCT are inlined; the others keep DuckDB's materialisation."""
+    duckdb_sql = sqlmod.to_duckdb(
+        "with base as (select a, b from t where a > 0), "
+        "ventana as (select a, row_number() over (partition by a order by b) as n from base), "
+        "suma as (select a, sum(b) as s from base group by a), "
+        "distintos as (select a from base union select b from base) "
+        "select * from ventana join suma on ventana.a = suma.a join distintos on distintos.a = suma.a"
+    )
+    inlined = set(re.findall(r"(\w+) AS NOT MATERIALIZED", duckdb_sql))
+    assert inlined == {"base"}
+
+
+def test_inlined_ctes_give_the_same_rows():
+    import duckdb
+
+    statement = ("with cuadrado as (select i, i * i as c from range(10) as t(i)) "
+                 "select a.i, b.c from cuadrado as a join cuadrado as b on a.i = b.i order by a.i")
+    con = duckdb.connect()
+    assert "NOT MATERIALIZED" in sqlmod.to_duckdb(statement)
+    assert con.execute(sqlmod.to_duckdb(statement)).fetchall() == [(i, i * i) for i in range(10)]
