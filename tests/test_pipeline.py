@@ -147,7 +147,7 @@ def test_bronze_is_reused_only_when_a_rebuild_would_give_the_same_tables(state, 
 
 def test_every_check_against_the_date_limit_has_a_reason_the_bronze_state_counts():
     """A reason missing from DATE_LIMITED_REASONS would let a period run reuse BRONZE built under another limit."""
-    checks = re.findall(r"when ([^\n]*:fecha_maxima[^\n]*)\n\s*then '([^']+)'",
+    checks = re.findall(r"when ([^\n]*?:fecha_maxima[^\n]*?)\s+then '([^']+)'",
                         "\n".join(path.read_text() for path in sorted((SQL_ROOT / "bronze").glob("*.sql"))))
     assert len(checks) >= 8
     patterns = [pattern.replace("%", "*") for pattern in DATE_LIMITED_REASONS]
