@@ -41,7 +41,7 @@ from importlib import metadata
 from pathlib import Path
 
 from lds_utils import aws_cost, config
-from lds_utils.engines import MEMORY_LIMIT
+from lds_utils.engines import MEMORY_LIMIT, version_folders
 from lds_utils.pipeline import ALL_MONTHS, PARTITION_COLUMN, pipeline_parameters
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -253,7 +253,7 @@ def gold_step_pandas(lake: Path, out: Path) -> dict:
 
 
 def _current_version(lake: Path, layer: str, table: str) -> Path:
-    versions = sorted((lake / layer / table).glob("v[0-9]*"))
+    versions = version_folders(lake / layer / table)
     if not versions:
         raise FileNotFoundError(f"no version of {layer}/{table} in {lake}")
     return versions[-1]

@@ -30,6 +30,7 @@ from sqlglot import exp
 
 from lds_utils import sql as sqlmod
 from lds_utils.config import PROJECT_ROOT, LakePaths, UsageError
+from lds_utils.engines import version_folders
 
 ATHENA_USD_PER_TB = 5.0
 ATHENA_PRICE_SOURCE = (
@@ -177,7 +178,7 @@ def _subdirs(folder: Path) -> list[Path]:
 
 
 def _current_version(table_dir: Path) -> Path | None:
-    versions = sorted(p for p in table_dir.iterdir() if p.is_dir() and p.name[:1] == "v" and p.name[1:].isdigit())
+    versions = version_folders(table_dir)
     return versions[-1] if versions else None
 
 

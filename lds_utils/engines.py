@@ -252,14 +252,8 @@ class DuckDBEngine(Engine):
             source = f"read_parquet('{_quote_path(version / 'data.parquet')}')"
         self.con.execute(f"create or replace view {database}.{table} as select * from {source}")
 
-    @staticmethod
-    def _versions(table_dir: Path) -> list[Path]:
-        return sorted(
-            p for p in table_dir.iterdir() if p.is_dir() and p.name.startswith(_VERSION_PREFIX) and p.name[1:].isdigit()
-        )
-
     def _next_version_number(self, table_dir: Path) -> int:
-        versions = self._versions(table_dir)
+        versions = version_folders(table_dir)
         return int(versions[-1].name[1:]) + 1 if versions else 1
 
     def _view_versions(self) -> dict[tuple[str, str], str | None]:
@@ -307,6 +301,15 @@ class DuckDBEngine(Engine):
         for entry in table_dir.iterdir():
             if entry != keep and entry.is_dir() and entry.name.startswith((_VERSION_PREFIX, _STAGING_PREFIX)):
                 shutil.rmtree(entry, ignore_errors=True)
+
+
+def version_folders(table_dir: Path) -> list[Path]:
+    """The complete versions of a DuckDB table folder (v000001, v000002, ...), oldest first; staging is not one."""
+    if not table_dir.is_dir():
+        return []
+    return sorted(
+        p for p in table_dir.iterdir() if p.is_dir() and p.name.startswith(_VERSION_PREFIX) and p.name[1:].isdigit()
+    )
 
 
 def _quote_path(path: Path) -> str:

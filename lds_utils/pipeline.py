@@ -191,11 +191,15 @@ def pipeline_parameters(period: str | None, today: dt.date | None = None) -> dic
     return {"desde": desde, "hasta": hasta, "fecha_maxima": fecha_maxima, **billing_parameters()}
 
 
+def _add_sql_files(digest, pattern: str) -> None:
+    for path in sorted(SQL_ROOT.glob(pattern)):
+        digest.update(path.relative_to(SQL_ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+
+
 def pipeline_fingerprint() -> str:
     """Fingerprint of the code that shapes the lake's layers: every SQL file and the billing parameters."""
     digest = hashlib.sha256()
-    for path in sorted(SQL_ROOT.glob("*/*.sql")):
-        digest.update(path.relative_to(SQL_ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    _add_sql_files(digest, "*/*.sql")
     digest.update(json.dumps(billing_parameters(), sort_keys=True).encode())
     return digest.hexdigest()
 
@@ -217,8 +221,7 @@ def raw_signature(lake: Path) -> str:
         for path in rawcheck.table_files(paths.raw_table(table), table):
             stat = path.stat()
             digest.update(f"{path.relative_to(paths.raw)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    for path in sorted((SQL_ROOT / "bronze").glob("*.sql")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    _add_sql_files(digest, "bronze/*.sql")
     return digest.hexdigest()
 
 

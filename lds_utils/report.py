@@ -21,19 +21,19 @@ import pandas as pd
 
 from lds_utils import billing, config, detect
 from lds_utils.config import LakePaths, UsageError
+from lds_utils.pipeline import BRONZE_STATE_NAME, FINGERPRINT_NAME, MANIFEST_NAME
 from lds_utils.schema import PERSONAL_DATA_COLUMNS, PRIMARY_KEYS, RAW_SCHEMAS, column_names
-
-#: Raw tables holding personal data: their rejected records (the raw row as text) are never shown.
-_TABLAS_CON_DATOS_PERSONALES = ", ".join(
-    f"'{tabla}'" for tabla, columnas in RAW_SCHEMAS.items() if {c.name for c in columnas} & set(PERSONAL_DATA_COLUMNS)
-)
 from lds_utils.sql import check_identifier
 
 GOLD = "gold_db.gold_facturacion_teorica_mes"
 GENERACION = "generacion.json"
-#: What the generator writes; removed before regenerating a lake built with other parameters.
+#: What the generator and the pipeline write; removed before regenerating a lake built with other parameters.
 _LAKE_CONTENT = ("raw", "bronze", "silver", "gold", "truth", "athena_results", "catalog.duckdb",
-                 "catalog.duckdb.wal", "pipeline_manifest.json", "huella_pipeline.txt", GENERACION)
+                 "catalog.duckdb.wal", MANIFEST_NAME, FINGERPRINT_NAME, BRONZE_STATE_NAME, GENERACION)
+#: Raw tables holding personal data: their rejected records (the raw row as text) are never shown.
+_TABLAS_CON_DATOS_PERSONALES = ", ".join(
+    f"'{tabla}'" for tabla, columnas in RAW_SCHEMAS.items() if {c.name for c in columnas} & set(PERSONAL_DATA_COLUMNS)
+)
 
 
 # -- preparing the lake ------------------------------------------------------------------------------------

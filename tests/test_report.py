@@ -195,6 +195,8 @@ def test_contexto_regenerates_a_lake_made_with_other_parameters(tmp_path):
     assert list(duraciones) == ["generacion", "pipeline"]
     assert report.generacion_coincide(report.leer_generacion(lago), 120, 2)
     assert (lago / "otro_archivo.txt").exists()
+    report._vaciar_lago(lago)  # what a regeneration removes: everything generate and the pipeline wrote
+    assert {path.name for path in lago.iterdir()} == {"otro_archivo.txt", pipeline.LOCK_NAME}
 
 
 def test_segment_quartiles_read_as_percent_above_the_own_median():
