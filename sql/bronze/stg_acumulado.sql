@@ -12,24 +12,11 @@ with medidor as (
     select id_medidor, numero_digitos from bronze_db.bronze_medidor
 ),
 
-claves_repetidas as (
-    select upper(trim(id_lectura)) as clave
-    from raw_db.acumulado
-    group by upper(trim(id_lectura))
-    having count(*) > 1
-),
-
+-- The raw columns as read. DuckDB cannot inline a CSV scan that the two branches below both reach, so it
+-- keeps this CTE whole (spilling at full scale): it carries the nine text columns and nothing derived
+-- from them, and the repeated keys are counted from that copy instead of a third scan of the files.
 raw as (
     select
-        upper(trim(id_lectura)) as id_lectura,
-        upper(trim(id_medidor)) as id_medidor,
-        trim(fecha_lectura) as fecha_lectura_txt,
-        upper(trim(tipo_lectura)) as tipo_lectura,
-        trim(lectura_kwh) as lectura_kwh_txt,
-        nullif(trim(lectura_kwh_hp), '') as lectura_kwh_hp_txt,
-        nullif(trim(demanda_max_kw), '') as demanda_max_kw_txt,
-        trim(registros_esperados) as registros_esperados_txt,
-        trim(registros_error) as registros_error_txt,
         id_lectura as texto_id_lectura,
         id_medidor as texto_id_medidor,
         fecha_lectura as texto_fecha_lectura,
@@ -42,9 +29,34 @@ raw as (
     from raw_db.acumulado
 ),
 
-typed as (
+claves_repetidas as (
+    select upper(trim(texto_id_lectura)) as clave
+    from raw
+    group by upper(trim(texto_id_lectura))
+    having count(*) > 1
+),
+
+-- clave_repetida is known before typing, so the repeated-key branch filters its few rows first.
+normalizado as (
     select
         raw.*,
+        upper(trim(texto_id_lectura)) as id_lectura,
+        upper(trim(texto_id_medidor)) as id_medidor,
+        trim(texto_fecha_lectura) as fecha_lectura_txt,
+        upper(trim(texto_tipo_lectura)) as tipo_lectura,
+        trim(texto_lectura_kwh) as lectura_kwh_txt,
+        nullif(trim(texto_lectura_kwh_hp), '') as lectura_kwh_hp_txt,
+        nullif(trim(texto_demanda_max_kw), '') as demanda_max_kw_txt,
+        trim(texto_registros_esperados) as registros_esperados_txt,
+        trim(texto_registros_error) as registros_error_txt,
+        claves_repetidas.clave is not null as clave_repetida
+    from raw
+    left join claves_repetidas on upper(trim(raw.texto_id_lectura)) = claves_repetidas.clave
+),
+
+typed as (
+    select
+        normalizado.*,
         try_cast(fecha_lectura_txt as date) as fecha_lectura,
         try_cast(lectura_kwh_txt as double) as lectura_kwh,
         try_cast(lectura_kwh_hp_txt as double) as lectura_kwh_hp,
@@ -55,13 +67,12 @@ typed as (
             coalesce(tipo_lectura, ''), coalesce(lectura_kwh_txt, ''), coalesce(lectura_kwh_hp_txt, ''),
             coalesce(demanda_max_kw_txt, ''), coalesce(registros_esperados_txt, ''),
             coalesce(registros_error_txt, '')) as firma
-    from raw
+    from normalizado
 ),
 
 checked as (
     select
         typed.*,
-        claves_repetidas.clave is not null as clave_repetida,
         case
             when id_lectura is null or id_lectura = '' then 'CAMPO_VACIO:id_lectura'
             when typed.id_medidor is null or typed.id_medidor = '' then 'CAMPO_VACIO:id_medidor'
@@ -90,7 +101,6 @@ checked as (
         end as motivo_fila
     from typed
     left join medidor on typed.id_medidor = medidor.id_medidor
-    left join claves_repetidas on typed.id_lectura = claves_repetidas.clave
 ),
 
 -- What the two branches below need; the signature only where a key repeats, and the raw record as text
