@@ -8,7 +8,8 @@ generates a lake and runs the whole DuckDB pipeline, then times the GOLD step (t
 history and the IQR fence, every month) twice on that lake: as the project runs it (the gold SQL through the
 DuckDB engine) and as an analyst would without the project (pandas, with lds_utils.detect's reference code,
 reading and writing the same Parquet). On the largest size it also runs the pipeline for its last month
-(``--period``) and measures the table sizes for the Athena cost estimate.
+(``--period``), times a plain rewrite of its SILVER and GOLD tables (read the Parquet, write it again partitioned
+by month, no SQL logic: the floor the writing alone sets) and measures the table sizes for the Athena cost estimate.
 
 Every step runs in a process of its own. Its wall time is measured around the process; its peak memory is the
 largest total resident memory of the process and its children, sampled every 20 ms (DuckDB's memory is native,
@@ -53,6 +54,7 @@ MB = 2**20
 TARGETS = {"e2e_s": 180, "e2e_peak_mb": 6 * 1024, "incremental_s": 15, "gold_speedup": 4, "gold_memory_ratio": 1 / 3}
 PACKAGES = ("duckdb", "pandas", "numpy", "pyarrow", "sqlglot")
 GOLD_TABLE = "gold_facturacion_teorica_mes"
+MONTHLY_TABLES = (("silver", "silver_consumo_mensual"), ("gold", GOLD_TABLE))
 # Pipeline log lines: "[bronze] stg_acumulado    7,069,013 rows   14.42 s" (also the raw check line).
 STEP_LINE = re.compile(r"^\[\s*(?P<layer>\w+)\]\s+(?P<relation>.+?)\s+(?:(?P<rows>[\d,]+) rows\s+)?(?P<s>[\d.]+) s$")
 
@@ -252,6 +254,35 @@ def gold_step_pandas(lake: Path, out: Path) -> dict:
     return {"rows": int(len(gold)), "atipicos": int(gold["es_atipico"].sum())}
 
 
+def write_floor(lake: Path, cap_mb: float) -> dict:
+    """Rewrite the finished SILVER and GOLD tables as they are: the Parquet reading and writing no SQL avoids."""
+    floor = {}
+    for layer, table in MONTHLY_TABLES:
+        run = checked(run_step(python_argv(__file__, "--rewrite", f"{layer}/{table}", "--lake", str(lake)), cap_mb,
+                               f"rewrite {table}"), f"rewrite of {table}")
+        floor[table] = {**_run_summary(run), **json.loads(run.stdout)}
+    return floor
+
+
+def rewrite_table(lake: Path, layer: str, table: str) -> dict:
+    """Copy a monthly table's current version into a scratch folder, partitioned by month like the pipeline."""
+    import duckdb
+
+    source = _current_version(lake, layer, table)
+    scratch = lake / "bench_rewrite"
+    shutil.rmtree(scratch, ignore_errors=True)
+    con = duckdb.connect()
+    con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
+    con.execute("set preserve_insertion_order = false")
+    rows = con.execute(
+        f"copy (select * from read_parquet('{source}/*/*.parquet', hive_partitioning = true, "
+        f"hive_types = {{'{PARTITION_COLUMN}': 'VARCHAR'}})) "
+        f"to '{scratch}' (format parquet, compression snappy, partition_by ({PARTITION_COLUMN}))"
+    ).fetchone()[0]
+    shutil.rmtree(scratch)
+    return {"rows": int(rows)}
+
+
 def _current_version(lake: Path, layer: str, table: str) -> Path:
     versions = version_folders(lake / layer / table)
     if not versions:
@@ -283,6 +314,7 @@ def bench_size(n: int, work: Path, cap_mb: float, largest: bool, keep: bool, res
         incremental = pipeline(lake, cap_mb, period=last_month)
         result["incremental"] = {"period": last_month, **_run_summary(incremental),
                                  "layers": by_layer(pipeline_steps(incremental))}
+        result["piso_escritura"] = write_floor(lake, cap_mb)
         sizes = aws_cost.save_measurement(aws_cost.measure(lake, n), results / f"tamanos_{n}.json")
         result["medicion_tamanos"] = str(sizes.relative_to(config.PROJECT_ROOT) if sizes.is_relative_to(
             config.PROJECT_ROOT) else sizes)
@@ -358,6 +390,8 @@ def print_table(result: dict) -> None:
     _print_row("pipeline (process)", largest["pipeline"])
     _print_row("end to end", largest["end_to_end"])
     _print_row(f"incremental {largest['incremental']['period']}", largest["incremental"])
+    for table, floor in largest.get("piso_escritura", {}).items():
+        _print_row(f"rewrite only: {table.split('_')[0]}", floor)
     print(f"\nGOLD + IQR step, every month  {'wall s':>10}{'CPU s':>10}{'peak MB':>10}{'rows':>14}{'atypical':>10}")
     for size in result["corridas"]:
         for way in ("project", "pandas"):
@@ -392,10 +426,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the lakes")
     parser.add_argument("--memory-cap-gb", type=float, default=12.0, help="kill a step above this memory")
     parser.add_argument("--gold-step", choices=("duckdb", "pandas"), help=argparse.SUPPRESS)
+    parser.add_argument("--rewrite", help=argparse.SUPPRESS)
     parser.add_argument("--lake", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.gold_step:
         return _gold_step_child(args.gold_step, Path(args.lake))
+    if args.rewrite:
+        print(json.dumps(rewrite_table(Path(args.lake), *args.rewrite.split("/"))))
+        return 0
 
     sizes = sorted(args.sizes)
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="bench_scale_"))
