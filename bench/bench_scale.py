@@ -43,6 +43,7 @@ from pathlib import Path
 
 from lds_utils import aws_cost, config
 from lds_utils.engines import MEMORY_LIMIT, version_folders
+from lds_utils.generate import GENERACION
 from lds_utils.pipeline import ALL_MONTHS, PARTITION_COLUMN, pipeline_parameters
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -296,7 +297,7 @@ def bench_size(n: int, work: Path, cap_mb: float, largest: bool, keep: bool, res
     gen = generate(lake, n, cap_mb)
     pipe = pipeline(lake, cap_mb)
     steps = pipeline_steps(pipe)
-    summary = json.loads((lake / "generacion.json").read_text(encoding="utf-8"))
+    summary = json.loads((lake / GENERACION).read_text(encoding="utf-8"))
     result = {
         "clientes": n,
         "filas_raw": sum(summary["filas"][table] for table in config.RAW_TABLES),

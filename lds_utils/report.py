@@ -20,13 +20,13 @@ import numpy as np
 import pandas as pd
 
 from lds_utils import billing, config, detect
+from lds_utils.generate import GENERACION
 from lds_utils.config import LakePaths, UsageError
 from lds_utils.pipeline import BRONZE_STATE_NAME, FINGERPRINT_NAME, MANIFEST_NAME
 from lds_utils.schema import PERSONAL_DATA_COLUMNS, PRIMARY_KEYS, RAW_SCHEMAS, column_names
 from lds_utils.sql import check_identifier
 
 GOLD = "gold_db.gold_facturacion_teorica_mes"
-GENERACION = "generacion.json"
 #: What the generator and the pipeline write; removed before regenerating a lake built with other parameters.
 _LAKE_CONTENT = ("raw", "bronze", "silver", "gold", "truth", "athena_results", "catalog.duckdb",
                  "catalog.duckdb.wal", MANIFEST_NAME, FINGERPRINT_NAME, BRONZE_STATE_NAME, GENERACION)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from lds_utils.config import DATABASES, LakePaths
 from lds_utils.engines import open_engine
+from lds_utils.generate import GENERACION
 
-GENERACION = "generacion.json"
 BUILT_LAYERS = ("bronze", "silver", "gold")
 
 
