@@ -44,7 +44,7 @@ from pathlib import Path
 from lds_utils import aws_cost, config
 from lds_utils.engines import MEMORY_LIMIT, version_folders
 from lds_utils.generate import GENERACION
-from lds_utils.pipeline import ALL_MONTHS, PARTITION_COLUMN, pipeline_parameters
+from lds_utils.pipeline import ALL_MONTHS, MONTHLY_TABLES, PARTITION_COLUMN, pipeline_parameters
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS = BENCH_DIR / "results"
@@ -55,7 +55,6 @@ MB = 2**20
 TARGETS = {"e2e_s": 180, "e2e_peak_mb": 6 * 1024, "incremental_s": 15, "gold_speedup": 4, "gold_memory_ratio": 1 / 3}
 PACKAGES = ("duckdb", "pandas", "numpy", "pyarrow", "sqlglot")
 GOLD_TABLE = "gold_facturacion_teorica_mes"
-MONTHLY_TABLES = (("silver", "silver_consumo_mensual"), ("gold", GOLD_TABLE))
 # Pipeline log lines: "[bronze] stg_acumulado    7,069,013 rows   14.42 s" (also the raw check line).
 STEP_LINE = re.compile(r"^\[\s*(?P<layer>\w+)\]\s+(?P<relation>.+?)\s+(?:(?P<rows>[\d,]+) rows\s+)?(?P<s>[\d.]+) s$")
 

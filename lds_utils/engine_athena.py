@@ -209,9 +209,12 @@ class AthenaEngine(Engine):
         statement = f"create or replace view {target} as\n{self._retarget(select_sql)}"
         self._execute(statement, physical, {})
 
-    def write_table(self, database, table, select_sql, params=None, partition_col=None, partitions=None):
+    def write_table(self, database, table, select_sql, params=None, partition_col=None, partitions=None,
+                    slices=None):
         """CTAS into a fresh prefix, then switch the catalog (see the module docstring). Returns rows written,
-        or None in dry-run mode (nothing is run, so the count is unknown)."""
+        or None in dry-run mode (nothing is run, so the count is unknown). Athena runs every SELECT whole."""
+        if slices is not None:
+            raise ValueError("the Athena engine runs each SELECT whole: no slices")
         self._check_writable()
         sqlmod.check_identifier(table)
         if partitions is not None and partition_col is None:

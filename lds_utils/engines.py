@@ -33,6 +33,9 @@ class Engine(ABC):
     """What the pipeline needs from a query engine."""
 
     name: str
+    #: Whether write_table can run a SELECT in several slices (parameter sets) into one version: an embedded
+    #: engine computes a big table in parts that fit in memory; a distributed one runs it whole.
+    computes_in_slices: bool = False
 
     @abstractmethod
     def register_raw(self, table: str, columns: Sequence[str]) -> None:
@@ -47,11 +50,14 @@ class Engine(ABC):
         params: dict | None = None,
         partition_col: str | None = None,
         partitions: Sequence[str] | None = None,
+        slices: Sequence[dict] | None = None,
     ) -> int:
         """Materialise a SELECT as database.table (Parquet + Snappy); return rows written.
 
         With ``partitions`` given, only those partition values are replaced (the SELECT must return rows of
         those partitions only) and every other partition is kept. Readers see the old table or the new one.
+        With ``slices`` (engines that compute in slices, partitioned tables), the SELECT runs once per slice with
+        ``params`` updated by it, each run adding its rows to the same new version: slices must not share rows.
         """
 
     @abstractmethod
@@ -99,6 +105,7 @@ class DuckDBEngine(Engine):
     """
 
     name = "duckdb"
+    computes_in_slices = True
 
     def __init__(self, lake: Path, read_only: bool = False):
         self.paths = LakePaths(Path(lake))
@@ -174,17 +181,23 @@ class DuckDBEngine(Engine):
         target = f"{_check_database(database)}.{sqlmod.check_identifier(view)}"
         self.con.execute(f"create or replace view {target} as {sqlmod.to_duckdb(select_sql)}")
 
-    def write_table(self, database, table, select_sql, params=None, partition_col=None, partitions=None) -> int:
+    def write_table(self, database, table, select_sql, params=None, partition_col=None, partitions=None,
+                    slices=None) -> int:
         sqlmod.check_identifier(table)
         if partitions is not None and partition_col is None:
             raise ValueError("partitions given for a table without partition column")
+        if slices is not None and partition_col is None:
+            raise ValueError("slices given for a table without partition column")
         table_dir = self.paths.layer(_layer_of(database)) / table
         table_dir.mkdir(parents=True, exist_ok=True)
         current = self._published_version(database, table) if partitions is not None else None
         staging = table_dir / f"{_STAGING_PREFIX}{uuid.uuid4().hex}"
         staging.mkdir()
         try:
-            rows = self._copy(select_sql, params, staging, partition_col)
+            rows = sum(
+                self._copy(select_sql, {**(params or {}), **overrides}, staging, partition_col, part=number)
+                for number, overrides in enumerate(slices or [{}])
+            )
             if partitions is not None:
                 self._check_partitions(staging, partition_col, partitions)
                 if current is not None:
@@ -203,11 +216,14 @@ class DuckDBEngine(Engine):
             self._written.append(version)
         return rows
 
-    def _copy(self, select_sql: str, params: dict | None, staging: Path, partition_col: str | None) -> int:
+    def _copy(self, select_sql: str, params: dict | None, staging: Path, partition_col: str | None,
+              part: int = 0) -> int:
         options = "format parquet, compression snappy"
         if partition_col:
             target = _quote_path(staging)
-            options += f", partition_by ({sqlmod.check_identifier(partition_col)})"
+            # each slice adds its own files (data_<part>_<i>.parquet) to the partition folders
+            options += (f", partition_by ({sqlmod.check_identifier(partition_col)}), overwrite_or_ignore true, "
+                        f"filename_pattern 'data_{int(part)}_{{i}}'")
         else:
             target = _quote_path(staging / "data.parquet")
         statement = f"copy ({sqlmod.to_duckdb(select_sql)}) to '{target}' ({options})"

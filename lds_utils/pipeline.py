@@ -42,6 +42,12 @@ BRONZE_STATE_NAME = "huella_bronze.json"
 #: Reject reasons (SQL LIKE patterns) of the BRONZE checks against :fecha_maxima, the day-of-run date limit.
 DATE_LIMITED_REASONS = ("FUERA_DE_RANGO:fecha%", "FUERA_DE_RANGO:vigencia%", "FECHA_INCONSISTENTE:%")
 LOCK_NAME = ".lock"
+#: SILVER runs in slices of supplies of about this many readings on an engine that computes in slices. Measured
+#: at 1.3 M customers with the 4 GB DuckDB cap: an eighth of the supplies (7.6 M readings) takes 9.9 s without
+#: spilling, while the whole table (61 M readings) spilled 41 GB and took 126 s.
+READINGS_PER_SLICE = 8_000_000
+#: A half-open range of id_suministro ['' = unbounded]: the whole table.
+ALL_SUPPLIES = {"suministro_desde": "", "suministro_hasta": ""}
 
 assert set(BRONZE_ORDER) == set(RAW_TABLES)
 
@@ -100,7 +106,8 @@ class _Runner:
         self.params = params
         self.results: list[StepResult] = []
 
-    def table(self, layer: str, relation: str, partitions: list[str] | None = None, partitioned: bool = False) -> int:
+    def table(self, layer: str, relation: str, partitions: list[str] | None = None, partitioned: bool = False,
+              slices: list[dict] | None = None) -> int:
         started = time.perf_counter()
         select_sql = sqlmod.load_sql(layer, relation)
         rows = self.engine.write_table(
@@ -110,6 +117,7 @@ class _Runner:
             self.params,
             partition_col=PARTITION_COLUMN if partitioned else None,
             partitions=partitions,
+            slices=slices,
         )
         self._done(layer, relation, rows, started)
         return rows
@@ -142,7 +150,8 @@ def _run_steps(runner: _Runner, period: str | None, build_bronze: bool = True) -
         runner.table("bronze", "bronze_conciliacion")
     partitions = [period] if period else None
     for layer, relation in MONTHLY_TABLES:
-        rows = runner.table(layer, relation, partitions=partitions, partitioned=True)
+        slices = supply_slices(runner.engine, runner.params) if layer == "silver" else None
+        rows = runner.table(layer, relation, partitions=partitions, partitioned=True, slices=slices)
         if period and rows == 0:
             raise UsageError(f"no data for period {period} in {layer}_db.{relation}: is it within the lake's months?")
     for view in view_names():
@@ -188,7 +197,29 @@ def pipeline_parameters(period: str | None, today: dt.date | None = None) -> dic
     """Bound parameters of every SQL file: month range, date sanity limit and the regulated billing values."""
     desde, hasta = (period, period) if period else ALL_MONTHS
     fecha_maxima = (today or dt.date.today()).isoformat()
-    return {"desde": desde, "hasta": hasta, "fecha_maxima": fecha_maxima, **billing_parameters()}
+    return {"desde": desde, "hasta": hasta, "fecha_maxima": fecha_maxima, **ALL_SUPPLIES, **billing_parameters()}
+
+
+def supply_slices(engine: Engine, params: dict) -> list[dict] | None:
+    """Consecutive ranges of id_suministro splitting SILVER's readings of the run into slices that fit in memory.
+
+    None when one slice will do (or the engine runs every SELECT whole). The ranges are half-open and cover
+    every string: the first starts at '' and the last has no end, so no supply falls between two slices.
+    """
+    if not engine.computes_in_slices:
+        return None
+    readings = int(engine.read_sql(
+        "select count(*) as n from bronze_db.bronze_acumulado where anio_mes between :desde and :hasta", params,
+    )["n"].iloc[0])
+    count = -(-readings // READINGS_PER_SLICE)
+    if count <= 1:
+        return None
+    starts = engine.read_sql(
+        "select min(id_suministro) as desde from (select id_suministro, ntile(:partes) over (order by id_suministro) "
+        "as parte from bronze_db.bronze_suministro) as s group by parte order by desde", {"partes": count},
+    )["desde"].tolist()[1:]
+    bounds = ["", *starts, ""]
+    return [{"suministro_desde": low, "suministro_hasta": high} for low, high in zip(bounds, bounds[1:])]
 
 
 def _add_sql_files(digest, pattern: str) -> None:

@@ -30,6 +30,7 @@ from lds_utils import schema
 from lds_utils import sql as sqlmod
 from lds_utils.aws_config import AwsSettings, load_settings
 from lds_utils.config import PROJECT_ROOT, UsageError
+from lds_utils.pipeline import ALL_SUPPLIES
 from lds_utils.engine_athena import (
     CHECKSUM_METADATA,
     CSV_SERDE,
@@ -655,7 +656,8 @@ def test_renamed_databases_retarget_every_statement(tmp_path):
     names = {"raw": "lds_raw", "bronze": "lds_bronze", "silver": "lds_silver", "gold": "lds_gold"}
     engine = AthenaEngine(load_settings(databases=names, environ={}), lake=tmp_path, dry_run=True, out=out)
     engine.write_table("silver_db", "silver_consumo_mensual", sqlmod.load_sql("silver", "silver_consumo_mensual"),
-                       {"desde": "2024-03", "hasta": "2024-03"}, partition_col="anio_mes", partitions=["2024-03"])
+                       {"desde": "2024-03", "hasta": "2024-03", **ALL_SUPPLIES}, partition_col="anio_mes",
+                       partitions=["2024-03"])
     sql = _statements(out.getvalue())[0][1]
     databases = {table.db for table in sqlmod.parse_trino(sql).find_all(exp.Table) if table.db}
     assert databases == {"lds_silver", "lds_bronze"}

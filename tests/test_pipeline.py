@@ -11,7 +11,9 @@ import pytest
 
 from lds_utils.config import PROJECT_ROOT, RAW_TABLES, SQL_ROOT, UsageError
 from lds_utils.engines import open_engine
-from lds_utils.pipeline import DATE_LIMITED_REASONS, bronze_reusable, lake_lock, run_pipeline, view_names
+from lds_utils import pipeline
+from lds_utils.pipeline import (DATE_LIMITED_REASONS, bronze_reusable, lake_lock, pipeline_parameters, run_pipeline,
+                                supply_slices, view_names)
 from tests import lakecopy
 
 GOLD_CONTRACT = [
@@ -100,6 +102,32 @@ def test_period_run_is_idempotent_and_equals_the_full_run(built_lake, tmp_path):
     others_after = _query(lake, "select count(*) as n from gold_db.gold_facturacion_teorica_mes where anio_mes <> :p",
                           {"p": period}).n.iloc[0]
     assert others_after == others_before
+
+
+def test_silver_computed_in_supply_slices_equals_one_run(built_lake, tmp_path, monkeypatch):
+    ordered = "select * from {} order by id_suministro, anio_mes"
+    whole = {t: _query(built_lake, ordered.format(t)) for t in ("silver_db.silver_consumo_mensual",
+                                                                  "gold_db.gold_facturacion_teorica_mes")}
+    lake = tmp_path / "lake"
+    shutil.copytree(built_lake, lake)
+    monkeypatch.setattr(pipeline, "READINGS_PER_SLICE", 20_000)
+    with open_engine("duckdb", lake, read_only=True) as engine:
+        readings = _query(lake, "select count(*) as n from bronze_db.bronze_acumulado").n.iloc[0]
+        slices = supply_slices(engine, pipeline_parameters(None))
+    assert len(slices) == -(-readings // 20_000) > 1
+    assert slices[0]["suministro_desde"] == "" and slices[-1]["suministro_hasta"] == ""
+    assert all(a["suministro_desde"] < a["suministro_hasta"] == b["suministro_desde"]
+               for a, b in zip(slices[:-1], slices[1:]))
+    run_pipeline(lake)
+    for table, rows in whole.items():
+        pd.testing.assert_frame_equal(_query(lake, ordered.format(table)), rows)
+    silver_files = list((lake / "silver" / "silver_consumo_mensual").glob("v*/anio_mes=*/*.parquet"))
+    assert {path.name.split("_")[1] for path in silver_files} == {str(part) for part in range(len(slices))}
+
+
+def test_one_slice_when_the_readings_fit(built_lake):
+    with open_engine("duckdb", built_lake, read_only=True) as engine:
+        assert supply_slices(engine, pipeline_parameters(None)) is None
 
 
 def _bronze_versions(lake):

@@ -3,7 +3,10 @@
 --   meter reading in the month. Partitioned by anio_mes.
 -- Inputs: bronze_db.bronze_acumulado (readings), bronze_db.bronze_medidor (meter -> supply,
 --   register digits, multiplying factor).
--- Parameters: :desde, :hasta ('YYYY-MM', inclusive) = the billing months to (re)compute.
+-- Parameters: :desde, :hasta ('YYYY-MM', inclusive) = the billing months to (re)compute;
+--   :suministro_desde, :suministro_hasta = the supplies to compute, id_suministro in [desde, hasta) with ''
+--   as no bound. Athena computes all ('', ''); DuckDB computes a big run in slices of supplies that fit in
+--   memory (lds_utils.pipeline.supply_slices), each slice a separate run of this SELECT.
 -- Rules:
 --   * The billing month of a reading is the month of fecha_lectura. A meter-month's kWh is the sum
 --     of (reading - previous reading of the same meter) x factor_medidor over the readings of the
@@ -46,6 +49,8 @@ medidor as (
         numero_digitos,
         factor_medidor
     from bronze_db.bronze_medidor
+    where id_suministro >= :suministro_desde
+        and (:suministro_hasta = '' or id_suministro < :suministro_hasta)
 ),
 
 lectura_con_previa as (
