@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from lds_utils import billing, config, detect
-from lds_utils.generate import GENERACION
 from lds_utils.config import LakePaths, UsageError
+from lds_utils.generate import GENERACION
 from lds_utils.pipeline import BRONZE_STATE_NAME, FINGERPRINT_NAME, MANIFEST_NAME
 from lds_utils.schema import PERSONAL_DATA_COLUMNS, PRIMARY_KEYS, RAW_SCHEMAS, column_names
 from lds_utils.sql import check_identifier

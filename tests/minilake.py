@@ -15,10 +15,9 @@ from lds_utils import schema
 from lds_utils import sql as sqlmod
 from lds_utils.billing import billing_parameters
 from lds_utils.engines import DuckDBEngine
-from lds_utils.pipeline import ALL_SUPPLIES
+from lds_utils.pipeline import ALL_SUPPLIES, MONTHLY_TABLES
 
 _MONTH_SOURCE = {"tarifa": "vigencia_desde", "acumulado": "fecha_lectura"}
-MONTHLY = (("silver", "silver_consumo_mensual"), ("gold", "gold_facturacion_teorica_mes"))
 
 
 def create_bronze(engine: DuckDBEngine, tables: Mapping[str, pd.DataFrame]) -> None:
@@ -39,7 +38,7 @@ def create_bronze(engine: DuckDBEngine, tables: Mapping[str, pd.DataFrame]) -> N
 def run_monthly(engine: DuckDBEngine, desde: str, hasta: str, partitions: list[str] | None = None) -> None:
     """Write silver and gold for desde..hasta through the engine, as the pipeline does."""
     params = {"desde": desde, "hasta": hasta, **ALL_SUPPLIES, **billing_parameters()}
-    for layer, relation in MONTHLY:
+    for layer, relation in MONTHLY_TABLES:
         select = sqlmod.load_sql(layer, relation)
         engine.write_table(f"{layer}_db", relation, select, params, partition_col="anio_mes", partitions=partitions)
 
