@@ -265,20 +265,17 @@ def write_floor(lake: Path, cap_mb: float) -> dict:
 
 
 def rewrite_table(lake: Path, layer: str, table: str) -> dict:
-    """Copy a monthly table's current version into a scratch folder, partitioned by month like the pipeline."""
-    import duckdb
+    """Copy a monthly table, read through the catalog, into a scratch folder partitioned by month like the pipeline."""
+    from lds_utils.engines import DuckDBEngine
 
-    source = _current_version(lake, layer, table)
     scratch = lake / "bench_rewrite"
     shutil.rmtree(scratch, ignore_errors=True)
-    con = duckdb.connect()
-    con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
-    con.execute("set preserve_insertion_order = false")
-    rows = con.execute(
-        f"copy (select * from read_parquet('{source}/*/*.parquet', hive_partitioning = true, "
-        f"hive_types = {{'{PARTITION_COLUMN}': 'VARCHAR'}})) "
-        f"to '{scratch}' (format parquet, compression snappy, partition_by ({PARTITION_COLUMN}))"
-    ).fetchone()[0]
+    with DuckDBEngine(lake, read_only=True) as engine:
+        engine.con.execute("set preserve_insertion_order = false")
+        rows = engine.con.execute(
+            f"copy (select * from {layer}_db.{table}) to '{scratch}' "
+            f"(format parquet, compression snappy, partition_by ({PARTITION_COLUMN}))"
+        ).fetchone()[0]
     shutil.rmtree(scratch)
     return {"rows": int(rows)}
 

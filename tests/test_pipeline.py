@@ -9,9 +9,9 @@ import sys
 import pandas as pd
 import pytest
 
+from lds_utils import pipeline
 from lds_utils.config import PROJECT_ROOT, RAW_TABLES, SQL_ROOT, UsageError
 from lds_utils.engines import open_engine
-from lds_utils import pipeline
 from lds_utils.pipeline import (DATE_LIMITED_REASONS, bronze_reusable, lake_lock, pipeline_parameters, run_pipeline,
                                 supply_slices, view_names)
 from tests import lakecopy
