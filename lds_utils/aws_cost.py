@@ -8,7 +8,8 @@ built by the DuckDB engine (``measure``), scaled linearly to the target number o
 
 The estimate is an upper bound: a statement is charged the full size of every table it reads (CSV has no column
 pruning, so for RAW that is exact; for Parquet, Athena usually reads fewer columns), except that partitioned
-tables read by a monthly statement are charged only for the months it asks for (partition pruning on anio_mes).
+tables read by a monthly statement are charged only for the months it can read (partition pruning on anio_mes):
+its months and the 12 before them, the longest look-back of the monthly SQL.
 
 Measurements: ``bench/results/tamanos_*.json`` (the scale benchmark, up to 1.3 M customers) and
 ``aws/medicion_tamanos_*.json`` (smaller samples); ``latest_measurement()`` takes the one with most customers.
@@ -44,6 +45,8 @@ MIN_BILLED_BYTES = 10 * MB
 UNIVERSE_CLIENTS = 1_300_000
 MEASUREMENT_GLOBS = ("bench/results/tamanos_*.json", "aws/medicion_tamanos_*.json")
 PARTITION_COLUMN = "anio_mes"
+#: The stored tables behind the gold relation (gold_db.gold_facturacion_teorica_mes is a view over them).
+GOLD_TABLES = ("gold_factura_evaluada_mes", "gold_cerco_segmento_mes")
 
 
 # -- measuring a lake ----------------------------------------------------------------------------------------
@@ -132,16 +135,16 @@ def monthly_run_cost(measurement: dict, period: str | None = None, clients: int 
 
 
 def dashboard_query_bound(measurement: dict, clients: int = UNIVERSE_CLIENTS) -> dict:
-    """Upper bound of one query on a KPI view: it reads at most the whole gold table (every month)."""
-    gold = measurement["tamanos"]["gold"]["gold_facturacion_teorica_mes"]
-    scanned = sum(gold.values()) * clients / measurement["n_clientes"]
+    """Upper bound of one query on a KPI view: it reads at most the whole gold relation (every month)."""
+    gold = [measurement["tamanos"]["gold"][table] for table in GOLD_TABLES]
+    scanned = sum(sum(table.values()) for table in gold) * clients / measurement["n_clientes"]
     billed = max(MIN_BILLED_BYTES, math.ceil(scanned / MB) * MB)
     return {"bytes_escaneados": scanned, "usd": billed / TB * ATHENA_USD_PER_TB}
 
 
 def _months(measurement: dict) -> list[str]:
-    """The billing months of the measured lake (the gold partitions)."""
-    return sorted(measurement["tamanos"]["gold"]["gold_facturacion_teorica_mes"])
+    """The billing months of the measured lake (the partitions of the gold bills)."""
+    return sorted(measurement["tamanos"]["gold"][GOLD_TABLES[0]])
 
 
 def _target_and_reads(tree: exp.Expression) -> tuple[str, list[str]]:
@@ -170,7 +173,8 @@ def _read_bytes(sizes: dict, table: str, params: dict) -> float:
     if not isinstance(size, dict):
         return float(size)
     desde, hasta = params.get("desde", "0000-01"), params.get("hasta", "9999-12")
-    return float(sum(bytes_ for month, bytes_ in size.items() if desde <= month <= hasta))
+    look_back = f"{int(desde[:4]) - 1:04d}{desde[4:]}" if desde[:4] != "0000" else desde
+    return float(sum(bytes_ for month, bytes_ in size.items() if look_back <= month <= hasta))
 
 
 def _subdirs(folder: Path) -> list[Path]:

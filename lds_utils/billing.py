@@ -5,7 +5,7 @@ pliego per option and month. What this module holds are the rules that sit on to
 with the source it was taken from (copied from the project's reference file, so the package works
 from its own clone). They reach the SQL as bound parameters (``billing_parameters()``), never as text.
 
-How the theoretical bill is built (``sql/gold/gold_facturacion_teorica_mes.sql`` and its pandas
+How the theoretical bill is built (``sql/gold/gold_factura_evaluada_mes.sql`` and its pandas
 twin ``lds_utils.detect.bill_reference``); amounts in S/, before IGV unless stated:
 
 1. cargo fijo: the pliego's ``cargo_fijo`` (S/ per month).

@@ -303,15 +303,16 @@ class DuckDBEngine(Engine):
         return folder
 
     def _remove_unpublished(self) -> None:
-        """Remove staging and version folders the catalog does not read (what killed runs leave behind)."""
+        """Remove staging and version folders the catalog does not read (what killed runs leave behind, and the
+        folder of a table that became a view), and a table folder left empty."""
         views = self._view_versions()
         for layer in _WRITTEN_LAYERS:
             layer_dir = self.paths.layer(layer)
             for table_dir in sorted(p for p in layer_dir.iterdir() if p.is_dir()) if layer_dir.is_dir() else []:
-                if (layer, table_dir.name) not in views:
-                    self._remove_old_versions(table_dir, keep=None)
-                elif views[(layer, table_dir.name)] is not None:
-                    self._remove_old_versions(table_dir, keep=table_dir / views[(layer, table_dir.name)])
+                version = views.get((layer, table_dir.name))
+                self._remove_old_versions(table_dir, keep=table_dir / version if version else None)
+                if not any(table_dir.iterdir()):
+                    table_dir.rmdir()
 
     def _remove_old_versions(self, table_dir: Path, keep: Path | None) -> None:
         for entry in table_dir.iterdir():

@@ -15,7 +15,7 @@ from lds_utils import schema
 from lds_utils import sql as sqlmod
 from lds_utils.billing import billing_parameters
 from lds_utils.engines import DuckDBEngine
-from lds_utils.pipeline import ALL_SUPPLIES, MONTHLY_TABLES
+from lds_utils.pipeline import ALL_SUPPLIES, GOLD_RELATION, MONTHLY_TABLES
 
 _MONTH_SOURCE = {"tarifa": "vigencia_desde", "acumulado": "fecha_lectura"}
 
@@ -36,11 +36,22 @@ def create_bronze(engine: DuckDBEngine, tables: Mapping[str, pd.DataFrame]) -> N
 
 
 def run_monthly(engine: DuckDBEngine, desde: str, hasta: str, partitions: list[str] | None = None) -> None:
-    """Write silver and gold for desde..hasta through the engine, as the pipeline does."""
+    """Write silver and gold for desde..hasta through the engine, as the pipeline does (the gold view included)."""
     params = {"desde": desde, "hasta": hasta, **ALL_SUPPLIES, **billing_parameters()}
     for layer, relation in MONTHLY_TABLES:
         select = sqlmod.load_sql(layer, relation)
         engine.write_table(f"{layer}_db", relation, select, params, partition_col="anio_mes", partitions=partitions)
+    engine.create_view("gold_db", GOLD_RELATION, sqlmod.load_sql("gold", GOLD_RELATION))
+
+
+def compute_gold(engine: DuckDBEngine, params: dict) -> pd.DataFrame:
+    """The gold relation for params' months, written to no file: its tables as catalog tables, then the view."""
+    for layer, relation in MONTHLY_TABLES:
+        if layer == "gold":
+            select = sqlmod.load_sql(layer, relation)
+            engine.con.execute(f"create or replace table gold_db.{relation} as {sqlmod.to_duckdb(select)}",
+                               sqlmod.bind_params(select, {**ALL_SUPPLIES, **params}))
+    return engine.read_sql(sqlmod.load_sql("gold", GOLD_RELATION))
 
 
 def open_lake(path: Path, tables: Mapping[str, pd.DataFrame]) -> DuckDBEngine:

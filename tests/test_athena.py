@@ -631,11 +631,12 @@ def test_pipeline_dry_run_for_a_period_is_complete_ordered_and_uses_the_sql_file
                 assert f"external_location = 's3://lds-s3-bucket-demo/{layer}/{name}/{RUN_PREFIX}" in sql
     expected = [("bronze", f"{prefix}_{table}") for table in BRONZE_ORDER for prefix in ("stg", "bronze")]
     expected += [("bronze", "bronze_rechazos"), ("bronze", "bronze_conciliacion"),
-                 ("silver", "silver_consumo_mensual"), ("gold", "gold_facturacion_teorica_mes")]
+                 ("silver", "silver_consumo_mensual"), ("gold", "gold_factura_evaluada_mes"),
+                 ("gold", "gold_cerco_segmento_mes")]
     expected += [("gold", view) for view in view_names()]
     assert targets == expected
     monthly = [header for header, sql in statements if "partitioned_by = ARRAY['anio_mes']" in sql]
-    assert len(monthly) == 2 and all("'desde': '2024-03'" in h and "'hasta': '2024-03'" in h for h in monthly)
+    assert len(monthly) == 3 and all("'desde': '2024-03'" in h and "'hasta': '2024-03'" in h for h in monthly)
     uploads = [line for line in printed.splitlines() if line.startswith("[glue create_csv_table]")]
     assert [line.split()[2].split(".")[1] for line in uploads] == list(schema.RAW_SCHEMAS)
 
@@ -805,12 +806,12 @@ def test_pipeline_on_s3_and_glue_matches_duckdb_and_one_month_is_replaced(aws, s
     got_rejects = reader.read_sql("select tabla, count(*) as n from bronze_db.bronze_rechazos group by tabla")
     pd.testing.assert_frame_equal(_sorted(got_rejects, ["tabla"]), _sorted(rejects, ["tabla"]), check_dtype=False)
 
-    before = _partitions("gold_db", "gold_facturacion_teorica_mes")
-    gold_sql = sqlmod.load_sql("gold", "gold_facturacion_teorica_mes")
-    rows = reader.write_table("gold_db", "gold_facturacion_teorica_mes", gold_sql, pipeline_parameters("2025-03"),
+    bills = "gold_factura_evaluada_mes"
+    before = _partitions("gold_db", bills)
+    rows = reader.write_table("gold_db", bills, sqlmod.load_sql("gold", bills), pipeline_parameters("2025-03"),
                               partition_col="anio_mes", partitions=["2025-03"])
     assert rows == (expected["anio_mes"] == "2025-03").sum()
-    after = _partitions("gold_db", "gold_facturacion_teorica_mes")
+    after = _partitions("gold_db", bills)
     assert sorted(after) == sorted(before) == ["2024-12", "2025-01", "2025-02", "2025-03"]
     assert [month for month in after if after[month] != before[month]] == ["2025-03"]
     again = _sorted(reader.read_sql(gold_query), keys)[expected.columns]
@@ -819,4 +820,4 @@ def test_pipeline_on_s3_and_glue_matches_duckdb_and_one_month_is_replaced(aws, s
         assert reader.table_exists("gold_db", view)
     sent = _sent_queries()
     assert all(sqlmod.parse_trino(query) is not None for query in sent)
-    assert not _keys(aws, "gold/gold_facturacion_teorica_mes/")[0].endswith("/"), "no stray folder markers"
+    assert not _keys(aws, f"gold/{bills}/")[0].endswith("/"), "no stray folder markers"

@@ -42,7 +42,7 @@ def test_every_statement_of_the_monthly_plan_is_priced(measurement):
     planned = aws_cost.monthly_run_statements(PERIOD)
     assert len(statements) == len(planned)
     views = statements["sentencia"].str.startswith("vista ")
-    assert views.sum() == 6 and (statements.loc[views, "usd"] == 0).all(), "DDL is free"
+    assert views.sum() == 7 and (statements.loc[views, "usd"] == 0).all(), "DDL is free"
     billed = statements.loc[~views, "bytes_facturados"]
     assert (billed >= aws_cost.MIN_BILLED_BYTES).all() and (billed % aws_cost.MB == 0).all()
     assert statements["usd"].sum() == pytest.approx(billed.sum() / aws_cost.TB * aws_cost.ATHENA_USD_PER_TB)
@@ -58,16 +58,22 @@ def test_raw_csv_is_charged_in_full_and_scales_with_customers(measurement):
     assert double["bytes_escaneados"].sum() == pytest.approx(2 * one["bytes_escaneados"].sum())
 
 
-def test_a_monthly_run_reads_only_its_month_of_partitioned_tables(measurement):
-    base = aws_cost.monthly_run_cost(measurement, PERIOD).set_index("sentencia")
+def _inflate_silver(measurement, months):
     inflated = copy.deepcopy(measurement)
     silver = inflated["tamanos"]["silver"]["silver_consumo_mensual"]
-    for month in silver:
-        if month != PERIOD:
-            silver[month] *= 1000
-    changed = aws_cost.monthly_run_cost(inflated, PERIOD).set_index("sentencia")
-    gold = "gold_db.gold_facturacion_teorica_mes"
-    assert changed.loc[gold, "bytes_escaneados"] == pytest.approx(base.loc[gold, "bytes_escaneados"])
+    for month in months:
+        silver[month] *= 1000
+    return aws_cost.monthly_run_cost(inflated, PERIOD).set_index("sentencia")
+
+
+def test_a_monthly_run_reads_its_month_and_the_12_before_of_partitioned_tables(measurement):
+    base = aws_cost.monthly_run_cost(measurement, PERIOD).set_index("sentencia")
+    months = sorted(measurement["tamanos"]["silver"]["silver_consumo_mensual"])
+    bills = "gold_db.gold_factura_evaluada_mes"
+    older = _inflate_silver(measurement, [m for m in months if m < "2024-12"])
+    assert older.loc[bills, "bytes_escaneados"] == pytest.approx(base.loc[bills, "bytes_escaneados"])
+    a_year_back = _inflate_silver(measurement, ["2024-12"])
+    assert a_year_back.loc[bills, "bytes_escaneados"] > 2 * base.loc[bills, "bytes_escaneados"]
 
 
 def test_the_default_scan_limit_never_stops_a_normal_monthly_run(measurement):

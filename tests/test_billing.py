@@ -164,7 +164,8 @@ def test_igv_is_18_percent_of_subtotal(hand_lake):
 def test_parameters_match_the_sql_placeholders():
     from lds_utils import sql as sqlmod
 
-    needed = sqlmod.placeholders(sqlmod.load_sql("gold", "gold_facturacion_teorica_mes")) - {"desde", "hasta"}
+    bills = sqlmod.load_sql("gold", "gold_factura_evaluada_mes")
+    needed = sqlmod.placeholders(bills) - {"desde", "hasta", "suministro_desde", "suministro_hasta"}
     assert needed == set(billing.billing_parameters())
 
 

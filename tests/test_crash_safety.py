@@ -33,8 +33,10 @@ KILL_POINTS = [
     ("_point_view", "bronze_acumulado"),  # a new version in place, the catalog not yet committed
     ("_copy", "silver_consumo_mensual"),
     ("_point_view", "silver_consumo_mensual"),
-    ("_copy", "gold_facturacion_teorica_mes"),
-    ("_point_view", "gold_facturacion_teorica_mes"),
+    ("_copy", "gold_factura_evaluada_mes"),
+    ("_point_view", "gold_factura_evaluada_mes"),
+    ("_point_view", "gold_cerco_segmento_mes"),
+    ("create_view", "gold_facturacion_teorica_mes"),
     ("create_view", "vw_kpi_atipicos_zona_mes"),  # the last view: everything but the commit is done
 ]
 KILL_AFTER_SECONDS = (1.0, 2.5, 4.0)
@@ -88,6 +90,7 @@ def states(built_lake, tmp_path_factory):
 def test_the_changed_input_changes_every_layer(states):
     changed = {name for name in states["before"] if states["before"][name] != states["after"].get(name)}
     assert {"bronze_db.bronze_acumulado", "silver_db.silver_consumo_mensual",
+            "gold_db.gold_factura_evaluada_mes", "gold_db.gold_cerco_segmento_mes",
             "gold_db.gold_facturacion_teorica_mes", "gold_db.vw_kpi_atipicos_mes"} <= changed
 
 
@@ -100,7 +103,7 @@ def test_a_run_killed_in_any_layer_leaves_every_table_as_it_was(states, point, r
 @pytest.mark.parametrize("point", ["_copy", "_point_view"])
 def test_a_killed_period_run_leaves_every_table_as_it_was(states, point):
     """A period run hard-links the other months into its new version: killing it must not touch the old one."""
-    _kill_at(states["lake"], point, "gold_facturacion_teorica_mes", "--period", "2024-02")
+    _kill_at(states["lake"], point, "gold_factura_evaluada_mes", "--period", "2024-02")
     assert lakecopy.snapshot(states["lake"], BUILT) == states["before"]
 
 

@@ -67,6 +67,14 @@ def test_leftovers_of_a_killed_write_are_removed_by_the_next_write(engine, tmp_p
     assert _rows(engine, "gold_db.g") == [(2, "x")]
 
 
+def test_the_files_of_a_table_that_became_a_view_are_removed_when_the_run_is_published(engine, tmp_path):
+    engine.write_table("gold_db", "g", "select 1 as valor, 'x' as anio_mes", None)
+    with engine.publish_together():
+        engine.create_view("gold_db", "g", "select 2 as valor, 'x' as anio_mes")
+    assert not (tmp_path / "lake" / "gold" / "g").exists()
+    assert _rows(engine, "gold_db.g") == [(2, "x")]
+
+
 def test_empty_result_is_still_a_readable_table(engine):
     engine.write_table("silver_db", "t", MONTHS_SQL, {"desde": "2030-01", "hasta": "2030-12"}, "anio_mes")
     frame = engine.read_sql("select * from silver_db.t")

@@ -10,7 +10,7 @@ from lds_utils import detect
 from lds_utils import sql as sqlmod
 from lds_utils.billing import billing_parameters
 from lds_utils.engines import DuckDBEngine
-from lds_utils.pipeline import run_pipeline
+from lds_utils.pipeline import ALL_SUPPLIES, run_pipeline
 from tests import lakecopy, minilake
 
 KEYS = ["id_suministro", "anio_mes"]
@@ -111,13 +111,25 @@ def test_mean_monthly_atypical_rate_is_between_1_and_2_percent(gold):
 
 @pytest.mark.parametrize("period", ["2022-02", "2023-01", "2025-12"])
 def test_one_month_select_equals_full_run(built_lake, gold, period):
-    """The gold SELECT for one month (its 12-month history read back) returns the full run's rows."""
-    params = {"desde": period, "hasta": period, **billing_parameters()}
+    """The bills SELECT for one month (its 12-month history read back) returns the full run's rows."""
+    params = {"desde": period, "hasta": period, **ALL_SUPPLIES, **billing_parameters()}
     with DuckDBEngine(built_lake, read_only=True) as engine:
-        one = engine.read_sql(sqlmod.load_sql("gold", "gold_facturacion_teorica_mes"), params)
+        one = engine.read_sql(sqlmod.load_sql("gold", "gold_factura_evaluada_mes"), params)
     one = one.sort_values(KEYS).reset_index(drop=True)
     full = gold[gold["anio_mes"] == period].reset_index(drop=True)[one.columns]
     pd.testing.assert_frame_equal(one, full, check_dtype=False)
+
+
+def test_stored_fences_are_the_reference_fences(built_lake, reference):
+    """gold_cerco_segmento_mes: one row per segment with an evaluated supply, the reference's n, q1, q3, fence."""
+    with DuckDBEngine(built_lake, read_only=True) as engine:
+        cerco = engine.read_sql("select * from gold_db.gold_cerco_segmento_mes")
+    columns = ["n_segmento", "segmento_valido", "q1", "q3", "iqr", "umbral_atipico"]
+    evaluated = reference[reference["valor_evaluado"].notna()]
+    expected = evaluated.groupby(detect.SEGMENTO)[columns].first().reset_index()
+    cerco = cerco.sort_values(detect.SEGMENTO).reset_index(drop=True)[expected.columns]
+    pd.testing.assert_frame_equal(cerco, expected.sort_values(detect.SEGMENTO).reset_index(drop=True),
+                                  check_dtype=False, rtol=1e-12)
 
 
 def test_rerunning_a_period_leaves_gold_unchanged(sample_lake, gold, tmp_path):

@@ -39,9 +39,9 @@ def test_catalog_holds_every_contract_relation(built_lake):
     assert {("bronze_db", f"bronze_{t}") for t in RAW_TABLES} <= present
     assert {("bronze_db", "bronze_rechazos"), ("bronze_db", "bronze_conciliacion")} <= present
     assert ("silver_db", "silver_consumo_mensual") in present
-    assert ("gold_db", "gold_facturacion_teorica_mes") in present
-    assert sorted(view_names()) == VIEWS
-    assert {("gold_db", v) for v in VIEWS} <= present
+    assert {("gold_db", "gold_factura_evaluada_mes"), ("gold_db", "gold_cerco_segmento_mes")} <= present
+    assert view_names() == ["gold_facturacion_teorica_mes", *VIEWS]
+    assert {("gold_db", v) for v in view_names()} <= present
 
 
 def test_gold_has_the_contract_columns(built_lake):
@@ -104,7 +104,7 @@ def test_period_run_is_idempotent_and_equals_the_full_run(built_lake, tmp_path):
     assert others_after == others_before
 
 
-def test_silver_computed_in_supply_slices_equals_one_run(built_lake, tmp_path, monkeypatch):
+def test_silver_and_gold_computed_in_supply_slices_equal_one_run(built_lake, tmp_path, monkeypatch):
     ordered = "select * from {} order by id_suministro, anio_mes"
     whole = {t: _query(built_lake, ordered.format(t)) for t in ("silver_db.silver_consumo_mensual",
                                                                   "gold_db.gold_facturacion_teorica_mes")}
@@ -121,8 +121,9 @@ def test_silver_computed_in_supply_slices_equals_one_run(built_lake, tmp_path, m
     run_pipeline(lake)
     for table, rows in whole.items():
         pd.testing.assert_frame_equal(_query(lake, ordered.format(table)), rows)
-    silver_files = list((lake / "silver" / "silver_consumo_mensual").glob("v*/anio_mes=*/*.parquet"))
-    assert {path.name.split("_")[1] for path in silver_files} == {str(part) for part in range(len(slices))}
+    for layer, table in (("silver", "silver_consumo_mensual"), ("gold", "gold_factura_evaluada_mes")):
+        files = list((lake / layer / table).glob("v*/anio_mes=*/*.parquet"))
+        assert {path.name.split("_")[1] for path in files} == {str(part) for part in range(len(slices))}, table
 
 
 def test_one_slice_when_the_readings_fit(built_lake):

@@ -1,7 +1,7 @@
 """Property-based tests of the bill and the IQR fence, run on the GOLD SQL itself (DuckDB).
 
-Each example writes small hand-made BRONZE and SILVER tables and runs
-``sql/gold/gold_facturacion_teorica_mes.sql`` over them (no reference implementation in between):
+Each example writes small hand-made BRONZE and SILVER tables and runs the GOLD SQL over them (the bills,
+the segment fences and the gold view; no reference implementation in between):
 - within one tariff, month and customer type, the bill never decreases as kWh grow, and it only
   jumps at the documented steps (alumbrado público bands, the FOSE threshold); elsewhere it grows
   at most at the top energy rate. FOSE has its own test (residential BT5B, every step every time):
@@ -22,7 +22,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lds_utils import billing
-from lds_utils import sql as sqlmod
 from lds_utils.detect import IQR_FACTOR, MIN_SEGMENTO
 from lds_utils.engines import DuckDBEngine
 from tests import minilake
@@ -85,7 +84,7 @@ def _gold(engine: DuckDBEngine, bronze: dict, silver: pd.DataFrame, anio_mes: st
     engine.con.execute("create or replace table silver_db.silver_consumo_mensual as select * from silver_in")
     engine.con.unregister("silver_in")
     params = {"desde": anio_mes, "hasta": anio_mes, **billing.billing_parameters()}
-    gold = engine.read_sql(sqlmod.load_sql("gold", "gold_facturacion_teorica_mes"), params)
+    gold = minilake.compute_gold(engine, params)
     return gold.sort_values("id_suministro").reset_index(drop=True)
 
 

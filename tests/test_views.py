@@ -28,7 +28,7 @@ def relations(built_lake):
 
 
 def test_the_six_contract_views_exist():
-    assert set(view_names()) == {*KPI_VIEWS, DETAIL}
+    assert set(view_names()) == {"gold_facturacion_teorica_mes", *KPI_VIEWS, DETAIL}
 
 
 @pytest.mark.parametrize("view", list(KPI_VIEWS))

@@ -1,0 +1,106 @@
+-- gold_db.gold_cerco_segmento_mes
+-- Grain: one row per segment (tipo_cliente, nivel_tension, anio_mes) with at least one evaluated supply.
+--   Partitioned by anio_mes.
+-- Input: gold_db.gold_factura_evaluada_mes (the months :desde..:hasta). Parameters: :desde, :hasta.
+-- Tukey fence per segment: q1, q3 exact, numpy's linear method (virtual index h = (n - 1) p, value =
+-- x[floor h] interpolated towards x[floor h + 1], written as numpy writes it), read from each segment's
+-- sorted values (one aggregate: no window sorts every bill with its row); umbral_atipico = q3 + 1.5 iqr;
+-- a segment is valid with at least 30 evaluated supplies (n_segmento counts those with a valor_evaluado).
+with
+
+evaluado as (
+    select
+        tipo_cliente,
+        nivel_tension,
+        anio_mes,
+        valor_evaluado
+    from gold_db.gold_factura_evaluada_mes
+    where anio_mes between :desde and :hasta
+),
+
+-- The evaluated values of each segment, sorted: the quantiles are read at their positions.
+valores_segmento as (
+    select
+        tipo_cliente,
+        nivel_tension,
+        anio_mes,
+        array_sort(array_agg(valor_evaluado)) as valores,
+        count(*) as n_segmento
+    from evaluado
+    where valor_evaluado is not null
+    group by tipo_cliente, nivel_tension, anio_mes
+),
+
+indice_virtual as (
+    select
+        tipo_cliente,
+        nivel_tension,
+        anio_mes,
+        valores,
+        n_segmento,
+        cast(floor((n_segmento - 1) * 0.25e0) as integer) + 1 as q1_indice,
+        (n_segmento - 1) * 0.25e0 - floor((n_segmento - 1) * 0.25e0) as q1_fraccion,
+        cast(floor((n_segmento - 1) * 0.75e0) as integer) + 1 as q3_indice,
+        (n_segmento - 1) * 0.75e0 - floor((n_segmento - 1) * 0.75e0) as q3_fraccion
+    from valores_segmento
+),
+
+-- x[floor h] and x[floor h + 1] (1-based arrays); the upper neighbour of the last value is itself.
+vecinos_cuantil as (
+    select
+        tipo_cliente,
+        nivel_tension,
+        anio_mes,
+        n_segmento,
+        q1_fraccion,
+        q3_fraccion,
+        element_at(valores, q1_indice) as q1_bajo,
+        element_at(valores, least(q1_indice + 1, n_segmento)) as q1_alto,
+        element_at(valores, q3_indice) as q3_bajo,
+        element_at(valores, least(q3_indice + 1, n_segmento)) as q3_alto
+    from indice_virtual
+),
+
+-- numpy's lerp: a + (b - a) t below t = 0.5, b - (b - a) (1 - t) from 0.5 on.
+cuantiles as (
+    select
+        tipo_cliente,
+        nivel_tension,
+        anio_mes,
+        n_segmento,
+        case
+            when q1_fraccion >= 0.5e0 then q1_alto - (q1_alto - q1_bajo) * (1 - q1_fraccion)
+            else q1_bajo + (q1_alto - q1_bajo) * q1_fraccion
+        end as q1,
+        case
+            when q3_fraccion >= 0.5e0 then q3_alto - (q3_alto - q3_bajo) * (1 - q3_fraccion)
+            else q3_bajo + (q3_alto - q3_bajo) * q3_fraccion
+        end as q3
+    from vecinos_cuantil
+),
+
+cerco as (
+    select
+        tipo_cliente,
+        nivel_tension,
+        anio_mes,
+        n_segmento,
+        n_segmento >= 30 as segmento_valido,
+        q1,
+        q3,
+        q3 - q1 as iqr,
+        q3 + 1.5e0 * (q3 - q1) as umbral_atipico
+    from cuantiles
+)
+
+select
+    tipo_cliente,
+    nivel_tension,
+    anio_mes,
+    n_segmento,
+    segmento_valido,
+    q1,
+    q3,
+    iqr,
+    umbral_atipico
+from cerco
