@@ -49,10 +49,11 @@ BRONZE_STATE_NAME = "huella_bronze.json"
 DATE_LIMITED_REASONS = ("FUERA_DE_RANGO:fecha%", "FUERA_DE_RANGO:vigencia%", "FECHA_INCONSISTENTE:%")
 LOCK_NAME = ".lock"
 #: SILVER and the GOLD bills run in slices of supplies of about this many readings on an engine that computes in
-#: slices. Measured at 1.3 M customers with the 4 GB DuckDB cap: an eighth of the supplies (7.6 M readings) takes
-#: 9.9 s in SILVER without spilling, while the whole table (61 M readings) spilled 41 GB and took 126 s; the GOLD
-#: bills took 129 s in eight slices against 281 s for the bills and fence as one statement.
-READINGS_PER_SLICE = 8_000_000
+#: slices. Measured at 1.3 M customers with the 4 GB DuckDB cap: SILVER as one statement spilled 41 GB and took
+#: 126 s, and the GOLD bills with the fence as one statement 281 s. In 16 slices (3.8 M readings each) SILVER takes
+#: 68 s with a peak of 1.5 GB (68 s and 2.7 GB in 8), the GOLD bills 131 s with 3.1 GB (123 s and 3.4 GB in 8);
+#: at 150 k customers two slices take GOLD from 3.2 to 1.7 GB for 0.5 s more.
+READINGS_PER_SLICE = 4_000_000
 #: A half-open range of id_suministro ['' = unbounded]: the whole table.
 ALL_SUPPLIES = {"suministro_desde": "", "suministro_hasta": ""}
 

@@ -57,6 +57,8 @@ suministro as (
         id_sector,
         nivel_tension
     from bronze_db.bronze_suministro
+    where id_suministro >= :suministro_desde
+        and (:suministro_hasta = '' or id_suministro < :suministro_hasta)
 ),
 
 cliente as (
