@@ -26,6 +26,7 @@ _VERSION_PREFIX = "v"
 _STAGING_PREFIX = ".tmp-"
 _EMPTY_FILE = "_vacio.parquet"
 MEMORY_LIMIT = "4GB"
+PARTITION_FLUSH_ROWS = 20_000
 _WRITTEN_LAYERS = tuple(layer for layer in LAYERS if layer != "raw")  # raw/ holds the immutable input
 
 
@@ -117,6 +118,10 @@ class DuckDBEngine(Engine):
         if not read_only:
             # The pipeline's writes never depend on row order; keeping it costs memory in every big COPY.
             self.con.execute("set preserve_insertion_order = false")
+            # A partitioned COPY buffers each month's rows per thread until this many, then writes them out. The
+            # default (524,288) held GOLD's 48 months of bills at once: at 150 k customers GOLD took 1.7 GB and
+            # 14.1 s, with 20,000 rows 0.8 GB and 13.4 s, for row groups of about 45,000 rows and 1 % more bytes.
+            self.con.execute(f"set partitioned_write_flush_threshold = {PARTITION_FLUSH_ROWS}")
             for database in DATABASES.values():
                 self.con.execute(f"create schema if not exists {database}")
 
