@@ -207,7 +207,20 @@ class AthenaEngine(Engine):
         sqlmod.bind_params(select_sql, None)  # a view cannot hold bound values
         target = f"{physical}.{sqlmod.check_identifier(view)}"
         statement = f"create or replace view {target} as\n{self._retarget(select_sql)}"
+        self._drop_table_replaced_by_view(database, view)
         self._execute(statement, physical, {})
+
+    def _drop_table_replaced_by_view(self, database: str, view: str) -> None:
+        """Athena replaces a view, never a table: a relation that was a CTAS table (gold_facturacion_teorica_mes
+        before its bills and fences were split) loses its catalog entry and its files first."""
+        if self.dry_run:
+            return
+        physical = self.settings.database(database)
+        found = self._get_table(physical, view)
+        if found is None or found.get("TableType") == "VIRTUAL_VIEW":
+            return
+        self._glue_delete_table(physical, view, "a table that is now a view")
+        self._delete_prefix(self.settings.prefix(database.removesuffix("_db"), view), "files of the table now a view")
 
     def write_table(self, database, table, select_sql, params=None, partition_col=None, partitions=None,
                     slices=None):

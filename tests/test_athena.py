@@ -271,7 +271,10 @@ class EmulatedAthena(AthenaEngine):
     def _emulate_view(self, tree) -> None:
         database, name = tree.this.db, tree.this.name
         glue = self._glue()
-        if self._get_table(database, name) is not None:
+        existing = self._get_table(database, name)
+        if existing is not None:
+            if existing.get("TableType") != "VIRTUAL_VIEW":  # as Trino's Hive connector answers
+                raise RuntimeError(f"Existing table is not a view: {database}.{name}")
             glue.delete_table(DatabaseName=database, Name=name)
         glue.create_table(DatabaseName=database, TableInput={
             "Name": name, "TableType": "VIRTUAL_VIEW", "ViewOriginalText": tree.expression.sql(dialect="trino"),
@@ -514,6 +517,19 @@ def test_views_are_created_or_replaced(aws, tmp_path):
     assert engine.table_exists("gold_db", "vw_prueba")
     assert engine.read_sql("select n from gold_db.vw_prueba")["n"].tolist() == [1]
     assert _sent_queries()[-1].startswith("create or replace view gold_db.vw_prueba as\n")
+
+
+def test_a_table_that_became_a_view_loses_its_catalog_entry_and_files(aws, tmp_path):
+    _write_clientes(tmp_path, CLIENTES)
+    engine = _engine(aws, tmp_path)
+    engine.register_raw("cliente", schema.column_names("cliente"))
+    engine.write_table("bronze_db", "prueba_clientes", BRONZE_SQL)
+    _monthly(engine, "0000-01", "9999-12")
+    assert _keys(aws, "silver/prueba_mensual/")
+    engine.create_view("silver_db", "prueba_mensual", "select count(*) as n from bronze_db.prueba_clientes")
+    assert _glue().get_table(DatabaseName="silver_db", Name="prueba_mensual")["Table"]["TableType"] == "VIRTUAL_VIEW"
+    assert engine.read_sql("select n from silver_db.prueba_mensual")["n"].tolist() == [4]
+    assert _keys(aws, "silver/prueba_mensual/") == []
 
 
 # -- what Athena receives ------------------------------------------------------------------------------------
