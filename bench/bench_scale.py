@@ -7,9 +7,10 @@ For every size of ``--sizes`` (default 1,500 / 15,000 / 150,000 / 1,300,000 cust
 generates a lake and runs the whole DuckDB pipeline, then times the GOLD step (theoretical bill, 12-month
 history and the IQR fence, every month) twice on that lake: as the project runs it (the gold SQL files through the
 DuckDB engine, the bills in slices of supplies as the pipeline computes them) and as an analyst would without the
-project (pandas, with lds_utils.detect's reference code, reading and writing the same Parquet). On the largest size it also runs the pipeline for its last month
-(``--period``), times a plain rewrite of its SILVER table and GOLD bills (read the Parquet, write it again partitioned
-by month, no SQL logic: the floor the writing alone sets) and measures the table sizes for the Athena cost estimate.
+project (pandas, with lds_utils.detect's reference code, reading and writing the same Parquet). On the largest size
+it also runs the pipeline for its last month (``--period``), times a plain rewrite of its SILVER table and GOLD bills
+(read the Parquet, write it again partitioned by month, no SQL logic: the floor the writing alone sets) and measures
+the table sizes for the Athena cost estimate.
 
 Every step runs in a process of its own. Its wall time is measured around the process; its peak memory is the
 largest total resident memory of the process and its children, sampled every 20 ms (DuckDB's memory is native,
@@ -266,9 +267,7 @@ def gold_step_pandas(lake: Path, out: Path) -> dict:
 def write_floor(lake: Path, cap_mb: float) -> dict:
     """Rewrite the finished SILVER and GOLD bills as they are: the Parquet reading and writing no SQL avoids."""
     floor = {}
-    for layer, table in MONTHLY_TABLES:
-        if table not in SUPPLY_TABLES:
-            continue
+    for layer, table in [(layer, table) for layer, table in MONTHLY_TABLES if table in SUPPLY_TABLES]:
         run = checked(run_step(python_argv(__file__, "--rewrite", f"{layer}/{table}", "--lake", str(lake)), cap_mb,
                                f"rewrite {table}"), f"rewrite of {table}")
         floor[table] = {**_run_summary(run), **json.loads(run.stdout)}
