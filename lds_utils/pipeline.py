@@ -147,7 +147,20 @@ class _Runner:
         _log(f"[{layer:>6}] {relation:<34} {count}{seconds:7.2f} s")
 
 
+def _check_monthly_tables(engine: Engine) -> None:
+    """A period run replaces one month of every monthly table, or builds the first month of a new lake. A lake that
+    has some of them only (built before the others existed) would end up with that one month in the new tables."""
+    present = {f"{layer}_db.{relation}": engine.table_exists(f"{layer}_db", relation)
+               for layer, relation in MONTHLY_TABLES}
+    missing = [name for name, exists in present.items() if not exists]
+    if missing and len(missing) < len(present):
+        raise UsageError(f"the lake has no {', '.join(missing)} (it was built by an earlier version): run the whole "
+                         "pipeline once, without --period")
+
+
 def _run_steps(runner: _Runner, period: str | None, build_bronze: bool = True) -> None:
+    if period:
+        _check_monthly_tables(runner.engine)
     for table in RAW_TABLES:
         runner.raw(table)
     if build_bronze:

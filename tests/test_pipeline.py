@@ -104,6 +104,17 @@ def test_period_run_is_idempotent_and_equals_the_full_run(built_lake, tmp_path):
     assert others_after == others_before
 
 
+def test_a_period_run_refuses_a_lake_that_lacks_some_monthly_tables(built_lake, tmp_path):
+    lake = tmp_path / "lake"
+    shutil.copytree(built_lake, lake)
+    with open_engine("duckdb", lake) as engine:
+        engine.con.execute("drop view gold_db.gold_cerco_segmento_mes")  # a lake from before the fences table
+    before = _query(lake, "select count(*) as n from gold_db.gold_factura_evaluada_mes").n.iloc[0]
+    with pytest.raises(UsageError, match="no gold_db.gold_cerco_segmento_mes .*without --period"):
+        run_pipeline(lake, period="2024-02")
+    assert _query(lake, "select count(*) as n from gold_db.gold_factura_evaluada_mes").n.iloc[0] == before
+
+
 def test_silver_and_gold_computed_in_supply_slices_equal_one_run(built_lake, tmp_path, monkeypatch):
     ordered = "select * from {} order by id_suministro, anio_mes"
     whole = {t: _query(built_lake, ordered.format(t)) for t in ("silver_db.silver_consumo_mensual",
