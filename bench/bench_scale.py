@@ -46,7 +46,7 @@ from lds_utils import aws_cost, config
 from lds_utils.engines import MEMORY_LIMIT, version_folders
 from lds_utils.generate import GENERACION
 from lds_utils.pipeline import (ALL_MONTHS, GOLD_RELATION, MONTHLY_TABLES, PARTITION_COLUMN, SUPPLY_TABLES,
-                                pipeline_parameters, supply_slices)
+                                StepRunner, pipeline_parameters, run_monthly_steps)
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS = BENCH_DIR / "results"
@@ -222,21 +222,14 @@ def _gold_summary(run: Run) -> dict:
 
 # -- the GOLD step itself (run in a child process by gold_both_ways) ---------------------------------------
 def gold_step_duckdb(lake: Path) -> dict:
-    from lds_utils import sql as sqlmod
     from lds_utils.engines import DuckDBEngine
 
-    params = pipeline_parameters(None)
     with DuckDBEngine(lake) as engine:
-        slices = supply_slices(engine, params)
-        rows = {}
-        for layer, table in MONTHLY_TABLES:
-            if layer == "gold":
-                rows[table] = engine.write_table("gold_db", table, sqlmod.load_sql("gold", table), params,
-                                                 partition_col=PARTITION_COLUMN,
-                                                 slices=slices if table in SUPPLY_TABLES else None)
-        engine.create_view("gold_db", GOLD_RELATION, sqlmod.load_sql("gold", GOLD_RELATION))
+        runner = StepRunner(engine, pipeline_parameters(None))
+        run_monthly_steps(runner, None, layers=("gold",))
+        rows = next(step.rows for step in runner.results if step.relation == GOLD_BILLS)
         atypical = engine.read_sql(f"select count_if(es_atipico) as n from gold_db.{GOLD_RELATION}")["n"].iloc[0]
-    return {"rows": int(rows[GOLD_BILLS]), "atipicos": int(atypical)}
+    return {"rows": int(rows), "atipicos": int(atypical)}
 
 
 def gold_step_pandas(lake: Path, out: Path) -> dict:

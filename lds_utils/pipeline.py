@@ -106,7 +106,7 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-class _Runner:
+class StepRunner:
     """Runs steps against an engine, timing each one."""
 
     def __init__(self, engine: Engine, params: dict):
@@ -158,7 +158,7 @@ def _check_monthly_tables(engine: Engine) -> None:
                          "pipeline once, without --period")
 
 
-def _run_steps(runner: _Runner, period: str | None, build_bronze: bool = True) -> None:
+def _run_steps(runner: StepRunner, period: str | None, build_bronze: bool = True) -> None:
     if period:
         _check_monthly_tables(runner.engine)
     for table in RAW_TABLES:
@@ -169,16 +169,25 @@ def _run_steps(runner: _Runner, period: str | None, build_bronze: bool = True) -
             runner.table("bronze", f"bronze_{table}")
         runner.table("bronze", "bronze_rechazos")
         runner.table("bronze", "bronze_conciliacion")
-    partitions = [period] if period else None
+    run_monthly_steps(runner, [period] if period else None)
+
+
+def run_monthly_steps(runner: StepRunner, partitions: list[str] | None, layers=("silver", "gold")) -> None:
+    """SILVER and/or GOLD for the runner's months: the per-supply tables in slices of supplies, then the fences, then
+    (with GOLD) the gold views. partitions: the months being replaced, None for every month."""
     slices = supply_slices(runner.engine, runner.params)
     for layer, relation in MONTHLY_TABLES:
+        if layer not in layers:
+            continue
         per_supply = relation in SUPPLY_TABLES
         rows = runner.table(layer, relation, partitions=partitions, partitioned=True,
                             slices=slices if per_supply else None)
-        if period and per_supply and rows == 0:
-            raise UsageError(f"no data for period {period} in {layer}_db.{relation}: is it within the lake's months?")
-    for view in view_names():
-        runner.view("gold", view)
+        if partitions and per_supply and rows == 0:
+            raise UsageError(f"no data for period {', '.join(partitions)} in {layer}_db.{relation}: is it within the "
+                             "lake's months?")
+    if "gold" in layers:
+        for view in view_names():
+            runner.view("gold", view)
 
 
 def _check_reconciliation(engine: Engine, raw_rows: dict[str, int] | None) -> None:
@@ -341,7 +350,7 @@ def run_pipeline(
             raw_rows = state["raw_rows"]
             _log(f"[bronze] reused: raw files and bronze SQL unchanged since the run of {state['construido']}")
         with open_engine(engine, lake, dry_run=dry_run, **engine_options) as opened, _published_together(opened):
-            runner = _Runner(opened, params)
+            runner = StepRunner(opened, params)
             _run_steps(runner, period, build_bronze)
             if build_bronze and not dry_run:
                 _check_reconciliation(opened, raw_rows)

@@ -15,7 +15,7 @@ from lds_utils import schema
 from lds_utils import sql as sqlmod
 from lds_utils.billing import billing_parameters
 from lds_utils.engines import DuckDBEngine
-from lds_utils.pipeline import ALL_SUPPLIES, GOLD_RELATION, MONTHLY_TABLES
+from lds_utils.pipeline import ALL_SUPPLIES, GOLD_RELATION, MONTHLY_TABLES, StepRunner, run_monthly_steps
 
 _MONTH_SOURCE = {"tarifa": "vigencia_desde", "acumulado": "fecha_lectura"}
 
@@ -36,12 +36,9 @@ def create_bronze(engine: DuckDBEngine, tables: Mapping[str, pd.DataFrame]) -> N
 
 
 def run_monthly(engine: DuckDBEngine, desde: str, hasta: str, partitions: list[str] | None = None) -> None:
-    """Write silver and gold for desde..hasta through the engine, as the pipeline does (the gold view included)."""
+    """Write silver and gold for desde..hasta through the engine, as the pipeline does (the gold views included)."""
     params = {"desde": desde, "hasta": hasta, **ALL_SUPPLIES, **billing_parameters()}
-    for layer, relation in MONTHLY_TABLES:
-        select = sqlmod.load_sql(layer, relation)
-        engine.write_table(f"{layer}_db", relation, select, params, partition_col="anio_mes", partitions=partitions)
-    engine.create_view("gold_db", GOLD_RELATION, sqlmod.load_sql("gold", GOLD_RELATION))
+    run_monthly_steps(StepRunner(engine, params), partitions)
 
 
 def compute_gold(engine: DuckDBEngine, params: dict) -> pd.DataFrame:

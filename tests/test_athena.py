@@ -330,6 +330,16 @@ def _monthly(engine: AthenaEngine, desde: str, hasta: str, partitions=None):
                               partition_col="anio_mes", partitions=partitions)
 
 
+def _engine_with_monthly_table(settings: AwsSettings, lake: Path) -> EmulatedAthena:
+    """The sample customers in bronze_db.prueba_clientes and every month of silver_db.prueba_mensual."""
+    _write_clientes(lake, CLIENTES)
+    engine = _engine(settings, lake)
+    engine.register_raw("cliente", schema.column_names("cliente"))
+    engine.write_table("bronze_db", "prueba_clientes", BRONZE_SQL)
+    _monthly(engine, "0000-01", "9999-12")
+    return engine
+
+
 # -- settings ------------------------------------------------------------------------------------------------
 def test_settings_precedence_flag_over_env_over_file_over_default(tmp_path):
     config = tmp_path / "aws.yaml"
@@ -479,11 +489,7 @@ def test_full_then_per_period_write_replaces_only_that_partition(aws, tmp_path):
 
 
 def test_a_month_that_becomes_empty_loses_its_partition(aws, tmp_path):
-    _write_clientes(tmp_path, CLIENTES)
-    engine = _engine(aws, tmp_path)
-    engine.register_raw("cliente", schema.column_names("cliente"))
-    engine.write_table("bronze_db", "prueba_clientes", BRONZE_SQL)
-    _monthly(engine, "0000-01", "9999-12")
+    engine = _engine_with_monthly_table(aws, tmp_path)
     _write_clientes(tmp_path, [row for row in CLIENTES if not row[5].startswith("2024-03")])
     engine.register_raw("cliente", schema.column_names("cliente"))
     engine.write_table("bronze_db", "prueba_clientes", BRONZE_SQL)
@@ -493,11 +499,7 @@ def test_a_month_that_becomes_empty_loses_its_partition(aws, tmp_path):
 
 
 def test_a_failed_write_leaves_the_published_table_as_it_was(aws, tmp_path):
-    _write_clientes(tmp_path, CLIENTES)
-    engine = _engine(aws, tmp_path)
-    engine.register_raw("cliente", schema.column_names("cliente"))
-    engine.write_table("bronze_db", "prueba_clientes", BRONZE_SQL)
-    _monthly(engine, "0000-01", "9999-12")
+    engine = _engine_with_monthly_table(aws, tmp_path)
     before, files_before = _partitions("silver_db", "prueba_mensual"), _keys(aws, "silver/prueba_mensual/")
     with pytest.raises(RuntimeError, match="outside the partitions"):
         _monthly(engine, "2024-01", "2024-02", partitions=["2024-02"])  # the SELECT also returns 2024-01
@@ -520,11 +522,7 @@ def test_views_are_created_or_replaced(aws, tmp_path):
 
 
 def test_a_table_that_became_a_view_loses_its_catalog_entry_and_files(aws, tmp_path):
-    _write_clientes(tmp_path, CLIENTES)
-    engine = _engine(aws, tmp_path)
-    engine.register_raw("cliente", schema.column_names("cliente"))
-    engine.write_table("bronze_db", "prueba_clientes", BRONZE_SQL)
-    _monthly(engine, "0000-01", "9999-12")
+    engine = _engine_with_monthly_table(aws, tmp_path)
     assert _keys(aws, "silver/prueba_mensual/")
     engine.create_view("silver_db", "prueba_mensual", "select count(*) as n from bronze_db.prueba_clientes")
     assert _glue().get_table(DatabaseName="silver_db", Name="prueba_mensual")["Table"]["TableType"] == "VIRTUAL_VIEW"
@@ -754,11 +752,7 @@ def test_iam_policies_allow_every_call_and_name_only_the_project_resources(aws, 
     assert recorded_calls and recorded_calls <= _allowed(_policy("iam_politica_setup.json"))
 
     recorded_calls.clear()
-    _write_clientes(tmp_path, CLIENTES)
-    engine = _engine(aws, tmp_path)
-    engine.register_raw("cliente", schema.column_names("cliente"))
-    engine.write_table("bronze_db", "prueba_clientes", BRONZE_SQL)
-    _monthly(engine, "0000-01", "9999-12")
+    engine = _engine_with_monthly_table(aws, tmp_path)
     _monthly(engine, "2024-02", "2024-02", partitions=["2024-02"])
     engine.create_view("gold_db", "vw_prueba", "select count(*) as n from silver_db.prueba_mensual")
     assert recorded_calls <= _allowed(_policy("iam_politica_pipeline.json")), recorded_calls
