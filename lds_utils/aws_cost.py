@@ -108,13 +108,16 @@ def latest_measurement() -> dict:
 def monthly_run_statements(period: str) -> list[tuple[str, dict]]:
     """(SQL, bound params) of every Athena statement of ``pipeline --engine athena --period P``, in order."""
     from lds_utils.engine_athena import Plan
-    from lds_utils.pipeline import run_pipeline
+    from lds_utils.pipeline import BILLS, run_pipeline
 
     plan = Plan(dry_run=True, out=io.StringIO())
     # An empty lake: the SQL plan does not depend on the raw files, and their checks would only cost time.
     with tempfile.TemporaryDirectory() as lake, contextlib.redirect_stderr(io.StringIO()):
         run_pipeline(Path(lake), period=period, engine="athena", dry_run=True, plan=plan)
-    return [(step.sql, step.params or {}) for step in plan.steps if step.service == "athena" and step.sql]
+    # A dry run cannot see the catalog, so it plans the empty bills table of a new database: not a monthly cost.
+    first_run_only = sqlmod.load_sql("gold", f"{BILLS}_vacia").rstrip()
+    return [(step.sql, step.params or {}) for step in plan.steps
+            if step.service == "athena" and step.sql and first_run_only not in step.sql]
 
 
 def monthly_run_cost(measurement: dict, period: str | None = None, clients: int = UNIVERSE_CLIENTS) -> pd.DataFrame:

@@ -39,6 +39,8 @@ MONTHLY_TABLES = (("silver", "silver_consumo_mensual"), ("gold", "gold_factura_e
 #: The monthly tables with one row per supply-month: computed in slices of supplies, and never empty for a period
 #: with data (a segment fence can be: no supply of the lake's first month has history to be evaluated on).
 SUPPLY_TABLES = ("silver_consumo_mensual", "gold_factura_evaluada_mes")
+#: The GOLD bills: besides SILVER and BRONZE they read their own published rows of the 12 months before a run's.
+BILLS = "gold_factura_evaluada_mes"
 #: The contract's gold relation: a view joining the bills to their segment's fence.
 GOLD_RELATION = "gold_facturacion_teorica_mes"
 ALL_MONTHS = ("0000-01", "9999-12")
@@ -115,9 +117,11 @@ class StepRunner:
         self.results: list[StepResult] = []
 
     def table(self, layer: str, relation: str, partitions: list[str] | None = None, partitioned: bool = False,
-              slices: list[dict] | None = None) -> int:
+              slices: list[dict] | None = None, sql_file: str | None = None) -> int:
+        """Write layer_db.relation from sql/<layer>/<sql_file or relation>.sql (logged by that file name); return
+        its rows."""
         started = time.perf_counter()
-        select_sql = sqlmod.load_sql(layer, relation)
+        select_sql = sqlmod.load_sql(layer, sql_file or relation)
         rows = self.engine.write_table(
             f"{layer}_db",
             relation,
@@ -127,7 +131,7 @@ class StepRunner:
             partitions=partitions,
             slices=slices,
         )
-        self._done(layer, relation, rows, started)
+        self._done(layer, sql_file or relation, rows, started)
         return rows
 
     def view(self, layer: str, relation: str) -> None:
@@ -174,8 +178,13 @@ def _run_steps(runner: StepRunner, period: str | None, build_bronze: bool = True
 
 def run_monthly_steps(runner: StepRunner, partitions: list[str] | None, layers=("silver", "gold")) -> None:
     """SILVER and/or GOLD for the runner's months: the per-supply tables in slices of supplies, then the fences, then
-    (with GOLD) the gold views. partitions: the months being replaced, None for every month."""
+    (with GOLD) the gold views. partitions: the months being replaced, None for every month.
+
+    The bills read the bills published for the 12 months before their own: a lake without the bills table gets an
+    empty one first (sql/gold/gold_factura_evaluada_mes_vacia.sql)."""
     slices = supply_slices(runner.engine, runner.params)
+    if "gold" in layers and not runner.engine.table_exists("gold_db", BILLS):
+        runner.table("gold", BILLS, partitioned=True, sql_file=f"{BILLS}_vacia")
     for layer, relation in MONTHLY_TABLES:
         if layer not in layers:
             continue

@@ -15,7 +15,7 @@ from lds_utils import schema
 from lds_utils import sql as sqlmod
 from lds_utils.billing import billing_parameters
 from lds_utils.engines import DuckDBEngine
-from lds_utils.pipeline import ALL_SUPPLIES, GOLD_RELATION, MONTHLY_TABLES, StepRunner, run_monthly_steps
+from lds_utils.pipeline import ALL_SUPPLIES, BILLS, GOLD_RELATION, MONTHLY_TABLES, StepRunner, run_monthly_steps
 
 _MONTH_SOURCE = {"tarifa": "vigencia_desde", "acumulado": "fecha_lectura"}
 
@@ -42,13 +42,19 @@ def run_monthly(engine: DuckDBEngine, desde: str, hasta: str, partitions: list[s
 
 
 def compute_gold(engine: DuckDBEngine, params: dict) -> pd.DataFrame:
-    """The gold relation for params' months, written to no file: its tables as catalog tables, then the view."""
+    """The gold relation for params' months, written to no file: its tables as catalog tables, then the view.
+    The bills start empty, as on a new lake: no month computed before is read as history."""
+    _create_table(engine, BILLS, f"{BILLS}_vacia", {})
     for layer, relation in MONTHLY_TABLES:
         if layer == "gold":
-            select = sqlmod.load_sql(layer, relation)
-            engine.con.execute(f"create or replace table gold_db.{relation} as {sqlmod.to_duckdb(select)}",
-                               sqlmod.bind_params(select, {**ALL_SUPPLIES, **params}))
+            _create_table(engine, relation, relation, {**ALL_SUPPLIES, **params})
     return engine.read_sql(sqlmod.load_sql("gold", GOLD_RELATION))
+
+
+def _create_table(engine: DuckDBEngine, table: str, sql_file: str, params: dict) -> None:
+    select = sqlmod.load_sql("gold", sql_file)
+    engine.con.execute(f"create or replace table gold_db.{table} as {sqlmod.to_duckdb(select)}",
+                       sqlmod.bind_params(select, params))
 
 
 def open_lake(path: Path, tables: Mapping[str, pd.DataFrame]) -> DuckDBEngine:

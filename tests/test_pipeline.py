@@ -104,6 +104,24 @@ def test_period_run_is_idempotent_and_equals_the_full_run(built_lake, tmp_path):
     assert others_after == others_before
 
 
+def test_a_lake_built_month_by_month_equals_one_run_of_every_month(tmp_path):
+    """A new lake's first period run creates the bills it reads history from; each later month reads the bills
+    the earlier runs published. The result is the run of every month's, history and fences included."""
+    from lds_utils.generate import GeneratorConfig, run_generate
+
+    months = ["2024-10", "2024-11", "2024-12", "2025-01", "2025-02"]
+    whole, by_month = tmp_path / "whole", tmp_path / "by_month"
+    run_generate(GeneratorConfig(n_clientes=150, seed=5, desde=months[0], hasta=months[-1]), whole)
+    shutil.copytree(whole, by_month)
+    run_pipeline(whole)
+    for month in months:
+        run_pipeline(by_month, period=month)
+    ordered = "select * from gold_db.gold_facturacion_teorica_mes order by id_suministro, anio_mes"
+    expected, built = _query(whole, ordered), _query(by_month, ordered)
+    assert expected["meses_historia"].gt(1).any() and expected["es_atipico"].any()
+    pd.testing.assert_frame_equal(built, expected)
+
+
 def test_a_period_run_refuses_a_lake_that_lacks_some_monthly_tables(built_lake, tmp_path):
     lake = tmp_path / "lake"
     shutil.copytree(built_lake, lake)

@@ -83,8 +83,10 @@ def _gold(engine: DuckDBEngine, bronze: dict, silver: pd.DataFrame, anio_mes: st
     engine.con.register("silver_in", silver)
     engine.con.execute("create or replace table silver_db.silver_consumo_mensual as select * from silver_in")
     engine.con.unregister("silver_in")
-    params = {"desde": anio_mes, "hasta": anio_mes, **billing.billing_parameters()}
+    # every month of the silver given: a bill's history is the bills of its earlier months
+    params = {"desde": silver["anio_mes"].min(), "hasta": anio_mes, **billing.billing_parameters()}
     gold = minilake.compute_gold(engine, params)
+    gold = gold[gold["anio_mes"] == anio_mes]
     return gold.sort_values("id_suministro").reset_index(drop=True)
 
 

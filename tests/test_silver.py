@@ -39,6 +39,13 @@ METERS = {
         ("2024-01-20", "INSTALACION", 500, 99990, None, 0, 0),
         ("2024-02-21", "REAL", 600, 10, 25.0, 2784, 100),
     ],
+    # Installed and read on the same day: the 2024-03 reading counts from that day's REAL one (the last of
+    # the day), also in a one-month run, which keeps only the meter's last day before the month.
+    ("M_SAME", "S_SAME", 5, 1.0): [
+        ("2024-02-20", "REAL", 120, None, 0.2, 2784, 0),
+        ("2024-02-20", "INSTALACION", 100, None, None, 0, 0),
+        ("2024-03-20", "REAL", 150, None, 0.2, 2976, 0),
+    ],
     # A 14-month gap: the 2025-03 reading has no previous reading within 12 months.
     ("M_GAP", "S_GAP", 6, 1.0): [
         ("2024-01-20", "INSTALACION", 100, None, None, 0, 0),
@@ -58,6 +65,8 @@ EXPECTED = {
     ("S_HP", "2024-02"): dict(
         consumo_kwh=4000.0, consumo_kwh_hp=800.0, consumo_kwh_hfp=3200.0, n_vueltas=1, demanda_max_kw=25.0
     ),
+    ("S_SAME", "2024-02"): dict(consumo_kwh=20.0, n_diferencias=1),
+    ("S_SAME", "2024-03"): dict(consumo_kwh=30.0, n_diferencias=1),
     ("S_GAP", "2025-03"): dict(consumo_kwh=0.0, n_diferencias=0, n_sin_lectura_previa=1),
 }
 
