@@ -114,10 +114,13 @@ def monthly_run_statements(period: str) -> list[tuple[str, dict]]:
     # An empty lake: the SQL plan does not depend on the raw files, and their checks would only cost time.
     with tempfile.TemporaryDirectory() as lake, contextlib.redirect_stderr(io.StringIO()):
         run_pipeline(Path(lake), period=period, engine="athena", dry_run=True, plan=plan)
-    # A dry run cannot see the catalog, so it plans the empty bills table of a new database: not a monthly cost.
-    first_run_only = sqlmod.load_sql("gold", f"{BILLS}_vacia").rstrip()
-    return [(step.sql, step.params or {}) for step in plan.steps
-            if step.service == "athena" and step.sql and first_run_only not in step.sql]
+    statements = [step for step in plan.steps if step.service == "athena" and step.sql]
+    # A dry run cannot see the catalog, so it plans the empty bills table a new database starts with (its CTAS and
+    # the row count of its staging table): not part of a monthly run.
+    empty_bills = sqlmod.load_sql("gold", f"{BILLS}_vacia").rstrip()
+    first_run_only = {sqlmod.parse_trino(step.sql).this.name for step in statements if empty_bills in step.sql}
+    return [(step.sql, step.params or {}) for step in statements
+            if not any(name in step.sql for name in first_run_only)]
 
 
 def monthly_run_cost(measurement: dict, period: str | None = None, clients: int = UNIVERSE_CLIENTS) -> pd.DataFrame:

@@ -48,6 +48,11 @@ def test_every_statement_of_the_monthly_plan_is_priced(measurement):
     assert statements["usd"].sum() == pytest.approx(billed.sum() / aws_cost.TB * aws_cost.ATHENA_USD_PER_TB)
     conciliation = statements.set_index("sentencia").loc["bronze_db.bronze_conciliacion"]
     assert "raw_db.acumulado" in conciliation["lee"]
+    # the empty bills table of a new database (planned by the dry run, which cannot see the catalog) is not priced
+    for statement in ("gold_db.gold_factura_evaluada_mes", "conteo de filas gold_db.gold_factura_evaluada_mes"):
+        assert (statements["sentencia"] == statement).sum() == 1
+    bills = statements.set_index("sentencia").loc["gold_db.gold_factura_evaluada_mes"]
+    assert "gold_db.gold_factura_evaluada_mes" in bills["lee"], "the history is read from the published bills"
 
 
 def test_raw_csv_is_charged_in_full_and_scales_with_customers(measurement):
