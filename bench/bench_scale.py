@@ -45,7 +45,7 @@ from pathlib import Path
 from lds_utils import aws_cost, config
 from lds_utils.engines import MEMORY_LIMIT, version_folders
 from lds_utils.generate import GENERACION
-from lds_utils.pipeline import (ALL_MONTHS, GOLD_RELATION, MONTHLY_TABLES, PARTITION_COLUMN, SUPPLY_TABLES,
+from lds_utils.pipeline import (ALL_MONTHS, BILLS, GOLD_RELATION, MONTHLY_TABLES, PARTITION_COLUMN, SUPPLY_TABLES,
                                 StepRunner, pipeline_parameters, run_monthly_steps)
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -56,8 +56,6 @@ PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 MB = 2**20
 TARGETS = {"e2e_s": 180, "e2e_peak_mb": 6 * 1024, "incremental_s": 15, "gold_speedup": 4, "gold_memory_ratio": 1 / 3}
 PACKAGES = ("duckdb", "pandas", "numpy", "pyarrow", "sqlglot")
-#: The stored table with one row per gold row (the bills; the gold relation is a view over them and the fences).
-GOLD_BILLS = "gold_factura_evaluada_mes"
 # Pipeline log lines: "[bronze] stg_acumulado    7,069,013 rows   14.42 s" (also the raw check line).
 STEP_LINE = re.compile(r"^\[\s*(?P<layer>\w+)\]\s+(?P<relation>.+?)\s+(?:(?P<rows>[\d,]+) rows\s+)?(?P<s>[\d.]+) s$")
 
@@ -227,7 +225,7 @@ def gold_step_duckdb(lake: Path) -> dict:
     with DuckDBEngine(lake) as engine:
         runner = StepRunner(engine, pipeline_parameters(None))
         run_monthly_steps(runner, None, layers=("gold",))
-        rows = next(step.rows for step in runner.results if step.relation == GOLD_BILLS)
+        rows = next(step.rows for step in runner.results if step.relation == BILLS)
         atypical = engine.read_sql(f"select count_if(es_atipico) as n from gold_db.{GOLD_RELATION}")["n"].iloc[0]
     return {"rows": int(rows), "atipicos": int(atypical)}
 
@@ -301,7 +299,7 @@ def bench_size(n: int, work: Path, cap_mb: float, largest: bool, keep: bool, res
         "clientes": n,
         "filas_raw": sum(summary["filas"][table] for table in config.RAW_TABLES),
         "filas_lecturas": summary["filas"]["acumulado"],
-        "filas_gold": next(s["rows"] for s in steps if s["relation"] == GOLD_BILLS),
+        "filas_gold": next(s["rows"] for s in steps if s["relation"] == BILLS),
         "generate": _run_summary(gen),
         "pipeline": {**_run_summary(pipe), "layers": by_layer(steps), "steps": steps},
         "end_to_end": {"seconds": round(gen.seconds + pipe.seconds, 2),

@@ -33,14 +33,13 @@ from lds_utils.engines import DuckDBEngine, Engine, open_engine
 #: BRONZE tables in foreign-key order: a table is validated against the BRONZE rows of its parents.
 BRONZE_ORDER = ("sector", "tarifa", "cliente", "suministro", "medidor", "asignacion_tarifa", "acumulado", "inspeccion")
 PARTITION_COLUMN = "anio_mes"
-#: Monthly tables after BRONZE, in dependency order: (layer, relation).
-MONTHLY_TABLES = (("silver", "silver_consumo_mensual"), ("gold", "gold_factura_evaluada_mes"),
-                  ("gold", "gold_cerco_segmento_mes"))
-#: The monthly tables with one row per supply-month: computed in slices of supplies, and never empty for a period
-#: with data (a segment fence can be: no supply of the lake's first month has history to be evaluated on).
-SUPPLY_TABLES = ("silver_consumo_mensual", "gold_factura_evaluada_mes")
 #: The GOLD bills: besides SILVER and BRONZE they read their own published rows of the 12 months before a run's.
 BILLS = "gold_factura_evaluada_mes"
+#: Monthly tables after BRONZE, in dependency order: (layer, relation).
+MONTHLY_TABLES = (("silver", "silver_consumo_mensual"), ("gold", BILLS), ("gold", "gold_cerco_segmento_mes"))
+#: The monthly tables with one row per supply-month: computed in slices of supplies, and never empty for a period
+#: with data (a segment fence can be: no supply of the lake's first month has history to be evaluated on).
+SUPPLY_TABLES = ("silver_consumo_mensual", BILLS)
 #: The contract's gold relation: a view joining the bills to their segment's fence.
 GOLD_RELATION = "gold_facturacion_teorica_mes"
 ALL_MONTHS = ("0000-01", "9999-12")
