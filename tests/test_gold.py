@@ -109,15 +109,58 @@ def test_mean_monthly_atypical_rate_is_between_1_and_2_percent(gold):
     assert 1.0 <= monthly.mean() <= 2.0, monthly.describe()
 
 
-@pytest.mark.parametrize("period", ["2022-02", "2023-01", "2025-12"])
-def test_one_month_select_equals_full_run(built_lake, gold, period):
-    """The bills SELECT for one month (its 12-month history read back) returns the full run's rows."""
-    params = {"desde": period, "hasta": period, **ALL_SUPPLIES, **billing_parameters()}
+@pytest.mark.parametrize("desde, hasta", [("2022-02", "2022-02"), ("2023-01", "2023-01"), ("2025-12", "2025-12"),
+                                          ("2024-11", "2025-02")])
+def test_a_select_of_some_months_equals_full_run(built_lake, gold, desde, hasta):
+    """The bills SELECT for one month, or a few (their history before desde read back from the published bills,
+    the rest computed), returns the full run's rows."""
+    params = {"desde": desde, "hasta": hasta, **ALL_SUPPLIES, **billing_parameters()}
     with DuckDBEngine(built_lake, read_only=True) as engine:
-        one = engine.read_sql(sqlmod.load_sql("gold", "gold_factura_evaluada_mes"), params)
-    one = one.sort_values(KEYS).reset_index(drop=True)
-    full = gold[gold["anio_mes"] == period].reset_index(drop=True)[one.columns]
-    pd.testing.assert_frame_equal(one, full, check_dtype=False)
+        some = engine.read_sql(sqlmod.load_sql("gold", "gold_factura_evaluada_mes"), params)
+    some = some.sort_values(KEYS).reset_index(drop=True)
+    full = gold[gold["anio_mes"].between(desde, hasta)].reset_index(drop=True)[some.columns]
+    assert some["meses_historia"].gt(0).any()
+    pd.testing.assert_frame_equal(some, full, check_dtype=False)
+
+
+def _supply_whose_tariff_ends() -> dict[str, pd.DataFrame]:
+    """One residential BT5B supply read monthly from its installation in 2023-12 to 2024-05; its tariff
+    assignment ends on 2024-03-31, so its bills of 2024-04 and 2024-05 cannot be priced."""
+    months = ["2023-12", "2024-01", "2024-02", "2024-03", "2024-04", "2024-05"]
+    readings = [
+        dict(id_lectura=f"L{n}", id_medidor="M1", fecha_lectura=f"{month}-20",
+             tipo_lectura="INSTALACION" if n == 0 else "REAL", lectura_kwh=1000.0 + 100 * n,
+             registros_esperados=0 if n == 0 else 2976, registros_error=0)
+        for n, month in enumerate(months)
+    ]
+    return {
+        "sector": pd.DataFrame([dict(id_sector="SEC1", distrito="Santiago de Surco", zona="Lima Centro")]),
+        "cliente": pd.DataFrame([dict(id_cliente="C1", tipo_cliente="RESIDENCIAL", tipo_documento="DNI")]),
+        "suministro": pd.DataFrame([dict(id_suministro="S1", id_cliente="C1", id_sector="SEC1", nivel_tension="BT")]),
+        "medidor": pd.DataFrame([dict(id_medidor="M1", id_suministro="S1", numero_digitos=6, factor_medidor=1.0)]),
+        "asignacion_tarifa": pd.DataFrame([dict(id_asignacion="A1", id_suministro="S1", opcion_tarifaria="BT5B",
+                                                fecha_inicio="2023-01-01", fecha_fin="2024-03-31")]),
+        "tarifa": pd.DataFrame([dict(id_tarifa=f"BT5B-{month}", opcion_tarifaria="BT5B", vigencia_desde=f"{month}-04",
+                                     cargo_fijo=3.2, cargo_energia=60.0) for month in months]),
+        "acumulado": pd.DataFrame(readings),
+    }
+
+
+def test_a_bill_that_cannot_be_priced_has_no_history_in_a_one_month_run(tmp_path):
+    """The one-month run reads the supply's earlier bills back from the published ones; a bill it cannot price
+    is still not evaluated, as in the run of every month."""
+    engine = minilake.open_lake(tmp_path, _supply_whose_tariff_ends())
+    try:
+        minilake.run_monthly(engine, "2023-12", "2024-05")
+        every_month = minilake.read(engine, "gold_factura_evaluada_mes").set_index("anio_mes")
+        assert every_month.loc["2024-03", "meses_historia"] == 2
+        assert every_month.loc[["2024-04", "2024-05"], "facturacion_teorica"].isna().all()
+        assert (every_month.loc[["2024-04", "2024-05"], "meses_historia"] == 0).all()
+        minilake.run_monthly(engine, "2024-04", "2024-04", partitions=["2024-04"])
+        one_month = minilake.read(engine, "gold_factura_evaluada_mes").set_index("anio_mes")
+        pd.testing.assert_frame_equal(one_month, every_month)
+    finally:
+        engine.close()
 
 
 def test_stored_fences_are_the_reference_fences(built_lake, reference):

@@ -46,6 +46,13 @@ METERS = {
         ("2024-02-20", "INSTALACION", 100, None, None, 0, 0),
         ("2024-03-20", "REAL", 150, None, 0.2, 2976, 0),
     ],
+    # Not read in 2024-03 and 2024-04: the 2024-05 reading counts from 2024-02, also in a one-month run of
+    # 2024-05, which looks beyond the month before only for the meters not read in it.
+    ("M_SKIP", "S_SKIP", 5, 1.0): [
+        ("2024-01-20", "INSTALACION", 1000, None, None, 0, 0),
+        ("2024-02-20", "REAL", 1100, None, 0.2, 2784, 0),
+        ("2024-05-20", "REAL", 1400, None, 0.3, 2976, 0),
+    ],
     # A 14-month gap: the 2025-03 reading has no previous reading within 12 months.
     ("M_GAP", "S_GAP", 6, 1.0): [
         ("2024-01-20", "INSTALACION", 100, None, None, 0, 0),
@@ -67,6 +74,7 @@ EXPECTED = {
     ),
     ("S_SAME", "2024-02"): dict(consumo_kwh=20.0, n_diferencias=1),
     ("S_SAME", "2024-03"): dict(consumo_kwh=30.0, n_diferencias=1),
+    ("S_SKIP", "2024-05"): dict(consumo_kwh=300.0, n_diferencias=1, n_sin_lectura_previa=0, dias_facturados=90),
     ("S_GAP", "2025-03"): dict(consumo_kwh=0.0, n_diferencias=0, n_sin_lectura_previa=1),
 }
 
@@ -133,18 +141,21 @@ def test_single_register_meters_have_no_hp(hand_silver):
     assert pd.isna(hand_silver.loc[("S_BACK", "2024-03"), "consumo_kwh_hp"])
 
 
-def test_one_month_run_matches_full_run(tmp_path):
-    """The bounded look-back gives a one-period run the same rows as the full run."""
+def test_runs_of_some_months_match_the_full_run(tmp_path):
+    """The bounded look-back gives a run of one month, or of a few, the same rows as the full run."""
     engine = minilake.open_lake(tmp_path, _bronze())
     try:
-        for month in ("2024-03", "2025-03"):
-            minilake.run_monthly(engine, month, month)
-            one = minilake.read(engine, "silver_consumo_mensual").set_index(["id_suministro", "anio_mes"])
-            full = one.index.intersection(pd.Index(list(EXPECTED)))
-            for key in full:
+        for desde, hasta in (("2024-03", "2024-03"), ("2024-05", "2024-05"), ("2025-03", "2025-03"),
+                             ("2024-02", "2024-05")):
+            minilake.run_monthly(engine, desde, hasta)
+            some = minilake.read(engine, "silver_consumo_mensual").set_index(["id_suministro", "anio_mes"])
+            checked = some.index.intersection(pd.Index(list(EXPECTED)))
+            assert not checked.empty
+            for key in checked:
                 for column, value in EXPECTED[key].items():
-                    assert one.loc[key, column] == pytest.approx(value), (key, column)
-            assert set(one.index.get_level_values("anio_mes")) == {month}
+                    assert some.loc[key, column] == pytest.approx(value), (key, column)
+            months = some.index.get_level_values("anio_mes")
+            assert ((months >= desde) & (months <= hasta)).all()
     finally:
         engine.close()
 

@@ -342,7 +342,8 @@ factura_con_igv as (
     from factura
 ),
 
--- Each bill's previous bills among those computed here (the months :desde..:hasta).
+-- Each bill's previous bills among those computed here (the months :desde..:hasta). A one-month run has none
+-- and skips the window (the condition on the parameters leaves an empty plan): the bills are computed once.
 previas_calculadas as (
     select
         id_suministro,
@@ -354,6 +355,7 @@ previas_calculadas as (
         ) as facturas
     from factura_con_igv
     where facturacion_teorica is not null
+        and :desde < :hasta
 ),
 
 -- The published bills of the 12 months before :desde (a run of some months, not all).
@@ -370,8 +372,19 @@ guardadas as (
         and (:suministro_hasta = '' or id_suministro < :suministro_hasta)
 ),
 
--- Each bill's previous bills among the published ones: only the months within a year of :desde have any.
+-- Each bill's previous bills among the published ones: only the months within a year of :desde have any. In a
+-- one-month run (the monthly report) they are all the supply's published bills read, grouped without a join.
 previas_guardadas as (
+    select
+        id_suministro,
+        :desde as anio_mes,
+        array_agg(facturacion_teorica) as facturas
+    from guardadas
+    where :desde = :hasta
+    group by id_suministro
+
+    union all
+
     select
         s.id_suministro,
         s.anio_mes,
@@ -381,16 +394,17 @@ previas_guardadas as (
         on s.id_suministro = g.id_suministro
         and g.n_mes between s.anio * 12 + s.mes - 12 and s.anio * 12 + s.mes - 1
     where s.anio_mes < cast(cast(substr(:desde, 1, 4) as integer) + 1 as varchar) || substr(:desde, 5, 3)
+        and :desde < :hasta
     group by s.id_suministro, s.anio_mes
 ),
 
 historia as (
     select
-        c.id_suministro,
-        c.anio_mes,
+        coalesce(c.id_suministro, g.id_suministro) as id_suministro,
+        coalesce(c.anio_mes, g.anio_mes) as anio_mes,
         array_sort(concat(coalesce(c.facturas, array[]), coalesce(g.facturas, array[]))) as facturas_previas
     from previas_calculadas as c
-    left join previas_guardadas as g
+    full join previas_guardadas as g
         on c.id_suministro = g.id_suministro
         and c.anio_mes = g.anio_mes
 ),
@@ -456,3 +470,5 @@ from factura_con_igv as f
 left join referencia as r
     on f.id_suministro = r.id_suministro
     and f.anio_mes = r.anio_mes
+    -- a bill that could not be computed is not evaluated (previas_guardadas cannot tell it from silver)
+    and f.facturacion_teorica is not null

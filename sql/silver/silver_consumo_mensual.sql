@@ -20,27 +20,10 @@
 --     one-month run reads 13 months of readings however long the history is. A reading whose
 --     previous one is older (or that is the meter's INSTALACION) is not differenced; readings
 --     without a previous one are counted in n_sin_lectura_previa.
+--   * Of the months before :desde, only the last one is sorted for a meter read in it (almost every
+--     meter): its previous reading is there. A one-month run at full scale sorts 2.8 M readings instead
+--     of 16 M (SILVER 8.4 -> 4.7 s measured, same rows).
 with
-
-acumulado as (
-    select
-        id_lectura,
-        id_medidor,
-        fecha_lectura,
-        tipo_lectura,
-        lectura_kwh,
-        lectura_kwh_hp,
-        demanda_max_kw,
-        registros_esperados,
-        registros_error,
-        anio_mes,
-        -- same-day readings of a meter: installation first, removal last
-        case tipo_lectura when 'INSTALACION' then 0 when 'RETIRO' then 2 else 1 end as orden_tipo
-    from bronze_db.bronze_acumulado
-    -- 12 months of look-back: same month of the previous year
-    where anio_mes between cast(cast(substr(:desde, 1, 4) as integer) - 1 as varchar) || substr(:desde, 5, 3)
-        and :hasta
-),
 
 medidor as (
     select
@@ -53,10 +36,53 @@ medidor as (
         and (:suministro_hasta = '' or id_suministro < :suministro_hasta)
 ),
 
+-- The meters read in the month before :desde. That month is written out here and below: only a constant
+-- prunes the partitions (as a scalar subquery the one-month run took 7.7 s instead of 4.7).
+leido_mes_previo as (
+    select distinct id_medidor
+    from bronze_db.bronze_acumulado
+    where anio_mes = case
+            when substr(:desde, 6, 2) = '01' then cast(cast(substr(:desde, 1, 4) as integer) - 1 as varchar) || '-12'
+            else substr(:desde, 1, 5) || lpad(cast(cast(substr(:desde, 6, 2) as integer) - 1 as varchar), 2, '0')
+        end
+),
+
+-- The run's months and their look-back: the month before :desde for a meter read in it, the 12 months
+-- before :desde (back to the same month of the previous year) for the others.
+acumulado as (
+    select
+        a.id_lectura,
+        a.id_medidor,
+        m.id_suministro,
+        m.numero_digitos,
+        m.factor_medidor,
+        a.fecha_lectura,
+        a.tipo_lectura,
+        a.lectura_kwh,
+        a.lectura_kwh_hp,
+        a.demanda_max_kw,
+        a.registros_esperados,
+        a.registros_error,
+        a.anio_mes,
+        -- same-day readings of a meter: installation first, removal last
+        case a.tipo_lectura when 'INSTALACION' then 0 when 'RETIRO' then 2 else 1 end as orden_tipo
+    from bronze_db.bronze_acumulado as a
+    inner join medidor as m
+        on a.id_medidor = m.id_medidor
+    left join leido_mes_previo as p
+        on a.id_medidor = p.id_medidor
+    where a.anio_mes between cast(cast(substr(:desde, 1, 4) as integer) - 1 as varchar) || substr(:desde, 5, 3)
+            and :hasta
+        and (p.id_medidor is null or a.anio_mes >= case
+            when substr(:desde, 6, 2) = '01' then cast(cast(substr(:desde, 1, 4) as integer) - 1 as varchar) || '-12'
+            else substr(:desde, 1, 5) || lpad(cast(cast(substr(:desde, 6, 2) as integer) - 1 as varchar), 2, '0')
+        end)
+),
+
 lectura_con_previa as (
     select
         a.id_medidor,
-        m.id_suministro,
+        a.id_suministro,
         a.anio_mes,
         a.fecha_lectura,
         a.tipo_lectura,
@@ -65,8 +91,8 @@ lectura_con_previa as (
         a.demanda_max_kw,
         a.registros_esperados,
         a.registros_error,
-        m.factor_medidor,
-        power(10, m.numero_digitos) as modulo_registro,
+        a.factor_medidor,
+        power(10, a.numero_digitos) as modulo_registro,
         lag(a.anio_mes) over (
             partition by a.id_medidor order by a.fecha_lectura, a.orden_tipo, a.id_lectura
         ) as anio_mes_previa,
@@ -80,8 +106,6 @@ lectura_con_previa as (
             partition by a.id_medidor order by a.fecha_lectura, a.orden_tipo, a.id_lectura
         ) as lectura_kwh_hp_previa
     from acumulado as a
-    inner join medidor as m
-        on a.id_medidor = m.id_medidor
 ),
 
 lectura_del_periodo as (
