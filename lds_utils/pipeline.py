@@ -32,6 +32,8 @@ from lds_utils.engines import DuckDBEngine, Engine, open_engine
 
 #: BRONZE tables in foreign-key order: a table is validated against the BRONZE rows of its parents.
 BRONZE_ORDER = ("sector", "tarifa", "cliente", "suministro", "medidor", "asignacion_tarifa", "acumulado", "inspeccion")
+#: Raw tables whose repeated keys are decided in a staging table of their own, after the one-pass stg_<table>.
+REPEATED_KEY_STAGING = {"acumulado": "stg_acumulado_duplicado"}
 PARTITION_COLUMN = "anio_mes"
 #: The GOLD bills: besides SILVER and BRONZE they read their own published rows of the 12 months before a run's.
 BILLS = "gold_factura_evaluada_mes"
@@ -104,6 +106,12 @@ def lake_lock(lake: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def bronze_relations(table: str) -> list[str]:
+    """The BRONZE tables of a raw table in write order: its staging (every raw row, typed and checked), the decision
+    on its repeated keys where apart, then the table itself."""
+    return [f"stg_{table}", *filter(None, [REPEATED_KEY_STAGING.get(table)]), f"bronze_{table}"]
+
+
 def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -169,8 +177,8 @@ def _run_steps(runner: StepRunner, period: str | None, build_bronze: bool = True
         runner.raw(table)
     if build_bronze:
         for table in BRONZE_ORDER:
-            runner.table("bronze", f"stg_{table}")
-            runner.table("bronze", f"bronze_{table}")
+            for relation in bronze_relations(table):
+                runner.table("bronze", relation)
         runner.table("bronze", "bronze_rechazos")
         runner.table("bronze", "bronze_conciliacion")
     run_monthly_steps(runner, [period] if period else None)

@@ -122,6 +122,7 @@ DESCRIPCIONES = {
     "motivo": "Motivo de rechazo REGLA[:columna]; vacío si el registro es válido",
     "registro": "Registro RAW original como texto, para auditoría (el libro no muestra los de clientes)",
     "firma": "Contenido normalizado del registro, para distinguir duplicados exactos de claves repetidas",
+    "clave_repetida": "La clave aparece en más de un registro RAW: su motivo final está en stg_acumulado_duplicado",
     "tabla": "Tabla RAW de origen",
     "filas_raw": "Filas en RAW",
     "filas_bronze": "Filas válidas en BRONZE",

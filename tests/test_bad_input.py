@@ -93,8 +93,11 @@ def damaged(built_lake, tmp_path_factory):
     ids = _damage_row_level(lake, built_lake)
     manifest = run_pipeline(lake)
     with open_engine("duckdb", lake, read_only=True) as engine:
-        stg = engine.read_sql("select id_lectura, motivo from bronze_db.stg_acumulado where id_lectura like 'LTEST-%' "
-                              "or id_lectura in (:a, :b)", {"a": ids["plantilla"], "b": ids["otra"]})
+        # each raw reading's final reason: its own, or for a repeated key the decision on the key
+        stg = engine.read_sql(
+            "select id_lectura, motivo from (select id_lectura, motivo from bronze_db.stg_acumulado "
+            "where not clave_repetida union all select id_lectura, motivo from bronze_db.stg_acumulado_duplicado) "
+            "where id_lectura like 'LTEST-%' or id_lectura in (:a, :b)", {"a": ids["plantilla"], "b": ids["otra"]})
         conciliacion = engine.read_sql("select * from bronze_db.bronze_conciliacion").set_index("tabla")
     return {"lake": lake, "stg": stg, "conciliacion": conciliacion, "manifest": manifest, **ids}
 

@@ -1,5 +1,6 @@
 -- bronze_conciliacion: reconciliation of RAW against BRONZE, one line per raw table.
--- Grain: one row per raw table. Inputs: raw_db.<tabla>, bronze_db.bronze_<tabla>, bronze_db.stg_<tabla>.
+-- Grain: one row per raw table. Inputs: raw_db.<tabla>, bronze_db.bronze_<tabla>, bronze_db.stg_<tabla> (and
+--   bronze_db.stg_acumulado_duplicado).
 -- Parameters: none. cuadra is true when raw rows = bronze rows + rejected rows (nothing lost or duplicated).
 with conteos as (
 select
@@ -54,7 +55,8 @@ select
     'acumulado' as tabla,
     (select count(*) from raw_db.acumulado) as filas_raw,
     (select count(*) from bronze_db.bronze_acumulado) as filas_bronze,
-    (select count(*) from bronze_db.stg_acumulado where motivo is not null) as filas_rechazadas
+    (select count(*) from bronze_db.stg_acumulado where motivo is not null and not clave_repetida)
+        + (select count(*) from bronze_db.stg_acumulado_duplicado where motivo is not null) as filas_rechazadas
 
 union all
 

@@ -1,5 +1,6 @@
 -- bronze_rechazos: every raw record that did not reach BRONZE, with the reason.
--- Grain: one row per rejected raw row. Inputs: bronze_db.stg_<tabla> for the eight raw tables. Parameters: none.
+-- Grain: one row per rejected raw row. Inputs: bronze_db.stg_<tabla> for the eight raw tables (the readings of a
+--   repeated key from bronze_db.stg_acumulado_duplicado). Parameters: none.
 -- motivo is '<REGLA>[:<columna>]': CAMPO_VACIO, FORMATO_INVALIDO, CODIGO_INVALIDO, FUERA_DE_RANGO,
 -- FECHA_INCONSISTENTE, HUERFANO (foreign key without parent), CLAVE_DUPLICADA (same key, different content),
 -- FILA_DUPLICADA (extra copy of a kept row), ASIGNACION_SUPERPUESTA. registro is the raw row as text.
@@ -41,6 +42,13 @@ union all
 
 select 'acumulado' as tabla, motivo, registro
 from bronze_db.stg_acumulado
+where motivo is not null
+    and not clave_repetida
+
+union all
+
+select 'acumulado' as tabla, motivo, registro
+from bronze_db.stg_acumulado_duplicado
 where motivo is not null
 
 union all
