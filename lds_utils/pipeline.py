@@ -33,7 +33,7 @@ from lds_utils.engines import DuckDBEngine, Engine, open_engine
 #: BRONZE tables in foreign-key order: a table is validated against the BRONZE rows of its parents.
 BRONZE_ORDER = ("sector", "tarifa", "cliente", "suministro", "medidor", "asignacion_tarifa", "acumulado", "inspeccion")
 #: Raw tables whose repeated keys are decided in a staging table of their own, after the one-pass stg_<table>.
-REPEATED_KEY_STAGING = {"acumulado": "stg_acumulado_duplicado"}
+REPEATED_KEY_STAGING = {"acumulado": ("stg_acumulado_duplicado",)}
 PARTITION_COLUMN = "anio_mes"
 #: The GOLD bills: besides SILVER and BRONZE they read their own published rows of the 12 months before a run's.
 BILLS = "gold_factura_evaluada_mes"
@@ -109,7 +109,7 @@ def lake_lock(lake: Path) -> Iterator[None]:
 def bronze_relations(table: str) -> list[str]:
     """The BRONZE tables of a raw table in write order: its staging (every raw row, typed and checked), the decision
     on its repeated keys where apart, then the table itself."""
-    return [f"stg_{table}", *filter(None, [REPEATED_KEY_STAGING.get(table)]), f"bronze_{table}"]
+    return [f"stg_{table}", *REPEATED_KEY_STAGING.get(table, ()), f"bronze_{table}"]
 
 
 def _log(message: str) -> None:
@@ -173,9 +173,9 @@ def _check_monthly_tables(engine: Engine) -> None:
 def _run_steps(runner: StepRunner, period: str | None, build_bronze: bool = True) -> None:
     if period:
         _check_monthly_tables(runner.engine)
-    for table in RAW_TABLES:
-        runner.raw(table)
-    if build_bronze:
+    if build_bronze:  # a reused BRONZE was built from these very files: their RAW views are already in place
+        for table in RAW_TABLES:
+            runner.raw(table)
         for table in BRONZE_ORDER:
             for relation in bronze_relations(table):
                 runner.table("bronze", relation)

@@ -82,7 +82,7 @@ def to_duckdb(sql: str) -> str:
     scale, while streaming them twice costs two cheap scans (a one-month GOLD run on 1.3 M customers: 18.8 s
     -> 12.4 s, no spill). CTEs with a window, an aggregate or DISTINCT keep DuckDB's choice. Results do not
     change: the SQL has no volatile functions. DuckDB 2.0 ignores the mark on a CTE that reaches a CSV scan
-    (the RAW tables) twice and keeps it whole, so the BRONZE SQL keeps such a CTE narrow (stg_acumulado).
+    (the RAW tables) twice and keeps it whole, so stg_acumulado reaches each scan of the readings once.
     """
     tree = parse_trino(sql)
     for cte in tree.find_all(exp.CTE):
