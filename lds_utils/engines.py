@@ -28,6 +28,17 @@ _EMPTY_FILE = "_vacio.parquet"
 MEMORY_LIMIT = "4GB"
 PARTITION_FLUSH_ROWS = 20_000
 _WRITTEN_LAYERS = tuple(layer for layer in LAYERS if layer != "raw")  # raw/ holds the immutable input
+#: Text columns of BRONZE tables that hold a code from a small set. DuckDB's catalog views read them as an ENUM of
+#: the values in the files, so the bills that copy them (60 M rows at full scale) carry one byte per code through
+#: their joins and the Parquet writer takes the dictionary as it is instead of hashing every string. The files and
+#: what read_sql returns stay text. The GOLD bills at 150 k customers: 16.2 and 16.5 s before, 13.9 and 13.6 s.
+CODED_COLUMNS = {
+    "bronze_cliente": ("tipo_cliente",),
+    "bronze_suministro": ("id_sector", "nivel_tension"),
+    "bronze_sector": ("id_sector", "distrito", "zona"),
+    "bronze_asignacion_tarifa": ("opcion_tarifaria",),
+    "bronze_tarifa": ("opcion_tarifaria",),
+}
 
 
 class Engine(ABC):
@@ -130,7 +141,9 @@ class DuckDBEngine(Engine):
 
     # -- reading -------------------------------------------------------------------------------------------
     def read_sql(self, sql: str, params: dict | None = None) -> pd.DataFrame:
-        return self.con.execute(sqlmod.to_duckdb(sql), sqlmod.bind_params(sql, params)).df()
+        frame = self.con.execute(sqlmod.to_duckdb(sql), sqlmod.bind_params(sql, params)).df()
+        coded = frame.select_dtypes("category").columns  # the ENUM of a coded column is text to every reader
+        return frame.astype(dict.fromkeys(coded, "str")) if len(coded) else frame
 
     def table_exists(self, database: str, table: str) -> bool:
         found = self.con.execute(
@@ -271,7 +284,23 @@ class DuckDBEngine(Engine):
             source = f"read_parquet('{_quote_path(version / _EMPTY_FILE)}')"
         else:
             source = f"read_parquet('{_quote_path(version / 'data.parquet')}')"
-        self.con.execute(f"create or replace view {database}.{table} as select * from {source}")
+        coded = self._coded_columns(database, table, source)
+        for column in coded:  # ordered like the text: sorting and comparing the ENUM give what the text gives
+            self.con.execute(
+                f"create or replace type {_enum_type(database, table, column)} as enum "
+                f"(select distinct {column} from {source} where {column} is not null order by {column})"
+            )
+        typed = ", ".join(f"cast({column} as {_enum_type(database, table, column)}) as {column}" for column in coded)
+        columns = f"* replace ({typed})" if coded else "*"
+        self.con.execute(f"create or replace view {database}.{table} as select {columns} from {source}")
+
+    def _coded_columns(self, database: str, table: str, source: str) -> list[str]:
+        """The CODED_COLUMNS of a BRONZE table that its files hold, as text."""
+        if database != DATABASES["bronze"] or table not in CODED_COLUMNS:
+            return []
+        text_columns = {name for name, kind, *_ in self.con.execute(f"describe select * from {source}").fetchall()
+                        if kind == "VARCHAR"}
+        return [column for column in CODED_COLUMNS[table] if column in text_columns]
 
     def _next_version_number(self, table_dir: Path) -> int:
         versions = version_folders(table_dir)
@@ -353,6 +382,11 @@ def _read_csv_select(header: tuple[str, ...], files: list[Path], columns: list[s
         f"delim = ',', quote = '\"', escape = '\"', strict_mode = true, null_padding = false, "
         f"columns = {{{types}}})"
     )
+
+
+def _enum_type(database: str, table: str, column: str) -> str:
+    """Name of the ENUM type of a coded column: one per table and column, holding the values of its files."""
+    return f"{database}.{table}__{column}"
 
 
 def _connect(catalog: Path, read_only: bool):

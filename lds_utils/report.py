@@ -741,7 +741,9 @@ class Contexto:
         """Every table and view of the four databases: row count, columns, types and descriptions."""
         columnas = self.sql(
             "select table_schema as base_datos, table_name as tabla, column_name as columna, "
-            "data_type as tipo, ordinal_position as posicion from information_schema.columns "
+            # DuckDB's views read BRONZE code columns as ENUM (engines.CODED_COLUMNS); the tables hold text
+            "case when data_type like 'ENUM(%' then 'VARCHAR' else data_type end as tipo, "
+            "ordinal_position as posicion from information_schema.columns "
             "where table_schema in ('raw_db', 'bronze_db', 'silver_db', 'gold_db')"
         )
         tablas = columnas[["base_datos", "tabla"]].drop_duplicates()

@@ -107,6 +107,25 @@ def test_views_and_catalog(engine):
     assert engine.read_sql("select n from gold_db.vw_g")["n"].iloc[0] == 1
 
 
+def test_code_columns_of_bronze_read_as_an_enum_of_their_values_and_stay_text_for_readers(engine, tmp_path):
+    supplies = """select * from (values ('S1', 'SE2', 'MT'), ('S2', 'SE1', 'BT'), ('S3', 'SE1', null),
+                  ('S4', 'SE1', 'AT')) as t (id_suministro, id_sector, nivel_tension)"""
+    engine.write_table("bronze_db", "bronze_suministro", supplies, None)
+    domain = engine.con.execute("select enum_range(null::bronze_db.bronze_suministro__nivel_tension)").fetchone()[0]
+    assert domain == ["AT", "BT", "MT"], "the values of the files, ordered as text"
+    by_code = engine.read_sql("select id_suministro, nivel_tension from bronze_db.bronze_suministro order by 2, 1")
+    assert by_code["id_suministro"].tolist() == ["S4", "S2", "S1", "S3"], "sorted like the text it is"
+    assert by_code["nivel_tension"].dtype == by_code["id_suministro"].dtype, "read_sql returns text, not categories"
+
+    engine.write_table("bronze_db", "bronze_suministro", supplies.replace("'BT'", "'ZZ'"), None)
+    assert set(engine.read_sql("select nivel_tension from bronze_db.bronze_suministro")["nivel_tension"].dropna()) \
+        == {"AT", "MT", "ZZ"}, "a new version brings its own codes"
+
+    engine.write_table("gold_db", "g", "select nivel_tension, 'x' as anio_mes from bronze_db.bronze_suministro", None)
+    written = pq.read_schema(next((tmp_path / "lake" / "gold" / "g").glob("v*/data.parquet")))
+    assert str(written.field("nivel_tension").type) == "string", "what Athena and pandas read is text"
+
+
 def test_raw_registration_reads_every_column_as_text(engine, tmp_path):
     folder = tmp_path / "lake" / "raw" / "sector"
     folder.mkdir(parents=True)

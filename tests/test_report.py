@@ -178,6 +178,8 @@ def test_contexto_reads_the_views_for_its_period(lago_un_mes):
         assert {"raw_db", "bronze_db", "silver_db", "gold_db"} == set(diccionario["base_datos"])
         gold = diccionario[diccionario["tabla"] == "gold_facturacion_teorica_mes"]
         assert (gold["descripcion"] != "").all(), gold.loc[gold["descripcion"] == "", "columna"].tolist()
+        tipos = diccionario.set_index(["tabla", "columna"])["tipo"]
+        assert tipos["bronze_cliente", "tipo_cliente"] == "VARCHAR", "the table's type, not the view's ENUM"
     finally:
         ctx.cerrar()
     latest = report.contexto(lake=lago_un_mes, **PEQUENO)
