@@ -31,7 +31,8 @@ _WRITTEN_LAYERS = tuple(layer for layer in LAYERS if layer != "raw")  # raw/ hol
 #: Text columns of BRONZE tables that hold a code from a small set. DuckDB's catalog views read them as an ENUM of
 #: the values in the files, so the bills that copy them (60 M rows at full scale) carry one byte per code through
 #: their joins and the Parquet writer takes the dictionary as it is instead of hashing every string. The files and
-#: what read_sql returns stay text. The GOLD bills at 150 k customers: 16.2 and 16.5 s before, 13.9 and 13.6 s.
+#: what read_sql returns stay text. The GOLD bills at 150 k customers, alternating: 17.8, 17.1, 17.0 s as text, 15.3,
+#: 14.4, 14.3 s with ENUMs (32.7 to 34.3 CPU-s against 27.9 to 29.5).
 CODED_COLUMNS = {
     "bronze_cliente": ("tipo_cliente",),
     "bronze_suministro": ("id_sector", "nivel_tension"),
