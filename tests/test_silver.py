@@ -176,6 +176,9 @@ def test_sample_silver_matches_reference(sample_silver):
              "n_sin_lectura_previa", "n_vueltas", "n_retrocesos", "es_estimada", "dias_facturados",
              "fecha_ultima_lectura", "registros_esperados", "registros_error"]
     pd.testing.assert_frame_equal(sql[exact], reference[exact], check_dtype=False)
+    counts = ["n_medidores", "n_lecturas", "n_diferencias", "n_sin_lectura_previa", "n_vueltas", "n_retrocesos",
+              "dias_facturados", "registros_esperados", "registros_error"]
+    assert all(pd.api.types.is_integer_dtype(sql[column]) for column in counts), sql[counts].dtypes.to_dict()
     for column in ["consumo_kwh", "consumo_kwh_hp", "consumo_kwh_hfp", "demanda_max_kw", "pct_error"]:
         np.testing.assert_allclose(sql[column].astype(float), reference[column].astype(float), rtol=1e-9, equal_nan=True)
 

@@ -212,24 +212,26 @@ consumo_por_lectura as (
     from lectura_clasificada
 ),
 
+-- The counts are cast to bigint, their type on Athena: DuckDB's count_if and sums of integers are HUGEINT,
+-- which its Parquet writer stores as DOUBLE.
 consumo_suministro_mes as (
     select
         id_suministro,
         anio_mes,
-        count_if(primera_del_medidor) as n_medidores,
+        cast(count_if(primera_del_medidor) as bigint) as n_medidores,
         count(*) as n_lecturas,
-        count_if(tiene_previa) as n_diferencias,
-        count_if(not tiene_previa and tipo_lectura <> 'INSTALACION') as n_sin_lectura_previa,
-        count_if(es_vuelta) as n_vueltas,
-        count_if(es_retroceso) as n_retrocesos,
+        cast(count_if(tiene_previa) as bigint) as n_diferencias,
+        cast(count_if(not tiene_previa and tipo_lectura <> 'INSTALACION') as bigint) as n_sin_lectura_previa,
+        cast(count_if(es_vuelta) as bigint) as n_vueltas,
+        cast(count_if(es_retroceso) as bigint) as n_retrocesos,
         count_if(tipo_lectura = 'ESTIMADA') > 0 as es_estimada,
         coalesce(sum(kwh_total), 0.0) as consumo_kwh,
         sum(kwh_hp) as consumo_kwh_hp,
         max(demanda_max_kw) as demanda_max_kw,
-        coalesce(sum(dias), 0) as dias_facturados,
+        cast(coalesce(sum(dias), 0) as bigint) as dias_facturados,
         max(fecha_lectura) as fecha_ultima_lectura,
-        sum(registros_esperados) as registros_esperados,
-        sum(registros_error) as registros_error
+        cast(sum(registros_esperados) as bigint) as registros_esperados,
+        cast(sum(registros_error) as bigint) as registros_error
     from consumo_por_lectura
     group by id_suministro, anio_mes
 )
