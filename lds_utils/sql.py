@@ -72,6 +72,46 @@ def bind_params(sql: str, params: dict | None) -> dict:
 _BLOCKING = (exp.Window, exp.AggFunc, exp.Group, exp.Distinct)
 
 
+#: Trino has no median of an array, so the SQL takes the middle of the sorted array (or the mean of the middle
+#: two): this CASE, with any array expression for ``x``. DuckDB's list_median gives the same number without
+#: sorting each array.
+SORTED_ARRAY_MEDIAN = """
+case
+    when cardinality(x) = 0 then null
+    when cardinality(x) % 2 = 1 then element_at(array_sort(x), cast((cardinality(x) + 1) / 2 as integer))
+    else (
+        element_at(array_sort(x), cast(cardinality(x) / 2 as integer))
+        + element_at(array_sort(x), cast(cardinality(x) / 2 as integer) + 1)
+    ) / 2
+end
+"""
+_MEDIAN_TEMPLATE = sqlglot.parse_one(SORTED_ARRAY_MEDIAN, read="trino")
+
+
+def _median_of(array: exp.Expression) -> exp.Expression:
+    return _MEDIAN_TEMPLATE.transform(
+        lambda node: array.copy() if isinstance(node, exp.Column) and node.name == "x" else node
+    )
+
+
+def _native_array_median(node: exp.Expression) -> exp.Expression:
+    """SORTED_ARRAY_MEDIAN of an array -> DuckDB's list_median, where the two agree.
+
+    list_median skips NULL elements, which the sorted array counts: an array holding a NULL keeps the sorting
+    form (the ELSE branch), so the result is the same for every array.
+    """
+    if not isinstance(node, exp.Case):
+        return node
+    sizes = list(node.find_all(exp.ArraySize))
+    if not sizes or node != _median_of(sizes[0].this):
+        return node
+    array = sizes[0].this
+    without_nulls = exp.EQ(this=exp.Anonymous(this="list_count", expressions=[array.copy()]),
+                           expression=exp.ArraySize(this=array.copy()))
+    native = exp.Anonymous(this="list_median", expressions=[array.copy()])
+    return exp.Case(ifs=[exp.If(this=without_nulls, true=native)], default=node.copy())
+
+
 @lru_cache(maxsize=256)
 def to_duckdb(sql: str) -> str:
     """Transpile a Trino statement to DuckDB (placeholders become ``$name``).
@@ -84,7 +124,7 @@ def to_duckdb(sql: str) -> str:
     change: the SQL has no volatile functions. DuckDB 2.0 ignores the mark on a CTE that reaches a CSV scan
     (the RAW tables) twice and keeps it whole, so stg_acumulado reaches each scan of the readings once.
     """
-    tree = parse_trino(sql)
+    tree = parse_trino(sql).transform(_native_array_median)
     for cte in tree.find_all(exp.CTE):
         body = cte.this
         unions_distinct = any(union.args.get("distinct") for union in body.find_all(exp.Union))

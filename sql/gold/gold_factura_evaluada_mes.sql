@@ -402,38 +402,30 @@ historia as (
     select
         coalesce(c.id_suministro, g.id_suministro) as id_suministro,
         coalesce(c.anio_mes, g.anio_mes) as anio_mes,
-        array_sort(concat(coalesce(c.facturas, array[]), coalesce(g.facturas, array[]))) as facturas_previas
+        concat(coalesce(c.facturas, array[]), coalesce(g.facturas, array[])) as facturas_previas
     from previas_calculadas as c
     full join previas_guardadas as g
         on c.id_suministro = g.id_suministro
         and c.anio_mes = g.anio_mes
 ),
 
-meses_de_historia as (
-    select
-        id_suministro,
-        anio_mes,
-        facturas_previas,
-        coalesce(cardinality(facturas_previas), 0) as meses_historia
-    from historia
-),
-
--- Exact median of the sorted previous bills: the middle one, or the mean of the middle two.
+-- Exact median of the previous bills: the middle one of the sorted bills, or the mean of the middle two. DuckDB
+-- runs this CASE as list_median, which needs no sort (lds_utils.sql.SORTED_ARRAY_MEDIAN).
 referencia as (
     select
         id_suministro,
         anio_mes,
-        meses_historia,
+        coalesce(cardinality(facturas_previas), 0) as meses_historia,
         case
-            when meses_historia = 0 then null
-            when meses_historia % 2 = 1
-                then element_at(facturas_previas, cast((meses_historia + 1) / 2 as integer))
+            when cardinality(facturas_previas) = 0 then null
+            when cardinality(facturas_previas) % 2 = 1
+                then element_at(array_sort(facturas_previas), cast((cardinality(facturas_previas) + 1) / 2 as integer))
             else (
-                element_at(facturas_previas, cast(meses_historia / 2 as integer))
-                + element_at(facturas_previas, cast(meses_historia / 2 as integer) + 1)
+                element_at(array_sort(facturas_previas), cast(cardinality(facturas_previas) / 2 as integer))
+                + element_at(array_sort(facturas_previas), cast(cardinality(facturas_previas) / 2 as integer) + 1)
             ) / 2
         end as facturacion_referencia
-    from meses_de_historia
+    from historia
 )
 
 select
