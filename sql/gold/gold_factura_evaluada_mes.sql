@@ -398,11 +398,16 @@ previas_guardadas as (
     group by s.id_suministro, s.anio_mes
 ),
 
+-- A run of all months has no published bills: its lists pass through without a copy.
 historia as (
     select
         coalesce(c.id_suministro, g.id_suministro) as id_suministro,
         coalesce(c.anio_mes, g.anio_mes) as anio_mes,
-        concat(coalesce(c.facturas, array[]), coalesce(g.facturas, array[])) as facturas_previas
+        case
+            when g.facturas is null then c.facturas
+            when c.facturas is null then g.facturas
+            else concat(c.facturas, g.facturas)
+        end as facturas_previas
     from previas_calculadas as c
     full join previas_guardadas as g
         on c.id_suministro = g.id_suministro
