@@ -128,7 +128,10 @@ def test_duckdb_takes_the_median_of_a_sorted_array_without_sorting():
     got = dict(con.execute(duckdb_sql).fetchall())
     for number, values in enumerate(arrays):
         expected = _trino_sorted_median(values)
-        assert got[number] == pytest.approx(expected, rel=1e-15) if expected is not None else got[number] is None
+        if expected is None:
+            assert got[number] is None, values
+        else:
+            assert got[number] == pytest.approx(expected, rel=1e-15), values
 
 
 def test_only_the_exact_median_form_becomes_list_median():
