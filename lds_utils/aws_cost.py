@@ -130,9 +130,13 @@ def monthly_run_cost(measurement: dict, period: str | None = None, clients: int 
     period = period or _months(measurement)[-1]
     scale = clients / measurement["n_clientes"]
     rows = []
+    view_reads: dict[str, list[str]] = {}  # a view scans nothing itself: reading it reads its tables
     for sql, params in monthly_run_statements(period):
         tree = sqlmod.parse_trino(sql)
         target, reads = _target_and_reads(tree)
+        reads = sorted({table for read in reads for table in view_reads.get(read, [read])})
+        if target.startswith("vista "):
+            view_reads[target.removeprefix("vista ")] = reads
         scanned = 0 if target.startswith("vista ") else scale * sum(_read_bytes(sizes, t, params) for t in reads)
         billed = 0 if target.startswith("vista ") else max(MIN_BILLED_BYTES, math.ceil(scanned / MB) * MB)
         rows.append({"sentencia": target, "lee": ", ".join(reads), "bytes_escaneados": scanned,

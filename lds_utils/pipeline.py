@@ -34,6 +34,11 @@ from lds_utils.engines import DuckDBEngine, Engine, open_engine
 BRONZE_ORDER = ("sector", "tarifa", "cliente", "suministro", "medidor", "asignacion_tarifa", "acumulado", "inspeccion")
 #: Raw tables whose repeated keys are decided in a staging table of their own, after the one-pass stg_<table>.
 REPEATED_KEY_STAGING = {"acumulado": ("stg_acumulado_duplicado",)}
+#: BRONZE relations that are views over their staging tables rather than copies of their rows: the valid readings
+#: are the staging rows with no reject reason, and copying them wrote 61 M rows a second time at full scale
+#: (15.0 s). SILVER reads them through the view as fast as from the copy (150 k customers: 8.1 to 8.8 s against
+#: 8.2 to 8.4 s).
+BRONZE_VIEWS = ("bronze_acumulado",)
 PARTITION_COLUMN = "anio_mes"
 #: The GOLD bills: besides SILVER and BRONZE they read their own published rows of the 12 months before a run's.
 BILLS = "gold_factura_evaluada_mes"
@@ -178,7 +183,10 @@ def _run_steps(runner: StepRunner, period: str | None, build_bronze: bool = True
             runner.raw(table)
         for table in BRONZE_ORDER:
             for relation in bronze_relations(table):
-                runner.table("bronze", relation)
+                if relation in BRONZE_VIEWS:
+                    runner.view("bronze", relation)
+                else:
+                    runner.table("bronze", relation)
         runner.table("bronze", "bronze_rechazos")
         runner.table("bronze", "bronze_conciliacion")
     run_monthly_steps(runner, [period] if period else None)

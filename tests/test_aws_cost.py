@@ -42,7 +42,7 @@ def test_every_statement_of_the_monthly_plan_is_priced(measurement):
     planned = aws_cost.monthly_run_statements(PERIOD)
     assert len(statements) == len(planned)
     views = statements["sentencia"].str.startswith("vista ")
-    assert views.sum() == 7 and (statements.loc[views, "usd"] == 0).all(), "DDL is free"
+    assert views.sum() == 8 and (statements.loc[views, "usd"] == 0).all(), "DDL is free"
     billed = statements.loc[~views, "bytes_facturados"]
     assert (billed >= aws_cost.MIN_BILLED_BYTES).all() and (billed % aws_cost.MB == 0).all()
     assert statements["usd"].sum() == pytest.approx(billed.sum() / aws_cost.TB * aws_cost.ATHENA_USD_PER_TB)
@@ -53,6 +53,9 @@ def test_every_statement_of_the_monthly_plan_is_priced(measurement):
         assert (statements["sentencia"] == statement).sum() == 1
     bills = statements.set_index("sentencia").loc["gold_db.gold_factura_evaluada_mes"]
     assert "gold_db.gold_factura_evaluada_mes" in bills["lee"], "the history is read from the published bills"
+    # the valid readings are a view: SILVER is charged for the staging tables under it
+    silver = statements.set_index("sentencia").loc["silver_db.silver_consumo_mensual"]
+    assert "bronze_db.stg_acumulado" in silver["lee"] and "bronze_db.bronze_acumulado" not in silver["lee"]
 
 
 def test_raw_csv_is_charged_in_full_and_scales_with_customers(measurement):

@@ -30,7 +30,8 @@ KILL_POINTS = [
     ("register_raw", "acumulado"),  # RAW views replaced, uncommitted
     ("_copy", "bronze_cliente"),  # BRONZE files complete in staging
     ("_copy", "stg_acumulado"),
-    ("_point_view", "bronze_acumulado"),  # a new version in place, the catalog not yet committed
+    ("_point_view", "stg_acumulado_duplicado"),  # a new version in place, the catalog not yet committed
+    ("create_view", "bronze_acumulado"),  # the valid readings' view replaced, uncommitted
     ("_copy", "silver_consumo_mensual"),
     ("_point_view", "silver_consumo_mensual"),
     ("_copy", "gold_factura_evaluada_mes"),
