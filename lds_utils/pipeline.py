@@ -112,8 +112,8 @@ def lake_lock(lake: Path) -> Iterator[None]:
 
 
 def bronze_relations(table: str) -> list[str]:
-    """The BRONZE tables of a raw table in write order: its staging (every raw row, typed and checked), the decision
-    on its repeated keys where apart, then the table itself."""
+    """The BRONZE relations of a raw table in write order: its staging (every raw row, typed and checked), the
+    decision on its repeated keys where apart, then the table itself (a view for those in BRONZE_VIEWS)."""
     return [f"stg_{table}", *REPEATED_KEY_STAGING.get(table, ()), f"bronze_{table}"]
 
 
