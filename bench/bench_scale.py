@@ -392,6 +392,10 @@ def _print_row(label: str, figures: dict) -> None:
     print(f"{label:<28}{figures['seconds']:>10.1f}{cpu:>10}{figures['peak_mb']:>10,.0f}")
 
 
+def _seconds(times: list[float]) -> str:
+    return ", ".join(f"{seconds:.1f}" for seconds in times)
+
+
 def print_table(result: dict) -> None:
     largest = result["corridas"][-1]
     print(f"\nScale benchmark, {result['fecha']}, {result['maquina']['cpu']} ({result['maquina']['nucleos']} cores, "
@@ -408,7 +412,7 @@ def print_table(result: dict) -> None:
     _print_row(f"incremental {largest['incremental']['period']}", largest["incremental"])
     if "runs_s" in largest["incremental"]:
         print(f"  (the median of {len(largest['incremental']['runs_s'])} runs: "
-              f"{', '.join(f'{seconds:.1f}' for seconds in largest['incremental']['runs_s'])} s)")
+              f"{_seconds(largest['incremental']['runs_s'])} s)")
     for table, floor in largest.get("piso_escritura", {}).items():
         _print_row(f"rewrite only: {table.split('_')[0]}", floor)
     print(f"\nGOLD + IQR step, every month  {'wall s':>10}{'CPU s':>10}{'peak MB':>10}{'rows':>14}{'atypical':>10}")
@@ -422,7 +426,7 @@ def print_table(result: dict) -> None:
         gold = size["gold_step"]
         runs = {way: gold[way].get("runs_s", []) for way in ("project", "pandas")}
         if len(runs["project"]) > 1:
-            listed = "; ".join(f"{way} {', '.join(f'{seconds:.1f}' for seconds in times)}" for way, times in runs.items())
+            listed = "; ".join(f"{way} {_seconds(times)}" for way, times in runs.items())
             print(f"  {'':>9} (the median of the runs: {listed} s)")
         if "speedup" in gold:
             print(f"  {'':>9} pandas / project: {gold['speedup']:.1f}x time, project memory "
