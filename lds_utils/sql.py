@@ -112,6 +112,19 @@ def _native_array_median(node: exp.Expression) -> exp.Expression:
     return exp.Case(ifs=[exp.If(this=without_nulls, true=native)], default=node.copy())
 
 
+#: DuckDB's stand-in for Trino's xxhash64(to_utf8(x)), which it lacks. Any 64-bit hash of the text serves: the SQL
+#: groups and joins on it to find candidates, and decides on the text itself.
+DUCKDB_TEXT_HASH = "hash"
+
+
+def _native_text_hash(node: exp.Expression) -> exp.Expression:
+    """xxhash64(to_utf8(x)) -> DuckDB's hash(x), a 64-bit hash of the same text."""
+    if (isinstance(node, exp.Anonymous) and node.name.lower() == "xxhash64" and len(node.expressions) == 1
+            and isinstance(node.expressions[0], exp.Encode)):
+        return exp.Anonymous(this=DUCKDB_TEXT_HASH, expressions=[node.expressions[0].this.copy()])
+    return node
+
+
 @lru_cache(maxsize=256)
 def to_duckdb(sql: str) -> str:
     """Transpile a Trino statement to DuckDB (placeholders become ``$name``).
@@ -124,7 +137,7 @@ def to_duckdb(sql: str) -> str:
     change: the SQL has no volatile functions. DuckDB 2.0 ignores the mark on a CTE that reaches a CSV scan
     (the RAW tables) twice and keeps it whole, so stg_acumulado reaches each scan of the readings once.
     """
-    tree = parse_trino(sql).transform(_native_array_median)
+    tree = parse_trino(sql).transform(_native_array_median).transform(_native_text_hash)
     for cte in tree.find_all(exp.CTE):
         body = cte.this
         unions_distinct = any(union.args.get("distinct") for union in body.find_all(exp.Union))

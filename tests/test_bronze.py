@@ -5,8 +5,11 @@ import re
 import pandas as pd
 import pytest
 
+from lds_utils import sql as sqlmod
 from lds_utils.engines import open_engine
+from lds_utils.pipeline import run_pipeline
 from lds_utils.schema import PRIMARY_KEYS, RAW_SCHEMAS
+from tests import lakecopy
 
 EXPECTED_REJECT = {
     "FECHA_INVALIDA": "FORMATO_INVALIDO",
@@ -76,3 +79,30 @@ def test_whitespace_and_case_are_cleaned_not_rejected(lake_frames):
         match = table[table[PRIMARY_KEYS[row.tabla]] == row.id.strip().upper()]
         assert len(match) == 1, f"{row.tabla} {row.id} was not kept"
         assert str(match[column].iloc[0]) == original
+
+
+def _readings_outcome(lake) -> dict[str, pd.DataFrame]:
+    with open_engine("duckdb", lake, read_only=True) as engine:
+        return {
+            "bronze": engine.read_sql("select * from bronze_db.bronze_acumulado order by id_lectura"),
+            "rechazos": engine.read_sql(
+                "select motivo, registro from bronze_db.bronze_rechazos where tabla = 'acumulado' order by motivo, registro"),
+            "candidatas": engine.read_sql("select count(*) as n from bronze_db.stg_acumulado where clave_repetida"),
+        }
+
+
+def test_a_hash_shared_by_different_reading_keys_changes_nothing(built_lake, tmp_path, monkeypatch):
+    """stg_acumulado finds repeated keys by a 64-bit hash: with one that collides on purpose (the key's length, the
+    same for almost every key) far more rows are candidates, and BRONZE's readings and rejects stay the same."""
+    monkeypatch.setattr(sqlmod, "DUCKDB_TEXT_HASH", "length")
+    sqlmod.to_duckdb.cache_clear()
+    try:
+        colliding = lakecopy.copy_raw(built_lake, tmp_path / "lake")
+        run_pipeline(colliding)
+    finally:
+        monkeypatch.undo()
+        sqlmod.to_duckdb.cache_clear()
+    expected, found = _readings_outcome(built_lake), _readings_outcome(colliding)
+    assert found["candidatas"].n.iloc[0] > 100 * expected["candidatas"].n.iloc[0] > 0
+    pd.testing.assert_frame_equal(found["bronze"], expected["bronze"])
+    pd.testing.assert_frame_equal(found["rechazos"], expected["rechazos"])
