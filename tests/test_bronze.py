@@ -85,8 +85,8 @@ def _readings_outcome(lake) -> dict[str, pd.DataFrame]:
     with open_engine("duckdb", lake, read_only=True) as engine:
         return {
             "bronze": engine.read_sql("select * from bronze_db.bronze_acumulado order by id_lectura"),
-            "rechazos": engine.read_sql(
-                "select motivo, registro from bronze_db.bronze_rechazos where tabla = 'acumulado' order by motivo, registro"),
+            "rechazos": engine.read_sql("select motivo, registro from bronze_db.bronze_rechazos "
+                                        "where tabla = 'acumulado' order by motivo, registro"),
             "candidatas": engine.read_sql("select count(*) as n from bronze_db.stg_acumulado where clave_repetida"),
         }
 
