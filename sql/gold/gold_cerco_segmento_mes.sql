@@ -4,8 +4,8 @@
 -- Input: gold_db.gold_factura_evaluada_mes (the months :desde..:hasta). Parameters: :desde, :hasta.
 -- Tukey fence per segment: q1, q3 exact, numpy's linear method (virtual index h = (n - 1) p, value =
 -- x[floor h] interpolated towards x[floor h + 1], written as numpy writes it), read from each segment's
--- sorted values (one aggregate: no window sorts every bill with its row); umbral_atipico = q3 + 1.5 iqr;
--- a segment is valid with at least 30 evaluated supplies (n_segmento counts those with a valor_evaluado).
+-- sorted values; umbral_atipico = q3 + 1.5 iqr; a segment is valid with at least 30 evaluated supplies
+-- (n_segmento counts those with a valor_evaluado).
 with
 
 evaluado as (
@@ -18,13 +18,15 @@ evaluado as (
     where anio_mes between :desde and :hasta
 ),
 
--- The evaluated values of each segment, sorted: the quantiles are read at their positions.
+-- The evaluated values of each segment, sorted: the quantiles are read at their positions. One ordered aggregate: no
+-- window sorts every bill with its row, and on DuckDB it costs less than sorting each finished list (the fences of
+-- 1.3 M customers: 8.45 -> 6.9 s, 13.2 -> 10.9 CPU-s, same rows).
 valores_segmento as (
     select
         tipo_cliente,
         nivel_tension,
         anio_mes,
-        array_sort(array_agg(valor_evaluado)) as valores,
+        array_agg(valor_evaluado order by valor_evaluado) as valores,
         count(*) as n_segmento
     from evaluado
     where valor_evaluado is not null
