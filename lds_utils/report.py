@@ -24,15 +24,15 @@ from lds_utils.config import LakePaths, UsageError
 from lds_utils.generate import GENERACION
 from lds_utils.pipeline import BRONZE_STATE_NAME, FINGERPRINT_NAME, MANIFEST_NAME
 from lds_utils.schema import PERSONAL_DATA_COLUMNS, PRIMARY_KEYS, RAW_SCHEMAS, column_names
-from lds_utils.sql import check_identifier
+from lds_utils.sql import check_identifier, load_sql
 
 GOLD = "gold_db.gold_facturacion_teorica_mes"
 #: What the generator and the pipeline write; removed before regenerating a lake built with other parameters.
 _LAKE_CONTENT = ("raw", "bronze", "silver", "gold", "truth", "athena_results", "catalog.duckdb",
                  "catalog.duckdb.wal", MANIFEST_NAME, FINGERPRINT_NAME, BRONZE_STATE_NAME, GENERACION)
 #: Raw tables holding personal data: their rejected records (the raw row as text) are never shown.
-_TABLAS_CON_DATOS_PERSONALES = ", ".join(
-    f"'{tabla}'" for tabla, columnas in RAW_SCHEMAS.items() if {c.name for c in columnas} & set(PERSONAL_DATA_COLUMNS)
+_TABLAS_CON_DATOS_PERSONALES = ",".join(
+    tabla for tabla, columnas in RAW_SCHEMAS.items() if {c.name for c in columnas} & set(PERSONAL_DATA_COLUMNS)
 )
 
 
@@ -563,146 +563,77 @@ class Contexto:
     def cerrar(self) -> None:
         self.engine.close()
 
+    def query(self, name: str, **params) -> pd.DataFrame:
+        """Run the report query sql/report/<name>.sql; ``:period`` is always bound to the analysis month."""
+        return self.sql(load_sql("report", name), **params)
+
     # KPIs and dashboard ------------------------------------------------------------------------------------
     def kpi_mensual(self) -> pd.DataFrame:
         """vw_kpi_atipicos_mes from the first month up to the analysis month."""
-        return self.sql(
-            "select anio_mes, total_suministros, total_atipicos, pct_atipicos "
-            "from gold_db.vw_kpi_atipicos_mes where anio_mes <= :period order by anio_mes"
-        )
+        return self.query("kpi_by_month")
 
     def resumen_periodo(self) -> dict:
         return comparar_interanual(self.kpi_mensual(), self.period)
 
     def kpi_distritos(self) -> pd.DataFrame:
         """District KPIs of the month with the district's coordinates (mean of its sectors)."""
-        return self.sql(
-            "with coordenadas as (select distrito, avg(lat) as lat, avg(lon) as lon "
-            "from bronze_db.bronze_sector group by distrito) "
-            "select k.distrito, k.zona, c.lat, c.lon, k.total_suministros, k.total_atipicos, k.pct_atipicos "
-            "from gold_db.vw_kpi_atipicos_distrito_mes as k left join coordenadas as c on k.distrito = c.distrito "
-            "where k.anio_mes = :period "
-            "order by k.total_atipicos desc, k.pct_atipicos desc, k.total_suministros desc, k.distrito"
-        )
+        return self.query("kpi_by_district")
 
     def kpi_zonas(self) -> pd.DataFrame:
-        return self.sql(
-            "select zona, total_suministros, total_atipicos, pct_atipicos from gold_db.vw_kpi_atipicos_zona_mes "
-            "where anio_mes = :period order by total_atipicos desc, zona"
-        )
+        return self.query("kpi_by_zone")
 
     def kpi_zonas_anual(self) -> pd.DataFrame:
         """Yearly zone KPIs up to the year of the analysis month (that year counts its months so far)."""
-        return self.sql(
-            "select zona, anio, total_suministros, total_atipicos, pct_atipicos "
-            "from gold_db.vw_kpi_atipicos_zona_anual where anio <= cast(substr(:period, 1, 4) as integer) "
-            "order by anio, zona"
-        )
+        return self.query("kpi_by_zone_year")
 
     def casos_criticos(self, n: int = 15) -> pd.DataFrame:
         """The month's atypical bills furthest above their segment's threshold (no personal data)."""
-        casos = self.sql(
-            "select d.id_suministro, d.distrito, d.zona, d.tipo_cliente, d.nivel_tension, d.tarifa, d.consumo_kwh, "
-            "g.facturacion_referencia, d.facturacion_teorica, d.umbral_soles, d.exceso_soles, d.veces_umbral "
-            "from gold_db.vw_facturacion_atipica_detalle as d "
-            f"join {GOLD} as g on d.id_suministro = g.id_suministro and d.anio_mes = g.anio_mes "
-            "where d.anio_mes = :period order by d.exceso_valor desc, d.id_suministro"
-        )
-        return sin_datos_personales(casos.head(n).reset_index(drop=True))
+        return sin_datos_personales(self.query("critical_cases").head(n).reset_index(drop=True))
 
     # layers -------------------------------------------------------------------------------------------------
     def conciliacion(self) -> pd.DataFrame:
-        return self.sql(
-            "select tabla, filas_raw, filas_bronze, filas_rechazadas, cuadra from bronze_db.bronze_conciliacion "
-            "order by tabla"
-        )
+        return self.query("reconciliation")
 
     def rechazos_por_motivo(self) -> pd.DataFrame:
-        return self.sql(
-            "select tabla, motivo, count(*) as filas from bronze_db.bronze_rechazos "
-            "group by tabla, motivo order by filas desc, tabla, motivo"
-        )
+        return self.query("rejects_by_reason")
 
     def ejemplos_rechazo(self) -> pd.DataFrame:
         """One rejected raw record per (table, reason); never from tables that hold personal data."""
-        return self.sql(
-            "select tabla, motivo, min(registro) as registro from bronze_db.bronze_rechazos "
-            f"where tabla not in ({_TABLAS_CON_DATOS_PERSONALES}) group by tabla, motivo order by tabla, motivo"
-        )
+        return self.query("reject_examples", personal_tables=_TABLAS_CON_DATOS_PERSONALES)
 
     def consumo_silver(self) -> pd.DataFrame:
         """SILVER rows of the analysis month."""
-        return self.sql(
-            "select id_suministro, consumo_kwh, consumo_kwh_hp, demanda_max_kw, dias_facturados, es_estimada, "
-            "n_vueltas, n_retrocesos, n_sin_lectura_previa, registros_esperados, registros_error, pct_error "
-            "from silver_db.silver_consumo_mensual where anio_mes = :period"
-        )
+        return self.query("silver_month")
 
     def facturas_todas(self) -> pd.DataFrame:
         """Every GOLD bill of the lake, whatever the analysis month, with what detect.compare_candidates needs.
 
         Choosing valor_evaluado is a design decision taken on the whole history, not a result of one month.
         """
-        return self.sql(
-            "select id_suministro, anio_mes, tipo_cliente, nivel_tension, facturacion_teorica, dias_facturados "
-            f"from {GOLD}"
-        )
+        return self.query("all_bills")
 
     def gold_periodo(self) -> pd.DataFrame:
         """GOLD rows of the analysis month, without client identifiers."""
-        return self.sql(
-            "select id_suministro, tipo_cliente, nivel_tension, tarifa, distrito, zona, consumo_kwh, demanda_kw, "
-            "cargo_fijo_soles, energia_soles, potencia_soles, alumbrado_soles, descuento_fose_soles, "
-            "recargo_fose_soles, subtotal_soles, igv_soles, facturacion_teorica, facturacion_referencia, "
-            "meses_historia, valor_evaluado, n_segmento, "
-            "segmento_valido, q1, q3, iqr, umbral_atipico, umbral_soles, es_atipico "
-            f"from {GOLD} where anio_mes = :period"
-        )
+        return self.query("gold_month")
 
     def consumo_mensual(self) -> pd.DataFrame:
-        """SILVER totals per month up to the analysis month over supplies with measured consumption.
-
-        A supply-month counts when at least one reading difference gave it consumption (the same rule
-        GOLD bills by), so the first month of the data, made only of first readings, is left out.
-        """
-        return self.sql(
-            "select anio_mes, count(*) as suministros, sum(consumo_kwh) as consumo_kwh, "
-            "count_if(es_estimada) as con_lectura_estimada, sum(n_retrocesos) as retrocesos, "
-            "sum(n_vueltas) as vueltas, 100 * cast(sum(registros_error) as double) / sum(registros_esperados) "
-            "as pct_error from silver_db.silver_consumo_mensual where anio_mes <= :period and n_diferencias > 0 "
-            "group by anio_mes order by anio_mes"
-        )
+        """SILVER totals per month up to the analysis month over supplies with measured consumption."""
+        return self.query("consumption_by_month")
 
     def pliego(self, tarifa: str) -> pd.Series:
         """The pliego of a tariff option in force in the analysis month."""
-        filas = self.sql(
-            "select opcion_tarifaria, anio_mes, cargo_fijo, cargo_energia, cargo_energia_hp, cargo_energia_hfp, "
-            "cargo_potencia_generacion, cargo_potencia_distribucion from bronze_db.bronze_tarifa "
-            "where opcion_tarifaria = :tarifa and anio_mes = :period",
-            tarifa=tarifa,
-        )
+        filas = self.query("tariff_schedule", tariff=tarifa)
         if len(filas) != 1:
             raise ValueError(f"expected one pliego {tarifa} for {self.period}, found {len(filas)}")
         return filas.iloc[0]
 
     def segmentos(self) -> pd.DataFrame:
         """The month's segments: evaluated bills, quartiles and fence of valor_evaluado, atypical count."""
-        return self.sql(
-            "select tipo_cliente, nivel_tension, max(n_segmento) as n_segmento, bool_and(segmento_valido) as "
-            "segmento_valido, max(q1) as q1, max(q3) as q3, max(iqr) as iqr, max(umbral_atipico) as umbral_atipico, "
-            "count_if(es_atipico) as atipicos "
-            f"from {GOLD} where anio_mes = :period group by tipo_cliente, nivel_tension "
-            "order by n_segmento desc, tipo_cliente, nivel_tension"
-        )
+        return self.query("segments")
 
     def composicion(self) -> pd.DataFrame:
         """Supplies in BRONZE by zone and customer type (the whole sample, every month)."""
-        return self.sql(
-            "select se.zona, c.tipo_cliente, count(*) as suministros from bronze_db.bronze_suministro as s "
-            "join bronze_db.bronze_cliente as c on s.id_cliente = c.id_cliente "
-            "join bronze_db.bronze_sector as se on s.id_sector = se.id_sector "
-            "group by se.zona, c.tipo_cliente order by se.zona, c.tipo_cliente"
-        )
+        return self.query("supplies_by_zone_and_type")
 
     def conteo_filas(self, base: str, tablas) -> pd.DataFrame:
         """Row count of each base.tabla (names are checked identifiers)."""
@@ -714,10 +645,7 @@ class Contexto:
 
     def inventario_raw(self) -> pd.DataFrame:
         """Each RAW table: primary key, rows, columns, whether they are the schema contract's and all text."""
-        catalogo = self.sql(
-            "select table_name as tabla, column_name as columna, data_type as tipo from information_schema.columns "
-            "where table_schema = 'raw_db' order by table_name, ordinal_position"
-        )
+        catalogo = self.query("raw_columns")
         columnas = catalogo.groupby("tabla")["columna"].agg(list)
         texto = catalogo.assign(es_texto=catalogo["tipo"].str.upper().isin(["VARCHAR", "STRING"])).groupby("tabla")["es_texto"].all()
         tablas = list(config.RAW_TABLES)
@@ -739,13 +667,7 @@ class Contexto:
     # catalog ------------------------------------------------------------------------------------------------
     def diccionario(self) -> pd.DataFrame:
         """Every table and view of the four databases: row count, columns, types and descriptions."""
-        columnas = self.sql(
-            "select table_schema as base_datos, table_name as tabla, column_name as columna, "
-            # DuckDB's views read BRONZE code columns as ENUM (engines.CODED_COLUMNS); the tables hold text
-            "case when data_type like 'ENUM(%' then 'VARCHAR' else data_type end as tipo, "
-            "ordinal_position as posicion from information_schema.columns "
-            "where table_schema in ('raw_db', 'bronze_db', 'silver_db', 'gold_db')"
-        )
+        columnas = self.query("catalog_columns")
         tablas = columnas[["base_datos", "tabla"]].drop_duplicates()
         conteo = " union all ".join(
             f"select '{b}' as base_datos, '{t}' as tabla, count(*) as filas from {b}.{t}"

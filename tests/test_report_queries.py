@@ -1,0 +1,189 @@
+"""Every report query (sql/report/*.sql) on the sample lake equals the same computation done with pandas on
+the whole relations it reads."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from lds_utils import sql as sqlmod
+from lds_utils.config import SQL_ROOT
+from lds_utils.engines import DuckDBEngine
+
+PERIOD = "2025-06"
+TARIFF = "BT5B"
+REPORT_QUERIES = sorted(path.stem for path in (SQL_ROOT / "report").glob("*.sql"))
+
+
+@pytest.fixture(scope="module")
+def engine(built_lake):
+    with DuckDBEngine(built_lake, read_only=True) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def tables(engine):
+    names = ["gold_db.gold_facturacion_teorica_mes", "gold_db.vw_kpi_atipicos_mes", "silver_db.silver_consumo_mensual",
+             "bronze_db.bronze_sector", "bronze_db.bronze_suministro", "bronze_db.bronze_cliente",
+             "bronze_db.bronze_tarifa", "bronze_db.bronze_rechazos", "bronze_db.bronze_conciliacion"]
+    return {name.split(".")[1]: engine.read_sql(f"select * from {name}") for name in names}
+
+
+def _run(engine, name: str, **params) -> pd.DataFrame:
+    return engine.read_sql(sqlmod.load_sql("report", name), {"period": PERIOD, **params})
+
+
+def _same(actual: pd.DataFrame, expected: pd.DataFrame, keys: list[str]) -> None:
+    actual = actual.sort_values(keys, ignore_index=True)
+    expected = expected[list(actual.columns)].sort_values(keys, ignore_index=True)
+    pd.testing.assert_frame_equal(actual, expected, check_dtype=False, check_exact=False, rtol=1e-9)
+
+
+def _kpi(gold: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    grouped = gold.groupby(keys).agg(total_suministros=("id_suministro", "size"),
+                                     total_atipicos=("es_atipico", "sum")).reset_index()
+    return grouped.assign(pct_atipicos=100.0 * grouped["total_atipicos"] / grouped["total_suministros"])
+
+
+def _month(gold: pd.DataFrame) -> pd.DataFrame:
+    return gold[gold["anio_mes"] == PERIOD]
+
+
+def test_every_report_query_has_a_parity_test():
+    covered = {name.removeprefix("test_") for name in globals() if name.startswith("test_")}
+    assert set(REPORT_QUERIES) <= covered
+
+
+def test_kpi_by_month(engine, tables):
+    gold = tables["gold_facturacion_teorica_mes"]
+    expected = _kpi(gold[gold["anio_mes"] <= PERIOD], ["anio_mes"])
+    actual = _run(engine, "kpi_by_month")
+    assert actual["anio_mes"].is_monotonic_increasing
+    _same(actual, expected, ["anio_mes"])
+
+
+def test_kpi_by_district(engine, tables):
+    coordinates = tables["bronze_sector"].groupby("distrito")[["lat", "lon"]].mean().reset_index()
+    expected = _kpi(_month(tables["gold_facturacion_teorica_mes"]), ["distrito", "zona"]).merge(coordinates,
+                                                                                                on="distrito")
+    actual = _run(engine, "kpi_by_district")
+    assert actual["total_atipicos"].is_monotonic_decreasing
+    _same(actual, expected, ["distrito"])
+
+
+def test_kpi_by_zone(engine, tables):
+    expected = _kpi(_month(tables["gold_facturacion_teorica_mes"]), ["zona"])
+    _same(_run(engine, "kpi_by_zone"), expected, ["zona"])
+
+
+def test_kpi_by_zone_year(engine, tables):
+    gold = tables["gold_facturacion_teorica_mes"]
+    expected = _kpi(gold[gold["anio"] <= int(PERIOD[:4])], ["zona", "anio"])
+    _same(_run(engine, "kpi_by_zone_year"), expected, ["anio", "zona"])
+
+
+def test_critical_cases(engine, tables):
+    gold = _month(tables["gold_facturacion_teorica_mes"])
+    atypical = gold[gold["es_atipico"].astype(bool)]
+    expected = atypical.assign(exceso_soles=atypical["facturacion_teorica"] - atypical["umbral_soles"],
+                               veces_umbral=atypical["facturacion_teorica"] / atypical["umbral_soles"])
+    actual = _run(engine, "critical_cases")
+    assert len(actual) > 0
+    _same(actual, expected, ["id_suministro"])
+    excess = expected.set_index("id_suministro")["valor_evaluado"] - expected.set_index("id_suministro")["umbral_atipico"]
+    assert excess.reindex(actual["id_suministro"]).is_monotonic_decreasing
+
+
+def test_reconciliation(engine, tables):
+    _same(_run(engine, "reconciliation"), tables["bronze_conciliacion"], ["tabla"])
+
+
+def test_rejects_by_reason(engine, tables):
+    expected = tables["bronze_rechazos"].groupby(["tabla", "motivo"]).size().rename("filas").reset_index()
+    _same(_run(engine, "rejects_by_reason"), expected, ["tabla", "motivo"])
+
+
+def test_reject_examples(engine, tables):
+    rejects = tables["bronze_rechazos"]
+    shown = rejects[~rejects["tabla"].isin(["cliente", "medidor"])]
+    expected = shown.groupby(["tabla", "motivo"])["registro"].min().reset_index()
+    actual = _run(engine, "reject_examples", personal_tables="cliente,medidor")
+    assert not actual["tabla"].isin(["cliente", "medidor"]).any()
+    _same(actual, expected, ["tabla", "motivo"])
+
+
+def test_silver_month(engine, tables):
+    silver = tables["silver_consumo_mensual"]
+    _same(_run(engine, "silver_month"), silver[silver["anio_mes"] == PERIOD], ["id_suministro"])
+
+
+def test_all_bills(engine, tables):
+    _same(_run(engine, "all_bills"), tables["gold_facturacion_teorica_mes"], ["id_suministro", "anio_mes"])
+
+
+def test_gold_month(engine, tables):
+    actual = _run(engine, "gold_month")
+    assert "id_cliente" not in actual.columns
+    _same(actual, _month(tables["gold_facturacion_teorica_mes"]), ["id_suministro"])
+
+
+def test_consumption_by_month(engine, tables):
+    silver = tables["silver_consumo_mensual"]
+    measured = silver[(silver["anio_mes"] <= PERIOD) & (silver["n_diferencias"] > 0)]
+    grouped = measured.groupby("anio_mes")
+    expected = pd.DataFrame({
+        "suministros": grouped.size(),
+        "consumo_kwh": grouped["consumo_kwh"].sum(),
+        "con_lectura_estimada": grouped["es_estimada"].sum(),
+        "retrocesos": grouped["n_retrocesos"].sum(),
+        "vueltas": grouped["n_vueltas"].sum(),
+        "pct_error": 100 * grouped["registros_error"].sum() / grouped["registros_esperados"].sum(),
+    }).reset_index()
+    _same(_run(engine, "consumption_by_month"), expected, ["anio_mes"])
+
+
+def test_tariff_schedule(engine, tables):
+    tarifa = tables["bronze_tarifa"]
+    expected = tarifa[(tarifa["opcion_tarifaria"] == TARIFF) & (tarifa["anio_mes"] == PERIOD)]
+    actual = _run(engine, "tariff_schedule", tariff=TARIFF)
+    assert len(actual) == 1
+    _same(actual, expected, ["opcion_tarifaria"])
+
+
+def test_segments(engine, tables):
+    gold = _month(tables["gold_facturacion_teorica_mes"])
+    grouped = gold.groupby(["tipo_cliente", "nivel_tension"])
+    expected = pd.DataFrame({
+        "n_segmento": grouped["n_segmento"].max(), "segmento_valido": grouped["segmento_valido"].all(),
+        "q1": grouped["q1"].max(), "q3": grouped["q3"].max(), "iqr": grouped["iqr"].max(),
+        "umbral_atipico": grouped["umbral_atipico"].max(), "atipicos": grouped["es_atipico"].sum(),
+    }).reset_index()
+    _same(_run(engine, "segments"), expected, ["tipo_cliente", "nivel_tension"])
+
+
+def test_supplies_by_zone_and_type(engine, tables):
+    joined = (tables["bronze_suministro"][["id_cliente", "id_sector"]]
+              .merge(tables["bronze_cliente"][["id_cliente", "tipo_cliente"]], on="id_cliente")
+              .merge(tables["bronze_sector"][["id_sector", "zona"]], on="id_sector"))
+    expected = joined.groupby(["zona", "tipo_cliente"]).size().rename("suministros").reset_index()
+    _same(_run(engine, "supplies_by_zone_and_type"), expected, ["zona", "tipo_cliente"])
+
+
+def test_raw_columns(engine):
+    from lds_utils.schema import RAW_SCHEMAS
+
+    actual = _run(engine, "raw_columns")
+    expected = {table: [column.name for column in columns] for table, columns in RAW_SCHEMAS.items()}
+    assert actual.groupby("tabla", sort=False)["columna"].agg(list).to_dict() == expected
+
+
+def test_catalog_columns(engine, tables):
+    actual = _run(engine, "catalog_columns")
+    gold = actual[(actual["base_datos"] == "gold_db") & (actual["tabla"] == "gold_facturacion_teorica_mes")]
+    assert gold.sort_values("posicion")["columna"].tolist() == list(tables["gold_facturacion_teorica_mes"].columns)
+    coded = actual[(actual["tabla"] == "bronze_sector") & (actual["columna"] == "zona")]
+    assert coded["tipo"].tolist() == ["VARCHAR"]  # the ENUM of a coded column reads as text
+
+
+def test_latest_month(engine, tables):
+    assert _run(engine, "latest_month")["anio_mes"].iloc[0] == tables["gold_facturacion_teorica_mes"]["anio_mes"].max()
