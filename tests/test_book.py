@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from lds_utils import book
-from lds_utils.engines import open_engine
+from lds_utils.engines import DuckDBEngine, open_engine
 
 PERIODOS = ("2025-06", "2025-12")
 
@@ -185,3 +185,34 @@ def test_a_failing_notebook_stops_the_build_and_names_itself(tmp_path, monkeypat
     with pytest.raises(book.BookBuildError, match="01_falla.ipynb.*wrong result"):
         book.run_notebooks(destino, {"period": "2025-12"}, progress=False)
     assert not (destino / "03_en_cola.ipynb").exists()
+
+
+def test_only_the_default_lake_with_the_default_engine_is_the_demo(tmp_path):
+    assert book.is_demo_lake(book.DEMO_LAKE, "duckdb")
+    assert not book.is_demo_lake(tmp_path / "lake", "duckdb")
+    assert not book.is_demo_lake(book.DEMO_LAKE, "athena")
+
+
+def test_demo_lake_is_generated_once_and_rebuilt_only_when_stale(tmp_path, monkeypatch):
+    from lds_utils import alerts, report
+    from lds_utils.generate import GeneratorConfig
+    from lds_utils.pipeline import FINGERPRINT_NAME
+
+    monkeypatch.setattr(book, "DEMO_SAMPLE", GeneratorConfig(n_clientes=120, seed=3, desde="2025-01", hasta="2025-04"))
+    lake = tmp_path / "lake"
+    assert list(book.prepare_demo_lake(lake)) == ["generacion", "pipeline", "alertas"]
+    assert report.leer_generacion(lake)["n_clientes"] == 120
+    ctx = report.contexto(lake=lake)
+    alerts.require_tables(ctx)
+    ctx.cerrar()
+    assert book.prepare_demo_lake(lake) == {}
+
+    (lake / "raw" / "notas_del_analista.txt").write_text("mío\n", encoding="utf-8")
+    raw = {str(p): (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted((lake / "raw").rglob("*")) if p.is_file()}
+    (lake / FINGERPRINT_NAME).write_text("sql of an older checkout")
+    assert list(book.prepare_demo_lake(lake)) == ["pipeline", "alertas"]
+    assert {str(p): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted((lake / "raw").rglob("*")) if p.is_file()} == raw, "raw/ is never regenerated"
+    with DuckDBEngine(lake) as engine:
+        engine.con.execute("drop view gold_db.gold_senales_mes")
+    assert list(book.prepare_demo_lake(lake)) == ["alertas"]
