@@ -70,11 +70,11 @@ def periodos_gold(lake: Path) -> list[str]:
 def require_built_lake(lake: Path) -> None:
     """Stop in one line unless the local lake has a catalog built by the current pipeline SQL.
 
-    Only looks at files: nothing is opened, created or written.
+    Checked on the files before DuckDB opens anything: a path that does not exist is never created.
     """
     if not LakePaths(lake).catalog.is_file():
-        generar = "" if LakePaths(lake).raw.is_dir() else f"`python -m lds_utils generate --lake {_quoted(lake)}`, then "
-        raise UsageError(f"no built lake at {lake}: run {generar}{_pipeline_command(lake)}")
+        pasos = [] if LakePaths(lake).raw.is_dir() else [f"`python -m lds_utils generate --lake {_quoted(lake)}`"]
+        raise UsageError(f"no built lake at {lake}: run {', then '.join([*pasos, _pipeline_command(lake)])}")
     if read_fingerprint(lake) != pipeline_fingerprint():
         raise UsageError(f"the lake {lake} was built by other SQL than this checkout's (the pipeline fingerprint "
                          f"differs): run {_pipeline_command(lake)}")
