@@ -202,6 +202,16 @@ def test_contexto_stops_at_a_lake_built_by_other_sql_and_writes_nothing(lago_dos
         huella.write_text(actual)
 
 
+def test_book_of_a_lake_without_alert_relations_stops_in_one_line_and_writes_nothing(lago_dos_meses, tmp_path):
+    from lds_utils.book import build_book
+
+    antes = _archivos(lago_dos_meses)
+    with pytest.raises(UsageError, match="gold_db.gold_alertas_mes are missing or do not match GOLD up to 2025-04"):
+        build_book(lake=lago_dos_meses, build_root=tmp_path / "_build", progress=False)
+    assert _archivos(lago_dos_meses) == antes
+    assert not (tmp_path / "_build").exists()
+
+
 def test_contexto_never_creates_a_lake(tmp_path):
     with pytest.raises(UsageError, match=r"no built lake at .*lds_utils generate --lake .*, then "
                                          r"`python -m lds_utils pipeline --lake "):
