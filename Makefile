@@ -14,7 +14,7 @@ $(STAMP): requirements.txt
 	$(BIN)/python -c "import sysconfig, pathlib; pathlib.Path(sysconfig.get_paths()['purelib'], 'lds_utils.pth').write_text('$(CURDIR)\n')"
 	touch $@
 
-## Build the versioned book for PERIOD (default: latest month with data), generating data as needed.
+## Build the versioned book for PERIOD (default: latest month with data); prepares the demo lake/ as needed.
 book: $(STAMP)
 	$(BIN)/python -m lds_utils book $(if $(PERIOD),--period $(PERIOD))
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import shlex
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -107,27 +108,16 @@ def construir_todo(engine: Engine, params: dict | None = None) -> dict[str, int]
     return construir(engine, *ALL_MONTHS, params)
 
 
-def asegurar_tablas(ctx):
-    """Make sure ``ctx`` (lds_utils.report.Contexto) can read both tables for every month up to its period.
-
-    Until the pipeline builds them, a local lake gets them here (every month, under the lake lock); the
-    context's read-only engine is reopened afterwards. Returns ctx.
-    """
-    from lds_utils.pipeline import lake_lock
-
-    if _completas(ctx.engine, ctx.period):
-        return ctx
-    if ctx.engine_name != "duckdb":
-        raise UsageError(f"gold_db.{SENALES} and gold_db.{ALERTAS} are missing months up to {ctx.period}: "
-                         "run `python -m lds_utils alertas` for each month first")
-    ctx.cerrar()
-    with lake_lock(ctx.lake), open_engine("duckdb", ctx.lake) as engine:
-        construir_todo(engine)
-    ctx.engine = open_engine("duckdb", ctx.lake, read_only=True)
-    return ctx
+def require_tables(ctx) -> None:
+    """Stop in one line unless ``ctx`` (lds_utils.report.Contexto) can read both tables for every month up to its
+    period, built from the GOLD it reads. Only reads."""
+    if not tables_match_gold(ctx.engine, ctx.period):
+        raise UsageError(f"gold_db.{SENALES} and gold_db.{ALERTAS} are missing or do not match GOLD up to "
+                         f"{ctx.period} in {ctx.lake}: run `python -m lds_utils alertas --period <month> --lake "
+                         f"{shlex.quote(str(ctx.lake))}` for every month up to {ctx.period}")
 
 
-def _completas(engine: Engine, period: str) -> bool:
+def tables_match_gold(engine: Engine, period: str) -> bool:
     """Both tables exist and agree with gold up to ``period``: same bills, kWh and IQR alerts (a stale build,
     made before gold was rebuilt, fails the check)."""
     if not all(engine.table_exists("gold_db", table) for table in (SENALES, ALERTAS)):

@@ -1,4 +1,10 @@
-"""Build the versioned book: prepare the lake, run every notebook with papermill, build HTML.
+"""Build the versioned book: run every notebook with papermill over the lake, build HTML.
+
+The notebooks only read the lake. On the demo lake (the repository's ``lake/`` read by the embedded
+engine) ``build_book`` first takes the explicit steps a reader never takes: it generates the default
+sample into a lake without data, runs the pipeline when GOLD is missing or was built by other SQL, and
+builds the alert relations (``prepare_demo_lake``). Any other lake is only read: one that is not ready
+stops the build in one line naming the command that builds it.
 
 ``build_book(period)`` writes ``_build/versions/<period>/`` (``index.html`` at its root, plus
 ``manifiesto.json``) and refreshes ``_build/versions/index.html``, the list of every period built.
@@ -30,8 +36,14 @@ from tqdm import tqdm
 
 import lds_utils
 from lds_utils import alerts, config, report
+from lds_utils.engines import open_engine
+from lds_utils.generate import GeneratorConfig
 
 PROJECT_ROOT = config.PROJECT_ROOT
+#: The lake `make book` prepares when needed (what config.resolve_lake gives without --lake or $LDS_LAKE).
+DEMO_LAKE = config.resolve_lake("lake")
+#: The sample generated into an empty demo lake: the defaults of the `generate` command.
+DEMO_SAMPLE = GeneratorConfig()
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 BOOK_FILES = ("_config.yml", "_toc.yml")
 BOOK_DIR = "book"
@@ -41,6 +53,8 @@ KERNEL = "python3"
 CELL_TIMEOUT_S = 600
 PARALLEL_NOTEBOOKS = 2
 HIDDEN_TAG = "remove-cell"
+#: What the Reproducibilidad page shows of the lake's generacion.json (the sample is determined by them).
+GENERATION_SHOWN = ("n_clientes", "seed")
 _JUPYTER_BOOK = "import sys; from jupyter_book.cli.main import main; sys.exit(main())"
 
 
@@ -120,7 +134,8 @@ def manifest_markdown(manifiesto: dict) -> str:
             ("Python", manifiesto["python"]),
             ("Plataforma", manifiesto["plataforma"]),
         ]
-        + [(f"Parámetro `{clave}`", f"`{valor}`") for clave, valor in manifiesto["parametros"].items()],
+        + [(f"Parámetro `{clave}`", f"`{valor}`") for clave, valor in manifiesto["parametros"].items()]
+        + [(f"Generación `{clave}`", f"`{manifiesto['generacion'][clave]}`") for clave in GENERATION_SHOWN],
         columns=["Dato", "Valor"],
     )
     filas = pd.DataFrame(
@@ -278,7 +293,7 @@ def write_versions_index(versions_dir: Path) -> Path:
     manifiestos.sort(key=lambda m: m["periodo"], reverse=True)
     filas = "\n".join(
         f'<tr><td><a href="{m["periodo"]}/index.html">{m["periodo"]}</a></td><td>{html.escape(m["version"])}</td>'
-        f'<td>{html.escape(m["construido"])}</td><td>{m["parametros"]["n_clientes"]:,}</td>'
+        f'<td>{html.escape(m["construido"])}</td><td>{_clientes(m)}</td>'
         f'<td>{html.escape(m["parametros"]["engine"])}</td></tr>'
         for m in manifiestos
     )
@@ -301,25 +316,80 @@ indicadores de su periodo de análisis y las tendencias hasta ese mes.</p>
     return indice
 
 
+def _clientes(manifiesto: dict) -> str:
+    """Customers of the edition's sample (editions built before the parameters shrank recorded them there)."""
+    generacion = manifiesto.get("generacion") or manifiesto["parametros"]
+    return f"{generacion['n_clientes']:,}" if "n_clientes" in generacion else "—"
+
+
 def _publish(html_dir: Path, destino: Path) -> None:
     if destino.exists():
         shutil.rmtree(destino)
     shutil.move(str(html_dir), str(destino))
 
 
+# -- preparing the demo lake ------------------------------------------------------------------------------
+def is_demo_lake(lake: Path, engine: str) -> bool:
+    """Whether the book reads the demo lake: the default lake (the repository's lake/) with the default engine."""
+    return Path(lake) == DEMO_LAKE and engine == config.DEFAULT_ENGINE
+
+
+def prepare_demo_lake(lake: Path, progress: bool = False) -> dict[str, float]:
+    """The writers `make book` runs on the demo lake, each only when needed; the seconds of each step taken.
+
+    Generates the default sample when the lake has no RAW data (an existing lake is never regenerated
+    or emptied), runs the whole pipeline when GOLD is missing or was built by other SQL, and builds both
+    alert relations for every month when the pipeline ran or they do not match GOLD.
+    """
+    from lds_utils.generate import run_generate
+    from lds_utils.pipeline import lake_lock, pipeline_fingerprint, read_fingerprint, run_pipeline
+
+    duraciones = {}
+    raw = config.LakePaths(lake).raw
+    if not (raw.is_dir() and any(raw.iterdir())):
+        config.ensure_writable_dir(lake)
+        with lake_lock(lake):  # never write raw/ under a running pipeline
+            duraciones["generacion"] = _timed(run_generate, DEMO_SAMPLE, lake, progress=progress)
+    if not report.periodos_gold(lake) or read_fingerprint(lake) != pipeline_fingerprint():
+        duraciones["pipeline"] = _timed(run_pipeline, lake)
+    if "pipeline" in duraciones or not _alerts_match_gold(lake):
+        with lake_lock(lake), open_engine("duckdb", lake) as engine:
+            duraciones["alertas"] = _timed(alerts.construir_todo, engine)
+    return duraciones
+
+
+def _alerts_match_gold(lake: Path) -> bool:
+    with open_engine("duckdb", lake, read_only=True) as engine:
+        return alerts.tables_match_gold(engine, report.require_period(engine, lake, None))
+
+
+def _timed(funcion, *args, **kwargs) -> float:
+    inicio = time.perf_counter()
+    funcion(*args, **kwargs)
+    return round(time.perf_counter() - inicio, 2)
+
+
 # -- the whole build ---------------------------------------------------------------------------------------
 def build_book(period: str | None = None, engine: str = config.DEFAULT_ENGINE, lake: Path | None = None,
-               build_root: Path | None = None, n_clientes: int = config.DEFAULT_CLIENTES,
-               seed: int = config.DEFAULT_SEED, progress: bool = True) -> Path:
-    """Build the book for ``period`` (None = latest month with data); return the path of its index.html."""
+               build_root: Path | None = None, progress: bool = True) -> Path:
+    """Build the book for ``period`` (None = latest month with data); return the path of its index.html.
+
+    Only the demo lake is prepared first (prepare_demo_lake); any other lake is only read.
+    """
     inicio = time.perf_counter()
     build_root = Path(build_root) if build_root else PROJECT_ROOT / "_build"
+    engine = config.parse_engine(engine)
+    period = config.parse_period(period) if period else None
     lake = config.resolve_lake(lake)
-    _say(progress, f"Preparando el lago en {lake} ...")
-    # every writer runs here, before the notebooks: they run two at a time and only read the lake
-    ctx = alerts.asegurar_tablas(report.contexto(period, engine, lake, n_clientes, seed, progress=progress))
+    duraciones = {}
+    if is_demo_lake(lake, engine):
+        _say(progress, f"Preparando el lago de demostración en {lake} ...")
+        duraciones = prepare_demo_lake(lake, progress)
+    ctx = report.contexto(period, engine, lake)
     try:
-        diccionario, duraciones = ctx.diccionario(), dict(ctx.duraciones)
+        generacion = report.require_generation(lake)
+        alerts.require_tables(ctx)
+        diccionario = ctx.diccionario()
     finally:
         ctx.cerrar()
     git = git_info()
@@ -327,11 +397,10 @@ def build_book(period: str | None = None, engine: str = config.DEFAULT_ENGINE, l
     construido = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
     staging = build_root / ".staging" / ctx.period
     stage_sources(staging, version, ctx.period, construido)
-    parametros = {"period": ctx.period, "engine": ctx.engine_name, "lake": str(lake),
-                  "n_clientes": ctx.n_clientes, "seed": ctx.seed}
+    parametros = {"period": ctx.period, "engine": ctx.engine_name, "lake": str(lake)}
     duraciones |= run_notebooks(staging / "notebooks", parametros, progress)
     manifiesto = {"version": version, "periodo": ctx.period, "parametros": parametros, "git": git,
-                  "construido": construido, **_run_facts(lake, diccionario), "duraciones_s": duraciones}
+                  "construido": construido, **_run_facts(lake, generacion, diccionario), "duraciones_s": duraciones}
     write_generated(staging, "manifiesto.md", manifest_markdown(manifiesto))
     write_generated(staging, "diccionario.md", dictionary_markdown(diccionario))
     _say(progress, "Construyendo el HTML (jupyter-book, advertencias como errores) ...")
@@ -346,11 +415,11 @@ def build_book(period: str | None = None, engine: str = config.DEFAULT_ENGINE, l
     return destino / "index.html"
 
 
-def _run_facts(lake: Path, diccionario: pd.DataFrame) -> dict:
+def _run_facts(lake: Path, generacion: dict, diccionario: pd.DataFrame) -> dict:
     """What the manifest records about the data and the software besides version, period and timings."""
     return {
         "informe": "Facturación atípica en Luz del Sur",
-        "generacion": report.leer_generacion(lake),
+        "generacion": generacion,
         "python": platform.python_version(),
         "plataforma": platform.platform(),
         "paquetes": package_versions(),

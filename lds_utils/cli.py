@@ -41,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_lake(pipe)
     _add_aws(pipe)
 
-    book = commands.add_parser("book", help="run the notebooks and build the versioned HTML book")
+    book = commands.add_parser("book", help="run the notebooks over a built lake and build the versioned HTML book "
+                               "(the default lake is generated and built first when needed)")
     book.add_argument("--period", default=None, help="analysis month YYYY-MM (default: latest with data)")
     book.add_argument("--engine", default=config.DEFAULT_ENGINE, help="duckdb (default) or athena")
     _add_lake(book)

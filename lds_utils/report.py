@@ -1,18 +1,16 @@
-"""The notebook-facing API: ``ctx = contexto(period, engine, lake, n_clientes, seed)``.
+"""The notebook-facing API: ``ctx = contexto(period, engine, lake)``.
 
-``contexto`` makes sure the lake the notebooks read exists and matches the requested sample
-(generating data and running the pipeline when it is missing, when ``generacion.json`` shows a
-different n_clientes/seed, when its layers were built by other SQL (the pipeline's fingerprint), or
-when the requested month is not built yet), then returns a
-``Contexto`` whose read helpers run SQL through the engine. Notebooks stay thin: every query and
-every computation two notebooks share lives here, with unit tests.
+``contexto`` opens the lake read-only and returns a ``Contexto`` whose read helpers run SQL through the
+engine; it never generates data, runs the pipeline, takes the lake lock or writes anything. A local lake
+that is missing, not built, built by other SQL (the pipeline's fingerprint) or without the requested month
+stops in one line naming the command that builds it. Notebooks stay thin: every query and every
+computation two notebooks share lives here, with unit tests.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import time
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,27 +20,33 @@ import pandas as pd
 from lds_utils import billing, config, detect
 from lds_utils.config import LakePaths, UsageError
 from lds_utils.generate import GENERACION
-from lds_utils.pipeline import BRONZE_STATE_NAME, FINGERPRINT_NAME, MANIFEST_NAME
+from lds_utils.pipeline import pipeline_fingerprint, read_fingerprint
 from lds_utils.schema import PERSONAL_DATA_COLUMNS, PRIMARY_KEYS, RAW_SCHEMAS, column_names
 from lds_utils.sql import check_identifier, load_sql
 
 GOLD = "gold_db.gold_facturacion_teorica_mes"
-#: What the generator and the pipeline write; removed before regenerating a lake built with other parameters.
-_LAKE_CONTENT = ("raw", "bronze", "silver", "gold", "truth", "athena_results", "catalog.duckdb",
-                 "catalog.duckdb.wal", MANIFEST_NAME, FINGERPRINT_NAME, BRONZE_STATE_NAME, GENERACION)
 #: Raw tables holding personal data: their rejected records (the raw row as text) are never shown.
 _TABLAS_CON_DATOS_PERSONALES = ",".join(
     tabla for tabla, columnas in RAW_SCHEMAS.items() if {c.name for c in columnas} & set(PERSONAL_DATA_COLUMNS)
 )
 
 
-# -- preparing the lake ------------------------------------------------------------------------------------
+# -- checking the lake -------------------------------------------------------------------------------------
 def leer_generacion(lake: Path) -> dict | None:
     """Parameters the lake was generated with (``generacion.json``), or None if never generated."""
     path = Path(lake) / GENERACION
     if not path.is_file():
         return None
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def require_generation(lake: Path) -> dict:
+    """``generacion.json`` of a lake made by ``generate``; a lake without it (real extracts) stops in one line."""
+    generacion = leer_generacion(lake)
+    if generacion is None:
+        raise UsageError(f"{Path(lake) / GENERACION} not found: the book describes a sample made by "
+                         f"`python -m lds_utils generate --lake {_quoted(lake)}`")
+    return generacion
 
 
 def generacion_coincide(generacion: dict | None, n_clientes: int, seed: int) -> bool:
@@ -60,57 +64,48 @@ def periodos_gold(lake: Path) -> list[str]:
     if not LakePaths(Path(lake)).catalog.exists():
         return []
     with open_engine("duckdb", Path(lake), read_only=True) as engine:
-        if not engine.table_exists("gold_db", "gold_facturacion_teorica_mes"):
-            return []
-        meses = engine.read_sql(f"select distinct anio_mes from {GOLD} order by anio_mes")
+        return _meses_gold(engine)
+
+
+def require_built_lake(lake: Path) -> None:
+    """Stop in one line unless the local lake has a catalog built by the current pipeline SQL.
+
+    Checked on the files before DuckDB opens anything: a path that does not exist is never created.
+    """
+    if not LakePaths(lake).catalog.is_file():
+        pasos = [] if LakePaths(lake).raw.is_dir() else [f"`python -m lds_utils generate --lake {_quoted(lake)}`"]
+        raise UsageError(f"no built lake at {lake}: run {', then '.join([*pasos, _pipeline_command(lake)])}")
+    if read_fingerprint(lake) != pipeline_fingerprint():
+        raise UsageError(f"the lake {lake} was built by other SQL than this checkout's (the pipeline fingerprint "
+                         f"differs): run {_pipeline_command(lake)}")
+
+
+def require_period(engine, lake: Path, period: str | None) -> str:
+    """The analysis month (None = latest in GOLD), refused in one line if GOLD does not hold it."""
+    meses = _meses_gold(engine)
+    if not meses:
+        raise UsageError(f"no {GOLD} in {lake}: run {_pipeline_command(lake)}")
+    if period is None:
+        return meses[-1]
+    if period not in meses:
+        raise UsageError(f"period {period} is not built in {lake} (GOLD holds {meses[0]} to {meses[-1]}): "
+                         f"run {_pipeline_command(lake, period)}")
+    return period
+
+
+def _meses_gold(engine) -> list[str]:
+    if not engine.table_exists("gold_db", "gold_facturacion_teorica_mes"):
+        return []
+    meses = engine.read_sql(f"select distinct anio_mes from {GOLD} order by anio_mes")
     return meses["anio_mes"].astype(str).tolist()
 
 
-def preparar_lago(lake: Path, n_clientes: int, seed: int, period: str | None = None,
-                  progress: bool = False) -> dict[str, float]:
-    """Generate and/or run the pipeline as needed; return the seconds spent in each step taken."""
-    from lds_utils.generate import GeneratorConfig, run_generate
-    from lds_utils.pipeline import lake_lock, pipeline_fingerprint, read_fingerprint, run_pipeline
-
-    lake = Path(lake)
-    duraciones: dict[str, float] = {}
-    if not generacion_coincide(leer_generacion(lake), n_clientes, seed):
-        config.ensure_writable_dir(lake)
-        cfg = GeneratorConfig(n_clientes=n_clientes, seed=seed, desde=config.DEFAULT_DESDE, hasta=config.DEFAULT_HASTA)
-        with lake_lock(lake):  # never rewrite raw/ under a running pipeline
-            _vaciar_lago(lake)
-            duraciones["generacion"] = _cronometrar(run_generate, cfg, lake, progress=progress)
-    meses = periodos_gold(lake)
-    if not meses or read_fingerprint(lake) != pipeline_fingerprint():
-        duraciones["pipeline"] = _cronometrar(run_pipeline, lake)
-    elif period is not None and period not in meses:
-        _exigir_periodo_generado(lake, period)
-        duraciones[f"pipeline_{period}"] = _cronometrar(run_pipeline, lake, period=period)
-    return duraciones
+def _pipeline_command(lake: Path, period: str | None = None) -> str:
+    return f"`python -m lds_utils pipeline {f'--period {period} ' if period else ''}--lake {_quoted(lake)}`"
 
 
-def _vaciar_lago(lake: Path) -> None:
-    """Remove only what the generator and pipeline write: never anything else under the lake root."""
-    for nombre in _LAKE_CONTENT:
-        path = lake / nombre
-        if path.is_dir():
-            shutil.rmtree(path)
-        elif path.exists():
-            path.unlink()
-
-
-def _exigir_periodo_generado(lake: Path, period: str) -> None:
-    generacion = leer_generacion(lake) or {}
-    desde = generacion.get("desde", config.DEFAULT_DESDE)
-    hasta = generacion.get("hasta", config.DEFAULT_HASTA)
-    if period not in config.period_range(desde, hasta):
-        raise UsageError(f"period {period} has no data: the lake covers {desde} to {hasta}")
-
-
-def _cronometrar(funcion, *args, **kwargs) -> float:
-    inicio = time.perf_counter()
-    funcion(*args, **kwargs)
-    return round(time.perf_counter() - inicio, 2)
+def _quoted(lake: Path) -> str:
+    return shlex.quote(str(lake))
 
 
 # -- data dictionary ---------------------------------------------------------------------------------------
@@ -551,10 +546,7 @@ class Contexto:
     period: str
     engine_name: str
     lake: Path
-    n_clientes: int
-    seed: int
     engine: object = field(repr=False)
-    duraciones: dict[str, float] = field(default_factory=dict)
 
     def sql(self, query: str, **params) -> pd.DataFrame:
         """Run a Trino SELECT; ``:period`` is always bound to the analysis month."""
@@ -685,22 +677,28 @@ class Contexto:
         )
 
 
-def contexto(period: str | None = None, engine: str = config.DEFAULT_ENGINE, lake: str | Path | None = None,
-             n_clientes: int = config.DEFAULT_CLIENTES, seed: int = config.DEFAULT_SEED,
-             progress: bool = False) -> Contexto:
-    """Make sure the lake is ready for ``period`` (None = latest month with data) and open the engine.
+def contexto(period: str | None = None, engine: str = config.DEFAULT_ENGINE,
+             lake: str | Path | None = None) -> Contexto:
+    """Open the lake read-only for ``period`` (None = latest month with data); nothing is built or written.
 
-    progress shows the generator's progress bar when the lake has to be generated.
+    A local (DuckDB) lake must be built by this checkout's pipeline and hold the month, else one line says
+    which command builds it.
     """
     from lds_utils.engines import open_engine
 
     nombre_motor = config.parse_engine(engine)
     lago = config.resolve_lake(lake)
-    n_clientes = config.positive_int(n_clientes, "n_clientes", config.MAX_CLIENTES)
-    seed = config.non_negative_int(seed, "seed")
     periodo = config.parse_period(period) if period else None
-    duraciones = preparar_lago(lago, n_clientes, seed, periodo, progress) if nombre_motor == "duckdb" else {}
+    local = nombre_motor == "duckdb"
+    if local:
+        require_built_lake(lago)
     motor = open_engine(nombre_motor, lago, read_only=True)
-    if periodo is None:
-        periodo = str(motor.read_sql(f"select max(anio_mes) as anio_mes from {GOLD}")["anio_mes"].iloc[0])
-    return Contexto(periodo, nombre_motor, lago, n_clientes, seed, motor, duraciones)
+    try:
+        if local:
+            periodo = require_period(motor, lago, periodo)
+        elif periodo is None:
+            periodo = str(motor.read_sql(f"select max(anio_mes) as anio_mes from {GOLD}")["anio_mes"].iloc[0])
+    except BaseException:
+        motor.close()
+        raise
+    return Contexto(periodo, nombre_motor, lago, motor)

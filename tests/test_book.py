@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from lds_utils import book
-from lds_utils.engines import open_engine
+from lds_utils.engines import DuckDBEngine, open_engine
 
 PERIODOS = ("2025-06", "2025-12")
 
@@ -70,7 +70,7 @@ def test_every_page_shows_the_report_version_and_period(libros):
 def test_parameter_cells_are_hidden_from_readers(libros):
     for pagina in (libros["build"] / "versions" / "2025-12" / "notebooks").glob("*.html"):
         texto = pagina.read_text()
-        assert "n_clientes = " not in texto and "Parameters" not in texto, pagina
+        assert "lake = " not in texto and "Parameters" not in texto, pagina
 
 
 def test_conclusions_figures_equal_the_kpi_view(libros):
@@ -88,8 +88,8 @@ def test_conclusions_figures_equal_the_kpi_view(libros):
 def test_manifest_records_parameters_rows_packages_and_durations(libros):
     manifiesto = json.loads((libros["build"] / "versions" / "2025-06" / book.MANIFEST).read_text())
     assert manifiesto["periodo"] == "2025-06"
-    assert manifiesto["parametros"] | {"lake": None} == {"period": "2025-06", "engine": "duckdb", "lake": None,
-                                                          "n_clientes": 1500, "seed": 42}
+    assert manifiesto["parametros"] == {"period": "2025-06", "engine": "duckdb", "lake": str(libros["lago"])}
+    assert (manifiesto["generacion"]["n_clientes"], manifiesto["generacion"]["seed"]) == (1500, 42)
     assert manifiesto["filas_por_capa"]["raw_db"]["acumulado"] == manifiesto["generacion"]["filas"]["acumulado"]
     assert manifiesto["filas_por_capa"]["gold_db"]["gold_facturacion_teorica_mes"] > 0
     assert manifiesto["paquetes"]["jupyter-book"] == "1.0.4.post1"
@@ -97,6 +97,7 @@ def test_manifest_records_parameters_rows_packages_and_durations(libros):
     assert manifiesto["duraciones_s"]["libro html"] > 0
     reproducibilidad = (libros["build"] / "versions" / "2025-06" / "book" / "reproducibilidad.html").read_text()
     assert manifiesto["version"] in reproducibilidad and "gold_facturacion_teorica_mes" in reproducibilidad
+    assert "<code class=\"docutils literal notranslate\"><span class=\"pre\">1500</span></code>" in reproducibilidad
 
 
 def test_dashboard_has_map_charts_and_critical_cases(libros):
@@ -121,13 +122,18 @@ def test_no_page_shows_personal_data(libros):
 
 def test_versions_index_ignores_folders_without_manifest(tmp_path):
     (tmp_path / "2024-01").mkdir()
-    (tmp_path / "2024-02").mkdir()
-    (tmp_path / "2024-02" / book.MANIFEST).write_text(json.dumps({
-        "periodo": "2024-02", "version": "0.1.0+abc", "construido": "2026-01-01T00:00:00+00:00",
-        "parametros": {"n_clientes": 1500, "engine": "duckdb"},
-    }))
+    ediciones = {  # an edition built before the parameters shrank, one built after, one of a lake not generated
+        "2024-02": {"parametros": {"n_clientes": 1500, "engine": "duckdb"}},
+        "2024-03": {"parametros": {"engine": "duckdb"}, "generacion": {"n_clientes": 300}},
+        "2024-04": {"parametros": {"engine": "duckdb"}, "generacion": None},
+    }
+    for periodo, datos in ediciones.items():
+        (tmp_path / periodo).mkdir()
+        (tmp_path / periodo / book.MANIFEST).write_text(json.dumps({
+            "periodo": periodo, "version": "0.1.0+abc", "construido": "2026-01-01T00:00:00+00:00", **datos}))
     texto = book.write_versions_index(tmp_path).read_text()
-    assert 'href="2024-02/index.html"' in texto and "2024-01" not in texto
+    assert re.findall(r'href="(\d{4}-\d{2})/index.html"', texto) == ["2024-04", "2024-03", "2024-02"]
+    assert re.findall(r"<td>([\d,—]+)</td><td>duckdb</td>", texto) == ["—", "300", "1,500"]
 
 
 def test_report_version_names_the_commit():
@@ -140,7 +146,7 @@ def test_manifest_and_dictionary_render_as_markdown_tables():
     manifiesto = {
         "version": "0.1.0+abc", "periodo": "2025-12", "construido": "2026-01-01T00:00:00+00:00",
         "git": {"commit": "abc", "cambios_sin_commit": False}, "python": "3.11.9", "plataforma": "Linux",
-        "parametros": {"period": "2025-12", "n_clientes": 1500},
+        "parametros": {"period": "2025-12", "engine": "duckdb"}, "generacion": {"n_clientes": 1500, "seed": 42},
         "filas_por_capa": {"gold_db": {"gold_facturacion_teorica_mes": 69212}},
         "duraciones_s": {"cuaderno 01": 4.25}, "paquetes": {"duckdb": "2.0.1"},
         "pipeline": {"terminado": "2026-01-01", "periodo": "todos los meses", "segundos": 1.5,
@@ -150,6 +156,7 @@ def test_manifest_and_dictionary_render_as_markdown_tables():
     assert "| gold_db | gold_facturacion_teorica_mes | 69,212 |" in texto
     assert "| cuaderno 01 | 4.2 |" in texto or "| cuaderno 01 | 4.3 |" in texto
     assert "## Última ejecución del pipeline" in texto and "| bronze | 0.60 |" in texto
+    assert "| Parámetro `engine` | `duckdb` |" in texto and "| Generación `seed` | `42` |" in texto
     diccionario = book.dictionary_markdown(__import__("pandas").DataFrame({
         "base_datos": ["raw_db", "raw_db"], "tabla": ["cliente", "cliente"], "filas": [10, 10],
         "columna": ["id_cliente", "nombre"], "tipo": ["VARCHAR", "VARCHAR"], "descripcion": ["Código | id", ""],
@@ -178,3 +185,34 @@ def test_a_failing_notebook_stops_the_build_and_names_itself(tmp_path, monkeypat
     with pytest.raises(book.BookBuildError, match="01_falla.ipynb.*wrong result"):
         book.run_notebooks(destino, {"period": "2025-12"}, progress=False)
     assert not (destino / "03_en_cola.ipynb").exists()
+
+
+def test_only_the_default_lake_with_the_default_engine_is_the_demo(tmp_path):
+    assert book.is_demo_lake(book.DEMO_LAKE, "duckdb")
+    assert not book.is_demo_lake(tmp_path / "lake", "duckdb")
+    assert not book.is_demo_lake(book.DEMO_LAKE, "athena")
+
+
+def test_demo_lake_is_generated_once_and_rebuilt_only_when_stale(tmp_path, monkeypatch):
+    from lds_utils import alerts, report
+    from lds_utils.generate import GeneratorConfig
+    from lds_utils.pipeline import FINGERPRINT_NAME
+
+    monkeypatch.setattr(book, "DEMO_SAMPLE", GeneratorConfig(n_clientes=120, seed=3, desde="2025-01", hasta="2025-04"))
+    lake = tmp_path / "lake"
+    assert list(book.prepare_demo_lake(lake)) == ["generacion", "pipeline", "alertas"]
+    assert report.leer_generacion(lake)["n_clientes"] == 120
+    ctx = report.contexto(lake=lake)
+    alerts.require_tables(ctx)
+    ctx.cerrar()
+    assert book.prepare_demo_lake(lake) == {}
+
+    (lake / "raw" / "notas_del_analista.txt").write_text("mío\n", encoding="utf-8")
+    raw = {str(p): (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted((lake / "raw").rglob("*")) if p.is_file()}
+    (lake / FINGERPRINT_NAME).write_text("sql of an older checkout")
+    assert list(book.prepare_demo_lake(lake)) == ["pipeline", "alertas"]
+    assert {str(p): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted((lake / "raw").rglob("*")) if p.is_file()} == raw, "raw/ is never regenerated"
+    with DuckDBEngine(lake) as engine:
+        engine.con.execute("drop view gold_db.gold_senales_mes")
+    assert list(book.prepare_demo_lake(lake)) == ["alertas"]

@@ -17,7 +17,7 @@ import pytest
 
 from lds_utils import alerts, cli, evaluate
 from lds_utils import sql as sqlmod
-from lds_utils.config import SQL_ROOT
+from lds_utils.config import SQL_ROOT, UsageError
 from lds_utils.engines import DuckDBEngine
 from tests import minilake
 
@@ -354,21 +354,26 @@ def test_period_run_matches_full_build_and_is_idempotent(lake, tables):
     pd.testing.assert_frame_equal(again[full.columns].reset_index(drop=True), full, check_dtype=False)
 
 
-def test_missing_tables_are_built_once_for_a_notebook(sample_lake, tmp_path):
+def test_missing_or_stale_tables_stop_a_reader_in_one_line(sample_lake, tmp_path):
     from lds_utils.pipeline import run_pipeline
     from lds_utils.report import Contexto
     from tests import lakecopy
 
     copia = lakecopy.copy_raw(sample_lake, tmp_path / "lake")
     run_pipeline(copia)
-    ctx = Contexto("2025-06", "duckdb", copia, 1500, 42, DuckDBEngine(copia, read_only=True))
-    assert not alerts._completas(ctx.engine, ctx.period)
-    assert alerts.asegurar_tablas(ctx) is ctx
-    motor = ctx.engine
-    assert alerts._completas(motor, ctx.period) and len(alerts.leer_alertas(motor, ctx.period))
-    alerts.asegurar_tablas(ctx)
-    assert ctx.engine is motor, "complete tables are not rebuilt"
-    ctx.cerrar()
+    with DuckDBEngine(copia, read_only=True) as motor:
+        with pytest.raises(UsageError, match="gold_senales_mes and gold_db.gold_alertas_mes are missing"):
+            alerts.require_tables(Contexto("2025-06", "duckdb", copia, motor))
+    with DuckDBEngine(copia) as engine:
+        alerts.construir_periodo(engine, "2025-06")
+    with DuckDBEngine(copia, read_only=True) as motor:
+        with pytest.raises(UsageError, match="do not match GOLD up to 2025-06"):
+            alerts.require_tables(Contexto("2025-06", "duckdb", copia, motor))
+    with DuckDBEngine(copia) as engine:
+        alerts.construir_todo(engine)
+    with DuckDBEngine(copia, read_only=True) as motor:
+        alerts.require_tables(Contexto("2025-06", "duckdb", copia, motor))
+        assert alerts.tables_match_gold(motor, "2025-06") and len(alerts.leer_alertas(motor, "2025-06"))
 
 
 # -- the alertas command -------------------------------------------------------------------------------------

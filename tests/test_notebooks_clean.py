@@ -10,7 +10,7 @@ import pytest
 from lds_utils.book import notebooks
 
 CUADERNOS = notebooks()
-PARAMETROS = {"period", "engine", "lake", "n_clientes", "seed"}
+PARAMETROS = {"period", "engine", "lake"}
 
 
 def test_the_book_has_notebooks():

@@ -1,4 +1,4 @@
-"""The notebook-facing API: pure computations, and ``contexto`` over a small generated lake."""
+"""The notebook-facing API: pure computations, and ``contexto`` reading a small generated lake without writing."""
 
 from __future__ import annotations
 
@@ -123,47 +123,41 @@ def test_typical_bill_is_the_median_consumption_of_its_kind():
         report.factura_tipica(gold, tarifa="MT2")
 
 
-def test_generation_parameters_must_match_to_reuse_a_lake(tmp_path):
+def test_generation_parameters_are_read_and_required(tmp_path):
     assert report.leer_generacion(tmp_path) is None
+    with pytest.raises(UsageError, match="generacion.json not found.*lds_utils generate --lake"):
+        report.require_generation(tmp_path)
     assert not report.generacion_coincide(None, 1500, 42)
     (tmp_path / report.GENERACION).write_text(json.dumps({"n_clientes": 1500, "seed": 42}))
-    generacion = report.leer_generacion(tmp_path)
+    generacion = report.require_generation(tmp_path)
     assert report.generacion_coincide(generacion, 1500, 42)
     assert not report.generacion_coincide(generacion, 1500, 7)
     assert report.periodos_gold(tmp_path) == []
 
 
 # -- contexto over a small generated lake -------------------------------------------------------------------
-PEQUENO = {"n_clientes": 200, "seed": 5}
-
-
 @pytest.fixture(scope="module")
-def lago_un_mes(tmp_path_factory):
-    """A 200-customer lake whose pipeline ran for one month only."""
+def lago_dos_meses(tmp_path_factory):
+    """A 200-customer lake whose pipeline ran for two months only."""
     from lds_utils.generate import GeneratorConfig, run_generate
     from lds_utils.pipeline import run_pipeline
 
     lago = tmp_path_factory.mktemp("lago") / "lake"
-    run_generate(GeneratorConfig(**PEQUENO), lago)
-    run_pipeline(lago, period="2025-03")
+    run_generate(GeneratorConfig(n_clientes=200, seed=5), lago)
+    for periodo in ("2025-03", "2025-04"):
+        run_pipeline(lago, period=periodo)
     (lago / pipeline.FINGERPRINT_NAME).write_text(pipeline.pipeline_fingerprint())  # built by the current SQL
     return lago
 
 
-def test_contexto_builds_a_missing_month_and_reuses_the_lake(lago_un_mes):
-    assert report.periodos_gold(lago_un_mes) == ["2025-03"]
-    duraciones = report.preparar_lago(lago_un_mes, period="2025-04", **PEQUENO)
-    assert list(duraciones) == ["pipeline_2025-04"]
-    assert report.periodos_gold(lago_un_mes) == ["2025-03", "2025-04"]
-    assert report.preparar_lago(lago_un_mes, period="2025-04", **PEQUENO) == {}
-    with pytest.raises(UsageError, match="2027-01"):
-        report.preparar_lago(lago_un_mes, period="2027-01", **PEQUENO)
+def _archivos(lago) -> dict[str, tuple[int, int]]:
+    return {str(p.relative_to(lago)): (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(lago.rglob("*"))}
 
 
-def test_contexto_reads_the_views_for_its_period(lago_un_mes):
-    ctx = report.contexto("2025-04", lake=lago_un_mes, **PEQUENO)
+def test_contexto_reads_the_views_for_its_period(lago_dos_meses):
+    ctx = report.contexto("2025-04", lake=lago_dos_meses)
     try:
-        assert ctx.period == "2025-04" and ctx.duraciones == {}
+        assert ctx.period == "2025-04"
         mensual = ctx.kpi_mensual()
         assert mensual["anio_mes"].tolist() == ["2025-03", "2025-04"]
         resumen = ctx.resumen_periodo()
@@ -182,23 +176,51 @@ def test_contexto_reads_the_views_for_its_period(lago_un_mes):
         assert tipos["bronze_cliente", "tipo_cliente"] == "VARCHAR", "the table's type, not the view's ENUM"
     finally:
         ctx.cerrar()
-    latest = report.contexto(lake=lago_un_mes, **PEQUENO)
+    latest = report.contexto(lake=lago_dos_meses)
     assert latest.period == "2025-04"
     latest.cerrar()
 
 
-def test_contexto_regenerates_a_lake_made_with_other_parameters(tmp_path):
-    from lds_utils.generate import GeneratorConfig, run_generate
+def test_contexto_stops_at_a_month_not_built_and_writes_nothing(lago_dos_meses):
+    antes = _archivos(lago_dos_meses)
+    with pytest.raises(UsageError, match=r"period 2025-05 is not built .*GOLD holds 2025-03 to 2025-04.*"
+                                         r"`python -m lds_utils pipeline --period 2025-05 --lake "):
+        report.contexto("2025-05", lake=lago_dos_meses)
+    assert _archivos(lago_dos_meses) == antes
 
-    lago = tmp_path / "lake"
-    run_generate(GeneratorConfig(n_clientes=150, seed=1, desde="2025-01", hasta="2025-03"), lago)
-    (lago / "otro_archivo.txt").write_text("not the generator's")
-    duraciones = report.preparar_lago(lago, n_clientes=120, seed=2)
-    assert list(duraciones) == ["generacion", "pipeline"]
-    assert report.generacion_coincide(report.leer_generacion(lago), 120, 2)
-    assert (lago / "otro_archivo.txt").exists()
-    report._vaciar_lago(lago)  # what a regeneration removes: everything generate and the pipeline wrote
-    assert {path.name for path in lago.iterdir()} == {"otro_archivo.txt", pipeline.LOCK_NAME}
+
+def test_contexto_stops_at_a_lake_built_by_other_sql_and_writes_nothing(lago_dos_meses):
+    huella = lago_dos_meses / pipeline.FINGERPRINT_NAME
+    actual = huella.read_text()
+    huella.write_text("sql of an older checkout")
+    try:
+        antes = _archivos(lago_dos_meses)
+        with pytest.raises(UsageError, match="built by other SQL.*`python -m lds_utils pipeline --lake "):
+            report.contexto("2025-04", lake=lago_dos_meses)
+        assert _archivos(lago_dos_meses) == antes
+    finally:
+        huella.write_text(actual)
+
+
+def test_book_of_a_lake_without_alert_relations_stops_in_one_line_and_writes_nothing(lago_dos_meses, tmp_path):
+    from lds_utils.book import build_book
+
+    antes = _archivos(lago_dos_meses)
+    with pytest.raises(UsageError, match="gold_db.gold_alertas_mes are missing or do not match GOLD up to 2025-04"):
+        build_book(lake=lago_dos_meses, build_root=tmp_path / "_build", progress=False)
+    assert _archivos(lago_dos_meses) == antes
+    assert not (tmp_path / "_build").exists()
+
+
+def test_contexto_never_creates_a_lake(tmp_path):
+    with pytest.raises(UsageError, match=r"no built lake at .*lds_utils generate --lake .*, then "
+                                         r"`python -m lds_utils pipeline --lake "):
+        report.contexto(lake=tmp_path / "no" / "lake")
+    assert not (tmp_path / "no").exists()
+    (tmp_path / "solo_raw" / "raw").mkdir(parents=True)
+    with pytest.raises(UsageError, match=r"no built lake at .*: run `python -m lds_utils pipeline --lake "):
+        report.contexto(lake=tmp_path / "solo_raw")
+    assert [p.name for p in (tmp_path / "solo_raw").iterdir()] == ["raw"]
 
 
 def test_segment_quartiles_read_as_percent_above_the_own_median():
@@ -212,20 +234,6 @@ def test_segment_quartiles_read_as_percent_above_the_own_median():
                          "valor_evaluado": [np.log(2.0), np.nan]})
     razones = report.razones_segmento(gold)
     assert razones["razon"].tolist() == pytest.approx([2.0]) and razones["segmento"].tolist() == ["COMERCIAL BT"]
-
-
-def test_a_lake_built_by_other_sql_is_rebuilt_once(tmp_path):
-    from lds_utils.generate import GeneratorConfig, run_generate
-    from lds_utils.pipeline import run_pipeline
-
-    lago = tmp_path / "lake"
-    run_generate(GeneratorConfig(n_clientes=120, seed=3, desde="2025-01", hasta="2025-04"), lago)
-    run_pipeline(lago, period="2025-02")
-    (lago / pipeline.FINGERPRINT_NAME).write_text("sql of an older checkout")
-    assert list(report.preparar_lago(lago, n_clientes=120, seed=3)) == ["pipeline"]
-    assert report.periodos_gold(lago) == ["2025-01", "2025-02", "2025-03", "2025-04"]
-    assert pipeline.read_fingerprint(lago) == pipeline.pipeline_fingerprint()
-    assert report.preparar_lago(lago, n_clientes=120, seed=3) == {}
 
 
 def test_rejects_group_by_rule_before_the_colon():

@@ -99,12 +99,10 @@ def test_run_pipeline_refuses_before_opening_the_catalog(kwargs, message, built_
 @pytest.mark.parametrize("kwargs, message", [
     ({"period": INJECTION}, "period must be a month"),
     ({"engine": "athena; drop"}, "engine must be one of"),
-    ({"n_clientes": "1500; drop table x"}, "n_clientes must be a whole number"),
-    ({"seed": -1}, "seed must not be negative"),
     ({"lake": "lago[0]"}, "the lake path must not contain"),
 ])
 def test_notebook_api_refuses_before_touching_the_lake(kwargs, message, built_lake, no_sql, monkeypatch):
-    monkeypatch.setattr(report, "preparar_lago", lambda *a, **k: pytest.fail("the lake was prepared"))
+    monkeypatch.setattr(report, "require_built_lake", lambda *a, **k: pytest.fail("the lake was looked at"))
     with pytest.raises(UsageError, match=message):
         report.contexto(**{"lake": built_lake, **kwargs})
 
