@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from lds_utils import book
-from lds_utils.engines import open_engine
+from lds_utils.engine_registry import open_engine
 
 PERIODOS = ("2025-06", "2025-12")
 

@@ -11,7 +11,7 @@ import pytest
 
 from lds_utils import pipeline
 from lds_utils.config import PROJECT_ROOT, RAW_TABLES, SQL_ROOT, UsageError
-from lds_utils.engines import open_engine
+from lds_utils.engine_registry import open_engine
 from lds_utils.pipeline import (DATE_LIMITED_REASONS, bronze_relations, bronze_reusable, lake_lock,
                                 pipeline_parameters, run_pipeline, supply_slices, view_names)
 from tests import lakecopy

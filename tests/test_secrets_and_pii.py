@@ -23,7 +23,7 @@ import pytest
 from lds_utils import report
 from lds_utils.book import build_book
 from lds_utils.config import PROJECT_ROOT, LakePaths
-from lds_utils.engines import open_engine
+from lds_utils.engine_registry import open_engine
 from lds_utils.schema import PERSONAL_DATA_COLUMNS
 from tests import lakecopy
 
