@@ -55,7 +55,7 @@ def generacion_coincide(generacion: dict | None, n_clientes: int, seed: int) -> 
 
 def periodos_gold(lake: Path) -> list[str]:
     """Months present in the gold table of the local lake (empty if there is no catalog or gold yet)."""
-    from lds_utils.engines import open_engine
+    from lds_utils.engine_registry import open_engine
 
     if not LakePaths(Path(lake)).catalog.exists():
         return []
@@ -770,7 +770,7 @@ def contexto(period: str | None = None, engine: str = config.DEFAULT_ENGINE, lak
 
     progress shows the generator's progress bar when the lake has to be generated.
     """
-    from lds_utils.engines import open_engine
+    from lds_utils.engine_registry import open_engine
 
     nombre_motor = config.parse_engine(engine)
     lago = config.resolve_lake(lake)
