@@ -2,7 +2,8 @@
 
 A dry run needs no credentials: it prints every S3 action, Glue change and SQL statement, in order, as it would be
 performed (``pipeline --engine athena --dry-run``, ``setup --dry-run``); ``aws_cost`` reads the statements of a
-planned run to estimate what Athena would bill.
+planned run to estimate what Athena would bill. The AWS session both the engine and the set-up use comes from here
+too, from the standard credential chain only.
 """
 
 from __future__ import annotations

@@ -25,7 +25,8 @@ must be retried (it never returns wrong rows); a full rewrite of a partitioned t
 partition; one writer per table at a time (the pipeline is the only writer); a CTAS writes at most 100 partitions.
 
 In dry-run mode nothing is sent to AWS and no credentials are needed: every S3 action, Glue change and SQL
-statement is printed, in order, as it would be performed.
+statement is printed, in order, as it would be performed (``lds_utils.aws_plan``). Setting up the account is
+``lds_utils.aws_setup``.
 """
 
 from __future__ import annotations

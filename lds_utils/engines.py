@@ -2,7 +2,10 @@
 
 The pipeline only speaks to ``Engine``: register a RAW folder, materialise a SELECT as a Parquet+Snappy table
 (whole, or replacing some partitions), create a view, read a query into pandas. SQL text is always the Trino
-text of the files under ``sql/``; each backend adapts it (DuckDB transpiles it with sqlglot).
+text of the files under ``sql/``; each backend adapts it (DuckDB transpiles it with sqlglot). What differs between
+engines is a capability of the class (``computes_in_slices``, ``keeps_local_state``, ...) or a method
+(``publish_together``, ``check_raw_header``, ``require_catalog``), never a test of the engine's name.
+``lds_utils.engine_registry`` opens an engine by name; this module knows no other engine than DuckDB.
 """
 
 from __future__ import annotations

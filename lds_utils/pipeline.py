@@ -365,14 +365,16 @@ def run_pipeline(
     if dry_run and not engine_type.plans_dry_run:
         raise UsageError(f"--dry-run prints the plan of an engine that plans its runs; the {engine_type.name} engine "
                          "runs them: use --engine athena")
-    has_raw = LakePaths(lake).raw.is_dir()
     if not dry_run:
-        require_lake(lake, raw=True)
+        require_lake(lake)  # before the lock: a lake that does not exist is never created
     started = time.perf_counter()
     params = pipeline_parameters(period)
     months = Months.between(period, period) if period else Months.every()
     local_state = engine_type.keeps_local_state
     with locked(engine_type, lake):
+        has_raw = LakePaths(lake).raw.is_dir()
+        if not dry_run:
+            require_lake(lake, raw=True)  # under the lock: generate may be writing raw/
         _log(f"pipeline: engine={engine_type.name} period={period or 'all months'} lake={lake}")
         signature = raw_signature(lake) if local_state else None
         state = _read_bronze_state(lake) if local_state else None

@@ -179,7 +179,7 @@ def test_alerts_carry_no_personal_data(built_lake, tmp_path):
 
     lake = lakecopy.copy_raw(built_lake, tmp_path / "lake")
     run_pipeline(lake)
-    csv_path = run_alertas(lake, PERIODO)
+    [csv_path] = run_alertas(lake, PERIODO)
     nombres, documentos = _customers(lake)
     texto = csv_path.read_text(encoding="utf-8")
     assert texto.count("\n") > 1, "the month has alerts to look at"
