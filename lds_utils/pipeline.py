@@ -365,8 +365,8 @@ def run_pipeline(
     if dry_run and not engine_type.plans_dry_run:
         raise UsageError(f"--dry-run prints the plan of an engine that plans its runs; the {engine_type.name} engine "
                          "runs them: use --engine athena")
-    if not dry_run:
-        require_lake(lake)  # before the lock: a lake that does not exist is never created
+    if not dry_run:  # before the lock, which creates a file: only a lake with RAW data, or one being generated
+        require_lake(lake, raw=not (lake / LOCK_NAME).exists())
     started = time.perf_counter()
     params = pipeline_parameters(period)
     months = Months.between(period, period) if period else Months.every()
