@@ -7,6 +7,7 @@ import pytest
 from lds_utils import graph
 from lds_utils import sql as sqlmod
 from lds_utils.graph import GraphError
+from lds_utils.pipeline import GOLD_RELATION
 
 
 def _write(root, layer, name, build, select):
@@ -32,7 +33,7 @@ def test_the_graph_builds_bronze_to_the_alerts():
     relations = graph.load_graph()
     order = [relation.name for relation in graph.build_order()]
     assert order.index("stg_suministro") > order.index("bronze_cliente"), "foreign keys are checked against parents"
-    assert order.index("gold_alertas_mes") > order.index("gold_senales_mes") > order.index("gold_facturacion_teorica_mes")
+    assert order.index("gold_alertas_mes") > order.index("gold_senales_mes") > order.index(GOLD_RELATION)
     bills = relations["gold_factura_evaluada_mes"]
     assert bills.partitioned and bills.sliced and bills.incremental and "silver_consumo_mensual" in bills.reads
     assert relations["gold_factura_mes"].kind == "ephemeral" and "gold_factura_mes" not in order
