@@ -28,9 +28,10 @@ from pathlib import Path
 from sqlglot import exp
 
 from lds_utils import sql as sqlmod
-from lds_utils.config import LAYERS, RAW_TABLES, SQL_ROOT, period_from_index
+from lds_utils.config import DATABASES, LAYERS, SQL_ROOT, period_from_index
 
 PARTITION_COLUMN = "anio_mes"
+RAW_DATABASE = DATABASES["raw"]
 INCREMENTAL_SUFFIX = "_incremental"
 _BUILD_LINE = re.compile(r"^-- Build: (.+)$", re.MULTILINE)
 _KINDS = ("table", "view", "ephemeral")
@@ -96,8 +97,10 @@ def parse_build(text: str, source: str = "SQL") -> dict:
 
 
 def tables_read(sql: str) -> set[str]:
-    """The relations a statement reads, by name (database-qualified tables; CTEs are not relations)."""
-    return {table.name for table in sqlmod.parse_trino(sql).find_all(exp.Table) if table.db}
+    """The relations a statement reads, by name: its database-qualified tables but RAW's (the graph's sources); CTEs
+    are not relations."""
+    tree = sqlmod.parse_trino(sql)
+    return {table.name for table in tree.find_all(exp.Table) if table.db and table.db != RAW_DATABASE}
 
 
 def sql_files(root: Path = SQL_ROOT) -> list[Path]:
@@ -107,35 +110,42 @@ def sql_files(root: Path = SQL_ROOT) -> list[Path]:
 @lru_cache(maxsize=None)
 def load_graph(root: Path = SQL_ROOT) -> dict[str, Relation]:
     """Every relation declared under root: the built ones in build order, then the ephemeral ones."""
+    declared, sources, incremental = _read_declarations(root)
+    relations = {}
+    for name, (layer, build) in declared.items():
+        reads = _resolve_reads(name, sources, declared)
+        if name in incremental:  # what the incremental SELECT reads besides the relation's own earlier months
+            reads |= _resolve_reads(name, {**sources, name: incremental[name] - {name}}, declared)
+        options = {key: value for key, value in build.items() if key != "kind"}
+        relations[name] = Relation(name, layer, build["kind"], frozenset(reads), **options)
+    ephemeral = [name for name, relation in relations.items() if relation.kind == "ephemeral"]
+    return {name: relations[name] for name in [*_topological(relations), *ephemeral]}
+
+
+def _read_declarations(root: Path) -> tuple[dict, dict, dict]:
+    """(name -> (layer, declaration), name -> relations its SELECT reads, name -> relations its incremental SELECT
+    reads) of every SQL file under root."""
     declared, sources, incremental = {}, {}, {}
     for path in sql_files(root):
         text = path.read_text(encoding="utf-8")
         build = parse_build(text, f"{path.parent.name}/{path.name}")
         if build["kind"] == "incremental":
-            incremental[build["of"]] = (path, tables_read(text))
+            if path.stem != build["of"] + INCREMENTAL_SUFFIX:
+                raise GraphError(f"{path.name}: the incremental SELECT of {build['of']} must be "
+                                 f"{build['of']}{INCREMENTAL_SUFFIX}.sql")
+            incremental[build["of"]] = tables_read(text)
             continue
-        if path.parent.name not in LAYERS:
-            raise GraphError(f"{path}: not in a layer folder ({', '.join(LAYERS)})")
+        if path.parent.name not in LAYERS or path.stem in declared:
+            raise GraphError(f"{path}: a relation is one file, in one layer folder ({', '.join(LAYERS)})")
         declared[path.stem] = (path.parent.name, build)
         sources[path.stem] = tables_read(text)
-    for name, (path, _) in incremental.items():
+    for name in incremental:
         if name not in declared or not declared[name][1].get("incremental"):
-            raise GraphError(f"{path.name}: {name} is not declared incremental")
-        if path.stem != name + INCREMENTAL_SUFFIX:
-            raise GraphError(f"{path.name}: the incremental SELECT of {name} must be {name}{INCREMENTAL_SUFFIX}.sql")
-    for name, (layer, build) in declared.items():
+            raise GraphError(f"{name}{INCREMENTAL_SUFFIX}.sql: {name} is not declared incremental")
+    for name, (_, build) in declared.items():
         if build.get("incremental") and name not in incremental:
             raise GraphError(f"{name} is declared incremental but {name}{INCREMENTAL_SUFFIX}.sql does not exist")
-    relations = {}
-    for name, (layer, build) in declared.items():
-        reads = _resolve_reads(name, sources, declared)
-        if name in incremental:
-            extra = _resolve_reads(name, {**sources, name: incremental[name][1] - {name}}, declared)
-            reads |= extra
-        options = {key: value for key, value in build.items() if key != "kind"}
-        relations[name] = Relation(name, layer, build["kind"], frozenset(reads), **options)
-    ephemeral = [name for name, relation in relations.items() if relation.kind == "ephemeral"]
-    return {name: relations[name] for name in [*_topological(relations), *ephemeral]}
+    return declared, sources, incremental
 
 
 def build_order(root: Path = SQL_ROOT) -> list[Relation]:
@@ -147,8 +157,6 @@ def _resolve_reads(name: str, sources: dict[str, set[str]], declared: dict, seen
     """What a relation reads, RAW excluded, with the reads of the ephemeral relations it inlines."""
     reads = set()
     for read in sources[name]:
-        if read in RAW_TABLES:
-            continue
         if read == name:
             raise GraphError(f"{name} reads itself: only its incremental SELECT may read its earlier months")
         if read not in declared:

@@ -118,3 +118,10 @@ def test_no_sql_file_rebuilds_the_calendar_from_desde():
     for path in graph.sql_files():
         code = "\n".join(line.split("--", 1)[0] for line in path.read_text(encoding="utf-8").splitlines())
         assert "substr(:desde" not in code, path.name
+
+
+def test_an_incremental_select_needs_a_relation_declared_incremental(tmp_path):
+    _write(tmp_path, "gold", "a", "table partitioned by anio_mes", "select 1 as x, '2024-01' as anio_mes")
+    _write(tmp_path, "gold", "a_incremental", "incremental of a", "select x, anio_mes from gold_db.a")
+    with pytest.raises(GraphError, match="a is not declared incremental"):
+        graph.load_graph(tmp_path)
