@@ -144,7 +144,7 @@ def _log(message: str) -> None:
 class GraphRunner:
     """Builds relations of the graph against an engine, timing each step.
 
-    params: the run's bound values except the months (each statement gets its months and their calendar).
+    params: the run's bound values (each statement gets its own months and their calendar).
     """
 
     def __init__(self, engine: Engine, params: dict):
