@@ -29,8 +29,8 @@ from pathlib import Path
 from lds_utils import graph, rawcheck, schema
 from lds_utils.alerts import parametros_deteccion
 from lds_utils.billing import billing_parameters
-from lds_utils.config import (RAW_TABLES, SQL_ROOT, LakePaths, UsageError, parse_period, period_range, resolve_lake,
-                              shift_period)
+from lds_utils.config import (DEFAULT_ENGINE, RAW_TABLES, SQL_ROOT, LakePaths, UsageError, parse_period, period_range,
+                              resolve_lake, shift_period)
 from lds_utils.engine_registry import engine_class
 from lds_utils.engines import Engine
 from lds_utils.graph import PARTITION_COLUMN, Relation
@@ -356,7 +356,7 @@ def _write_manifest(lake: Path, manifest: dict) -> None:
 
 
 def run_pipeline(
-    lake: Path, period: str | None = None, engine: str = "duckdb", dry_run: bool = False, **engine_options
+    lake: Path, period: str | None = None, engine: str = DEFAULT_ENGINE, dry_run: bool = False, **engine_options
 ) -> dict:
     """Build the whole graph (all months, or one period) and return the run manifest (steps, rows, seconds)."""
     engine_type = engine_class(engine)
