@@ -45,8 +45,9 @@ from pathlib import Path
 from lds_utils import aws_cost, config
 from lds_utils.engines import MEMORY_LIMIT, version_folders
 from lds_utils.generate import GENERACION
-from lds_utils.pipeline import (ALL_MONTHS, BILLS, GOLD_RELATION, MONTHLY_TABLES, PARTITION_COLUMN, SUPPLY_TABLES,
-                                StepRunner, pipeline_parameters, run_monthly_steps)
+from lds_utils.alerts import ALERTAS, SENALES
+from lds_utils.pipeline import (ALL_MONTHS, BILLS, GOLD_RELATION, PARTITION_COLUMN, GraphRunner, Months,
+                                pipeline_parameters, relations)
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS = BENCH_DIR / "results"
@@ -239,8 +240,8 @@ def gold_step_duckdb(lake: Path) -> dict:
     from lds_utils.engines import DuckDBEngine
 
     with DuckDBEngine(lake) as engine:
-        runner = StepRunner(engine, pipeline_parameters(None))
-        run_monthly_steps(runner, None, layers=("gold",))
+        runner = GraphRunner(engine, pipeline_parameters())
+        runner.build([r for r in relations(["gold"]) if r.name not in (SENALES, ALERTAS)], Months.every())
         rows = next(step.rows for step in runner.results if step.relation == BILLS)
         atypical = engine.read_sql(f"select count_if(es_atipico) as n from gold_db.{GOLD_RELATION}")["n"].iloc[0]
     return {"rows": int(rows), "atipicos": int(atypical)}
@@ -274,7 +275,7 @@ def gold_step_pandas(lake: Path, out: Path) -> dict:
 def write_floor(lake: Path, cap_mb: float) -> dict:
     """Rewrite the finished SILVER and GOLD bills as they are: the Parquet reading and writing no SQL avoids."""
     floor = {}
-    for layer, table in [(layer, table) for layer, table in MONTHLY_TABLES if table in SUPPLY_TABLES]:
+    for layer, table in [(relation.layer, relation.name) for relation in relations() if relation.sliced]:
         run = checked(run_step(python_argv(__file__, "--rewrite", f"{layer}/{table}", "--lake", str(lake)), cap_mb,
                                f"rewrite {table}"), f"rewrite of {table}")
         floor[table] = {**_run_summary(run), **json.loads(run.stdout)}

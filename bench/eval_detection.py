@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from lds_utils import alerts, config, evaluate
-from lds_utils.engines import open_engine
+from lds_utils.engine_registry import open_engine
 from lds_utils.generate import GeneratorConfig, run_generate
 from lds_utils.pipeline import lake_lock, run_pipeline
 from lds_utils.report import generacion_coincide, leer_generacion

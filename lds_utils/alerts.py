@@ -1,9 +1,10 @@
 """Alerts per period: the companion detector's signals and the combined ranking of both detectors.
 
-``python -m lds_utils alertas --period P`` writes two GOLD relations for month P through the engine
-(``gold_db.gold_senales_mes``: the companion's signals and reason codes per supply-month, for P and the
-month before; ``gold_db.gold_alertas_mes``: the ranked list of supplies to inspect, partition P) and
-exports that list to ``lake/gold/alertas/alertas_P.csv``. The official KPI stays the IQR rule of
+Two GOLD relations of the pipeline's graph (``gold_db.gold_senales_mes``: the companion's signals and reason
+codes per supply-month; ``gold_db.gold_alertas_mes``: the ranked list of supplies to inspect), built by the
+pipeline for its months. ``python -m lds_utils alertas --period P`` (or ``--desde A --hasta B``) rebuilds them
+for those months (the signals of the month before too) and exports each month's list to
+``lake/gold/alertas/alertas_P.csv``. The official KPI stays the IQR rule of
 ``gold_facturacion_teorica_mes``: the list reports it beside the companion (see the SQL headers).
 
 The thresholds below were chosen on seed 42 at 100 000 customers and are reported on another seed
@@ -15,20 +16,18 @@ from __future__ import annotations
 import math
 import os
 import shlex
-from contextlib import nullcontext
 from pathlib import Path
 
 import pandas as pd
 
 from lds_utils import config
-from lds_utils import sql as sqlmod
 from lds_utils.config import LakePaths, UsageError
-from lds_utils.engines import Engine, open_engine
+from lds_utils.engine_registry import open_engine
+from lds_utils.engines import Engine
 
 SENALES = "gold_senales_mes"
 ALERTAS = "gold_alertas_mes"
 PARTITION_COLUMN = "anio_mes"
-ALL_MONTHS = ("0000-01", "9999-12")
 CSV_FOLDER = "alertas"
 
 #: Inspections a month, as a share of billed supplies: the capacity the ranking is cut at. APPROX: the
@@ -74,38 +73,33 @@ def parametros_deteccion(capacidad_inspeccion: float = CAPACIDAD_INSPECCION, **u
     return {**UMBRALES, **umbrales, "capacidad_inspeccion": float(capacidad_inspeccion)}
 
 
-def construir(engine: Engine, desde: str, hasta: str, params: dict | None = None,
-              partitions: list[str] | None = None) -> dict[str, int]:
-    """Write gold_senales_mes and gold_alertas_mes for desde..hasta; return the rows of each.
+def construir(engine: Engine, desde: str, hasta: str, params: dict | None = None) -> dict[str, int]:
+    """Write gold_senales_mes and gold_alertas_mes for the months desde..hasta, replacing those months only (and the
+    signals of the month before desde, which new-alert marking reads); return the rows of each."""
+    from lds_utils.pipeline import Months
 
-    With ``partitions`` only those months are replaced (and the signals of the month before desde are
-    rewritten too, since new-alert marking reads them); without it both tables are rebuilt whole.
-    """
-    params = {**parametros_deteccion(), **(params or {})}
-    senales_desde, senales_partitions = desde, None
-    if partitions is not None:
-        senales_desde = config.shift_period(desde, -1)
-        senales_partitions = sorted({senales_desde, *partitions})
-    filas = {
-        SENALES: engine.write_table(
-            "gold_db", SENALES, sqlmod.load_sql("gold", SENALES), {**params, "desde": senales_desde, "hasta": hasta},
-            partition_col=PARTITION_COLUMN, partitions=senales_partitions),
-    }
-    filas[ALERTAS] = engine.write_table(
-        "gold_db", ALERTAS, sqlmod.load_sql("gold", ALERTAS), {**params, "desde": desde, "hasta": hasta},
-        partition_col=PARTITION_COLUMN, partitions=partitions)
-    return filas
+    return _construir(engine, Months.between(config.parse_period(desde), config.parse_period(hasta)), params)
 
 
 def construir_periodo(engine: Engine, period: str, params: dict | None = None) -> dict[str, int]:
     """Signals of ``period`` and the month before, and the ranked alerts of ``period``."""
-    period = config.parse_period(period)
-    return construir(engine, period, period, params, partitions=[period])
+    return construir(engine, period, period, params)
 
 
 def construir_todo(engine: Engine, params: dict | None = None) -> dict[str, int]:
     """Both tables rebuilt for every month of gold (what the evaluation reads)."""
-    return construir(engine, *ALL_MONTHS, params)
+    from lds_utils.pipeline import Months
+
+    return _construir(engine, Months.every(), params)
+
+
+def _construir(engine: Engine, months, params: dict | None) -> dict[str, int]:
+    """The alert part of the relation graph, built by the pipeline's runner for ``months`` (pipeline.Months)."""
+    from lds_utils.pipeline import GraphRunner, pipeline_parameters, relations
+
+    runner = GraphRunner(engine, {**pipeline_parameters(), **(params or {})})
+    runner.build(relations(names=(SENALES, ALERTAS)), months)
+    return {step.relation: step.rows for step in runner.results}
 
 
 def require_tables(ctx) -> None:
@@ -113,8 +107,8 @@ def require_tables(ctx) -> None:
     period, built from the GOLD it reads. Only reads."""
     if not tables_match_gold(ctx.engine, ctx.period):
         raise UsageError(f"gold_db.{SENALES} and gold_db.{ALERTAS} are missing or do not match GOLD up to "
-                         f"{ctx.period} in {ctx.lake}: run `python -m lds_utils alertas --period <month> --lake "
-                         f"{shlex.quote(str(ctx.lake))}` for every month up to {ctx.period}")
+                         f"{ctx.period} in {ctx.lake}: run `python -m lds_utils pipeline --lake "
+                         f"{shlex.quote(str(ctx.lake))}`")
 
 
 def tables_match_gold(engine: Engine, period: str) -> bool:
@@ -155,35 +149,52 @@ def escribir_csv(alertas: pd.DataFrame, lake: Path, period: str) -> Path:
     return target
 
 
-def _exigir_periodo(engine: Engine, period: str) -> None:
-    facturas = engine.read_sql(
-        "select count(*) as n from gold_db.gold_facturacion_teorica_mes where anio_mes = :period", {"period": period}
+def _exigir_meses(engine: Engine, months: list[str]) -> None:
+    if not engine.table_exists("gold_db", "gold_facturacion_teorica_mes"):
+        raise UsageError("no gold_db.gold_facturacion_teorica_mes: run the pipeline first")
+    facturadas = engine.read_sql(
+        "select distinct anio_mes from gold_db.gold_facturacion_teorica_mes where anio_mes between :desde and :hasta",
+        {"desde": months[0], "hasta": months[-1]},
     )
-    if int(facturas["n"].iloc[0]) == 0:
-        raise UsageError(f"no bills for period {period} in gold_db.gold_facturacion_teorica_mes: run the pipeline")
+    missing = sorted(set(months) - set(facturadas["anio_mes"].astype(str)))
+    if missing:
+        raise UsageError(f"no bills for period {', '.join(missing)} in gold_db.gold_facturacion_teorica_mes: "
+                         "run the pipeline")
 
 
-def run_alertas(lake: Path, period: str, engine: str = config.DEFAULT_ENGINE,
-                capacidad_inspeccion: float = CAPACIDAD_INSPECCION, **engine_options) -> Path:
-    """The ``alertas`` command: build the month's alerts, export the CSV, print a one-line summary."""
-    from lds_utils.pipeline import lake_lock
+def alert_months(period: str | None = None, desde: str | None = None, hasta: str | None = None) -> list[str]:
+    """The months of an ``alertas`` run: one period, or every month from desde to hasta."""
+    if period and not (desde or hasta):
+        return [config.parse_period(period, "--period")]
+    if desde and hasta and not period:
+        return config.period_range(config.parse_period(desde, "--desde"), config.parse_period(hasta, "--hasta"))
+    raise UsageError("give the month as --period YYYY-MM, or a range as --desde YYYY-MM --hasta YYYY-MM")
 
-    period = config.parse_period(period)
-    engine = config.parse_engine(engine)
+
+def run_alertas(lake: Path, period: str | None = None, engine: str = config.DEFAULT_ENGINE,
+                capacidad_inspeccion: float = CAPACIDAD_INSPECCION, desde: str | None = None,
+                hasta: str | None = None, **engine_options) -> list[Path]:
+    """The ``alertas`` command: build the alert relations for one month or a range of months, export each month's
+    CSV and print its one-line summary; return the CSV files."""
+    from lds_utils.engine_registry import engine_class
+    from lds_utils.pipeline import Months, locked, require_lake
+
+    months = alert_months(period, desde, hasta)
+    engine_type = engine_class(engine)
     lake = Path(lake)
-    if engine == "duckdb" and not LakePaths(lake).catalog.exists():
-        raise UsageError(f"no catalog in {lake}: run `python -m lds_utils pipeline --lake {lake}` first")
+    require_lake(lake)
+    engine_type.require_catalog(lake)
     params = parametros_deteccion(capacidad_inspeccion)
-    with lake_lock(lake) if engine == "duckdb" else nullcontext():
-        with open_engine(engine, lake, **engine_options) as opened:
-            if not opened.table_exists("gold_db", "gold_facturacion_teorica_mes"):
-                raise UsageError("no gold_db.gold_facturacion_teorica_mes: run the pipeline first")
-            _exigir_periodo(opened, period)
-            construir_periodo(opened, period, params)
-            alertas = leer_alertas(opened, period)
-    path = escribir_csv(alertas, lake, period)
-    print(_resumen(alertas, period, path))
-    return path
+    with locked(engine_type, lake), engine_type.open(lake, **engine_options) as opened:
+        _exigir_meses(opened, months)
+        with opened.publish_together():
+            _construir(opened, Months.between(months[0], months[-1]), params)
+        listas = {month: leer_alertas(opened, month) for month in months}
+    paths = []
+    for month, alertas in listas.items():
+        paths.append(escribir_csv(alertas, lake, month))
+        print(_resumen(alertas, month, paths[-1]))
+    return paths
 
 
 def _resumen(alertas: pd.DataFrame, period: str, path: Path) -> str:

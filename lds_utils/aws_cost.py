@@ -32,6 +32,7 @@ from sqlglot import exp
 from lds_utils import sql as sqlmod
 from lds_utils.config import PROJECT_ROOT, LakePaths, UsageError
 from lds_utils.engines import version_folders
+from lds_utils.graph import month_calendar
 
 ATHENA_USD_PER_TB = 5.0
 ATHENA_PRICE_SOURCE = (
@@ -106,21 +107,21 @@ def latest_measurement() -> dict:
 
 # -- the estimate --------------------------------------------------------------------------------------------
 def monthly_run_statements(period: str) -> list[tuple[str, dict]]:
-    """(SQL, bound params) of every Athena statement of ``pipeline --engine athena --period P``, in order."""
-    from lds_utils.engine_athena import Plan
-    from lds_utils.pipeline import BILLS, run_pipeline
+    """(SQL, bound params) of every Athena statement of ``pipeline --engine athena --period P``, in order, but those
+    of the alert relations: the measured lakes were built before the pipeline built them and hold no sizes for them.
+    """
+    from lds_utils.alerts import ALERTAS, SENALES
+    from lds_utils.aws_plan import Plan
+    from lds_utils.pipeline import run_pipeline
 
     plan = Plan(dry_run=True, out=io.StringIO())
     # An empty lake: the SQL plan does not depend on the raw files, and their checks would only cost time.
     with tempfile.TemporaryDirectory() as lake, contextlib.redirect_stderr(io.StringIO()):
         run_pipeline(Path(lake), period=period, engine="athena", dry_run=True, plan=plan)
     statements = [step for step in plan.steps if step.service == "athena" and step.sql]
-    # A dry run cannot see the catalog, so it plans the empty bills table a new database starts with (its CTAS and
-    # the row count of its staging table): not part of a monthly run.
-    empty_bills = sqlmod.load_sql("gold", f"{BILLS}_vacia").rstrip()
-    first_run_only = {sqlmod.parse_trino(step.sql).this.name for step in statements if empty_bills in step.sql}
+    unmeasured = (f"gold_db.{SENALES}", f"gold_db.{ALERTAS}")
     return [(step.sql, step.params or {}) for step in statements
-            if not any(name in step.sql for name in first_run_only)]
+            if not _target_and_reads(sqlmod.parse_trino(step.sql))[0].endswith(unmeasured)]
 
 
 def monthly_run_cost(measurement: dict, period: str | None = None, clients: int = UNIVERSE_CLIENTS) -> pd.DataFrame:
@@ -183,7 +184,7 @@ def _read_bytes(sizes: dict, table: str, params: dict) -> float:
     if not isinstance(size, dict):
         return float(size)
     desde, hasta = params.get("desde", "0000-01"), params.get("hasta", "9999-12")
-    look_back = f"{int(desde[:4]) - 1:04d}{desde[4:]}" if desde[:4] != "0000" else desde
+    look_back = month_calendar(desde)["inicio_historia"]
     return float(sum(bytes_ for month, bytes_ in size.items() if look_back <= month <= hasta))
 
 

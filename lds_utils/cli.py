@@ -34,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_lake(gen)
 
-    pipe = commands.add_parser("pipeline", help="run RAW -> BRONZE -> SILVER -> GOLD -> KPI views")
+    pipe = commands.add_parser("pipeline", help="build the relation graph: RAW -> BRONZE -> SILVER -> GOLD -> KPI views "
+                               "and alerts")
     pipe.add_argument("--period", default=None, help="one month YYYY-MM (default: every month)")
     pipe.add_argument("--engine", default=config.DEFAULT_ENGINE, help="duckdb (default) or athena")
     pipe.add_argument("--dry-run", action="store_true", help="print the plan without running it")
@@ -48,7 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_lake(book)
 
     alertas = commands.add_parser("alertas", help="rank the month's alerts of both detectors and export them as CSV")
-    alertas.add_argument("--period", required=True, help="month YYYY-MM")
+    alertas.add_argument("--period", default=None, help="month YYYY-MM")
+    alertas.add_argument("--desde", default=None, help="first month YYYY-MM of a range (with --hasta)")
+    alertas.add_argument("--hasta", default=None, help="last month YYYY-MM of a range (with --desde)")
     alertas.add_argument("--engine", default=config.DEFAULT_ENGINE, help="duckdb (default) or athena")
     alertas.add_argument("--capacidad", default=None, help="inspections a month as a share of billed supplies "
                          "(default 0.005)")
@@ -87,6 +90,16 @@ def _aws_options(args: argparse.Namespace) -> dict:
     return {name: value for name, value in options.items() if value is not None}
 
 
+def _engine_aws_options(engine: str, args: argparse.Namespace) -> dict:
+    """The AWS options given, refused for an engine that takes none."""
+    from lds_utils.engine_registry import engine_class
+
+    aws_options = _aws_options(args)
+    if aws_options and not engine_class(engine).uses_aws_settings:
+        raise UsageError("--bucket, --region, --workgroup and --aws-config apply to --engine athena only")
+    return aws_options
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.command == "generate":
         from lds_utils.generate import GeneratorConfig, run_generate
@@ -108,15 +121,13 @@ def _run(args: argparse.Namespace) -> int:
 
         period = config.parse_period(args.period, "--period") if args.period else None
         engine = config.parse_engine(args.engine)
-        aws_options = _aws_options(args)
-        if aws_options and engine != "athena":
-            raise UsageError("--bucket, --region, --workgroup and --aws-config apply to --engine athena only")
         run_pipeline(config.resolve_lake(args.lake), period=period, engine=engine, dry_run=args.dry_run,
-                     **aws_options)
+                     **_engine_aws_options(engine, args))
         return 0
     if args.command == "setup":
         from lds_utils.aws_config import load_settings
-        from lds_utils.engine_athena import describe, setup_aws
+        from lds_utils.aws_plan import describe
+        from lds_utils.aws_setup import setup_aws
 
         settings = load_settings(**_aws_options(args))
         setup_aws(settings, dry_run=args.dry_run)
@@ -124,15 +135,14 @@ def _run(args: argparse.Namespace) -> int:
             print(f"AWS ready: {describe(settings)}")
         return 0
     if args.command == "alertas":
-        from lds_utils.alerts import CAPACIDAD_INSPECCION, run_alertas
+        from lds_utils.alerts import CAPACIDAD_INSPECCION, alert_months, run_alertas
 
+        alert_months(args.period, args.desde, args.hasta)  # checked before anything else
         engine = config.parse_engine(args.engine)
-        aws_options = _aws_options(args)
-        if aws_options and engine != "athena":
-            raise UsageError("--bucket, --region, --workgroup and --aws-config apply to --engine athena only")
+        aws_options = _engine_aws_options(engine, args)
         capacidad = CAPACIDAD_INSPECCION if args.capacidad is None else _share(args.capacidad, "--capacidad")
-        run_alertas(config.resolve_lake(args.lake), config.parse_period(args.period, "--period"), engine=engine,
-                    capacidad_inspeccion=capacidad, **aws_options)
+        run_alertas(config.resolve_lake(args.lake), args.period, engine=engine, capacidad_inspeccion=capacidad,
+                    desde=args.desde, hasta=args.hasta, **aws_options)
         return 0
     if args.command == "book":
         from lds_utils.book import build_book

@@ -25,19 +25,17 @@ must be retried (it never returns wrong rows); a full rewrite of a partitioned t
 partition; one writer per table at a time (the pipeline is the only writer); a CTAS writes at most 100 partitions.
 
 In dry-run mode nothing is sent to AWS and no credentials are needed: every S3 action, Glue change and SQL
-statement is printed, in order, as it would be performed.
+statement is printed, in order, as it would be performed (``lds_utils.aws_plan``). Setting up the account is
+``lds_utils.aws_setup``.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import sys
 import uuid
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
@@ -46,69 +44,32 @@ import numpy as np
 import pandas as pd
 from sqlglot import exp
 
+from lds_utils import rawcheck, schema
 from lds_utils import sql as sqlmod
 from lds_utils.aws_config import AwsSettings, load_settings
+from lds_utils.aws_plan import Plan, Step, aws_session, describe
 from lds_utils.config import DATABASES, LakePaths, UsageError, resolve_lake
 from lds_utils.engines import Engine
+from lds_utils.rawcheck import RawInputError
 
 STAGING_MARK = "__stg_"
 RUN_PREFIX = "run-"
 CSV_SERDE = "org.apache.hadoop.hive.serde2.OpenCSVSerde"
 CSV_SERDE_PARAMETERS = {"separatorChar": ",", "quoteChar": '"', "escapeChar": "\\"}
 CHECKSUM_METADATA = "sha256"
-ATHENA_ENGINE_VERSION = "Athena engine version 3"
-RESULTS_EXPIRY_DAYS = 30
 _GLUE_BATCH = {"create": 100, "update": 100, "delete": 25}
 # Keys of a Glue GetTable answer that CreateTable/UpdateTable accept back as TableInput.
 _TABLE_INPUT_KEYS = ("Name", "Description", "Owner", "Retention", "StorageDescriptor", "PartitionKeys", "TableType",
                      "Parameters")
 
 
-@dataclass(frozen=True)
-class Step:
-    """One AWS action: an S3 transfer, a Glue change or an Athena statement."""
-
-    service: str
-    action: str
-    target: str
-    detail: str = ""
-    sql: str | None = None
-    params: dict | None = None
-
-    def render(self) -> str:
-        line = f"[{self.service} {self.action}] {self.target}"
-        if self.detail:
-            line += f"  ({self.detail})"
-        if self.params:
-            line += f"\n  params: {self.params}"
-        return line if self.sql is None else f"{line}\n{self.sql.rstrip()};\n"
-
-
-class Plan:
-    """The ordered AWS actions of a run. In dry-run mode each one is printed instead of performed."""
-
-    def __init__(self, dry_run: bool = False, out: TextIO | None = None):
-        self.dry_run = dry_run
-        self.steps: list[Step] = []
-        self._out = out
-
-    def note(self, text: str) -> None:
-        """A comment line in a printed (dry-run) plan."""
-        if self.dry_run:
-            print(text, file=self._out or sys.stdout, flush=True)
-
-    def add(self, step: Step) -> bool:
-        """Record a step; True when the caller must really perform it."""
-        self.steps.append(step)
-        if self.dry_run:
-            print(step.render(), file=self._out or sys.stdout, flush=True)
-        return not self.dry_run
-
 
 class AthenaEngine(Engine):
     """Engine over S3 + Glue + Athena. ``lake`` is the local lake whose raw/ folder is uploaded."""
 
     name = "athena"
+    plans_dry_run = True
+    uses_aws_settings = True
 
     def __init__(
         self,
@@ -132,11 +93,23 @@ class AthenaEngine(Engine):
             self._session = aws_session(settings)
 
     @classmethod
-    def from_options(cls, lake=None, read_only=False, dry_run=False, out=None, plan=None, **settings_options):
+    def open(cls, lake=None, read_only=False, dry_run=False, out=None, plan=None, **settings_options):
         """Build from CLI-style options (bucket, region, workgroup, scan_limit_gb, databases, config_file).
         ``plan`` lets a caller collect the steps of a run (see ``aws_cost``)."""
         settings = load_settings(**settings_options)
         return cls(settings, lake=lake, dry_run=dry_run, read_only=read_only, out=out, plan=plan)
+
+    @classmethod
+    def check_raw_header(cls, table: str, path: Path, columns: Sequence[str], lake: Path) -> None:
+        """Glue's CSV tables map columns by position: a file whose header does not list the contract's columns in
+        the contract's order is refused rather than misread."""
+        expected = schema.column_names(table)
+        if list(columns) != expected:
+            raise RawInputError(
+                f"raw table {table!r}, file {path.relative_to(lake)}, line 1: the columns are not in the contract's "
+                f"order ({', '.join(expected)}); the {cls.name} engine reads CSV columns by position: write them in "
+                "that order"
+            )
 
     @property
     def dry_run(self) -> bool:
@@ -167,8 +140,9 @@ class AthenaEngine(Engine):
             )
 
     def table_exists(self, database: str, table: str) -> bool:
+        """In dry-run mode every table exists: the plan is that of a run on a database the pipeline has built."""
         if self.dry_run:
-            return False
+            return True
         import awswrangler as wr
 
         return wr.catalog.does_table_exist(
@@ -399,20 +373,14 @@ class AthenaEngine(Engine):
 
     # -- S3 -------------------------------------------------------------------------------------------------
     def _raw_files(self, table: str, columns: Sequence[str]) -> list[Path]:
-        """The table's local CSV files. Glue's CSV tables map columns by position, so a file whose header does
-        not list the contract's columns in the contract's order is refused rather than misread."""
+        """The table's local CSV files, each header checked (check_raw_header)."""
         folder = self.paths.raw_table(table)
         files = sorted(folder.glob("*.csv")) if folder.is_dir() else []
         if not files and not self.dry_run:
             raise UsageError(f"raw table {table!r} has no CSV files in {folder}")
         for path in files:
-            with open(path, encoding="utf-8-sig", newline="") as handle:
-                header = next(csv.reader(handle), [])
-            if [name.strip() for name in header] != list(columns):
-                raise UsageError(
-                    f"{path.relative_to(self.paths.root)}: header {','.join(header)!r} is not the contract's column "
-                    f"order ({','.join(columns)}); the Athena engine reads CSV columns by position"
-                )
+            header = rawcheck.read_header(path, table, list(columns), self.paths.root)
+            self.check_raw_header(table, path, header, self.paths.root)
         return files
 
     def _upload(self, local: Path, uri: str) -> None:
@@ -488,25 +456,6 @@ class AthenaEngine(Engine):
             raise UsageError("this Athena engine was opened read-only")
 
 
-def aws_session(settings: AwsSettings):
-    """A boto3 session in the configured region; credentials come from the standard AWS chain only."""
-    import boto3
-
-    session = boto3.Session(region_name=settings.region)
-    if session.get_credentials() is None:
-        raise UsageError(
-            "no AWS credentials found: configure the AWS credential chain (environment variables, "
-            "AWS_PROFILE or an IAM role); --dry-run needs none"
-        )
-    return session
-
-
-def describe(settings: AwsSettings) -> str:
-    databases = ", ".join(f"{layer}={name}" for layer, name in settings.databases.items())
-    return (f"bucket={settings.bucket} region={settings.region} workgroup={settings.workgroup} "
-            f"scan limit={settings.scan_limit_bytes / 1e9:g} GB databases: {databases}")
-
-
 def new_run_id() -> str:
     """Sortable, unique id of one write: UTC time plus random suffix (lower case, valid in Glue names)."""
     return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dt%H%M%S") + "_" + uuid.uuid4().hex[:6]
@@ -553,103 +502,3 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def setup_aws(settings: AwsSettings, dry_run: bool = False, out: TextIO | None = None) -> Plan:
-    """Create (or bring up to date) what the pipeline needs: the bucket and its layout, the Glue databases and the
-    Athena workgroup with its per-query scan cutoff. Idempotent: safe to run again."""
-    plan = Plan(dry_run, out)
-    session = None
-    if dry_run:
-        plan.note(f"-- AWS setup dry run: {describe(settings)}")
-    else:
-        session = aws_session(settings)
-    _setup_bucket(plan, settings, session)
-    _setup_databases(plan, settings, session)
-    _setup_workgroup(plan, settings, session)
-    return plan
-
-
-LAKE_FOLDERS = ("raw", "bronze", "silver", "gold", "athena_results")
-
-
-def _setup_bucket(plan: Plan, settings: AwsSettings, session) -> None:
-    bucket = settings.bucket
-    s3 = session.client("s3") if session else None
-    if plan.add(Step("s3", "create_bucket", settings.uri(), f"in {settings.region}, if missing")):
-        try:
-            s3.head_bucket(Bucket=bucket)
-        except s3.exceptions.ClientError as error:
-            if error.response["Error"]["Code"] not in ("404", "NoSuchBucket", "NotFound"):
-                raise
-            location = {} if settings.region == "us-east-1" else {
-                "CreateBucketConfiguration": {"LocationConstraint": settings.region}}
-            s3.create_bucket(Bucket=bucket, **location)
-    if plan.add(Step("s3", "put_public_access_block", settings.uri(), "block every kind of public access")):
-        s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
-            "RestrictPublicBuckets": True})
-    if plan.add(Step("s3", "put_bucket_encryption", settings.uri(), "SSE-S3 by default")):
-        s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
-    detail = f"athena_results/ expires after {RESULTS_EXPIRY_DAYS} days; unfinished uploads aborted after 7"
-    if plan.add(Step("s3", "put_bucket_lifecycle_configuration", settings.uri(), detail)):
-        s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
-            {"ID": "expirar-resultados-athena", "Status": "Enabled", "Filter": {"Prefix": "athena_results/"},
-             "Expiration": {"Days": RESULTS_EXPIRY_DAYS}},
-            {"ID": "abortar-cargas-incompletas", "Status": "Enabled", "Filter": {"Prefix": ""},
-             "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}},
-        ]})
-    for folder in LAKE_FOLDERS:
-        if plan.add(Step("s3", "put", settings.prefix(folder), "empty folder marker")):
-            s3.put_object(Bucket=bucket, Key=f"{folder}/", Body=b"")
-
-
-def _setup_databases(plan: Plan, settings: AwsSettings, session) -> None:
-    for layer, name in settings.databases.items():
-        if plan.add(Step("glue", "create_database", name, f"{layer.upper()} layer, if missing")):
-            import awswrangler as wr
-
-            wr.catalog.create_database(name, description=f"Luz del Sur - capa {layer.upper()}", exist_ok=True,
-                                       boto3_session=session)
-
-
-def workgroup_configuration(settings: AwsSettings) -> dict:
-    """The workgroup's settings. Client-side settings are not enforced, because an enforced workgroup would
-    ignore each CTAS's external_location; the per-query scan cutoff applies to every query regardless."""
-    return {
-        "ResultConfiguration": {
-            "OutputLocation": settings.results_prefix,
-            "EncryptionConfiguration": {"EncryptionOption": "SSE_S3"},
-        },
-        "EnforceWorkGroupConfiguration": False,
-        "PublishCloudWatchMetricsEnabled": True,
-        "BytesScannedCutoffPerQuery": settings.scan_limit_bytes,
-        "RequesterPaysEnabled": False,
-        "EngineVersion": {"SelectedEngineVersion": ATHENA_ENGINE_VERSION},
-    }
-
-
-def _setup_workgroup(plan: Plan, settings: AwsSettings, session) -> None:
-    wanted = workgroup_configuration(settings)
-    detail = (f"results in {settings.results_prefix}, per-query cutoff {settings.scan_limit_bytes:,} bytes, "
-              f"{ATHENA_ENGINE_VERSION}; created if missing, updated if different")
-    if not plan.add(Step("athena", "create_work_group", settings.workgroup, detail)):
-        return
-    athena = session.client("athena")
-    try:
-        current = athena.get_work_group(WorkGroup=settings.workgroup).get("WorkGroup")
-    except athena.exceptions.InvalidRequestException:  # AWS's answer for a missing workgroup
-        current = None
-    if current is None:
-        athena.create_work_group(Name=settings.workgroup, Configuration=wanted,
-                                 Description="Luz del Sur - facturación atípica (pipeline y Power BI)")
-        return
-    stored = current.get("Configuration", {})
-    engine_version = stored.get("EngineVersion", {}).get("SelectedEngineVersion")
-    if engine_version != ATHENA_ENGINE_VERSION or any(
-        stored.get(key) != value for key, value in wanted.items() if key != "EngineVersion"
-    ):
-        updates = {key: value for key, value in wanted.items() if key != "ResultConfiguration"}
-        updates["ResultConfigurationUpdates"] = wanted["ResultConfiguration"]
-        athena.update_work_group(WorkGroup=settings.workgroup, ConfigurationUpdates=updates)

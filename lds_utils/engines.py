@@ -2,7 +2,10 @@
 
 The pipeline only speaks to ``Engine``: register a RAW folder, materialise a SELECT as a Parquet+Snappy table
 (whole, or replacing some partitions), create a view, read a query into pandas. SQL text is always the Trino
-text of the files under ``sql/``; each backend adapts it (DuckDB transpiles it with sqlglot).
+text of the files under ``sql/``; each backend adapts it (DuckDB transpiles it with sqlglot). What differs between
+engines is a capability of the class (``computes_in_slices``, ``keeps_local_state``, ...) or a method
+(``publish_together``, ``check_raw_header``, ``require_catalog``), never a test of the engine's name.
+``lds_utils.engine_registry`` opens an engine by name; this module knows no other engine than DuckDB.
 """
 
 from __future__ import annotations
@@ -13,14 +16,14 @@ import shutil
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import pandas as pd
 
 from lds_utils import rawcheck
 from lds_utils import sql as sqlmod
-from lds_utils.config import DATABASES, LAYERS, LakePaths, UsageError, parse_engine
+from lds_utils.config import DATABASES, LAYERS, LakePaths, UsageError
 
 _VERSION_PREFIX = "v"
 _STAGING_PREFIX = ".tmp-"
@@ -43,12 +46,36 @@ CODED_COLUMNS = {
 
 
 class Engine(ABC):
-    """What the pipeline needs from a query engine."""
+    """What the pipeline needs from a query engine, and what differs between engines (capabilities)."""
 
     name: str
     #: Whether write_table can run a SELECT in several slices (parameter sets) into one version: an embedded
     #: engine computes a big table in parts that fit in memory; a distributed one runs it whole.
     computes_in_slices: bool = False
+    #: Whether the lake folder holds the engine's catalog and the runs' state: the lake lock (one writer at a
+    #: time), the run manifest, the fingerprint of the code that built the lake and the BRONZE state.
+    keeps_local_state: bool = False
+    #: Whether a dry run prints the engine's plan instead of running it.
+    plans_dry_run: bool = False
+    #: Whether the engine is configured by AWS settings (bucket, region, workgroup, configuration file).
+    uses_aws_settings: bool = False
+
+    @classmethod
+    @abstractmethod
+    def open(cls, lake: Path, read_only: bool = False, **options) -> Engine:
+        """The engine over the lake (a local folder; options configure engines that need more)."""
+
+    @classmethod
+    def check_raw_header(cls, table: str, path: Path, columns: Sequence[str], lake: Path) -> None:
+        """Refuse a RAW file whose header (its column names, in file order) this engine would misread."""
+
+    @classmethod
+    def require_catalog(cls, lake: Path) -> None:
+        """Stop before opening an engine to write into a lake it has no catalog in (one the pipeline never built)."""
+
+    def publish_together(self):
+        """Writes and views inside the block reach readers together where the engine can; else one by one."""
+        return nullcontext()
 
     @abstractmethod
     def register_raw(self, table: str, columns: Sequence[str]) -> None:
@@ -119,6 +146,19 @@ class DuckDBEngine(Engine):
 
     name = "duckdb"
     computes_in_slices = True
+    keeps_local_state = True
+
+    @classmethod
+    def open(cls, lake: Path, read_only: bool = False, **options) -> DuckDBEngine:
+        given = sorted(name for name, value in options.items() if value)
+        if given:
+            raise UsageError(f"the {cls.name} engine takes no {', '.join(given)}")
+        return cls(Path(lake), read_only=read_only)
+
+    @classmethod
+    def require_catalog(cls, lake: Path) -> None:
+        if not LakePaths(Path(lake)).catalog.exists():
+            raise UsageError(f"no catalog in {lake}: run `python -m lds_utils pipeline --lake {lake}` first")
 
     def __init__(self, lake: Path, read_only: bool = False):
         self.paths = LakePaths(Path(lake))
@@ -412,13 +452,3 @@ def _connect(catalog: Path, read_only: bool):
     except duckdb.InvalidInputException:  # inside a Jupyter kernel DuckDB refuses to touch it without ipywidgets
         pass
     return connection
-
-
-def open_engine(name: str, lake: Path, read_only: bool = False, **options) -> Engine:
-    """The engine called ``name`` over the lake (a local folder; for Athena, options name the bucket)."""
-    engine = parse_engine(name)
-    if engine == "duckdb":
-        return DuckDBEngine(Path(lake), read_only=read_only)
-    from lds_utils.engine_athena import AthenaEngine
-
-    return AthenaEngine.from_options(lake=Path(lake), read_only=read_only, **options)

@@ -1,13 +1,15 @@
-"""Layer order and runs: RAW -> BRONZE -> SILVER -> GOLD -> KPI views.
+"""Runs of the relation graph: RAW -> BRONZE -> SILVER -> GOLD -> the KPI views and the alert relations.
 
-``run_pipeline(lake)`` rebuilds every layer for every month. ``run_pipeline(lake, period="2025-03")`` recomputes
-SILVER and GOLD for that month only, replacing its partition (a re-run never duplicates); it rebuilds BRONZE
-too unless BRONZE is known to be what a rebuild would produce (``bronze_reusable``: same RAW files, same BRONZE
-SQL, and no reading whose acceptance depends on today's date). Only one run may use a lake at a time (a lock
-file); progress and timings go to stderr.
+What each relation is (table, view, partitioned by month, computed in supply slices, incremental) is declared in its
+SQL file and the order is derived from what each SELECT reads (lds_utils.graph); ``GraphRunner`` builds any part of
+the graph on any engine. ``run_pipeline(lake)`` rebuilds every relation for every month. ``run_pipeline(lake,
+period="2025-03")`` recomputes SILVER and GOLD for that month only, replacing its partitions (a re-run never
+duplicates); it rebuilds BRONZE too unless BRONZE is known to be what a rebuild would produce (``bronze_reusable``:
+same RAW files, same BRONZE SQL, and no reading whose acceptance depends on today's date). On an engine that keeps
+its state in the lake folder only one run may use a lake at a time (a lock file); progress and timings go to stderr.
 
-Before anything is written the RAW files are checked (lds_utils.rawcheck); on DuckDB the whole run is then
-published in one catalog transaction, so a run that fails or is killed leaves every table as it was.
+Before anything is written the RAW files are checked (lds_utils.rawcheck); an engine that can then publishes the
+whole run at once (DuckDB: one catalog transaction), so a run that fails or is killed leaves every table as it was.
 """
 
 from __future__ import annotations
@@ -19,34 +21,22 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
-from lds_utils import rawcheck, schema
-from lds_utils import sql as sqlmod
+from lds_utils import graph, rawcheck, schema
+from lds_utils.alerts import parametros_deteccion
 from lds_utils.billing import billing_parameters
-from lds_utils.config import RAW_TABLES, SQL_ROOT, LakePaths, UsageError, parse_engine, parse_period, resolve_lake
-from lds_utils.engines import DuckDBEngine, Engine, open_engine
+from lds_utils.config import (DEFAULT_ENGINE, RAW_TABLES, SQL_ROOT, LakePaths, UsageError, parse_period, period_range,
+                              resolve_lake, shift_period)
+from lds_utils.engine_registry import engine_class
+from lds_utils.engines import Engine
+from lds_utils.graph import PARTITION_COLUMN, Relation
 
-#: BRONZE tables in foreign-key order: a table is validated against the BRONZE rows of its parents.
-BRONZE_ORDER = ("sector", "tarifa", "cliente", "suministro", "medidor", "asignacion_tarifa", "acumulado", "inspeccion")
-#: Raw tables whose repeated keys are decided in a staging table of their own, after the one-pass stg_<table>.
-REPEATED_KEY_STAGING = {"acumulado": ("stg_acumulado_duplicado",)}
-#: BRONZE relations that are views over their staging tables rather than copies of their rows: the valid readings
-#: are the staging rows with no reject reason, and copying them wrote 61 M rows a second time at full scale
-#: (15.0 s). SILVER reads them through the view as fast as from the copy (150 k customers: 8.1 to 8.8 s against
-#: 8.2 to 8.4 s).
-BRONZE_VIEWS = ("bronze_acumulado",)
-PARTITION_COLUMN = "anio_mes"
-#: The GOLD bills: besides SILVER and BRONZE they read their own published rows of the 12 months before a run's.
+#: The GOLD bills: their incremental SELECT reads their own published rows of the 12 months before a month.
 BILLS = "gold_factura_evaluada_mes"
-#: Monthly tables after BRONZE, in dependency order: (layer, relation).
-MONTHLY_TABLES = (("silver", "silver_consumo_mensual"), ("gold", BILLS), ("gold", "gold_cerco_segmento_mes"))
-#: The monthly tables with one row per supply-month: computed in slices of supplies, and never empty for a period
-#: with data (a segment fence can be: no supply of the lake's first month has history to be evaluated on).
-SUPPLY_TABLES = ("silver_consumo_mensual", BILLS)
 #: The contract's gold relation: a view joining the bills to their segment's fence.
 GOLD_RELATION = "gold_facturacion_teorica_mes"
 ALL_MONTHS = ("0000-01", "9999-12")
@@ -66,8 +56,6 @@ READINGS_PER_SLICE = 8_000_000
 #: A half-open range of id_suministro ['' = unbounded]: the whole table.
 ALL_SUPPLIES = {"suministro_desde": "", "suministro_hasta": ""}
 
-assert set(BRONZE_ORDER) == set(RAW_TABLES)
-
 
 @dataclass
 class StepResult:
@@ -77,9 +65,36 @@ class StepResult:
     seconds: float
 
 
+@dataclass(frozen=True)
+class Months:
+    """The months a run computes: every month (a full build) or desde..hasta, replacing only those partitions."""
+
+    desde: str
+    hasta: str
+    partial: bool
+
+    @classmethod
+    def every(cls) -> Months:
+        return cls(*ALL_MONTHS, partial=False)
+
+    @classmethod
+    def between(cls, desde: str, hasta: str) -> Months:
+        period_range(desde, hasta)  # checks the order
+        return cls(desde, hasta, partial=True)
+
+    def partitions(self, desde: str | None = None) -> list[str] | None:
+        return period_range(desde or self.desde, self.hasta) if self.partial else None
+
+
+def relations(layers: Sequence[str] | None = None, names: Sequence[str] | None = None) -> list[Relation]:
+    """The graph's relations in build order, those of some layers or some names only."""
+    return [relation for relation in graph.build_order()
+            if (layers is None or relation.layer in layers) and (names is None or relation.name in names)]
+
+
 def view_names() -> list[str]:
-    """The gold views in creation order: the contract's gold relation, then the KPI views (every sql/gold/vw_*.sql)."""
-    return [GOLD_RELATION, *sorted(path.stem for path in (SQL_ROOT / "gold").glob("vw_*.sql"))]
+    """The gold views in creation order: the contract's gold relation, then the KPI views."""
+    return [relation.name for relation in relations(["gold"]) if relation.kind == "view"]
 
 
 @contextmanager
@@ -87,11 +102,9 @@ def lake_lock(lake: Path) -> Iterator[None]:
     """Exclusive lock on the lake: a second run stops at once with a clear message instead of interleaving.
 
     The lock is the kernel's (flock), so it disappears with the process that held it, even one killed with
-    SIGKILL; the lock file only records the holder's process id for the message.
+    SIGKILL; the lock file only records the holder's process id for the message. The lake folder must exist.
     """
-    lake = Path(lake)
-    lake.mkdir(parents=True, exist_ok=True)
-    lock_path = lake / LOCK_NAME
+    lock_path = Path(lake) / LOCK_NAME
     with open(lock_path, "a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -111,51 +124,93 @@ def lake_lock(lake: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def bronze_relations(table: str) -> list[str]:
-    """The BRONZE relations of a raw table in write order: its staging (every raw row, typed and checked), the
-    decision on its repeated keys where apart, then the table itself (a view for those in BRONZE_VIEWS)."""
-    return [f"stg_{table}", *REPEATED_KEY_STAGING.get(table, ()), f"bronze_{table}"]
+def locked(engine_type: type[Engine], lake: Path):
+    """The lake lock where the engine keeps its state in the lake folder; nothing to lock otherwise."""
+    return lake_lock(lake) if engine_type.keeps_local_state else nullcontext()
+
+
+def require_lake(lake: Path, raw: bool = False) -> None:
+    """Stop, before anything is created, when the lake does not exist (or, with raw, holds no RAW data)."""
+    if not Path(lake).is_dir():
+        raise UsageError(f"no lake at {lake}: run `python -m lds_utils generate --lake {lake}` first")
+    if raw and not LakePaths(lake).raw.is_dir():
+        raise UsageError(f"no raw data in {lake}: run `python -m lds_utils generate --lake {lake}` first")
 
 
 def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-class StepRunner:
-    """Runs steps against an engine, timing each one."""
+class GraphRunner:
+    """Builds relations of the graph against an engine, timing each step.
+
+    params: the run's bound values (each statement gets its own months and their calendar).
+    """
 
     def __init__(self, engine: Engine, params: dict):
         self.engine = engine
         self.params = params
         self.results: list[StepResult] = []
 
-    def table(self, layer: str, relation: str, partitions: list[str] | None = None, partitioned: bool = False,
-              slices: list[dict] | None = None, sql_file: str | None = None) -> int:
-        """Write layer_db.relation from sql/<layer>/<sql_file or relation>.sql (logged by that file name); return
-        its rows."""
-        started = time.perf_counter()
-        select_sql = sqlmod.load_sql(layer, sql_file or relation)
-        rows = self.engine.write_table(
-            f"{layer}_db",
-            relation,
-            select_sql,
-            self.params,
-            partition_col=PARTITION_COLUMN if partitioned else None,
-            partitions=partitions,
-            slices=slices,
-        )
-        self._done(layer, sql_file or relation, rows, started)
-        return rows
-
-    def view(self, layer: str, relation: str) -> None:
-        started = time.perf_counter()
-        self.engine.create_view(f"{layer}_db", relation, sqlmod.load_sql(layer, relation))
-        self._done(layer, relation, None, started)
-
     def raw(self, table: str) -> None:
         started = time.perf_counter()
         self.engine.register_raw(table, schema.column_names(table))
         self._done("raw", table, None, started)
+
+    def build(self, selected: Sequence[Relation], months: Months) -> None:
+        """Build the relations (in the order given) for the months."""
+        if months.partial:
+            self._check_monthly_tables(selected)
+        slices = None
+        if any(relation.sliced for relation in selected):  # the readings of the run's months, split once
+            slices = supply_slices(self.engine, {**self.params, **graph.month_parameters(months.desde, months.hasta)})
+        for relation in selected:
+            if relation.kind == "view":
+                self._view(relation)
+            elif not relation.partitioned:
+                self._table(relation, graph.statement(relation.name), {})
+            elif relation.incremental and months.partial and self.engine.table_exists(relation.database,
+                                                                                      relation.name):
+                for month in months.partitions():  # oldest first: each month reads the ones before it
+                    self._months(relation, Months(month, month, partial=True), slices, incremental=True)
+            else:
+                self._months(relation, months, slices)
+
+    def _months(self, relation: Relation, months: Months, slices: list[dict] | None,
+                incremental: bool = False) -> None:
+        desde = shift_period(months.desde, -1) if relation.with_month_before and months.partial else months.desde
+        rows = self._table(relation, graph.statement(relation.name, incremental),
+                           graph.month_parameters(desde, months.hasta), partitions=months.partitions(desde),
+                           slices=slices if relation.sliced else None)
+        if months.partial and relation.sliced and rows == 0:
+            raise UsageError(f"no data for period {', '.join(months.partitions())} in "
+                             f"{relation.database}.{relation.name}: is it within the lake's months?")
+
+    def _table(self, relation: Relation, select_sql: str, month_params: dict, partitions: list[str] | None = None,
+               slices: list[dict] | None = None) -> int:
+        started = time.perf_counter()
+        rows = self.engine.write_table(
+            relation.database, relation.name, select_sql, {**self.params, **month_params},
+            partition_col=PARTITION_COLUMN if relation.partitioned else None, partitions=partitions, slices=slices,
+        )
+        self._done(relation.layer, relation.name, rows, started)
+        return rows
+
+    def _view(self, relation: Relation) -> None:
+        started = time.perf_counter()
+        self.engine.create_view(relation.database, relation.name, graph.statement(relation.name))
+        self._done(relation.layer, relation.name, None, started)
+
+    def _check_monthly_tables(self, selected: Sequence[Relation]) -> None:
+        """A run of some months replaces those months of every monthly table, or builds the first months of a new
+        lake. A lake that has some of them only (built before the others existed) would end up with those months
+        only in the new tables."""
+        monthly = [relation for relation in selected if relation.partitioned]
+        present = {f"{r.database}.{r.name}": self.engine.table_exists(r.database, r.name) for r in monthly}
+        missing = [name for name, exists in present.items() if not exists]
+        if missing and len(missing) < len(present):
+            raise UsageError(f"the lake has no {', '.join(missing)} (it was built by an earlier version): run the "
+                             "whole pipeline once, without --period")
 
     def _done(self, layer: str, relation: str, rows: int | None, started: float) -> None:
         seconds = time.perf_counter() - started
@@ -164,55 +219,12 @@ class StepRunner:
         _log(f"[{layer:>6}] {relation:<34} {count}{seconds:7.2f} s")
 
 
-def _check_monthly_tables(engine: Engine) -> None:
-    """A period run replaces one month of every monthly table, or builds the first month of a new lake. A lake that
-    has some of them only (built before the others existed) would end up with that one month in the new tables."""
-    present = {f"{layer}_db.{relation}": engine.table_exists(f"{layer}_db", relation)
-               for layer, relation in MONTHLY_TABLES}
-    missing = [name for name, exists in present.items() if not exists]
-    if missing and len(missing) < len(present):
-        raise UsageError(f"the lake has no {', '.join(missing)} (it was built by an earlier version): run the whole "
-                         "pipeline once, without --period")
-
-
-def _run_steps(runner: StepRunner, period: str | None, build_bronze: bool = True) -> None:
-    if period:
-        _check_monthly_tables(runner.engine)
+def _run_steps(runner: GraphRunner, months: Months, build_bronze: bool = True) -> None:
     if build_bronze:  # a reused BRONZE was built from these very files: their RAW views are already in place
         for table in RAW_TABLES:
             runner.raw(table)
-        for table in BRONZE_ORDER:
-            for relation in bronze_relations(table):
-                if relation in BRONZE_VIEWS:
-                    runner.view("bronze", relation)
-                else:
-                    runner.table("bronze", relation)
-        runner.table("bronze", "bronze_rechazos")
-        runner.table("bronze", "bronze_conciliacion")
-    run_monthly_steps(runner, [period] if period else None)
-
-
-def run_monthly_steps(runner: StepRunner, partitions: list[str] | None, layers=("silver", "gold")) -> None:
-    """SILVER and/or GOLD for the runner's months: the per-supply tables in slices of supplies, then the fences, then
-    (with GOLD) the gold views. partitions: the months being replaced, None for every month.
-
-    The bills read the bills published for the 12 months before their own: a lake without the bills table gets an
-    empty one first (sql/gold/gold_factura_evaluada_mes_vacia.sql)."""
-    slices = supply_slices(runner.engine, runner.params)
-    if "gold" in layers and not runner.engine.table_exists("gold_db", BILLS):
-        runner.table("gold", BILLS, partitioned=True, sql_file=f"{BILLS}_vacia")
-    for layer, relation in MONTHLY_TABLES:
-        if layer not in layers:
-            continue
-        per_supply = relation in SUPPLY_TABLES
-        rows = runner.table(layer, relation, partitions=partitions, partitioned=True,
-                            slices=slices if per_supply else None)
-        if partitions and per_supply and rows == 0:
-            raise UsageError(f"no data for period {', '.join(partitions)} in {layer}_db.{relation}: is it within the "
-                             "lake's months?")
-    if "gold" in layers:
-        for view in view_names():
-            runner.view("gold", view)
+        runner.build(relations(["bronze"]), months)
+    runner.build(relations(["silver", "gold"]), months)
 
 
 def _check_reconciliation(engine: Engine, raw_rows: dict[str, int] | None) -> None:
@@ -228,33 +240,26 @@ def _check_reconciliation(engine: Engine, raw_rows: dict[str, int] | None) -> No
         raise RuntimeError(f"the engine read a different number of raw rows than the files hold: {detail}")
 
 
-def _check_raw_files(lake: Path, by_position: bool) -> dict[str, int]:
-    """Check every RAW file (lds_utils.rawcheck) and return the data records of each table.
-
-    by_position: the engine maps CSV columns by position (Athena's CSV tables), so a file whose header
-    orders the columns differently from the contract would be misread: refuse it.
-    """
+def _check_raw_files(lake: Path, engine_type: type[Engine]) -> dict[str, int]:
+    """Check every RAW file (lds_utils.rawcheck, and the engine's own rules on headers) and return the data
+    records of each table."""
     started = time.perf_counter()
     checked = rawcheck.check_raw(lake)
     for table, files in checked.items():
-        reordered = [f for f in files if by_position and list(f.columns) != schema.column_names(table)]
-        if reordered:
-            raise rawcheck.RawInputError(
-                f"raw table {table!r}, file {reordered[0].path.relative_to(lake)}, line 1: the columns are not in "
-                f"the contract's order ({', '.join(schema.column_names(table))}); the athena engine reads CSV "
-                "columns by position: write them in that order"
-            )
+        for file in files:
+            engine_type.check_raw_header(table, file.path, file.columns, lake)
     rows = {table: sum(f.rows for f in files) for table, files in checked.items()}
     n_files = sum(len(files) for files in checked.values())
     _log(f"[ check] raw files: {n_files} files, {sum(rows.values()):,} rows {time.perf_counter() - started:7.2f} s")
     return rows
 
 
-def pipeline_parameters(period: str | None, today: dt.date | None = None) -> dict:
-    """Bound parameters of every SQL file: month range, date sanity limit and the regulated billing values."""
-    desde, hasta = (period, period) if period else ALL_MONTHS
+def pipeline_parameters(period: str | None = None, today: dt.date | None = None) -> dict:
+    """Bound parameters of every SQL file: the run's months and their calendar (a statement computing other months
+    gets its own), the date sanity limit, the regulated billing values and the alert thresholds."""
     fecha_maxima = (today or dt.date.today()).isoformat()
-    return {"desde": desde, "hasta": hasta, "fecha_maxima": fecha_maxima, **ALL_SUPPLIES, **billing_parameters()}
+    return {**graph.month_parameters(*((period, period) if period else ALL_MONTHS)), "fecha_maxima": fecha_maxima,
+            **ALL_SUPPLIES, **billing_parameters(), **parametros_deteccion()}
 
 
 def supply_slices(engine: Engine, params: dict) -> list[dict] | None:
@@ -353,37 +358,43 @@ def _write_manifest(lake: Path, manifest: dict) -> None:
 
 
 def run_pipeline(
-    lake: Path, period: str | None = None, engine: str = "duckdb", dry_run: bool = False, **engine_options
+    lake: Path, period: str | None = None, engine: str = DEFAULT_ENGINE, dry_run: bool = False, **engine_options
 ) -> dict:
-    """Run every layer (all months, or one period) and return the run manifest (steps, rows, seconds)."""
-    engine = parse_engine(engine)
+    """Build the whole graph (all months, or one period) and return the run manifest (steps, rows, seconds)."""
+    engine_type = engine_class(engine)
     period = parse_period(period) if period else None
     lake = resolve_lake(lake)
-    if dry_run and engine == "duckdb":
-        raise UsageError("--dry-run prints the plan of the athena engine; use --engine athena")
+    if dry_run and not engine_type.plans_dry_run:
+        raise UsageError(f"--dry-run prints the plan of an engine that plans its runs; the {engine_type.name} engine "
+                         "runs them: use --engine athena")
+    if not dry_run:  # before the lock, which creates a file: only a lake with RAW data, or one being generated
+        require_lake(lake, raw=not (lake / LOCK_NAME).exists())
     started = time.perf_counter()
     params = pipeline_parameters(period)
-    with lake_lock(lake) if engine == "duckdb" else nullcontext():
+    months = Months.between(period, period) if period else Months.every()
+    local_state = engine_type.keeps_local_state
+    with locked(engine_type, lake):
         has_raw = LakePaths(lake).raw.is_dir()
-        if engine == "duckdb" and not has_raw:
-            raise UsageError(f"no raw data in {lake}: run `python -m lds_utils generate --lake {lake}` first")
-        _log(f"pipeline: engine={engine} period={period or 'all months'} lake={lake}")
-        signature = raw_signature(lake) if engine == "duckdb" else None
-        state = _read_bronze_state(lake) if engine == "duckdb" else None
+        if not dry_run:
+            require_lake(lake, raw=True)  # under the lock: generate may be writing raw/
+        _log(f"pipeline: engine={engine_type.name} period={period or 'all months'} lake={lake}")
+        signature = raw_signature(lake) if local_state else None
+        state = _read_bronze_state(lake) if local_state else None
         build_bronze = not (period and bronze_reusable(state, signature, params["fecha_maxima"]))
         if build_bronze:  # the recorded state stays valid until replaced: it describes RAW, not this run
-            raw_rows = _check_raw_files(lake, by_position=engine == "athena") if has_raw else None
+            raw_rows = _check_raw_files(lake, engine_type) if has_raw else None
         else:
             raw_rows = state["raw_rows"]
             _log(f"[bronze] reused: raw files and bronze SQL unchanged since the run of {state['construido']}")
-        with open_engine(engine, lake, dry_run=dry_run, **engine_options) as opened, _published_together(opened):
-            runner = StepRunner(opened, params)
-            _run_steps(runner, period, build_bronze)
+        options = {"dry_run": True, **engine_options} if dry_run else engine_options
+        with engine_type.open(lake, **options) as opened, opened.publish_together():
+            runner = GraphRunner(opened, params)
+            _run_steps(runner, months, build_bronze)
             if build_bronze and not dry_run:
                 _check_reconciliation(opened, raw_rows)
                 dated_rejects = _dated_rejects(opened)
         manifest = {
-            "engine": engine,
+            "engine": engine_type.name,
             "period": period,
             "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "total_seconds": round(time.perf_counter() - started, 3),
@@ -391,7 +402,7 @@ def run_pipeline(
             "bronze": "rebuilt" if build_bronze else "reused",
             "steps": [vars(result) for result in runner.results],
         }
-        if engine == "duckdb":
+        if local_state:
             _write_manifest(lake, manifest)
             if build_bronze:
                 bronze_state = {"firma": signature, "fecha_maxima": params["fecha_maxima"],
@@ -402,8 +413,3 @@ def run_pipeline(
                 _write_atomically(lake / FINGERPRINT_NAME, pipeline_fingerprint())
     _log(f"pipeline: done in {manifest['total_seconds']:.1f} s")
     return manifest
-
-
-def _published_together(engine: Engine):
-    """DuckDB publishes the whole run in one catalog transaction; Athena switches table by table (see its docs)."""
-    return engine.publish_together() if isinstance(engine, DuckDBEngine) else nullcontext()

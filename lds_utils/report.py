@@ -59,7 +59,7 @@ def generacion_coincide(generacion: dict | None, n_clientes: int, seed: int) -> 
 
 def periodos_gold(lake: Path) -> list[str]:
     """Months present in the gold table of the local lake (empty if there is no catalog or gold yet)."""
-    from lds_utils.engines import open_engine
+    from lds_utils.engine_registry import open_engine
 
     if not LakePaths(Path(lake)).catalog.exists():
         return []
@@ -684,7 +684,7 @@ def contexto(period: str | None = None, engine: str = config.DEFAULT_ENGINE,
     A local (DuckDB) lake must be built by this checkout's pipeline and hold the month, else one line says
     which command builds it.
     """
-    from lds_utils.engines import open_engine
+    from lds_utils.engine_registry import open_engine
 
     nombre_motor = config.parse_engine(engine)
     lago = config.resolve_lake(lake)

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 from lds_utils.config import DATABASES, LakePaths
-from lds_utils.engines import open_engine
+from lds_utils.engine_registry import open_engine
 from lds_utils.generate import GENERACION
 
 BUILT_LAYERS = ("bronze", "silver", "gold")

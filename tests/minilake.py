@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from lds_utils import schema
+from lds_utils import graph, schema
 from lds_utils import sql as sqlmod
-from lds_utils.billing import billing_parameters
+from lds_utils.alerts import ALERTAS, SENALES
 from lds_utils.engines import DuckDBEngine
-from lds_utils.pipeline import ALL_SUPPLIES, BILLS, GOLD_RELATION, MONTHLY_TABLES, StepRunner, run_monthly_steps
+from lds_utils.pipeline import ALL_SUPPLIES, GOLD_RELATION, GraphRunner, Months, pipeline_parameters, relations
 
 _MONTH_SOURCE = {"tarifa": "vigencia_desde", "acumulado": "fecha_lectura"}
 
@@ -36,25 +36,23 @@ def create_bronze(engine: DuckDBEngine, tables: Mapping[str, pd.DataFrame]) -> N
 
 
 def run_monthly(engine: DuckDBEngine, desde: str, hasta: str, partitions: list[str] | None = None) -> None:
-    """Write silver and gold for desde..hasta through the engine, as the pipeline does (the gold views included)."""
-    params = {"desde": desde, "hasta": hasta, **ALL_SUPPLIES, **billing_parameters()}
-    run_monthly_steps(StepRunner(engine, params), partitions)
+    """Write silver and gold for desde..hasta through the engine, as the pipeline does (the gold views included,
+    the alert relations not): the whole tables, or with partitions (those months) only those months."""
+    months = Months(desde, hasta, partial=partitions is not None)
+    selected = [r for r in relations(["silver", "gold"]) if r.name not in (SENALES, ALERTAS)]
+    GraphRunner(engine, pipeline_parameters()).build(selected, months)
 
 
 def compute_gold(engine: DuckDBEngine, params: dict) -> pd.DataFrame:
-    """The gold relation for params' months, written to no file: its tables as catalog tables, then the view.
-    The bills start empty, as on a new lake: no month computed before is read as history."""
-    _create_table(engine, BILLS, f"{BILLS}_vacia", {})
-    for layer, relation in MONTHLY_TABLES:
-        if layer == "gold":
-            _create_table(engine, relation, relation, {**ALL_SUPPLIES, **params})
+    """The gold relation for params' months, written to no file: its tables as catalog tables (their full build,
+    which reads no month computed before), then the view."""
+    params = {**ALL_SUPPLIES, **graph.month_parameters(params["desde"], params["hasta"]), **params}
+    for relation in relations(["gold"]):
+        if relation.kind == "table" and relation.name not in (SENALES, ALERTAS):
+            select = graph.statement(relation.name)
+            engine.con.execute(f"create or replace table gold_db.{relation.name} as {sqlmod.to_duckdb(select)}",
+                               sqlmod.bind_params(select, params))
     return engine.read_sql(sqlmod.load_sql("gold", GOLD_RELATION))
-
-
-def _create_table(engine: DuckDBEngine, table: str, sql_file: str, params: dict) -> None:
-    select = sqlmod.load_sql("gold", sql_file)
-    engine.con.execute(f"create or replace table gold_db.{table} as {sqlmod.to_duckdb(select)}",
-                       sqlmod.bind_params(select, params))
 
 
 def open_lake(path: Path, tables: Mapping[str, pd.DataFrame]) -> DuckDBEngine:

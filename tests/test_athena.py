@@ -30,17 +30,11 @@ from lds_utils import schema
 from lds_utils import sql as sqlmod
 from lds_utils.aws_config import AwsSettings, load_settings
 from lds_utils.config import PROJECT_ROOT, UsageError
+from lds_utils.aws_plan import Step
+from lds_utils.aws_setup import setup_aws
+from lds_utils.engine_athena import CHECKSUM_METADATA, CSV_SERDE, RUN_PREFIX, STAGING_MARK, AthenaEngine, ctas_statement
+from lds_utils.graph import month_parameters
 from lds_utils.pipeline import ALL_SUPPLIES
-from lds_utils.engine_athena import (
-    CHECKSUM_METADATA,
-    CSV_SERDE,
-    RUN_PREFIX,
-    STAGING_MARK,
-    AthenaEngine,
-    Step,
-    ctas_statement,
-    setup_aws,
-)
 
 REGION = "us-east-1"
 
@@ -378,7 +372,7 @@ def test_bad_config_files_are_refused_with_a_clear_message(tmp_path, content, me
 
 def test_credentials_are_not_settings():
     with pytest.raises(TypeError):
-        AthenaEngine.from_options(dry_run=True, out=io.StringIO(), aws_secret_access_key="x")
+        AthenaEngine.open(dry_run=True, out=io.StringIO(), aws_secret_access_key="x")
     assert not any(word in field for field in AwsSettings.__dataclass_fields__ for word in ("key", "secret", "token"))
 
 
@@ -627,8 +621,8 @@ def _split_blocks(printed: str) -> list[str]:
 
 
 def test_pipeline_dry_run_for_a_period_is_complete_ordered_and_uses_the_sql_files(tmp_path, capsys):
+    from lds_utils import graph
     from lds_utils.cli import main
-    from lds_utils.pipeline import BRONZE_ORDER, bronze_relations, view_names
 
     assert main(["pipeline", "--engine", "athena", "--dry-run", "--period", "2024-03", "--lake", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
@@ -639,22 +633,17 @@ def test_pipeline_dry_run_for_a_period_is_complete_ordered_and_uses_the_sql_file
         if isinstance(tree, exp.Create):
             name = tree.this.name.split(STAGING_MARK)[0]
             layer = tree.this.db.removesuffix("_db")
-            sql_file = next(f for f in (name, f"{name}_vacia") if sqlmod.load_sql(layer, f).rstrip() in sql)
-            targets.append((layer, name, sql_file))
+            incremental = graph.load_graph()[name].incremental  # a dry run plans a run on a built database
+            assert graph.statement(name, incremental).rstrip() in sql, f"{name}: the SQL file's statement, unchanged"
+            targets.append((layer, name))
             if tree.args["kind"] == "TABLE":
                 assert f"external_location = 's3://lds-s3-bucket-demo/{layer}/{name}/{RUN_PREFIX}" in sql
-    bills = "gold_factura_evaluada_mes"
-    expected = [("bronze", relation) for table in BRONZE_ORDER for relation in bronze_relations(table)]
-    expected += [("bronze", "bronze_rechazos"), ("bronze", "bronze_conciliacion")]
-    expected = [(layer, name, name) for layer, name in expected]
-    # the dry run cannot see the catalog: it plans the empty bills table a new database starts with
-    expected += [("gold", bills, f"{bills}_vacia"), ("silver", "silver_consumo_mensual", "silver_consumo_mensual"),
-                 ("gold", bills, bills), ("gold", "gold_cerco_segmento_mes", "gold_cerco_segmento_mes")]
-    expected += [("gold", view, view) for view in view_names()]
-    assert targets == expected
-    monthly = [header for header, sql in statements
-               if "partitioned_by = ARRAY['anio_mes']" in sql and f"{bills}_vacia" not in sql]
-    assert len(monthly) == 3 and all("'desde': '2024-03'" in h and "'hasta': '2024-03'" in h for h in monthly)
+    assert targets == [(relation.layer, relation.name) for relation in graph.build_order()]
+    monthly = [header for header, sql in statements if "partitioned_by = ARRAY['anio_mes']" in sql]
+    assert len(monthly) == 5
+    senales = [header for header in monthly if "'inicio_historia': '2023-02'" in header]
+    assert len(senales) == 1 and "'desde': '2024-02'" in senales[0], "the signals rewrite the month before too"
+    assert all("'desde': '2024-03'" in h and "'hasta': '2024-03'" in h for h in monthly if h not in senales)
     uploads = [line for line in printed.splitlines() if line.startswith("[glue create_csv_table]")]
     assert [line.split()[2].split(".")[1] for line in uploads] == list(schema.RAW_SCHEMAS)
 
@@ -675,7 +664,7 @@ def test_renamed_databases_retarget_every_statement(tmp_path):
     names = {"raw": "lds_raw", "bronze": "lds_bronze", "silver": "lds_silver", "gold": "lds_gold"}
     engine = AthenaEngine(load_settings(databases=names, environ={}), lake=tmp_path, dry_run=True, out=out)
     engine.write_table("silver_db", "silver_consumo_mensual", sqlmod.load_sql("silver", "silver_consumo_mensual"),
-                       {"desde": "2024-03", "hasta": "2024-03", **ALL_SUPPLIES}, partition_col="anio_mes",
+                       {**month_parameters("2024-03", "2024-03"), **ALL_SUPPLIES}, partition_col="anio_mes",
                        partitions=["2024-03"])
     sql = _statements(out.getvalue())[0][1]
     databases = {table.db for table in sqlmod.parse_trino(sql).find_all(exp.Table) if table.db}
@@ -737,10 +726,10 @@ def _allowed(policy: dict) -> set[str]:
 @pytest.fixture
 def recorded_calls(monkeypatch) -> set[str]:
     """IAM actions of every AWS API call made through the engine's (and setup's) boto3 sessions."""
-    from lds_utils import engine_athena
+    from lds_utils import aws_plan, engine_athena
 
     calls: set[str] = set()
-    real_session = engine_athena.aws_session
+    real_session = aws_plan.aws_session
 
     def recording_session(settings):
         session = real_session(settings)
@@ -748,6 +737,7 @@ def recorded_calls(monkeypatch) -> set[str]:
         return session
 
     monkeypatch.setattr(engine_athena, "aws_session", recording_session)
+    monkeypatch.setattr(aws_plan, "aws_session", recording_session)
     return calls
 
 
@@ -802,11 +792,11 @@ def _sorted(frame, keys):
 def test_pipeline_on_s3_and_glue_matches_duckdb_and_one_month_is_replaced(aws, small_lake, monkeypatch):
     import pandas as pd
 
-    from lds_utils import engine_athena
+    from lds_utils import engine_registry, graph
     from lds_utils.engines import DuckDBEngine
     from lds_utils.pipeline import pipeline_parameters, run_pipeline
 
-    monkeypatch.setattr(engine_athena, "AthenaEngine", EmulatedAthena)
+    monkeypatch.setitem(engine_registry.ENGINES, "athena", EmulatedAthena)
     monkeypatch.setenv("LDS_LAKE", str(small_lake))
     run_pipeline(small_lake, engine="athena")
     gold_query = "select * from gold_db.gold_facturacion_teorica_mes"
@@ -822,8 +812,8 @@ def test_pipeline_on_s3_and_glue_matches_duckdb_and_one_month_is_replaced(aws, s
 
     bills = "gold_factura_evaluada_mes"
     before = _partitions("gold_db", bills)
-    rows = reader.write_table("gold_db", bills, sqlmod.load_sql("gold", bills), pipeline_parameters("2025-03"),
-                              partition_col="anio_mes", partitions=["2025-03"])
+    rows = reader.write_table("gold_db", bills, graph.statement(bills, incremental=True),
+                              pipeline_parameters("2025-03"), partition_col="anio_mes", partitions=["2025-03"])
     assert rows == (expected["anio_mes"] == "2025-03").sum()
     after = _partitions("gold_db", bills)
     assert sorted(after) == sorted(before) == ["2024-12", "2025-01", "2025-02", "2025-03"]

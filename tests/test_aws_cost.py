@@ -48,7 +48,7 @@ def test_every_statement_of_the_monthly_plan_is_priced(measurement):
     assert statements["usd"].sum() == pytest.approx(billed.sum() / aws_cost.TB * aws_cost.ATHENA_USD_PER_TB)
     conciliation = statements.set_index("sentencia").loc["bronze_db.bronze_conciliacion"]
     assert "raw_db.acumulado" in conciliation["lee"]
-    # the empty bills table of a new database (planned by the dry run, which cannot see the catalog) is not priced
+    # one incremental statement of the bills: the month is computed once
     for statement in ("gold_db.gold_factura_evaluada_mes", "conteo de filas gold_db.gold_factura_evaluada_mes"):
         assert (statements["sentencia"] == statement).sum() == 1
     bills = statements.set_index("sentencia").loc["gold_db.gold_factura_evaluada_mes"]

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from lds_utils import rawcheck
 from lds_utils.config import PROJECT_ROOT, RAW_TABLES, LakePaths
-from lds_utils.engines import open_engine
+from lds_utils.engine_registry import open_engine
 from lds_utils.pipeline import run_pipeline
 from lds_utils.rawcheck import RawInputError
 from lds_utils.schema import column_names

@@ -162,9 +162,10 @@ def test_igv_is_18_percent_of_subtotal(hand_lake):
 
 
 def test_parameters_match_the_sql_placeholders():
+    from lds_utils import graph
     from lds_utils import sql as sqlmod
 
-    bills = sqlmod.load_sql("gold", "gold_factura_evaluada_mes")
+    bills = graph.statement("gold_factura_evaluada_mes")
     needed = sqlmod.placeholders(bills) - {"desde", "hasta", "suministro_desde", "suministro_hasta"}
     assert needed == set(billing.billing_parameters())
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from lds_utils import sql as sqlmod
-from lds_utils.engines import open_engine
+from lds_utils.engine_registry import open_engine
 from lds_utils.pipeline import run_pipeline
 from lds_utils.schema import PRIMARY_KEYS, RAW_SCHEMAS
 from tests import lakecopy

@@ -19,6 +19,7 @@ from lds_utils import alerts, cli, evaluate
 from lds_utils import sql as sqlmod
 from lds_utils.config import SQL_ROOT, UsageError
 from lds_utils.engines import DuckDBEngine
+from lds_utils.graph import month_parameters
 from tests import minilake
 
 KEYS = ["id_suministro", "anio_mes"]
@@ -267,7 +268,7 @@ def hand_made(tmp_path_factory):
     with DuckDBEngine(tmp_path_factory.mktemp("hand_made")) as engine:
         engine.con.register("gold_in", gold)
         engine.con.execute("create table gold_db.gold_facturacion_teorica_mes as select * from gold_in")
-        got = engine.read_sql(sqlmod.load_sql("gold", alerts.SENALES), {**PARAMS, "desde": "2024-05", "hasta": "2024-06"})
+        got = engine.read_sql(sqlmod.load_sql("gold", alerts.SENALES), {**PARAMS, **month_parameters("2024-05", "2024-06")})
     return gold, got.set_index(KEYS)
 
 
@@ -354,7 +355,7 @@ def test_period_run_matches_full_build_and_is_idempotent(lake, tables):
     pd.testing.assert_frame_equal(again[full.columns].reset_index(drop=True), full, check_dtype=False)
 
 
-def test_missing_or_stale_tables_stop_a_reader_in_one_line(sample_lake, tmp_path):
+def test_the_pipeline_builds_the_tables_a_reader_requires(sample_lake, tmp_path):
     from lds_utils.pipeline import run_pipeline
     from lds_utils.report import Contexto
     from tests import lakecopy
@@ -362,18 +363,13 @@ def test_missing_or_stale_tables_stop_a_reader_in_one_line(sample_lake, tmp_path
     copia = lakecopy.copy_raw(sample_lake, tmp_path / "lake")
     run_pipeline(copia)
     with DuckDBEngine(copia, read_only=True) as motor:
-        with pytest.raises(UsageError, match="gold_senales_mes and gold_db.gold_alertas_mes are missing"):
-            alerts.require_tables(Contexto("2025-06", "duckdb", copia, motor))
-    with DuckDBEngine(copia) as engine:
-        alerts.construir_periodo(engine, "2025-06")
-    with DuckDBEngine(copia, read_only=True) as motor:
-        with pytest.raises(UsageError, match="do not match GOLD up to 2025-06"):
-            alerts.require_tables(Contexto("2025-06", "duckdb", copia, motor))
-    with DuckDBEngine(copia) as engine:
-        alerts.construir_todo(engine)
-    with DuckDBEngine(copia, read_only=True) as motor:
         alerts.require_tables(Contexto("2025-06", "duckdb", copia, motor))
         assert alerts.tables_match_gold(motor, "2025-06") and len(alerts.leer_alertas(motor, "2025-06"))
+    with DuckDBEngine(copia) as engine:
+        engine.con.execute(f"drop view gold_db.{alerts.SENALES}")
+    with DuckDBEngine(copia, read_only=True) as motor:
+        with pytest.raises(UsageError, match="gold_senales_mes and gold_db.gold_alertas_mes are missing"):
+            alerts.require_tables(Contexto("2025-06", "duckdb", copia, motor))
 
 
 # -- the alertas command -------------------------------------------------------------------------------------

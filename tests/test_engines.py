@@ -4,7 +4,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from lds_utils.config import UsageError
-from lds_utils.engines import DuckDBEngine, open_engine
+from lds_utils.engine_registry import open_engine
+from lds_utils.engines import DuckDBEngine
 
 MONTHS_SQL = """
 select cast(x as integer) as valor, m as anio_mes

@@ -11,9 +11,9 @@ import pytest
 
 from lds_utils import pipeline
 from lds_utils.config import PROJECT_ROOT, RAW_TABLES, SQL_ROOT, UsageError
-from lds_utils.engines import open_engine
-from lds_utils.pipeline import (DATE_LIMITED_REASONS, bronze_relations, bronze_reusable, lake_lock,
-                                pipeline_parameters, run_pipeline, supply_slices, view_names)
+from lds_utils.engine_registry import open_engine
+from lds_utils.pipeline import (DATE_LIMITED_REASONS, GraphRunner, Months, bronze_reusable, lake_lock,
+                                pipeline_parameters, relations, run_pipeline, supply_slices, view_names)
 from tests import lakecopy
 
 GOLD_CONTRACT = [
@@ -168,8 +168,9 @@ def _bronze_steps(manifest):
     return [step for step in manifest["steps"] if step["layer"] == "bronze"]
 
 
-#: Every BRONZE table a rebuild writes: each raw table's, then the rejects and the reconciliation.
-BRONZE_STEPS = sum(len(bronze_relations(table)) for table in RAW_TABLES) + 2
+#: Every BRONZE relation a rebuild writes: each raw table's staging and table, the decision on repeated readings,
+#: the rejects and the reconciliation.
+BRONZE_STEPS = 2 * len(RAW_TABLES) + 3
 
 
 def test_a_period_run_on_unchanged_raw_reuses_bronze(built_lake, tmp_path):
@@ -240,9 +241,59 @@ def test_cli_rejects_bad_arguments_in_one_line(args, message, tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("command", [["pipeline"], ["pipeline", "--period", "2025-06"],
+                                     ["alertas", "--period", "2025-06"],
+                                     ["alertas", "--desde", "2025-05", "--hasta", "2025-06"]])
+def test_a_lake_that_does_not_exist_is_not_created(tmp_path, command):
+    lake = tmp_path / "no" / "existe"
+    result = _cli(*command, "--lake", str(lake))
+    assert result.returncode == 2 and f"run `python -m lds_utils generate --lake {lake}` first" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == [], "nothing was created"
+
+
 def test_cli_pipeline_without_raw_data_explains_what_to_do(tmp_path):
-    result = _cli("pipeline", "--lake", str(tmp_path / "vacio"))
-    assert result.returncode == 2 and "run `python -m lds_utils generate" in result.stderr
+    result = _cli("pipeline", "--lake", str(tmp_path))
+    assert result.returncode == 2 and "no raw data" in result.stderr
+    assert "run `python -m lds_utils generate" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_range_of_months_is_computed_month_by_month_and_equals_the_full_run(built_lake, tmp_path):
+    """A run of some months of a built lake takes the bills' incremental SELECT, one month at a time, oldest first:
+    each month reads the bills the month before it published in the same run."""
+    lake = tmp_path / "lake"
+    shutil.copytree(built_lake, lake)
+    ordered = "select * from gold_db.gold_facturacion_teorica_mes order by id_suministro, anio_mes"
+    expected = _query(lake, ordered)
+    with open_engine("duckdb", lake) as engine, engine.publish_together():
+        runner = GraphRunner(engine, pipeline_parameters())
+        runner.build(relations(["silver", "gold"]), Months.between("2024-11", "2025-02"))
+    bills = [step.relation for step in runner.results if step.relation == "gold_factura_evaluada_mes"]
+    assert len(bills) == 4
+    pd.testing.assert_frame_equal(_query(lake, ordered), expected)
+    assert [step.relation for step in runner.results].count("gold_senales_mes") == 1, "the other tables at once"
+
+
+def test_alertas_for_a_range_of_months_writes_each_month_as_the_full_build(built_lake, tmp_path):
+    from lds_utils.alerts import construir_todo, run_alertas
+
+    lake = tmp_path / "lake"
+    shutil.copytree(built_lake, lake)
+    with open_engine("duckdb", lake) as engine:
+        construir_todo(engine)  # the full build with the default thresholds (other tests use others on built_lake)
+    alerts_of = "select * from gold_db.gold_alertas_mes where anio_mes between '2025-04' and '2025-06'"
+    keys = ["anio_mes", "prioridad"]
+    expected = _query(lake, alerts_of).sort_values(keys).reset_index(drop=True)
+    paths = run_alertas(lake, desde="2025-04", hasta="2025-06")
+    assert [path.name for path in paths] == ["alertas_2025-04.csv", "alertas_2025-05.csv", "alertas_2025-06.csv"]
+    got = _query(lake, alerts_of).sort_values(keys).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, expected)
+    written = pd.concat(pd.read_csv(path, dtype={"anio_mes": str, "id_suministro": str, "id_cliente": str})
+                        for path in paths)
+    assert written["anio_mes"].tolist() == got["anio_mes"].tolist()
+    with pytest.raises(UsageError, match="--period YYYY-MM, or a range"):
+        run_alertas(lake, period="2025-06", desde="2025-04", hasta="2025-06")
 
 
 def test_period_without_data_is_a_clear_error(built_lake, tmp_path):

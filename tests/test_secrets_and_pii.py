@@ -23,7 +23,7 @@ import pytest
 from lds_utils import report
 from lds_utils.book import build_book
 from lds_utils.config import PROJECT_ROOT, LakePaths
-from lds_utils.engines import open_engine
+from lds_utils.engine_registry import open_engine
 from lds_utils.schema import PERSONAL_DATA_COLUMNS
 from tests import lakecopy
 
@@ -179,7 +179,7 @@ def test_alerts_carry_no_personal_data(built_lake, tmp_path):
 
     lake = lakecopy.copy_raw(built_lake, tmp_path / "lake")
     run_pipeline(lake)
-    csv_path = run_alertas(lake, PERIODO)
+    [csv_path] = run_alertas(lake, PERIODO)
     nombres, documentos = _customers(lake)
     texto = csv_path.read_text(encoding="utf-8")
     assert texto.count("\n") > 1, "the month has alerts to look at"

@@ -1,4 +1,5 @@
 -- bronze_acumulado (view): the valid, typed and de-duplicated rows of raw_db.acumulado.
+-- Build: view
 -- Grain: one row per acumulado key. Inputs: bronze_db.stg_acumulado (rows with a key of their own),
 --   bronze_db.stg_acumulado_duplicado (the rows of a repeated key, decided). Parameters: none.
 -- A view over the staging tables, not a copy: the staging files already hold every reading typed and checked,

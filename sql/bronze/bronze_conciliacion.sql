@@ -1,4 +1,5 @@
 -- bronze_conciliacion: reconciliation of RAW against BRONZE, one line per raw table.
+-- Build: table
 -- Grain: one row per raw table. Inputs: raw_db.<tabla>, bronze_db.bronze_<tabla>, bronze_db.stg_<tabla> (and
 --   bronze_db.stg_acumulado_duplicado).
 -- Parameters: none. cuadra is true when raw rows = bronze rows + rejected rows (nothing lost or duplicated).

@@ -1,4 +1,5 @@
 -- bronze_inspeccion: the valid, typed and de-duplicated rows of raw_db.inspeccion.
+-- Build: table
 -- Grain: one row per inspeccion key. Inputs: bronze_db.stg_inspeccion. Parameters: none.
 select
     id_inspeccion, id_suministro, fecha_inspeccion, motivo_inspeccion, resultado

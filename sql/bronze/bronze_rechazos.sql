@@ -1,4 +1,5 @@
 -- bronze_rechazos: every raw record that did not reach BRONZE, with the reason.
+-- Build: table
 -- Grain: one row per rejected raw row. Inputs: bronze_db.stg_<tabla> for the eight raw tables (the readings of a
 --   repeated key from bronze_db.stg_acumulado_duplicado). Parameters: none.
 -- motivo is '<REGLA>[:<columna>]': CAMPO_VACIO, FORMATO_INVALIDO, CODIGO_INVALIDO, FUERA_DE_RANGO,

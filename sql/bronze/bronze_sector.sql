@@ -1,4 +1,5 @@
 -- bronze_sector: the valid, typed and de-duplicated rows of raw_db.sector.
+-- Build: table
 -- Grain: one row per sector key. Inputs: bronze_db.stg_sector. Parameters: none.
 select
     id_sector, nombre_sector, alimentador, ubigeo, distrito, provincia, zona, subzona, lat, lon

@@ -1,4 +1,5 @@
 -- bronze_tarifa: the valid, typed and de-duplicated rows of raw_db.tarifa.
+-- Build: table
 -- Grain: one row per tarifa key. Inputs: bronze_db.stg_tarifa. Parameters: none.
 select
     id_tarifa, opcion_tarifaria, nivel_tension, vigencia_desde, cargo_fijo, cargo_energia, cargo_energia_hp,

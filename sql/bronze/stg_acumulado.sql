@@ -1,4 +1,5 @@
 -- stg_acumulado: every raw meter reading, normalised, typed and validated (foreign key included).
+-- Build: table
 -- Grain: one row per row of raw_db.acumulado. motivo is the row's own reject reason (null: valid). A row whose
 --   key occurs more than once (clave_repetida, a few per thousand) gets its final reason in
 --   stg_acumulado_duplicado, which tells a repeated key from an exact copy: it reads firma (the normalised

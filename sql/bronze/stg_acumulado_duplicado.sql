@@ -1,4 +1,5 @@
 -- stg_acumulado_duplicado: the final reject reason of the raw readings whose key occurs more than once.
+-- Build: table
 -- Grain: one row per row of bronze_db.stg_acumulado with clave_repetida (a few per thousand readings).
 -- Inputs: bronze_db.stg_acumulado. Parameters: none.
 -- A row rejected for its own content keeps that reason. Among the valid rows of a key: if their contents

@@ -1,4 +1,5 @@
 -- stg_asignacion_tarifa: every raw tariff-assignment row, normalised, typed and validated.
+-- Build: table
 -- Grain: one row per row of raw_db.asignacion_tarifa; valid rows have motivo null, the others carry the reason.
 -- Inputs: raw_db.asignacion_tarifa, bronze_db.bronze_suministro. Parameters: :fecha_maxima ('YYYY-MM-DD').
 -- An assignment that overlaps an earlier valid one of the same supply is rejected (ASIGNACION_SUPERPUESTA):

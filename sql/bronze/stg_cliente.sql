@@ -1,4 +1,5 @@
 -- stg_cliente: every raw customer row, normalised, typed and validated.
+-- Build: table
 -- Grain: one row per row of raw_db.cliente; valid rows have motivo null, the others carry the reject reason.
 -- Inputs: raw_db.cliente. Parameters: :fecha_maxima (latest plausible date, 'YYYY-MM-DD').
 with raw as (

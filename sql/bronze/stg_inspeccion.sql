@@ -1,4 +1,5 @@
 -- stg_inspeccion: every raw field-inspection row, normalised, typed and validated.
+-- Build: table
 -- Grain: one row per row of raw_db.inspeccion; valid rows have motivo null, the others carry the reason.
 -- Inputs: raw_db.inspeccion, bronze_db.bronze_suministro. Parameters: :fecha_maxima ('YYYY-MM-DD').
 with suministro as (

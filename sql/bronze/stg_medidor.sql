@@ -1,4 +1,5 @@
 -- stg_medidor: every raw meter row, normalised, typed and validated (foreign key included).
+-- Build: table
 -- Grain: one row per row of raw_db.medidor; valid rows have motivo null, the others carry the reject reason.
 -- Inputs: raw_db.medidor, bronze_db.bronze_suministro. Parameters: :fecha_maxima ('YYYY-MM-DD').
 -- Ranges are written as not (valid range), so NaN and Infinity fail them on every engine; numero_digitos

@@ -1,4 +1,5 @@
 -- stg_sector: every raw sector row, normalised, typed and validated.
+-- Build: table
 -- Grain: one row per row of raw_db.sector; valid rows have motivo null, the others carry the reject reason.
 -- Inputs: raw_db.sector. Parameters: none.
 with raw as (

@@ -1,4 +1,5 @@
 -- stg_suministro: every raw supply-point row, normalised, typed and validated (foreign keys included).
+-- Build: table
 -- Grain: one row per row of raw_db.suministro; valid rows have motivo null, the others carry the reject reason.
 -- Inputs: raw_db.suministro, bronze_db.bronze_cliente, bronze_db.bronze_sector.
 -- Parameters: :fecha_maxima (latest plausible date, 'YYYY-MM-DD').

@@ -1,4 +1,5 @@
 -- stg_tarifa: every raw tariff-sheet row (pliego tarifario), normalised, typed and validated.
+-- Build: table
 -- Grain: one row per row of raw_db.tarifa; valid rows have motivo null, the others carry the reject reason.
 -- Inputs: raw_db.tarifa. Parameters: :fecha_maxima (latest plausible date, 'YYYY-MM-DD').
 -- Charges: cargo_fijo S/ per month; cargo_energia* ctm S/ per kWh; cargo_potencia_* S/ per kW-month (no IGV).

@@ -1,10 +1,12 @@
 -- gold_db.gold_alertas_mes
+-- Build: table partitioned by anio_mes
 -- Grain: one row per supply alerted in a month of :desde..:hasta (id_suministro, anio_mes) by the
 --   official IQR rule (es_atipico), by the companion detector (gold_senales_mes.es_alerta) or by both,
 --   ranked in one list of supplies to inspect. Partitioned by anio_mes.
 -- Inputs: gold_db.gold_senales_mes and gold_db.gold_facturacion_teorica_mes, months :desde..:hasta and
 --   the month before :desde (to know which alerts are new).
--- Parameters: :desde, :hasta ('YYYY-MM', inclusive); :capacidad_inspeccion = inspections per month as a
+-- Parameters: :desde, :hasta ('YYYY-MM', inclusive); the month calendar of :desde (lds_utils.graph.month_calendar):
+--   :mes_anterior (the month before :desde), :indice_desde (:desde as year x 12 + month); :capacidad_inspeccion = inspections per month as a
 --   share of the month's billed supplies.
 -- Ranking (prioridad 1 = inspect first): companion alerts first, by puntaje (+1 when the IQR rule agrees),
 --   then alerts of the IQR rule alone, by exceso_iqr = (valor_evaluado - q3) / iqr. On the tuning seed
@@ -41,12 +43,7 @@ senales as (
         puntaje
     from gold_db.gold_senales_mes
     -- from the month before :desde, for es_nueva
-    where anio_mes between
-        case
-            when substr(:desde, 6, 2) = '01' then cast(cast(substr(:desde, 1, 4) as integer) - 1 as varchar) || '-12'
-            else substr(:desde, 1, 5) || lpad(cast(cast(substr(:desde, 6, 2) as integer) - 1 as varchar), 2, '0')
-        end
-        and :hasta
+    where anio_mes between :mes_anterior and :hasta
 ),
 
 fence as (
@@ -57,12 +54,7 @@ fence as (
         es_atipico,
         case when es_atipico then (valor_evaluado - q3) / iqr end as exceso_iqr
     from gold_db.gold_facturacion_teorica_mes
-    where anio_mes between
-        case
-            when substr(:desde, 6, 2) = '01' then cast(cast(substr(:desde, 1, 4) as integer) - 1 as varchar) || '-12'
-            else substr(:desde, 1, 5) || lpad(cast(cast(substr(:desde, 6, 2) as integer) - 1 as varchar), 2, '0')
-        end
-        and :hasta
+    where anio_mes between :mes_anterior and :hasta
 ),
 
 evaluado as (
@@ -96,10 +88,6 @@ evaluado as (
         on s.id_suministro = f.id_suministro
         and s.anio_mes = f.anio_mes
     where f.es_atipico or s.es_alerta
-),
-
-inicio as (
-    select cast(substr(:desde, 1, 4) as integer) * 12 + cast(substr(:desde, 6, 2) as integer) as indice_desde
 ),
 
 alerta_del_periodo as (
@@ -141,8 +129,7 @@ alerta_del_periodo as (
             else e.exceso_iqr
         end as puntaje
     from evaluado as e
-    cross join inicio as i
-    where e.indice_mes >= i.indice_desde
+    where e.indice_mes >= :indice_desde
 ),
 
 capacidad as (

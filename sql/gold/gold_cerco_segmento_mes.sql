@@ -1,4 +1,5 @@
 -- gold_db.gold_cerco_segmento_mes
+-- Build: table partitioned by anio_mes
 -- Grain: one row per segment (tipo_cliente, nivel_tension, anio_mes) with at least one evaluated supply.
 --   Partitioned by anio_mes.
 -- Input: gold_db.gold_factura_evaluada_mes (the months :desde..:hasta). Parameters: :desde, :hasta.

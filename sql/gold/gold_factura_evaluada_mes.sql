@@ -1,350 +1,21 @@
 -- gold_db.gold_factura_evaluada_mes
+-- Build: table partitioned by anio_mes, sliced by supply, incremental
 -- Grain: one row per billed supply-month (id_suministro, anio_mes); a supply-month is billed when
 --   silver has at least one consumption difference for it. Partitioned by anio_mes.
--- The theoretical bill and the value the Tukey fence is applied to; the fence itself is
--- gold_cerco_segmento_mes, and gold_facturacion_teorica_mes (a view) joins the two. The fence of a
--- segment needs every supply of the segment, the bills and their history need only the supply's own
--- rows: so this SELECT can run over a slice of supplies and the fence over the finished bills.
--- Inputs: silver_db.silver_consumo_mensual and bronze_db.bronze_tarifa (the months :desde..:hasta);
---   bronze_db.bronze_suministro, bronze_cliente, bronze_asignacion_tarifa; gold_db.gold_factura_evaluada_mes
---   itself, as published, for the 12 months before :desde (lds_utils.pipeline creates it empty on a new lake).
--- Parameters: :desde, :hasta ('YYYY-MM', inclusive) = months to (re)compute; :suministro_desde,
---   :suministro_hasta = the supplies to compute, id_suministro in [desde, hasta) with '' as no bound
---   (Athena computes all; DuckDB computes a big run in slices, lds_utils.pipeline.supply_slices); the
---   billing rules of lds_utils.billing.billing_parameters(): :igv, :fose_*, :recargo_fose*, :ap_tramo*.
--- Steps:
---   1. Tariff in force: the assignment covering the supply's last reading of the month (the latest
---      starting one if two overlap) joined to that option's pliego of the month. The overlaps are
---      resolved once per supply on the assignments' own timeline (tramo_vigente), so each billed month
---      finds its tariff with a plain join instead of a window over every supply-month.
---   2. Theoretical bill: cargo fijo + energy (single or HP/HFP registers) + power (demand options)
---      + alumbrado público - FOSE discount + FOSE surcharge, then IGV (see lds_utils/billing.py).
---   3. valor_evaluado = ln(facturacion_teorica / facturacion_referencia), where the reference is the
---      median of the supply's own bills of the previous 12 months (those it has; none: not
---      evaluated). lds_utils/detect.py documents the comparison that chose it. The previous bills of the
---      months :desde..:hasta come from a window over the bills computed here; those of earlier months are
---      read from the published bills, not recomputed: a one-month run bills 1.25 M supplies at full scale,
---      not 16 M, and sorts none of the earlier months (21 -> 12 s measured). A run of all months has no
---      earlier month, so it reads no published bill.
+-- The theoretical bill (gold_db.gold_factura_mes) and the value the Tukey fence is applied to; the fence
+-- itself is gold_cerco_segmento_mes, and gold_facturacion_teorica_mes (a view) joins the two. The fence of a
+-- segment needs every supply of the segment, the bills and their history need only the supply's own rows:
+-- so this SELECT can run over a slice of supplies and the fence over the finished bills.
+-- valor_evaluado = ln(facturacion_teorica / facturacion_referencia), where the reference is the median of
+-- the supply's own bills of the previous 12 months (those it has; none: not evaluated).
+-- lds_utils/detect.py documents the comparison that chose it.
+-- The full build: the previous bills come from a window over the bills computed here, so it reads no
+-- published bill. The runner uses it for a run of every month and for a table not built yet; a run of some
+-- months of a built table uses gold_factura_evaluada_mes_incremental, one month at a time, oldest first.
+-- Inputs: gold_db.gold_factura_mes (its inputs: silver, bronze). Parameters: those of gold_factura_mes.
 with
 
-
-silver as (
-    select
-        id_suministro,
-        anio_mes,
-        anio,
-        mes,
-        consumo_kwh,
-        -- kWh not read on an HP register (a single-register meter in the month) are billed as HFP
-        coalesce(consumo_kwh_hp, 0.0) as consumo_kwh_hp,
-        consumo_kwh - coalesce(consumo_kwh_hp, 0.0) as consumo_kwh_hfp,
-        demanda_max_kw,
-        dias_facturados,
-        fecha_ultima_lectura,
-        es_estimada,
-        n_retrocesos,
-        pct_error
-    from silver_db.silver_consumo_mensual
-    where anio_mes between :desde and :hasta
-        and n_diferencias > 0
-        and id_suministro >= :suministro_desde
-        and (:suministro_hasta = '' or id_suministro < :suministro_hasta)
-),
-
-suministro as (
-    select
-        id_suministro,
-        id_cliente,
-        id_sector,
-        nivel_tension
-    from bronze_db.bronze_suministro
-    where id_suministro >= :suministro_desde
-        and (:suministro_hasta = '' or id_suministro < :suministro_hasta)
-),
-
-cliente as (
-    select
-        id_cliente,
-        tipo_cliente
-    from bronze_db.bronze_cliente
-),
-
-sector as (
-    select
-        id_sector,
-        distrito,
-        zona
-    from bronze_db.bronze_sector
-),
-
-asignacion as (
-    select
-        id_asignacion,
-        id_suministro,
-        opcion_tarifaria,
-        fecha_inicio,
-        fecha_fin
-    from bronze_db.bronze_asignacion_tarifa
-    where id_suministro >= :suministro_desde
-        and (:suministro_hasta = '' or id_suministro < :suministro_hasta)
-),
-
-tarifa as (
-    select
-        opcion_tarifaria,
-        anio_mes,
-        cargo_fijo,
-        cargo_energia,
-        cargo_energia_hp,
-        cargo_energia_hfp,
-        cargo_potencia_generacion,
-        cargo_potencia_distribucion
-    from bronze_db.bronze_tarifa
-    where anio_mes between :desde and :hasta
-),
-
--- Stretches of a supply's timeline over which the set of covering assignments does not change: they
--- start at every fecha_inicio and on the day after every fecha_fin.
-limite_tramo as (
-    select id_suministro, fecha_inicio as desde
-    from asignacion
-
-    union
-
-    select id_suministro, cast(date_add('day', 1, fecha_fin) as date) as desde
-    from asignacion
-    where fecha_fin is not null
-),
-
-tramo as (
-    select
-        id_suministro,
-        desde,
-        cast(date_add('day', -1, lead(desde) over (partition by id_suministro order by desde)) as date) as hasta
-    from limite_tramo
-),
-
--- The assignment in force on each stretch: the latest starting one among those covering it.
-tramo_con_asignacion as (
-    select
-        t.id_suministro,
-        t.desde,
-        t.hasta,
-        a.opcion_tarifaria,
-        row_number() over (
-            partition by t.id_suministro, t.desde
-            order by a.fecha_inicio desc, a.id_asignacion desc
-        ) as prioridad
-    from tramo as t
-    inner join asignacion as a
-        on t.id_suministro = a.id_suministro
-        and a.fecha_inicio <= t.desde
-        and (a.fecha_fin is null or a.fecha_fin >= t.desde)
-),
-
-tramo_vigente as (
-    select
-        id_suministro,
-        desde,
-        hasta,
-        opcion_tarifaria
-    from tramo_con_asignacion
-    where prioridad = 1
-),
-
-consumo_con_contexto as (
-    select
-        s.id_suministro,
-        su.id_cliente,
-        s.anio_mes,
-        s.anio,
-        s.mes,
-        c.tipo_cliente,
-        su.nivel_tension,
-        av.opcion_tarifaria as tarifa,
-        su.id_sector,
-        se.distrito,
-        se.zona,
-        s.consumo_kwh,
-        s.consumo_kwh_hp,
-        s.consumo_kwh_hfp,
-        s.demanda_max_kw as demanda_kw,
-        s.dias_facturados,
-        s.es_estimada,
-        s.n_retrocesos,
-        s.pct_error,
-        t.cargo_fijo,
-        t.cargo_energia,
-        t.cargo_energia_hp,
-        t.cargo_energia_hfp,
-        t.cargo_potencia_generacion,
-        t.cargo_potencia_distribucion,
-        case when s.anio_mes < :fose_reforma_desde then :fose_umbral_kwh_antes else :fose_umbral_kwh end
-            as fose_umbral_kwh,
-        case when s.anio_mes < :fose_reforma_desde then :recargo_fose_antes else :recargo_fose end
-            as recargo_fose,
-        c.tipo_cliente = 'RESIDENCIAL' and coalesce(av.opcion_tarifaria = 'BT5B', false) as aplica_fose
-    from silver as s
-    inner join suministro as su
-        on s.id_suministro = su.id_suministro
-    inner join cliente as c
-        on su.id_cliente = c.id_cliente
-    inner join sector as se
-        on su.id_sector = se.id_sector
-    left join tramo_vigente as av
-        on s.id_suministro = av.id_suministro
-        and av.desde <= s.fecha_ultima_lectura
-        and (av.hasta is null or av.hasta >= s.fecha_ultima_lectura)
-    left join tarifa as t
-        on av.opcion_tarifaria = t.opcion_tarifaria
-        and s.anio_mes = t.anio_mes
-),
-
-cargos as (
-    select
-        id_suministro,
-        id_cliente,
-        anio_mes,
-        anio,
-        mes,
-        tipo_cliente,
-        nivel_tension,
-        tarifa,
-        id_sector,
-        distrito,
-        zona,
-        consumo_kwh,
-        demanda_kw,
-        dias_facturados,
-        es_estimada,
-        n_retrocesos,
-        pct_error,
-        cargo_energia,
-        fose_umbral_kwh,
-        recargo_fose,
-        aplica_fose,
-        cargo_fijo as cargo_fijo_soles,
-        case
-            when tarifa in ('BT5B', 'BT4', 'MT4') then consumo_kwh * cargo_energia / 100
-            else consumo_kwh_hp * cargo_energia_hp / 100 + consumo_kwh_hfp * cargo_energia_hfp / 100
-        end as energia_soles,
-        case
-            when tarifa in ('BT4', 'BT3', 'BT2', 'MT4', 'MT3', 'MT2')
-                then coalesce(demanda_kw, 0.0) * (cargo_potencia_generacion + cargo_potencia_distribucion)
-            else 0.0
-        end as potencia_soles,
-        case
-            when tipo_cliente = 'ALUMBRADO_PUBLICO' then 0.0
-            when consumo_kwh <= :ap_tramo1_hasta_kwh then :ap_tramo1_soles
-            when consumo_kwh <= :ap_tramo2_hasta_kwh then :ap_tramo2_soles
-            when consumo_kwh <= :ap_tramo3_hasta_kwh then :ap_tramo3_soles
-            when consumo_kwh <= :ap_tramo4_hasta_kwh then :ap_tramo4_soles
-            else :ap_tramo5_soles
-        end as alumbrado_soles
-    from consumo_con_contexto
-),
-
-fose as (
-    select
-        id_suministro,
-        id_cliente,
-        anio_mes,
-        anio,
-        mes,
-        tipo_cliente,
-        nivel_tension,
-        tarifa,
-        id_sector,
-        distrito,
-        zona,
-        consumo_kwh,
-        demanda_kw,
-        dias_facturados,
-        es_estimada,
-        n_retrocesos,
-        pct_error,
-        cargo_fijo_soles,
-        energia_soles,
-        potencia_soles,
-        alumbrado_soles,
-        case
-            when not aplica_fose then 0.0
-            when consumo_kwh <= :fose_tramo1_kwh then energia_soles * :fose_tramo1_descuento
-            when consumo_kwh <= fose_umbral_kwh then :fose_tramo2_kwh_descontados * cargo_energia / 100
-            else 0.0
-        end as descuento_fose_soles,
-        case
-            when aplica_fose and consumo_kwh > fose_umbral_kwh then energia_soles * recargo_fose
-            else 0.0
-        end as recargo_fose_soles
-    from cargos
-),
-
-factura as (
-    select
-        id_suministro,
-        id_cliente,
-        anio_mes,
-        anio,
-        mes,
-        tipo_cliente,
-        nivel_tension,
-        tarifa,
-        id_sector,
-        distrito,
-        zona,
-        consumo_kwh,
-        demanda_kw,
-        dias_facturados,
-        es_estimada,
-        n_retrocesos,
-        pct_error,
-        cargo_fijo_soles,
-        energia_soles,
-        potencia_soles,
-        alumbrado_soles,
-        descuento_fose_soles,
-        recargo_fose_soles,
-        cargo_fijo_soles + energia_soles + potencia_soles + alumbrado_soles
-            - descuento_fose_soles + recargo_fose_soles as subtotal_soles
-    from fose
-),
-
-factura_con_igv as (
-    select
-        id_suministro,
-        id_cliente,
-        anio_mes,
-        anio,
-        mes,
-        tipo_cliente,
-        nivel_tension,
-        tarifa,
-        id_sector,
-        distrito,
-        zona,
-        consumo_kwh,
-        demanda_kw,
-        dias_facturados,
-        es_estimada,
-        n_retrocesos,
-        pct_error,
-        cargo_fijo_soles,
-        energia_soles,
-        potencia_soles,
-        alumbrado_soles,
-        descuento_fose_soles,
-        recargo_fose_soles,
-        subtotal_soles,
-        subtotal_soles * :igv as igv_soles,
-        subtotal_soles + subtotal_soles * :igv as facturacion_teorica
-    from factura
-),
-
--- Each bill's previous bills among those computed here (the months :desde..:hasta). A one-month run has none
--- and skips the window (the condition on the parameters leaves an empty plan): the bills are computed once.
-previas_calculadas as (
+previas as (
     select
         id_suministro,
         anio_mes,
@@ -352,66 +23,9 @@ previas_calculadas as (
             partition by id_suministro
             order by anio * 12 + mes
             range between 12 preceding and 1 preceding
-        ) as facturas
-    from factura_con_igv
+        ) as facturas_previas
+    from gold_db.gold_factura_mes
     where facturacion_teorica is not null
-        and :desde < :hasta
-),
-
--- The published bills of the 12 months before :desde (a run of some months, not all).
-guardadas as (
-    select
-        id_suministro,
-        anio * 12 + mes as n_mes,
-        facturacion_teorica
-    from gold_db.gold_factura_evaluada_mes
-    where anio_mes >= cast(cast(substr(:desde, 1, 4) as integer) - 1 as varchar) || substr(:desde, 5, 3)
-        and anio_mes < :desde
-        and facturacion_teorica is not null
-        and id_suministro >= :suministro_desde
-        and (:suministro_hasta = '' or id_suministro < :suministro_hasta)
-),
-
--- Each bill's previous bills among the published ones: only the months within a year of :desde have any. In a
--- one-month run (the monthly report) they are all the supply's published bills read, grouped without a join.
-previas_guardadas as (
-    select
-        id_suministro,
-        :desde as anio_mes,
-        array_agg(facturacion_teorica) as facturas
-    from guardadas
-    where :desde = :hasta
-    group by id_suministro
-
-    union all
-
-    select
-        s.id_suministro,
-        s.anio_mes,
-        array_agg(g.facturacion_teorica) as facturas
-    from silver as s
-    inner join guardadas as g
-        on s.id_suministro = g.id_suministro
-        and g.n_mes between s.anio * 12 + s.mes - 12 and s.anio * 12 + s.mes - 1
-    where s.anio_mes < cast(cast(substr(:desde, 1, 4) as integer) + 1 as varchar) || substr(:desde, 5, 3)
-        and :desde < :hasta
-    group by s.id_suministro, s.anio_mes
-),
-
--- A run of all months has no published bills: its lists pass through without a copy.
-historia as (
-    select
-        coalesce(c.id_suministro, g.id_suministro) as id_suministro,
-        coalesce(c.anio_mes, g.anio_mes) as anio_mes,
-        case
-            when g.facturas is null then c.facturas
-            when c.facturas is null then g.facturas
-            else concat(c.facturas, g.facturas)
-        end as facturas_previas
-    from previas_calculadas as c
-    full join previas_guardadas as g
-        on c.id_suministro = g.id_suministro
-        and c.anio_mes = g.anio_mes
 ),
 
 -- Exact median of the previous bills: the middle one of the sorted bills, or the mean of the middle two. DuckDB
@@ -430,7 +44,7 @@ referencia as (
                 + element_at(array_sort(facturas_previas), cast(cardinality(facturas_previas) / 2 as integer) + 1)
             ) / 2
         end as facturacion_referencia
-    from historia
+    from previas
 )
 
 select
@@ -463,9 +77,9 @@ select
     coalesce(r.meses_historia, 0) as meses_historia,
     r.facturacion_referencia,
     ln(f.facturacion_teorica / r.facturacion_referencia) as valor_evaluado
-from factura_con_igv as f
+from gold_db.gold_factura_mes as f
 left join referencia as r
     on f.id_suministro = r.id_suministro
     and f.anio_mes = r.anio_mes
-    -- a bill that could not be computed is not evaluated (previas_guardadas cannot tell it from silver)
+    -- a bill that could not be computed is not evaluated (its history is looked up by supply and month)
     and f.facturacion_teorica is not null

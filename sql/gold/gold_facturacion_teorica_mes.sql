@@ -1,4 +1,5 @@
 -- gold_db.gold_facturacion_teorica_mes (view)
+-- Build: view
 -- Grain: one row per billed supply-month (id_suministro, anio_mes): the contract's gold relation.
 -- Inputs: gold_db.gold_factura_evaluada_mes (bills and valor_evaluado), gold_db.gold_cerco_segmento_mes
 --   (the Tukey fence of each segment tipo_cliente x nivel_tension x anio_mes). Parameters: none.

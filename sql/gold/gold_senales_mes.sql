@@ -1,8 +1,10 @@
 -- gold_db.gold_senales_mes
+-- Build: table partitioned by anio_mes, rewrites the month before
 -- Grain: one row per billed supply-month (id_suministro, anio_mes) of :desde..:hasta with the
 --   signals, reason codes and score of the companion detector. Partitioned by anio_mes.
 -- Inputs: gold_db.gold_facturacion_teorica_mes (the months :desde..:hasta and the 12 before them).
--- Parameters: :desde, :hasta ('YYYY-MM', inclusive); thresholds from lds_utils.alerts.parametros_deteccion():
+-- Parameters: :desde, :hasta ('YYYY-MM', inclusive); :inicio_historia (the same month a year before :desde,
+--   lds_utils.graph.month_calendar); thresholds from lds_utils.alerts.parametros_deteccion():
 --   :min_historia, :min_segmento, :escala_minima, :z_alza, :z_caida, :z_caida_sin_anual, :z_factor_carga,
 --   :puntaje_regla.
 -- The companion never reads the ground truth and does not replace the official IQR rule (es_atipico).
@@ -55,8 +57,7 @@ factura as (
         end as factor_carga
     from gold_db.gold_facturacion_teorica_mes
     -- 12 months of history: from the same month of the previous year
-    where anio_mes between cast(cast(substr(:desde, 1, 4) as integer) - 1 as varchar) || substr(:desde, 5, 3)
-        and :hasta
+    where anio_mes between :inicio_historia and :hasta
 ),
 
 historia as (

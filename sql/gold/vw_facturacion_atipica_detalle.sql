@@ -1,4 +1,5 @@
 -- gold_db.vw_facturacion_atipica_detalle (view)
+-- Build: view
 -- Grain: one row per atypical supply-month (id_suministro, anio_mes) of gold, es_atipico = true.
 -- Input: gold_db.gold_facturacion_teorica_mes. Parameters: none.
 -- valor_evaluado = ln(facturacion_teorica / facturacion_referencia), the reference being the median

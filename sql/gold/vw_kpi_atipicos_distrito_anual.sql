@@ -1,4 +1,5 @@
 -- gold_db.vw_kpi_atipicos_distrito_anual (view)
+-- Build: view
 -- Grain: one row per district and year (distrito, zona, anio); zona only labels the district.
 -- Input: gold_db.gold_facturacion_teorica_mes. Parameters: none.
 -- Annual totals count supply-MONTHS: total_suministros = supply-months billed in the year (a supply

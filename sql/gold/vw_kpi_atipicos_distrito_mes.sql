@@ -1,4 +1,5 @@
 -- gold_db.vw_kpi_atipicos_distrito_mes (view)
+-- Build: view
 -- Grain: one row per district and billing month (distrito, zona, anio_mes); every district lies in
 --   one zone, so zona only labels the district.
 -- Input: gold_db.gold_facturacion_teorica_mes. Parameters: none.

@@ -1,4 +1,5 @@
 -- gold_db.vw_kpi_atipicos_mes (view)
+-- Build: view
 -- Grain: one row per billing month (anio_mes).
 -- Input: gold_db.gold_facturacion_teorica_mes. Parameters: none.
 -- total_suministros = billed supplies of the month (every gold row, valid segment or not);

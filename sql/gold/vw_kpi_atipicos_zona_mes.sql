@@ -1,4 +1,5 @@
 -- gold_db.vw_kpi_atipicos_zona_mes (view)
+-- Build: view
 -- Grain: one row per concession zone and billing month (zona, anio_mes).
 -- Input: gold_db.gold_facturacion_teorica_mes. Parameters: none.
 -- total_suministros = billed supplies of the zone in the month; total_atipicos = those flagged

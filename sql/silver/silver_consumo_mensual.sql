@@ -1,9 +1,12 @@
 -- silver_db.silver_consumo_mensual
+-- Build: table partitioned by anio_mes, sliced by supply
 -- Grain: one row per supply point and billing month (id_suministro, anio_mes) with at least one
 --   meter reading in the month. Partitioned by anio_mes.
 -- Inputs: bronze_db.bronze_acumulado (readings), bronze_db.bronze_medidor (meter -> supply,
 --   register digits, multiplying factor).
--- Parameters: :desde, :hasta ('YYYY-MM', inclusive) = the billing months to (re)compute;
+-- Parameters: :desde, :hasta ('YYYY-MM', inclusive) = the billing months to (re)compute; the month calendar of
+--   :desde (lds_utils.graph.month_calendar): :mes_anterior, the month before, and :inicio_historia, the same
+--   month a year before;
 --   :suministro_desde, :suministro_hasta = the supplies to compute, id_suministro in [desde, hasta) with ''
 --   as no bound. Athena computes all ('', ''); DuckDB computes a big run in slices of supplies that fit in
 --   memory (lds_utils.pipeline.supply_slices), each slice a separate run of this SELECT.
@@ -36,15 +39,12 @@ medidor as (
         and (:suministro_hasta = '' or id_suministro < :suministro_hasta)
 ),
 
--- The meters read in the month before :desde. That month is written out here and below: only a constant
+-- The meters read in the month before :desde. That month is a bound value, not a subquery: only a constant
 -- prunes the partitions (as a scalar subquery the one-month run took 7.7 s instead of 4.7).
 leido_mes_previo as (
     select distinct id_medidor
     from bronze_db.bronze_acumulado
-    where anio_mes = case
-            when substr(:desde, 6, 2) = '01' then cast(cast(substr(:desde, 1, 4) as integer) - 1 as varchar) || '-12'
-            else substr(:desde, 1, 5) || lpad(cast(cast(substr(:desde, 6, 2) as integer) - 1 as varchar), 2, '0')
-        end
+    where anio_mes = :mes_anterior
 ),
 
 -- The run's months and their look-back: the month before :desde for a meter read in it, the 12 months
@@ -71,12 +71,8 @@ acumulado as (
         on a.id_medidor = m.id_medidor
     left join leido_mes_previo as p
         on a.id_medidor = p.id_medidor
-    where a.anio_mes between cast(cast(substr(:desde, 1, 4) as integer) - 1 as varchar) || substr(:desde, 5, 3)
-            and :hasta
-        and (p.id_medidor is null or a.anio_mes >= case
-            when substr(:desde, 6, 2) = '01' then cast(cast(substr(:desde, 1, 4) as integer) - 1 as varchar) || '-12'
-            else substr(:desde, 1, 5) || lpad(cast(cast(substr(:desde, 6, 2) as integer) - 1 as varchar), 2, '0')
-        end)
+    where a.anio_mes between :inicio_historia and :hasta
+        and (p.id_medidor is null or a.anio_mes >= :mes_anterior)
 ),
 
 lectura_con_previa as (
