@@ -26,9 +26,10 @@ from pathlib import Path
 
 from lds_utils import rawcheck, schema
 from lds_utils import sql as sqlmod
-from lds_utils.billing import billing_parameters
+from lds_utils.billing import TARIFF_OPTIONS, billing_parameters
 from lds_utils.config import RAW_TABLES, SQL_ROOT, LakePaths, UsageError, parse_engine, parse_period, resolve_lake
 from lds_utils.engines import DuckDBEngine, Engine, open_engine
+from lds_utils.fence import fence_parameters
 
 #: BRONZE tables in foreign-key order: a table is validated against the BRONZE rows of its parents.
 BRONZE_ORDER = ("sector", "tarifa", "cliente", "suministro", "medidor", "asignacion_tarifa", "acumulado", "inspeccion")
@@ -181,6 +182,7 @@ def _run_steps(runner: StepRunner, period: str | None, build_bronze: bool = True
     if build_bronze:  # a reused BRONZE was built from these very files: their RAW views are already in place
         for table in RAW_TABLES:
             runner.raw(table)
+        runner.view("bronze", TARIFF_OPTIONS)
         for table in BRONZE_ORDER:
             for relation in bronze_relations(table):
                 if relation in BRONZE_VIEWS:
@@ -251,10 +253,12 @@ def _check_raw_files(lake: Path, by_position: bool) -> dict[str, int]:
 
 
 def pipeline_parameters(period: str | None, today: dt.date | None = None) -> dict:
-    """Bound parameters of every SQL file: month range, date sanity limit and the regulated billing values."""
+    """Bound parameters of every SQL file: month range, date sanity limit, the regulated billing values and the
+    fence's constants."""
     desde, hasta = (period, period) if period else ALL_MONTHS
     fecha_maxima = (today or dt.date.today()).isoformat()
-    return {"desde": desde, "hasta": hasta, "fecha_maxima": fecha_maxima, **ALL_SUPPLIES, **billing_parameters()}
+    return {"desde": desde, "hasta": hasta, "fecha_maxima": fecha_maxima, **ALL_SUPPLIES, **billing_parameters(),
+            **fence_parameters()}
 
 
 def supply_slices(engine: Engine, params: dict) -> list[dict] | None:
@@ -287,10 +291,10 @@ def _add_sql_files(digest, pattern: str) -> None:
 
 
 def pipeline_fingerprint() -> str:
-    """Fingerprint of the code that shapes the lake's layers: every SQL file and the billing parameters."""
+    """Fingerprint of the code that shapes the lake's layers: every SQL file, the billing parameters and the fence's."""
     digest = hashlib.sha256()
     _add_sql_files(digest, "*/*.sql")
-    digest.update(json.dumps(billing_parameters(), sort_keys=True).encode())
+    digest.update(json.dumps({**billing_parameters(), **fence_parameters()}, sort_keys=True).encode())
     return digest.hexdigest()
 
 

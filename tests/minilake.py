@@ -13,15 +13,22 @@ import pandas as pd
 
 from lds_utils import schema
 from lds_utils import sql as sqlmod
-from lds_utils.billing import billing_parameters
+from lds_utils.billing import TARIFF_OPTIONS, billing_parameters
 from lds_utils.engines import DuckDBEngine
+from lds_utils.fence import fence_parameters
 from lds_utils.pipeline import ALL_SUPPLIES, BILLS, GOLD_RELATION, MONTHLY_TABLES, StepRunner, run_monthly_steps
 
 _MONTH_SOURCE = {"tarifa": "vigencia_desde", "acumulado": "fecha_lectura"}
 
 
+def create_reference(engine: DuckDBEngine) -> None:
+    """The reference relations the SQL joins (bronze_db.ref_opcion_tarifaria), from their own SQL files."""
+    engine.create_view("bronze_db", TARIFF_OPTIONS, sqlmod.load_sql("bronze", TARIFF_OPTIONS))
+
+
 def create_bronze(engine: DuckDBEngine, tables: Mapping[str, pd.DataFrame]) -> None:
-    """bronze_db.bronze_<table> for every raw table; tables not given are created empty."""
+    """bronze_db.bronze_<table> for every raw table (tables not given are created empty) and the reference."""
+    create_reference(engine)
     for table, columns in schema.RAW_SCHEMAS.items():
         names = [column.name for column in columns]
         frame = tables.get(table, pd.DataFrame({name: pd.Series(dtype=object) for name in names}))
@@ -37,7 +44,7 @@ def create_bronze(engine: DuckDBEngine, tables: Mapping[str, pd.DataFrame]) -> N
 
 def run_monthly(engine: DuckDBEngine, desde: str, hasta: str, partitions: list[str] | None = None) -> None:
     """Write silver and gold for desde..hasta through the engine, as the pipeline does (the gold views included)."""
-    params = {"desde": desde, "hasta": hasta, **ALL_SUPPLIES, **billing_parameters()}
+    params = {"desde": desde, "hasta": hasta, **ALL_SUPPLIES, **billing_parameters(), **fence_parameters()}
     run_monthly_steps(StepRunner(engine, params), partitions)
 
 

@@ -627,6 +627,7 @@ def _split_blocks(printed: str) -> list[str]:
 
 
 def test_pipeline_dry_run_for_a_period_is_complete_ordered_and_uses_the_sql_files(tmp_path, capsys):
+    from lds_utils.billing import TARIFF_OPTIONS
     from lds_utils.cli import main
     from lds_utils.pipeline import BRONZE_ORDER, bronze_relations, view_names
 
@@ -644,7 +645,8 @@ def test_pipeline_dry_run_for_a_period_is_complete_ordered_and_uses_the_sql_file
             if tree.args["kind"] == "TABLE":
                 assert f"external_location = 's3://lds-s3-bucket-demo/{layer}/{name}/{RUN_PREFIX}" in sql
     bills = "gold_factura_evaluada_mes"
-    expected = [("bronze", relation) for table in BRONZE_ORDER for relation in bronze_relations(table)]
+    expected = [("bronze", TARIFF_OPTIONS)]
+    expected += [("bronze", relation) for table in BRONZE_ORDER for relation in bronze_relations(table)]
     expected += [("bronze", "bronze_rechazos"), ("bronze", "bronze_conciliacion")]
     expected = [(layer, name, name) for layer, name in expected]
     # the dry run cannot see the catalog: it plans the empty bills table a new database starts with

@@ -13,8 +13,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from lds_utils import billing, detect
-from tests import minilake
+from lds_utils import billing
+from tests import minilake, oracle
 
 TARIFAS = {
     "BT5B": dict(cargo_fijo=3.20, cargo_energia=60.0),
@@ -152,7 +152,7 @@ def test_sql_bills_match_hand_computation(hand_lake):
 
 
 def test_reference_bills_match_hand_computation(hand_lake):
-    gold = detect.gold_reference(detect.read_bronze(hand_lake), "2022-01", "2024-12")
+    gold = oracle.gold_reference(oracle.read_bronze(hand_lake), "2022-01", "2024-12")
     _check(gold)
 
 

@@ -6,12 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lds_utils import detect
+from lds_utils import detect, evaluate
 from lds_utils import sql as sqlmod
 from lds_utils.billing import billing_parameters
 from lds_utils.engines import DuckDBEngine
+from lds_utils.fence import MIN_SEGMENTO, SEGMENTO, fence_parameters
 from lds_utils.pipeline import ALL_SUPPLIES, run_pipeline
-from tests import lakecopy, minilake
+from tests import lakecopy, minilake, oracle
 
 KEYS = ["id_suministro", "anio_mes"]
 CONTRACT = [
@@ -34,7 +35,7 @@ AMOUNTS = ["consumo_kwh", "demanda_kw", "cargo_fijo_soles", "energia_soles", "po
 def built(built_lake):
     """Gold and the BRONZE frames the reference needs, read once; the connection is closed again."""
     with DuckDBEngine(built_lake, read_only=True) as engine:
-        return minilake.read(engine, "gold_facturacion_teorica_mes"), detect.read_bronze(engine)
+        return minilake.read(engine, "gold_facturacion_teorica_mes"), oracle.read_bronze(engine)
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,7 @@ def gold(built):
 
 @pytest.fixture(scope="module")
 def reference(built):
-    frame = detect.gold_reference(built[1], "0000-01", "9999-12")
+    frame = oracle.gold_reference(built[1], "0000-01", "9999-12")
     return frame.sort_values(KEYS).reset_index(drop=True)
 
 
@@ -72,17 +73,17 @@ def test_every_billed_supply_month_has_a_bill(gold):
 
 
 def test_fence_rule(gold):
-    assert (gold["segmento_valido"] == (gold["n_segmento"] >= detect.MIN_SEGMENTO)).all()
+    assert (gold["segmento_valido"] == (gold["n_segmento"] >= MIN_SEGMENTO)).all()
     expected = gold["segmento_valido"] & (gold["valor_evaluado"] > gold["q3"] + 1.5 * (gold["q3"] - gold["q1"]))
     assert (gold["es_atipico"] == expected).all()
     evaluated = gold[gold["valor_evaluado"].notna()]
-    sizes = evaluated.groupby(detect.SEGMENTO)["id_suministro"].transform("size")
+    sizes = evaluated.groupby(SEGMENTO)["id_suministro"].transform("size")
     assert (evaluated["n_segmento"] == sizes).all()
 
 
 def test_quartiles_are_numpy_linear(gold):
     evaluated = gold[gold["segmento_valido"] & gold["valor_evaluado"].notna()]
-    for _, values in list(evaluated.groupby(detect.SEGMENTO))[::25]:
+    for _, values in list(evaluated.groupby(SEGMENTO))[::25]:
         assert values["q1"].iloc[0] == np.quantile(values["valor_evaluado"], 0.25)
         assert values["q3"].iloc[0] == np.quantile(values["valor_evaluado"], 0.75)
 
@@ -114,7 +115,7 @@ def test_mean_monthly_atypical_rate_is_between_1_and_2_percent(gold):
 def test_a_select_of_some_months_equals_full_run(built_lake, gold, desde, hasta):
     """The bills SELECT for one month, or a few (their history before desde read back from the published bills,
     the rest computed), returns the full run's rows."""
-    params = {"desde": desde, "hasta": hasta, **ALL_SUPPLIES, **billing_parameters()}
+    params = {"desde": desde, "hasta": hasta, **ALL_SUPPLIES, **billing_parameters(), **fence_parameters()}
     with DuckDBEngine(built_lake, read_only=True) as engine:
         some = engine.read_sql(sqlmod.load_sql("gold", "gold_factura_evaluada_mes"), params)
     some = some.sort_values(KEYS).reset_index(drop=True)
@@ -169,9 +170,9 @@ def test_stored_fences_are_the_reference_fences(built_lake, reference):
         cerco = engine.read_sql("select * from gold_db.gold_cerco_segmento_mes")
     columns = ["n_segmento", "segmento_valido", "q1", "q3", "iqr", "umbral_atipico"]
     evaluated = reference[reference["valor_evaluado"].notna()]
-    expected = evaluated.groupby(detect.SEGMENTO)[columns].first().reset_index()
-    cerco = cerco.sort_values(detect.SEGMENTO).reset_index(drop=True)[expected.columns]
-    pd.testing.assert_frame_equal(cerco, expected.sort_values(detect.SEGMENTO).reset_index(drop=True),
+    expected = evaluated.groupby(SEGMENTO)[columns].first().reset_index()
+    cerco = cerco.sort_values(SEGMENTO).reset_index(drop=True)[expected.columns]
+    pd.testing.assert_frame_equal(cerco, expected.sort_values(SEGMENTO).reset_index(drop=True),
                                   check_dtype=False, rtol=1e-12)
 
 
@@ -191,7 +192,7 @@ def test_chosen_candidate_reproduces_gold_flags(sample_lake, gold):
     """The comparison in detect's docs evaluates exactly the rule the SQL applies."""
     values = detect.candidate_values(gold)["log_ratio_mediana_12m"]
     np.testing.assert_allclose(values, gold["valor_evaluado"], rtol=1e-12, equal_nan=True)
-    anomalias = pd.read_csv(sample_lake / "truth" / "anomalias.csv", dtype=str)
+    anomalias = evaluate.leer_anomalias(sample_lake)
     table = detect.compare_candidates(gold, anomalias)
     chosen = table.loc["log_ratio_mediana_12m"]
     assert chosen["pct_atipicos"] == pytest.approx(100 * gold["es_atipico"].mean())
