@@ -1,8 +1,8 @@
 """Detection quality against the generator's ground truth, and against the field inspections.
 
 Unit of evaluation: a supply-month (id_suministro, anio_mes) of gold. It is anomalous when it lies
-inside an injected anomaly's months (``lake/truth/anomalias.csv``, which only this module and the
-notebooks read, never the pipeline or the detectors). For each detector:
+inside an injected anomaly's months (``lake/truth/anomalias.csv``: this module reads and labels it, for the
+notebooks and for the comparison of valor_evaluado candidates; never the pipeline or the detectors). For each detector:
 precision, recall and F1 over supply-months (per month and overall); recall of anomalies (an injected
 anomaly counts as found when at least one of its months is alerted), overall and per type; and for the
 combined ranking, precision@k where k is the month's inspection capacity.

@@ -144,6 +144,11 @@ DESCRIPCIONES = {
     "fecha_ultima_lectura": "Fecha de la última lectura del mes",
     "pct_error": "Registros de intervalo con error o faltantes, % de los esperados",
     "tarifa": "Opción tarifaria vigente en el mes",
+    "doble_registro": "Verdadero si la opción mide la energía en dos registros, horas punta y fuera de punta, cada uno a "
+                      "su cargo",
+    "cobra_potencia": "Verdadero si la opción cobra potencia: máxima demanda del mes × cargos de potencia del pliego",
+    "aplica_fose": "Verdadero si un suministro residencial con esta opción recibe el descuento o el recargo del FOSE",
+    "admite_residencial": "Verdadero si un suministro residencial puede tener esta opción",
     "cargo_fijo_soles": "Cargo fijo, S/ sin IGV",
     "energia_soles": "Cargo por energía, S/ sin IGV",
     "potencia_soles": "Cargo por potencia, S/ sin IGV",

@@ -428,6 +428,17 @@ def _toy_detections() -> pd.DataFrame:
     return frame
 
 
+def test_the_ground_truth_is_read_as_text_codes_and_numeric_magnitudes(tmp_path):
+    truth = tmp_path / "truth"
+    truth.mkdir()
+    (truth / "anomalias.csv").write_text(
+        "id_anomalia,tipo,id_suministro,anio_mes_inicio,anio_mes_fin,magnitud,detalle\n"
+        "AN1,PICO,S0001,2024-01,2024-01,4.5,NA\nAN2,CONSUMO_CERO,S0002,2024-02,2024-03,,\n", encoding="utf-8")
+    anomalias = evaluate.leer_anomalias(tmp_path)
+    assert anomalias["id_suministro"].tolist() == ["S0001", "S0002"] and anomalias["detalle"].tolist() == ["NA", ""]
+    assert anomalias["magnitud"].iloc[0] == 4.5 and math.isnan(anomalias["magnitud"].iloc[1])
+
+
 def test_labels_follow_the_anomaly_windows():
     etiquetado = evaluate.etiquetar(_toy_detections(), ANOMALIAS)
     anomalas = etiquetado.loc[etiquetado["es_anomalia"], KEYS].apply(tuple, axis=1).tolist()

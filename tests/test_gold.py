@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lds_utils import detect, evaluate
+from lds_utils import detect, evaluate, fence
 from lds_utils import sql as sqlmod
 from lds_utils.billing import billing_parameters
 from lds_utils.engines import DuckDBEngine
@@ -79,6 +79,34 @@ def test_fence_rule(gold):
     evaluated = gold[gold["valor_evaluado"].notna()]
     sizes = evaluated.groupby(SEGMENTO)["id_suministro"].transform("size")
     assert (evaluated["n_segmento"] == sizes).all()
+
+
+def test_fence_parameters_match_the_sql_placeholders():
+    cerco = sqlmod.load_sql("gold", "gold_cerco_segmento_mes")
+    assert sqlmod.placeholders(cerco) - {"desde", "hasta"} == set(fence_parameters())
+
+
+def test_the_pandas_fence_is_the_sql_fence(built_lake, gold):
+    """lds_utils.fence, which the book recomputes the rule with, gives the stored fences and flags exactly."""
+    with DuckDBEngine(built_lake, read_only=True) as engine:
+        stored = engine.read_sql("select * from gold_db.gold_cerco_segmento_mes").set_index(SEGMENTO).sort_index()
+    cerco = fence.segment_fences(gold).sort_index()
+    columns = ["n_segmento", "q1", "q3", "umbral_atipico", "segmento_valido"]
+    pd.testing.assert_frame_equal(cerco[columns], stored[columns], check_dtype=False, check_exact=True)
+    pd.testing.assert_series_equal(fence.atypical(gold), gold["es_atipico"], check_names=False)
+
+
+def test_product_code_never_imports_the_oracle():
+    import ast
+    import pathlib
+
+    import lds_utils
+
+    for path in pathlib.Path(lds_utils.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        modules = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        modules |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        assert not {m for m in modules if m and m.split(".")[0] == "tests"}, path.name
 
 
 def test_quartiles_are_numpy_linear(gold):
