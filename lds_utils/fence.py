@@ -30,18 +30,18 @@ def segment_fences(frame: pd.DataFrame, value: str = "valor_evaluado", segment: 
 
     The quartiles are numpy's (linear), as the SQL computes them: the same numbers, not only the same method.
     """
-    grupos = frame[frame[value].notna()].groupby(segment)[value]
-    cerco = grupos.agg(n_segmento="size", q1=lambda values: np.quantile(values, 0.25),
-                       q3=lambda values: np.quantile(values, 0.75))
-    cerco["umbral_atipico"] = cerco["q3"] + factor * (cerco["q3"] - cerco["q1"])
-    cerco["segmento_valido"] = cerco["n_segmento"] >= minimum
-    return cerco
+    groups = frame[frame[value].notna()].groupby(segment)[value]
+    fences = groups.agg(n_segmento="size", q1=lambda values: np.quantile(values, 0.25),
+                        q3=lambda values: np.quantile(values, 0.75))
+    fences["umbral_atipico"] = fences["q3"] + factor * (fences["q3"] - fences["q1"])
+    fences["segmento_valido"] = fences["n_segmento"] >= minimum
+    return fences
 
 
 def atypical(frame: pd.DataFrame, value: str = "valor_evaluado", segment: list[str] = SEGMENTO,
              factor: float = IQR_FACTOR, minimum: int = MIN_SEGMENTO) -> pd.Series:
     """Per row of frame: whether its value exceeds the fence of a valid segment (a row without a value never does)."""
-    cerco = segment_fences(frame, value, segment, factor, minimum)
-    umbral = cerco["umbral_atipico"].where(cerco["segmento_valido"])
-    umbral_fila = umbral.reindex(pd.MultiIndex.from_frame(frame[segment])).to_numpy()
-    return pd.Series(frame[value].to_numpy() > umbral_fila, index=frame.index)
+    fences = segment_fences(frame, value, segment, factor, minimum)
+    threshold = fences["umbral_atipico"].where(fences["segmento_valido"])
+    row_threshold = threshold.reindex(pd.MultiIndex.from_frame(frame[segment])).to_numpy()
+    return pd.Series(frame[value].to_numpy() > row_threshold, index=frame.index)

@@ -281,14 +281,14 @@ def desglose_factura(factura: pd.Series, pliego: pd.Series) -> pd.DataFrame:
 
 
 #: The fence's segment within one month's bills (the month is implicit).
-_SEGMENTO_DEL_MES = [columna for columna in fence.SEGMENTO if columna != "anio_mes"]
+_MONTH_SEGMENT = [column for column in fence.SEGMENTO if column != "anio_mes"]
 
 
 def tasa_atipicos(gold: pd.DataFrame, factor: float = fence.IQR_FACTOR, minimo: int = fence.MIN_SEGMENTO,
                   valor: str = "valor_evaluado") -> float:
     """% of the month's bills above q3 + factor × iqr of a segment of at least ``minimo`` bills (lds_utils.fence)."""
-    marcadas = fence.atypical(gold, valor, _SEGMENTO_DEL_MES, factor, minimo)
-    return 100.0 * float(marcadas.sum()) / len(gold)
+    flagged = fence.atypical(gold, valor, _MONTH_SEGMENT, factor, minimo)
+    return 100.0 * float(flagged.sum()) / len(gold)
 
 
 def sensibilidad(gold: pd.DataFrame, parametro: str, valores, factor: float = fence.IQR_FACTOR,
