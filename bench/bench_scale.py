@@ -7,7 +7,7 @@ For every size of ``--sizes`` (default 1,500 / 15,000 / 150,000 / 1,300,000 cust
 generates a lake and runs the whole DuckDB pipeline, then times the GOLD step (theoretical bill, 12-month
 history and the IQR fence, every month) twice on that lake: as the project runs it (the gold SQL files through the
 DuckDB engine, the bills in slices of supplies as the pipeline computes them) and as an analyst would without the
-project (pandas, with lds_utils.detect's reference code, reading and writing the same Parquet). On the largest size
+project (pandas, with the test oracle, tests/oracle.py, reading and writing the same Parquet). On the largest size
 it also runs the pipeline for its last month (``--period``), times a plain rewrite of its SILVER table and GOLD bills
 (read the Parquet, write it again partitioned by month, no SQL logic: the floor the writing alone sets) and measures
 the table sizes for the Athena cost estimate.
@@ -38,7 +38,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
@@ -253,6 +253,7 @@ def gold_step_pandas(lake: Path, out: Path) -> dict:
     import pandas as pd
 
     from lds_utils import detect
+    from tests import oracle
 
     silver_columns = ["id_suministro", "anio_mes", "consumo_kwh", "consumo_kwh_hp", "demanda_max_kw",
                       "dias_facturados", "fecha_ultima_lectura", "es_estimada", "n_retrocesos", "pct_error",
@@ -260,13 +261,13 @@ def gold_step_pandas(lake: Path, out: Path) -> dict:
     silver = pd.read_parquet(_current_version(lake, "silver", "silver_consumo_mensual"), columns=silver_columns)
     silver["anio_mes"] = silver["anio_mes"].astype(str)
     bronze = {table: pd.read_parquet(_current_version(lake, "bronze", f"bronze_{table}"), columns=columns)
-              for table, columns in detect.BRONZE_COLUMNS.items() if table not in ("acumulado", "medidor")}
-    bills = detect.bill_reference(silver, bronze, *ALL_MONTHS)
+              for table, columns in oracle.BRONZE_COLUMNS.items() if table not in ("acumulado", "medidor")}
+    bills = oracle.bill_reference(silver, bronze, *ALL_MONTHS)
     history = detect.own_history(bills, "facturacion_teorica")
     bills["meses_historia"] = history["meses"]
     bills["facturacion_referencia"] = history["mediana"]
     bills["valor_evaluado"] = np.log(bills["facturacion_teorica"] / bills["facturacion_referencia"])
-    gold = detect.fence_reference(bills)
+    gold = oracle.fence_reference(bills)
     gold["umbral_soles"] = gold["facturacion_referencia"] * np.exp(gold["umbral_atipico"])
     gold.to_parquet(out, partition_cols=[PARTITION_COLUMN], compression="snappy", index=False)
     return {"rows": int(len(gold)), "atipicos": int(gold["es_atipico"].sum())}

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from lds_utils import config
+from lds_utils import billing, config
 from lds_utils.config import LakePaths, UsageError
-from lds_utils.engine_registry import open_engine
 from lds_utils.engines import Engine
+from lds_utils.fence import fence_parameters
 
 SENALES = "gold_senales_mes"
 ALERTAS = "gold_alertas_mes"
@@ -37,7 +37,6 @@ CAPACIDAD_INSPECCION = 0.005
 #: Thresholds of gold_senales_mes (their meaning is in the SQL header).
 UMBRALES = {
     "min_historia": 3,  # previous billed months a supply needs before its history is compared
-    "min_segmento": 30,  # supplies a segment needs for its median and MAD, as the IQR rule's valid segment
     "escala_minima": 0.05,  # floor of 1.4826 MAD: a segment that hardly varies does not turn noise into z
     "z_alza": 4.0,
     "z_caida": 3.0,
@@ -52,7 +51,8 @@ MOTIVOS = {
     "CONSUMO_CERO": "Consumo cero en un suministro activo (con lectura)",
     "REGISTRO_RETROCEDE": "El registro del medidor retrocede sin ser una vuelta a cero",
     "FACTOR_CARGA_MAYOR_1": "Factor de carga mayor que 1: la demanda registrada no puede producir esa energía",
-    "OPCION_INCOMPATIBLE": "Opción tarifaria de otro nivel de tensión, o residencial fuera de BT5B/BT5A",
+    "OPCION_INCOMPATIBLE": "Opción tarifaria de otro nivel de tensión, o residencial fuera de "
+                           + "/".join(billing.options_where("admite_residencial")),
     "CONSUMO_ALTO": "Consumo diario muy por encima del mayor de sus 12 meses previos",
     "CONSUMO_BAJO": "Consumo diario muy por debajo de su mediana de 12 meses y del mismo mes del año anterior",
     "FACTOR_CARGA_ATIPICO": "Demanda incoherente con la energía frente a su propia historia",
@@ -64,13 +64,16 @@ MOTIVOS = {
 
 
 def parametros_deteccion(capacidad_inspeccion: float = CAPACIDAD_INSPECCION, **umbrales) -> dict:
-    """Bound parameters of the two SQL files (months excluded); keyword arguments override thresholds."""
+    """Bound parameters of the two SQL files (months excluded); keyword arguments override thresholds.
+
+    A segment needs the IQR rule's minimum of supplies (lds_utils.fence, ``min_segmento``) for its median and MAD.
+    """
     unknown = set(umbrales) - set(UMBRALES)
     if unknown:
         raise UsageError(f"unknown detection parameters: {', '.join(sorted(unknown))}")
     if not 0 < capacidad_inspeccion <= 1:
         raise UsageError(f"capacidad_inspeccion must be a share in (0, 1] (got {capacidad_inspeccion})")
-    return {**UMBRALES, **umbrales, "capacidad_inspeccion": float(capacidad_inspeccion)}
+    return {**UMBRALES, **umbrales, "capacidad_inspeccion": float(capacidad_inspeccion), **fence_parameters()}
 
 
 def construir(engine: Engine, desde: str, hasta: str, params: dict | None = None) -> dict[str, int]:

@@ -4,23 +4,27 @@ The tariff charges themselves (cargo fijo, energy, power) come from ``bronze_db.
 pliego per option and month. What this module holds are the rules that sit on top of the pliego, each
 with the source it was taken from (copied from the project's reference file, so the package works
 from its own clone). They reach the SQL as bound parameters (``billing_parameters()``), never as text.
+What each tariff option is (voltage level, one or two energy registers, power charge, FOSE) is
+reference data of its own, ``sql/bronze/ref_opcion_tarifaria.sql``: the SQL joins that relation and
+Python reads it by running the same file (``tariff_options()``), so no list of options is written twice.
 
 How the theoretical bill is built (``sql/gold/gold_factura_evaluada_mes.sql`` and its pandas
-twin ``lds_utils.detect.bill_reference``); amounts in S/, before IGV unless stated:
+twin in the test oracle, ``tests/oracle.py``); amounts in S/, before IGV unless stated:
 
 1. cargo fijo: the pliego's ``cargo_fijo`` (S/ per month).
-2. energy: single-register options (BT5B, BT4, MT4) pay ``consumo_kwh x cargo_energia / 100``;
-   double-register options (BT5A, BT3, BT2, MT3, MT2) pay HP kWh at ``cargo_energia_hp`` and
-   HFP kWh at ``cargo_energia_hfp`` (charges are ctm. S/ per kWh, hence / 100); kWh that no HP
+2. energy: single-register options (today BT5B, BT4, MT4) pay ``consumo_kwh x cargo_energia / 100``;
+   double-register options (``doble_registro``: BT5A, BT3, BT2, MT3, MT2) pay HP kWh at ``cargo_energia_hp``
+   and HFP kWh at ``cargo_energia_hfp`` (charges are ctm. S/ per kWh, hence / 100); kWh that no HP
    register measured (a month read partly on a single-register meter) are billed as HFP.
-3. power: demand options (BT4, BT3, BT2, MT4, MT3, MT2) pay the month's maximum demand (kW) x
-   (``cargo_potencia_generacion`` + ``cargo_potencia_distribucion``). BT5A/BT5B have no power charge.
+3. power: demand options (``cobra_potencia``: BT4, BT3, BT2, MT4, MT3, MT2) pay the month's maximum
+   demand (kW) x (``cargo_potencia_generacion`` + ``cargo_potencia_distribucion``). BT5A/BT5B have no
+   power charge.
 4. alumbrado público: a monthly alícuota by kWh band (not charged to public-lighting supplies).
-5. FOSE, residential supplies on BT5B only: up to 30 kWh, 25 % off the energy charge; above 30 kWh
-   and up to the threshold (100 kWh before 2022-03, 140 kWh from 2022-03), a fixed 7.5 kWh valued
-   at the energy charge; above the threshold, a surcharge on the energy charge (4.3 % before the
-   reform, 3.4 % after). Limits are inclusive: 30 kWh gets the 25 %, the threshold itself gets the
-   7.5 kWh.
+5. FOSE, residential supplies on an ``aplica_fose`` option (BT5B) only: up to 30 kWh, 25 % off the
+   energy charge; above 30 kWh and up to the threshold (100 kWh before 2022-03, 140 kWh from
+   2022-03), a fixed 7.5 kWh valued at the energy charge; above the threshold, a surcharge on the
+   energy charge (4.3 % before the reform, 3.4 % after). Limits are inclusive: 30 kWh gets the 25 %,
+   the threshold itself gets the 7.5 kWh.
 6. subtotal = 1 + 2 + 3 + 4 - FOSE discount + FOSE surcharge; IGV 18 % on the subtotal;
    ``facturacion_teorica`` = subtotal + IGV. No rounding: amounts stay exact for parity tests.
 
@@ -32,7 +36,13 @@ exclusions of Ley 31429 art. 3-A (high strata, beach houses) are not modelled.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from types import MappingProxyType
+
+import duckdb
+import pandas as pd
+
+from lds_utils import sql as sqlmod
 
 #: Each regulated value with the source it comes from (reference file, 2026-11-27 compilation).
 SOURCES = MappingProxyType(
@@ -77,11 +87,28 @@ RECARGO_FOSE = 0.034
 #: Public lighting alícuota: (upper kWh limit of the band, inclusive; S/ per month). Last band open.
 ALUMBRADO_TRAMOS = ((30.0, 1.5), (100.0, 3.0), (150.0, 4.5), (300.0, 6.0), (None, 8.0))
 
-#: Tariff options by structure (lds_utils.schema codes).
-OPCIONES_SIMPLE_MEDICION = ("BT5B", "BT4", "MT4")
-OPCIONES_DOBLE_MEDICION = ("BT5A", "BT3", "BT2", "MT3", "MT2")
-OPCIONES_CON_POTENCIA = ("BT4", "BT3", "BT2", "MT4", "MT3", "MT2")
-OPCION_FOSE = "BT5B"
+#: The reference relation of the tariff options (bronze_db.<it>, a view of sql/bronze/<it>.sql).
+TARIFF_OPTIONS = "ref_opcion_tarifaria"
+
+
+@lru_cache(maxsize=1)
+def _tariff_option_rows() -> tuple[tuple[str, ...], tuple[tuple, ...]]:
+    """The column names and rows of the reference file, run once on an in-memory DuckDB."""
+    with duckdb.connect() as con:
+        result = con.execute(sqlmod.to_duckdb(sqlmod.load_sql("bronze", TARIFF_OPTIONS)))
+        return tuple(column[0] for column in result.description), tuple(result.fetchall())
+
+
+def tariff_options() -> pd.DataFrame:
+    """Every tariff option's attributes (sql/bronze/ref_opcion_tarifaria.sql), indexed by opcion_tarifaria."""
+    columns, rows = _tariff_option_rows()
+    return pd.DataFrame(list(rows), columns=list(columns)).set_index("opcion_tarifaria")
+
+
+def options_where(attribute: str) -> tuple[str, ...]:
+    """The options for which a yes/no attribute of the reference holds (e.g. ``cobra_potencia``), in its order."""
+    options = tariff_options()
+    return tuple(options.index[options[attribute]])
 
 
 def _alumbrado_parameters() -> dict:

@@ -1,8 +1,8 @@
 """Detection quality against the generator's ground truth, and against the field inspections.
 
 Unit of evaluation: a supply-month (id_suministro, anio_mes) of gold. It is anomalous when it lies
-inside an injected anomaly's months (``lake/truth/anomalias.csv``, which only this module and the
-notebooks read, never the pipeline or the detectors). For each detector:
+inside an injected anomaly's months (``lake/truth/anomalias.csv``: this module reads and labels it, for the
+notebooks and for the comparison of valor_evaluado candidates; never the pipeline or the detectors). For each detector:
 precision, recall and F1 over supply-months (per month and overall); recall of anomalies (an injected
 anomaly counts as found when at least one of its months is alerted), overall and per type; and for the
 combined ranking, precision@k where k is the month's inspection capacity.
@@ -35,11 +35,13 @@ DETECTORES = {
 
 
 def leer_anomalias(lake: Path) -> pd.DataFrame:
-    """truth/anomalias.csv of a generated lake (evaluation only)."""
+    """truth/anomalias.csv of a generated lake (evaluation only): every column text but magnitud (a number, NaN
+    when the anomaly has none). The one reader of the ground truth."""
     path = LakePaths(Path(lake)).truth / "anomalias.csv"
     if not path.is_file():
         raise UsageError(f"no ground truth at {path}: it exists only for lakes made by `lds_utils generate`")
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+    texto = ["id_anomalia", "tipo", "id_suministro", "anio_mes_inicio", "anio_mes_fin", "detalle"]
+    return pd.read_csv(path, dtype=dict.fromkeys(texto, str), keep_default_na=False, na_values={"magnitud": [""]})
 
 
 def leer_detecciones(engine, hasta: str) -> pd.DataFrame:
@@ -57,7 +59,9 @@ def leer_detecciones(engine, hasta: str) -> pd.DataFrame:
 
 
 def etiquetar(detecciones: pd.DataFrame, anomalias: pd.DataFrame) -> pd.DataFrame:
-    """detecciones plus id_anomalia and tipo_anomalia (empty outside anomalies) and es_anomalia."""
+    """detecciones (rows with id_suministro and anio_mes) plus id_anomalia and tipo_anomalia (empty outside
+    anomalies) and es_anomalia: whether the supply-month lies inside an injected anomaly's months. The one
+    labeller of the ground truth (the detectors' evaluation and the comparison of valor_evaluado candidates)."""
     claves = detecciones[["id_suministro", "anio_mes"]].reset_index()
     ventanas = claves.merge(anomalias[["id_anomalia", "tipo", "id_suministro", "anio_mes_inicio", "anio_mes_fin"]],
                             on="id_suministro")

@@ -292,12 +292,12 @@ def _add_sql_files(digest, pattern: str) -> None:
 
 
 def pipeline_fingerprint() -> str:
-    """Fingerprint of the code that shapes the lake's layers: every layer's SQL files and the billing parameters
-    (the report's queries only read the lake)."""
+    """Fingerprint of the code that shapes the lake's layers: every layer's SQL files, the billing parameters and
+    the detection's (fence and alert thresholds); the report's queries only read the lake."""
     digest = hashlib.sha256()
     for layer in sorted(("bronze", "silver", "gold")):  # the order of one glob over every layer's folder
         _add_sql_files(digest, f"{layer}/*.sql")
-    digest.update(json.dumps(billing_parameters(), sort_keys=True).encode())
+    digest.update(json.dumps({**billing_parameters(), **parametros_deteccion()}, sort_keys=True).encode())
     return digest.hexdigest()
 
 

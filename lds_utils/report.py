@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lds_utils import billing, config, detect
+from lds_utils import billing, config, detect, fence
 from lds_utils.config import LakePaths, UsageError
 from lds_utils.generate import GENERACION
 from lds_utils.pipeline import pipeline_fingerprint, read_fingerprint
@@ -139,6 +139,11 @@ DESCRIPCIONES = {
     "fecha_ultima_lectura": "Fecha de la última lectura del mes",
     "pct_error": "Registros de intervalo con error o faltantes, % de los esperados",
     "tarifa": "Opción tarifaria vigente en el mes",
+    "doble_registro": "Verdadero si la opción mide la energía en dos registros, horas punta y fuera de punta, cada uno a "
+                      "su cargo",
+    "cobra_potencia": "Verdadero si la opción cobra potencia: máxima demanda del mes × cargos de potencia del pliego",
+    "aplica_fose": "Verdadero si un suministro residencial con esta opción recibe el descuento o el recargo del FOSE",
+    "admite_residencial": "Verdadero si un suministro residencial puede tener esta opción",
     "cargo_fijo_soles": "Cargo fijo, S/ sin IGV",
     "energia_soles": "Cargo por energía, S/ sin IGV",
     "potencia_soles": "Cargo por potencia, S/ sin IGV",
@@ -153,11 +158,11 @@ DESCRIPCIONES = {
     "meses_historia": f"Meses con factura entre los {detect.HISTORIA_MESES} previos (0: el suministro no se evalúa)",
     "valor_evaluado": "Valor al que se aplica el cerco: ln(factura teórica / facturación de referencia)",
     "n_segmento": "Suministros evaluados en el segmento (tipo de cliente, tensión, mes)",
-    "segmento_valido": f"Verdadero si el segmento tiene al menos {detect.MIN_SEGMENTO} suministros",
+    "segmento_valido": f"Verdadero si el segmento tiene al menos {fence.MIN_SEGMENTO} suministros",
     "q1": "Primer cuartil del valor evaluado en el segmento",
     "q3": "Tercer cuartil del valor evaluado en el segmento",
     "iqr": "Rango intercuartílico q3 - q1",
-    "umbral_atipico": f"Cerco superior q3 + {detect.IQR_FACTOR} × iqr (en unidades del valor evaluado)",
+    "umbral_atipico": f"Cerco superior q3 + {fence.IQR_FACTOR} × iqr (en unidades del valor evaluado)",
     "umbral_soles": "Factura en S/ que alcanzaría el cerco para este suministro (referencia × e^umbral)",
     "es_atipico": "Verdadero si el segmento es válido y el valor evaluado supera el cerco",
     "exceso_valor": "Valor evaluado menos el cerco (0.1 equivale a ~10 % por encima)",
@@ -250,18 +255,19 @@ def desglose_factura(factura: pd.Series, pliego: pd.Series) -> pd.DataFrame:
     follow the arithmetic; the other lines are the GOLD amounts with how they arise.
     """
     kwh, demanda = float(factura["consumo_kwh"]), float(factura["demanda_kw"] or 0.0)
-    simple = factura["tarifa"] in billing.OPCIONES_SIMPLE_MEDICION
-    energia = (f"{kwh:,.2f} kWh × {pliego['cargo_energia']:.2f} ctm. S/ por kWh / 100" if simple
-               else "kWh en punta y fuera de punta a sus cargos del pliego")
+    opcion = billing.tariff_options().loc[factura["tarifa"]]
+    energia = ("kWh en punta y fuera de punta a sus cargos del pliego" if opcion["doble_registro"]
+               else f"{kwh:,.2f} kWh × {pliego['cargo_energia']:.2f} ctm. S/ por kWh / 100")
+    con_fose = "residencial " + "/".join(billing.options_where("aplica_fose"))
     potencia_cargo = float(pliego["cargo_potencia_generacion"]) + float(pliego["cargo_potencia_distribucion"])
     lineas = [
         ("Cargo fijo", f"pliego {factura['tarifa']} de {pliego['anio_mes']}", factura["cargo_fijo_soles"]),
         ("Energía", energia, factura["energia_soles"]),
         ("Potencia", f"{demanda:,.2f} kW × S/ {potencia_cargo:.2f} por kW-mes"
-         if factura["tarifa"] in billing.OPCIONES_CON_POTENCIA else "no aplica a la opción", factura["potencia_soles"]),
+         if opcion["cobra_potencia"] else "no aplica a la opción", factura["potencia_soles"]),
         ("Alumbrado público", "alícuota por tramo de consumo", factura["alumbrado_soles"]),
-        ("Descuento FOSE", "residencial BT5B hasta el umbral del FOSE", -factura["descuento_fose_soles"]),
-        ("Recargo FOSE", "residencial BT5B sobre el umbral del FOSE", factura["recargo_fose_soles"]),
+        ("Descuento FOSE", f"{con_fose} hasta el umbral del FOSE", -factura["descuento_fose_soles"]),
+        ("Recargo FOSE", f"{con_fose} sobre el umbral del FOSE", factura["recargo_fose_soles"]),
         ("Subtotal", "suma de las líneas anteriores", factura["subtotal_soles"]),
         ("IGV", f"{billing.IGV * 100:.0f} % del subtotal", factura["igv_soles"]),
         ("Total factura teórica", "subtotal + IGV", factura["facturacion_teorica"]),
@@ -269,31 +275,19 @@ def desglose_factura(factura: pd.Series, pliego: pd.Series) -> pd.DataFrame:
     return pd.DataFrame(lineas, columns=["concepto", "calculo", "importe_soles"]).astype({"importe_soles": float})
 
 
-def cuartiles_por_segmento(gold: pd.DataFrame, valor: str = "valor_evaluado") -> pd.DataFrame:
-    """n, q1 and q3 of ``valor`` per segment (tipo_cliente, nivel_tension), numpy's linear quantiles."""
-    grupos = gold.dropna(subset=[valor]).groupby(["tipo_cliente", "nivel_tension"])[valor]
-    cuartiles = grupos.quantile([0.25, 0.75]).unstack().set_axis(["q1", "q3"], axis=1)
-    return cuartiles.assign(n_segmento=grupos.size()).reset_index()
+#: The fence's segment within one month's bills (the month is implicit).
+_MONTH_SEGMENT = [column for column in fence.SEGMENTO if column != "anio_mes"]
 
 
-def marcar_atipicos(gold: pd.DataFrame, factor: float = detect.IQR_FACTOR, minimo: int = detect.MIN_SEGMENTO,
-                    valor: str = "valor_evaluado") -> pd.Series:
-    """Which of the month's bills exceed q3 + factor × iqr of a segment of at least ``minimo`` bills."""
-    cerco = cuartiles_por_segmento(gold, valor).set_index(["tipo_cliente", "nivel_tension"])
-    cerco["umbral"] = cerco["q3"] + factor * (cerco["q3"] - cerco["q1"])
-    segmento = pd.MultiIndex.from_frame(gold[["tipo_cliente", "nivel_tension"]])
-    umbral = cerco["umbral"].where(cerco["n_segmento"] >= minimo).reindex(segmento).to_numpy()
-    return pd.Series(gold[valor].to_numpy() > umbral, index=gold.index)
-
-
-def tasa_atipicos(gold: pd.DataFrame, factor: float = detect.IQR_FACTOR, minimo: int = detect.MIN_SEGMENTO,
+def tasa_atipicos(gold: pd.DataFrame, factor: float = fence.IQR_FACTOR, minimo: int = fence.MIN_SEGMENTO,
                   valor: str = "valor_evaluado") -> float:
-    """% of the month's bills flagged by marcar_atipicos."""
-    return 100.0 * float(marcar_atipicos(gold, factor, minimo, valor).sum()) / len(gold)
+    """% of the month's bills above q3 + factor × iqr of a segment of at least ``minimo`` bills (lds_utils.fence)."""
+    flagged = fence.atypical(gold, valor, _MONTH_SEGMENT, factor, minimo)
+    return 100.0 * float(flagged.sum()) / len(gold)
 
 
-def sensibilidad(gold: pd.DataFrame, parametro: str, valores, factor: float = detect.IQR_FACTOR,
-                 minimo: int = detect.MIN_SEGMENTO) -> pd.DataFrame:
+def sensibilidad(gold: pd.DataFrame, parametro: str, valores, factor: float = fence.IQR_FACTOR,
+                 minimo: int = fence.MIN_SEGMENTO) -> pd.DataFrame:
     """pct_atipicos of the month when one parameter (``factor`` or ``minimo``) takes each of ``valores``."""
     if parametro not in ("factor", "minimo"):
         raise ValueError(f"parametro must be 'factor' or 'minimo' (got {parametro!r})")
@@ -394,15 +388,6 @@ def resumen_anomalias(anomalias: pd.DataFrame) -> pd.DataFrame:
         "ejemplo": grupos["detalle"].first(),
     })
     return resumen.sort_values(["anomalias"], ascending=False).reset_index()
-
-
-def anomalias_inyectadas(lake: Path) -> pd.DataFrame:
-    """The generator's ground truth (truth/anomalias.csv): evaluation only, never read by the pipeline."""
-    path = LakePaths(Path(lake)).truth / "anomalias.csv"
-    if not path.is_file():
-        raise UsageError(f"no ground truth at {path}: it exists only for lakes made by `lds_utils generate`")
-    return pd.read_csv(path, dtype={"id_anomalia": str, "tipo": str, "id_suministro": str,
-                                    "anio_mes_inicio": str, "anio_mes_fin": str, "detalle": str})
 
 
 def rechazos_por_regla(rechazos: pd.DataFrame) -> pd.DataFrame:

@@ -260,8 +260,8 @@ def _write_floor(result: dict, floor: dict) -> str:
     writing = sum(figures["seconds"] for figures in floor.values())
     target = result["objetivos"]["e2e_s"]["target"]
     return (
-        f"**Escribir las tablas ya es un piso.** Solo leer y volver a escribir, tal como están, la tabla SILVER y "
-        f"las facturas GOLD del universo completo (particionadas por mes, Parquet con Snappy, sin ninguna lógica) tarda "
+        "**Escribir las tablas ya es un piso.** Solo leer y volver a escribir, tal como están, la tabla SILVER y "
+        "las facturas GOLD del universo completo (particionadas por mes, Parquet con Snappy, sin ninguna lógica) tarda "
         + " y ".join(f"{number(figures['seconds'], 1)} s ({WRITE_FLOOR.get(table, table)}, {number(figures['rows'])} "
                      "filas)" for table, figures in floor.items())
         + f". Con la generación de los CSV ({number(full['generate']['seconds'], 1)} s) suman "

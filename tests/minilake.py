@@ -14,14 +14,21 @@ import pandas as pd
 from lds_utils import graph, schema
 from lds_utils import sql as sqlmod
 from lds_utils.alerts import ALERTAS, SENALES
+from lds_utils.billing import TARIFF_OPTIONS
 from lds_utils.engines import DuckDBEngine
 from lds_utils.pipeline import ALL_SUPPLIES, GOLD_RELATION, GraphRunner, Months, pipeline_parameters, relations
 
 _MONTH_SOURCE = {"tarifa": "vigencia_desde", "acumulado": "fecha_lectura"}
 
 
+def create_reference(engine: DuckDBEngine) -> None:
+    """The reference relations the SQL joins (bronze_db.ref_opcion_tarifaria), from their own SQL files."""
+    engine.create_view("bronze_db", TARIFF_OPTIONS, sqlmod.load_sql("bronze", TARIFF_OPTIONS))
+
+
 def create_bronze(engine: DuckDBEngine, tables: Mapping[str, pd.DataFrame]) -> None:
-    """bronze_db.bronze_<table> for every raw table; tables not given are created empty."""
+    """bronze_db.bronze_<table> for every raw table (tables not given are created empty) and the reference."""
+    create_reference(engine)
     for table, columns in schema.RAW_SCHEMAS.items():
         names = [column.name for column in columns]
         frame = tables.get(table, pd.DataFrame({name: pd.Series(dtype=object) for name in names}))

@@ -13,8 +13,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from lds_utils import billing, detect
-from tests import minilake
+from lds_utils import billing
+from tests import minilake, oracle
 
 TARIFAS = {
     "BT5B": dict(cargo_fijo=3.20, cargo_energia=60.0),
@@ -152,7 +152,7 @@ def test_sql_bills_match_hand_computation(hand_lake):
 
 
 def test_reference_bills_match_hand_computation(hand_lake):
-    gold = detect.gold_reference(detect.read_bronze(hand_lake), "2022-01", "2024-12")
+    gold = oracle.gold_reference(oracle.read_bronze(hand_lake), "2022-01", "2024-12")
     _check(gold)
 
 
@@ -173,3 +173,34 @@ def test_parameters_match_the_sql_placeholders():
 def test_every_rule_cites_a_source():
     assert all("http" in text or "approx" in text for text in billing.SOURCES.values())
     assert billing.billing_parameters()["igv"] == 0.18
+
+
+# -- the tariff options' reference -------------------------------------------------------------------------
+def test_tariff_options_state_the_regulated_structure():
+    """Each option's attributes, stated once in sql/bronze/ref_opcion_tarifaria.sql, against the pliego's rules
+    and the generator's own list (written independently in lds_utils.generate_config)."""
+    from lds_utils.generate_config import OPCIONES, OPCIONES_DOBLE_REGISTRO
+
+    opciones = billing.tariff_options()
+    assert tuple(opciones.index) == OPCIONES
+    assert (opciones["nivel_tension"] == opciones.index.str[:2]).all()
+    assert set(billing.options_where("doble_registro")) == set(OPCIONES_DOBLE_REGISTRO)
+    assert set(billing.options_where("cobra_potencia")) == set(OPCIONES) - {"BT5B", "BT5A"}
+    assert billing.options_where("aplica_fose") == ("BT5B",)
+    assert billing.options_where("admite_residencial") == ("BT5B", "BT5A")
+
+
+def test_python_reads_the_relation_the_sql_joins(hand_lake):
+    view = hand_lake.read_sql(f"select * from bronze_db.{billing.TARIFF_OPTIONS}").set_index("opcion_tarifaria")
+    pd.testing.assert_frame_equal(view, billing.tariff_options(), check_dtype=False)
+
+
+def test_no_sql_file_but_the_reference_names_a_tariff_option():
+    import re
+
+    from lds_utils import sql as sqlmod
+
+    for path in sqlmod.all_sql_files():
+        code = "\n".join(line.split("--", 1)[0] for line in path.read_text(encoding="utf-8").splitlines())
+        options = set(re.findall(r"'((?:BT|MT)\d\w*)'", code))
+        assert not options or path.stem == billing.TARIFF_OPTIONS, f"{path.name} writes {sorted(options)}"

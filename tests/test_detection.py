@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lds_utils import alerts, cli, evaluate
+from lds_utils import alerts, billing, cli, evaluate
 from lds_utils import sql as sqlmod
 from lds_utils.config import SQL_ROOT, UsageError
 from lds_utils.engines import DuckDBEngine
@@ -24,7 +24,8 @@ from tests import minilake
 
 KEYS = ["id_suministro", "anio_mes"]
 PARAMS = alerts.parametros_deteccion()
-DOBLE_REGISTRO = ["BT5A", "BT3", "BT2", "MT3", "MT2"]
+DOBLE_REGISTRO = billing.options_where("doble_registro")
+RESIDENCIALES = billing.options_where("admite_residencial")
 GOLD_COLUMNS = ["id_suministro", "anio_mes", "anio", "mes", "tipo_cliente", "nivel_tension", "tarifa", "consumo_kwh",
                 "demanda_kw", "dias_facturados", "es_estimada", "n_retrocesos"]
 RATIOS = {"mediana": "log_ratio_mediana", "anual": "log_ratio_anual", "maximo": "log_ratio_maximo",
@@ -119,7 +120,7 @@ def _reasons(f: pd.DataFrame) -> pd.DataFrame:
     f["es_consumo_cero"] = f["consumo_kwh"] == 0
     f["es_registro_retrocede"] = f["n_retrocesos"] > 0
     f["es_factor_carga_mayor_1"] = f["factor_carga"] > 1
-    residencial_fuera = (f["tipo_cliente"] == "RESIDENCIAL") & ~tarifa.isin(["BT5B", "BT5A"])
+    residencial_fuera = (f["tipo_cliente"] == "RESIDENCIAL") & ~tarifa.isin(RESIDENCIALES)
     f["es_opcion_incompatible"] = tarifa.notna() & ((tarifa.str[:2] != f["nivel_tension"]) | residencial_fuera)
     f["es_opcion_nueva"] = (tarifa.notna() & anterior.notna() & (tarifa != anterior)
                             & ~f["tarifa_en_historia"].astype(bool)
@@ -266,6 +267,7 @@ def _bill(supply: str, mes: str, kwh: float, tipo: str = "RESIDENCIAL", tarifa: 
 def hand_made(tmp_path_factory):
     gold = _hand_made_gold()
     with DuckDBEngine(tmp_path_factory.mktemp("hand_made")) as engine:
+        minilake.create_reference(engine)
         engine.con.register("gold_in", gold)
         engine.con.execute("create table gold_db.gold_facturacion_teorica_mes as select * from gold_in")
         got = engine.read_sql(sqlmod.load_sql("gold", alerts.SENALES), {**PARAMS, **month_parameters("2024-05", "2024-06")})
@@ -425,6 +427,17 @@ def _toy_detections() -> pd.DataFrame:
     frame["capacidad"] = 2
     frame["motivos"] = np.where(frame["es_alerta_complementaria"], "CONSUMO_BAJO", None)
     return frame
+
+
+def test_the_ground_truth_is_read_as_text_codes_and_numeric_magnitudes(tmp_path):
+    truth = tmp_path / "truth"
+    truth.mkdir()
+    (truth / "anomalias.csv").write_text(
+        "id_anomalia,tipo,id_suministro,anio_mes_inicio,anio_mes_fin,magnitud,detalle\n"
+        "AN1,PICO,S0001,2024-01,2024-01,4.5,NA\nAN2,CONSUMO_CERO,S0002,2024-02,2024-03,,\n", encoding="utf-8")
+    anomalias = evaluate.leer_anomalias(tmp_path)
+    assert anomalias["id_suministro"].tolist() == ["S0001", "S0002"] and anomalias["detalle"].tolist() == ["NA", ""]
+    assert anomalias["magnitud"].iloc[0] == 4.5 and math.isnan(anomalias["magnitud"].iloc[1])
 
 
 def test_labels_follow_the_anomaly_windows():

@@ -6,12 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lds_utils import detect, graph
+from lds_utils import detect, evaluate, fence, graph
+from lds_utils import sql as sqlmod
 from lds_utils.billing import billing_parameters
 from lds_utils.engines import DuckDBEngine
+from lds_utils.fence import MIN_SEGMENTO, SEGMENTO, fence_parameters
 from lds_utils.graph import month_parameters
 from lds_utils.pipeline import ALL_SUPPLIES, run_pipeline
-from tests import lakecopy, minilake
+from tests import lakecopy, minilake, oracle
 
 KEYS = ["id_suministro", "anio_mes"]
 CONTRACT = [
@@ -34,7 +36,7 @@ AMOUNTS = ["consumo_kwh", "demanda_kw", "cargo_fijo_soles", "energia_soles", "po
 def built(built_lake):
     """Gold and the BRONZE frames the reference needs, read once; the connection is closed again."""
     with DuckDBEngine(built_lake, read_only=True) as engine:
-        return minilake.read(engine, "gold_facturacion_teorica_mes"), detect.read_bronze(engine)
+        return minilake.read(engine, "gold_facturacion_teorica_mes"), oracle.read_bronze(engine)
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +46,7 @@ def gold(built):
 
 @pytest.fixture(scope="module")
 def reference(built):
-    frame = detect.gold_reference(built[1], "0000-01", "9999-12")
+    frame = oracle.gold_reference(built[1], "0000-01", "9999-12")
     return frame.sort_values(KEYS).reset_index(drop=True)
 
 
@@ -72,17 +74,45 @@ def test_every_billed_supply_month_has_a_bill(gold):
 
 
 def test_fence_rule(gold):
-    assert (gold["segmento_valido"] == (gold["n_segmento"] >= detect.MIN_SEGMENTO)).all()
+    assert (gold["segmento_valido"] == (gold["n_segmento"] >= MIN_SEGMENTO)).all()
     expected = gold["segmento_valido"] & (gold["valor_evaluado"] > gold["q3"] + 1.5 * (gold["q3"] - gold["q1"]))
     assert (gold["es_atipico"] == expected).all()
     evaluated = gold[gold["valor_evaluado"].notna()]
-    sizes = evaluated.groupby(detect.SEGMENTO)["id_suministro"].transform("size")
+    sizes = evaluated.groupby(SEGMENTO)["id_suministro"].transform("size")
     assert (evaluated["n_segmento"] == sizes).all()
+
+
+def test_fence_parameters_match_the_sql_placeholders():
+    cerco = sqlmod.load_sql("gold", "gold_cerco_segmento_mes")
+    assert sqlmod.placeholders(cerco) - {"desde", "hasta"} == set(fence_parameters())
+
+
+def test_the_pandas_fence_is_the_sql_fence(built_lake, gold):
+    """lds_utils.fence, which the book recomputes the rule with, gives the stored fences and flags exactly."""
+    with DuckDBEngine(built_lake, read_only=True) as engine:
+        stored = engine.read_sql("select * from gold_db.gold_cerco_segmento_mes").set_index(SEGMENTO).sort_index()
+    cerco = fence.segment_fences(gold).sort_index()
+    columns = ["n_segmento", "q1", "q3", "umbral_atipico", "segmento_valido"]
+    pd.testing.assert_frame_equal(cerco[columns], stored[columns], check_dtype=False, check_exact=True)
+    pd.testing.assert_series_equal(fence.atypical(gold), gold["es_atipico"], check_names=False)
+
+
+def test_product_code_never_imports_the_oracle():
+    import ast
+    import pathlib
+
+    import lds_utils
+
+    for path in pathlib.Path(lds_utils.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        modules = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        modules |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        assert not {m for m in modules if m and m.split(".")[0] == "tests"}, path.name
 
 
 def test_quartiles_are_numpy_linear(gold):
     evaluated = gold[gold["segmento_valido"] & gold["valor_evaluado"].notna()]
-    for _, values in list(evaluated.groupby(detect.SEGMENTO))[::25]:
+    for _, values in list(evaluated.groupby(SEGMENTO))[::25]:
         assert values["q1"].iloc[0] == np.quantile(values["valor_evaluado"], 0.25)
         assert values["q3"].iloc[0] == np.quantile(values["valor_evaluado"], 0.75)
 
@@ -168,9 +198,9 @@ def test_stored_fences_are_the_reference_fences(built_lake, reference):
         cerco = engine.read_sql("select * from gold_db.gold_cerco_segmento_mes")
     columns = ["n_segmento", "segmento_valido", "q1", "q3", "iqr", "umbral_atipico"]
     evaluated = reference[reference["valor_evaluado"].notna()]
-    expected = evaluated.groupby(detect.SEGMENTO)[columns].first().reset_index()
-    cerco = cerco.sort_values(detect.SEGMENTO).reset_index(drop=True)[expected.columns]
-    pd.testing.assert_frame_equal(cerco, expected.sort_values(detect.SEGMENTO).reset_index(drop=True),
+    expected = evaluated.groupby(SEGMENTO)[columns].first().reset_index()
+    cerco = cerco.sort_values(SEGMENTO).reset_index(drop=True)[expected.columns]
+    pd.testing.assert_frame_equal(cerco, expected.sort_values(SEGMENTO).reset_index(drop=True),
                                   check_dtype=False, rtol=1e-12)
 
 
@@ -190,7 +220,7 @@ def test_chosen_candidate_reproduces_gold_flags(sample_lake, gold):
     """The comparison in detect's docs evaluates exactly the rule the SQL applies."""
     values = detect.candidate_values(gold)["log_ratio_mediana_12m"]
     np.testing.assert_allclose(values, gold["valor_evaluado"], rtol=1e-12, equal_nan=True)
-    anomalias = pd.read_csv(sample_lake / "truth" / "anomalias.csv", dtype=str)
+    anomalias = evaluate.leer_anomalias(sample_lake)
     table = detect.compare_candidates(gold, anomalias)
     chosen = table.loc["log_ratio_mediana_12m"]
     assert chosen["pct_atipicos"] == pytest.approx(100 * gold["es_atipico"].mean())

@@ -168,9 +168,9 @@ def _bronze_steps(manifest):
     return [step for step in manifest["steps"] if step["layer"] == "bronze"]
 
 
-#: Every BRONZE relation a rebuild writes: each raw table's staging and table, the decision on repeated readings,
-#: the rejects and the reconciliation.
-BRONZE_STEPS = 2 * len(RAW_TABLES) + 3
+#: Every BRONZE relation a rebuild writes: the tariff-option reference, each raw table's staging and table, the
+#: decision on repeated readings, the rejects and the reconciliation.
+BRONZE_STEPS = 1 + 2 * len(RAW_TABLES) + 3
 
 
 def test_a_period_run_on_unchanged_raw_reuses_bronze(built_lake, tmp_path):

@@ -22,11 +22,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lds_utils import billing
-from lds_utils.detect import IQR_FACTOR, MIN_SEGMENTO
 from lds_utils.engines import DuckDBEngine
+from lds_utils.fence import IQR_FACTOR, MIN_SEGMENTO, fence_parameters
 from tests import minilake
 
-OPCIONES = billing.OPCIONES_SIMPLE_MEDICION + billing.OPCIONES_DOBLE_MEDICION
+OPCIONES = tuple(billing.tariff_options().index)
+(OPCION_FOSE,) = billing.options_where("aplica_fose")
 TIPOS = ("RESIDENCIAL", "COMERCIAL", "INDUSTRIAL", "ALUMBRADO_PUBLICO")
 MESES = ("2022-02", "2022-03", "2024-06")  # before the FOSE reform, its first month, later
 KWH_LIMITES = [limite for limite, _ in billing.ALUMBRADO_TRAMOS if limite is not None]
@@ -84,7 +85,8 @@ def _gold(engine: DuckDBEngine, bronze: dict, silver: pd.DataFrame, anio_mes: st
     engine.con.execute("create or replace table silver_db.silver_consumo_mensual as select * from silver_in")
     engine.con.unregister("silver_in")
     # every month of the silver given: a bill's history is the bills of its earlier months
-    params = {"desde": silver["anio_mes"].min(), "hasta": anio_mes, **billing.billing_parameters()}
+    params = {"desde": silver["anio_mes"].min(), "hasta": anio_mes, **billing.billing_parameters(),
+              **fence_parameters()}
     gold = minilake.compute_gold(engine, params)
     gold = gold[gold["anio_mes"] == anio_mes]
     return gold.sort_values("id_suministro").reset_index(drop=True)
@@ -101,7 +103,7 @@ consumos = st.lists(st.one_of(st.floats(0, 2000), st.sampled_from(CERCA_DE_ESCAL
 
 def _check_bill_growth(engine, opcion, tipo, anio_mes, cargos, kwh, hp_ratio, demanda) -> None:
     supplies = pd.DataFrame({"id": [f"{i:04d}" for i in range(len(kwh))], "tipo_cliente": tipo})
-    doble = opcion in billing.OPCIONES_DOBLE_MEDICION
+    doble = opcion in billing.options_where("doble_registro")
     silver = _silver(supplies, anio_mes, pd.Series(kwh), hp_ratio if doble else None, demanda)
     gold = _gold(engine, _bronze(supplies, opcion, [anio_mes], cargos), silver, anio_mes)
     assert len(gold) == len(kwh) and gold["facturacion_teorica"].notna().all()
@@ -128,7 +130,7 @@ def test_bill_grows_with_kwh_and_jumps_only_at_documented_steps(engine, opcion, 
 @PROPERTY_SETTINGS
 def test_fose_bill_of_a_residential_bt5b_supply_never_drops_at_its_steps(engine, anio_mes, cargos, extra):
     kwh = sorted(set(CERCA_DE_ESCALONES) | set(extra))
-    _check_bill_growth(engine, billing.OPCION_FOSE, "RESIDENCIAL", anio_mes, cargos, kwh, 0.0, 0.0)
+    _check_bill_growth(engine, OPCION_FOSE, "RESIDENCIAL", anio_mes, cargos, kwh, 0.0, 0.0)
 
 
 def _segments(draw_sizes: list[int], values: list[list[float]]) -> pd.DataFrame:

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lds_utils import detect, pipeline, report
+from lds_utils import pipeline, report
 from lds_utils.config import UsageError
+from tests import oracle
 
 
 # -- pure computations --------------------------------------------------------------------------------------
@@ -72,7 +73,7 @@ def gold_sintetico() -> pd.DataFrame:
 
 
 def test_flag_rate_at_the_contract_parameters_matches_the_reference_fence(gold_sintetico):
-    referencia = detect.fence_reference(gold_sintetico)
+    referencia = oracle.fence_reference(gold_sintetico)
     esperado = 100.0 * referencia["es_atipico"].sum() / len(referencia)
     assert report.tasa_atipicos(gold_sintetico, 1.5, 30) == pytest.approx(esperado)
     assert esperado > 0

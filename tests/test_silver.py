@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lds_utils import detect
 from lds_utils.engines import DuckDBEngine
-from tests import minilake
+from tests import minilake, oracle
 
 # Each meter: (id_medidor, id_suministro, digits, factor) and its readings
 # (fecha, tipo, register, HP register, demand, expected records, records with error).
@@ -124,8 +123,8 @@ def test_hand_cases_in_sql(hand_silver, key):
 
 @pytest.mark.parametrize("key", list(EXPECTED), ids=lambda key: "-".join(key))
 def test_hand_cases_in_reference(hand_lake, key):
-    bronze = detect.read_bronze(hand_lake)
-    reference = detect.silver_reference(bronze["acumulado"], bronze["medidor"], "2024-01", "2025-12")
+    bronze = oracle.read_bronze(hand_lake)
+    reference = oracle.silver_reference(bronze["acumulado"], bronze["medidor"], "2024-01", "2025-12")
     got = reference.set_index(["id_suministro", "anio_mes"]).loc[key]
     for column, value in EXPECTED[key].items():
         assert got[column] == pytest.approx(value), column
@@ -165,8 +164,8 @@ def sample_silver(built_lake):
     """Silver of the built sample lake and the pandas reference computed from its BRONZE tables."""
     with DuckDBEngine(built_lake, read_only=True) as engine:
         sql = minilake.read(engine, "silver_consumo_mensual")
-        bronze = detect.read_bronze(engine)
-    reference = detect.silver_reference(bronze["acumulado"], bronze["medidor"], "0000-01", "9999-12")
+        bronze = oracle.read_bronze(engine)
+    reference = oracle.silver_reference(bronze["acumulado"], bronze["medidor"], "0000-01", "9999-12")
     return sql, reference.sort_values(["id_suministro", "anio_mes"]).reset_index(drop=True)
 
 

@@ -6,10 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lds_utils import detect
 from lds_utils.engines import DuckDBEngine
 from lds_utils.pipeline import view_names
-from tests import minilake
+from tests import minilake, oracle
 
 KPI_VIEWS = {
     "vw_kpi_atipicos_mes": ["anio_mes"],
@@ -34,7 +33,7 @@ def test_the_six_contract_views_exist():
 @pytest.mark.parametrize("view", list(KPI_VIEWS))
 def test_kpi_view_equals_pandas_aggregation(relations, view):
     keys = KPI_VIEWS[view]
-    expected = detect.kpi_reference(relations["gold_facturacion_teorica_mes"], keys)
+    expected = oracle.kpi_reference(relations["gold_facturacion_teorica_mes"], keys)
     got = relations[view].sort_values(keys).reset_index(drop=True)[expected.columns]
     expected = expected.sort_values(keys).reset_index(drop=True)
     pd.testing.assert_frame_equal(got, expected, check_dtype=False, rtol=1e-12)

@@ -1,11 +1,16 @@
 -- stg_asignacion_tarifa: every raw tariff-assignment row, normalised, typed and validated.
 -- Build: table
 -- Grain: one row per row of raw_db.asignacion_tarifa; valid rows have motivo null, the others carry the reason.
--- Inputs: raw_db.asignacion_tarifa, bronze_db.bronze_suministro. Parameters: :fecha_maxima ('YYYY-MM-DD').
+-- Inputs: raw_db.asignacion_tarifa, bronze_db.bronze_suministro, bronze_db.ref_opcion_tarifaria (the valid options).
+-- Parameters: :fecha_maxima ('YYYY-MM-DD').
 -- An assignment that overlaps an earlier valid one of the same supply is rejected (ASIGNACION_SUPERPUESTA):
 -- a supply has one tariff option at a time, so gold can never bill a month twice.
 with suministro as (
     select id_suministro from bronze_db.bronze_suministro
+),
+
+opcion as (
+    select opcion_tarifaria as opcion_conocida from bronze_db.ref_opcion_tarifaria
 ),
 
 raw as (
@@ -36,9 +41,7 @@ checked as (
         case
             when id_asignacion is null or id_asignacion = '' then 'CAMPO_VACIO:id_asignacion'
             when typed.id_suministro is null or typed.id_suministro = '' then 'CAMPO_VACIO:id_suministro'
-            when opcion_tarifaria is null
-                or opcion_tarifaria not in ('BT5B', 'BT5A', 'BT4', 'BT3', 'BT2', 'MT4', 'MT3', 'MT2')
-                then 'CODIGO_INVALIDO:opcion_tarifaria'
+            when opcion.opcion_conocida is null then 'CODIGO_INVALIDO:opcion_tarifaria'
             when fecha_inicio_txt is null or fecha_inicio_txt = '' then 'CAMPO_VACIO:fecha_inicio'
             when fecha_inicio is null then 'FORMATO_INVALIDO:fecha_inicio'
             when fecha_fin is null and fecha_fin_txt is not null then 'FORMATO_INVALIDO:fecha_fin'
@@ -49,6 +52,7 @@ checked as (
         end as motivo_fila
     from typed
     left join suministro on typed.id_suministro = suministro.id_suministro
+    left join opcion on typed.opcion_tarifaria = opcion.opcion_conocida
 ),
 
 deduplicated as (

@@ -1,9 +1,19 @@
 -- stg_tarifa: every raw tariff-sheet row (pliego tarifario), normalised, typed and validated.
 -- Build: table
 -- Grain: one row per row of raw_db.tarifa; valid rows have motivo null, the others carry the reject reason.
--- Inputs: raw_db.tarifa. Parameters: :fecha_maxima (latest plausible date, 'YYYY-MM-DD').
+-- Inputs: raw_db.tarifa; bronze_db.ref_opcion_tarifaria (the valid options, their voltage level and which
+--   charges their pliego must carry). Parameters: :fecha_maxima (latest plausible date, 'YYYY-MM-DD').
 -- Charges: cargo_fijo S/ per month; cargo_energia* ctm S/ per kWh; cargo_potencia_* S/ per kW-month (no IGV).
-with raw as (
+with opcion as (
+    select
+        opcion_tarifaria as opcion_conocida,
+        nivel_tension as nivel_tension_opcion,
+        not doble_registro as simple_medicion,
+        cobra_potencia
+    from bronze_db.ref_opcion_tarifaria
+),
+
+raw as (
     select
         upper(trim(id_tarifa)) as id_tarifa,
         upper(trim(opcion_tarifaria)) as opcion_tarifaria,
@@ -32,13 +42,17 @@ typed as (
         try_cast(cargo_energia_hfp_txt as double) as cargo_energia_hfp,
         try_cast(cargo_potencia_generacion_txt as double) as cargo_potencia_generacion,
         try_cast(cargo_potencia_distribucion_txt as double) as cargo_potencia_distribucion,
-        opcion_tarifaria in ('BT5B', 'BT4', 'MT4') as simple_medicion,
-        opcion_tarifaria in ('BT4', 'BT3', 'BT2', 'MT4', 'MT3', 'MT2') as cobra_potencia,
+        opcion.opcion_conocida is not null as opcion_valida,
+        opcion.nivel_tension_opcion,
+        opcion.simple_medicion,
+        opcion.cobra_potencia,
         concat_ws('|', coalesce(id_tarifa, ''), coalesce(opcion_tarifaria, ''), coalesce(nivel_tension, ''),
             coalesce(vigencia_desde_txt, ''), coalesce(cargo_fijo_txt, ''), coalesce(cargo_energia_txt, ''),
             coalesce(cargo_energia_hp_txt, ''), coalesce(cargo_energia_hfp_txt, ''),
             coalesce(cargo_potencia_generacion_txt, ''), coalesce(cargo_potencia_distribucion_txt, '')) as firma
     from raw
+    left join opcion
+        on raw.opcion_tarifaria = opcion.opcion_conocida
 ),
 
 checked as (
@@ -46,9 +60,8 @@ checked as (
         typed.*,
         case
             when id_tarifa is null or id_tarifa = '' then 'CAMPO_VACIO:id_tarifa'
-            when opcion_tarifaria not in ('BT5B', 'BT5A', 'BT4', 'BT3', 'BT2', 'MT4', 'MT3', 'MT2')
-                or opcion_tarifaria is null then 'CODIGO_INVALIDO:opcion_tarifaria'
-            when nivel_tension is null or nivel_tension <> substr(opcion_tarifaria, 1, 2)
+            when not opcion_valida then 'CODIGO_INVALIDO:opcion_tarifaria'
+            when nivel_tension is null or nivel_tension <> nivel_tension_opcion
                 then 'CODIGO_INVALIDO:nivel_tension'
             when vigencia_desde_txt is null or vigencia_desde_txt = '' then 'CAMPO_VACIO:vigencia_desde'
             when vigencia_desde is null then 'FORMATO_INVALIDO:vigencia_desde'

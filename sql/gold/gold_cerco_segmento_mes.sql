@@ -2,11 +2,12 @@
 -- Build: table partitioned by anio_mes
 -- Grain: one row per segment (tipo_cliente, nivel_tension, anio_mes) with at least one evaluated supply.
 --   Partitioned by anio_mes.
--- Input: gold_db.gold_factura_evaluada_mes (the months :desde..:hasta). Parameters: :desde, :hasta.
+-- Input: gold_db.gold_factura_evaluada_mes (the months :desde..:hasta). Parameters: :desde, :hasta; the fence's
+--   constants of lds_utils.fence.fence_parameters(): :iqr_factor, :min_segmento.
 -- Tukey fence per segment: q1, q3 exact, numpy's linear method (virtual index h = (n - 1) p, value =
 -- x[floor h] interpolated towards x[floor h + 1], written as numpy writes it), read from each segment's
--- sorted values; umbral_atipico = q3 + 1.5 iqr; a segment is valid with at least 30 evaluated supplies
--- (n_segmento counts those with a valor_evaluado).
+-- sorted values; umbral_atipico = q3 + :iqr_factor iqr; a segment is valid with at least :min_segmento evaluated
+-- supplies (n_segmento counts those with a valor_evaluado).
 with
 
 evaluado as (
@@ -88,11 +89,11 @@ cerco as (
         nivel_tension,
         anio_mes,
         n_segmento,
-        n_segmento >= 30 as segmento_valido,
+        n_segmento >= :min_segmento as segmento_valido,
         q1,
         q3,
         q3 - q1 as iqr,
-        q3 + 1.5e0 * (q3 - q1) as umbral_atipico
+        q3 + :iqr_factor * (q3 - q1) as umbral_atipico
     from cuantiles
 )
 

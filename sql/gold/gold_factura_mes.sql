@@ -6,7 +6,8 @@
 -- gold_factura_evaluada_mes share. Never stored: the runner inlines it as common table expressions into the
 -- statements that read it (lds_utils.graph.statement), so it costs what it cost inside one file.
 -- Inputs: silver_db.silver_consumo_mensual and bronze_db.bronze_tarifa (the months :desde..:hasta);
---   bronze_db.bronze_suministro, bronze_cliente, bronze_sector, bronze_asignacion_tarifa.
+--   bronze_db.bronze_suministro, bronze_cliente, bronze_sector, bronze_asignacion_tarifa, ref_opcion_tarifaria
+--   (which options read two registers, charge power, give FOSE).
 -- Parameters: :desde, :hasta ('YYYY-MM', inclusive) = months to compute; :suministro_desde,
 --   :suministro_hasta = the supplies to compute, id_suministro in [desde, hasta) with '' as no bound
 --   (Athena computes all; DuckDB computes a big run in slices, lds_utils.pipeline.supply_slices); the
@@ -82,6 +83,15 @@ asignacion as (
         and (:suministro_hasta = '' or id_suministro < :suministro_hasta)
 ),
 
+opcion as (
+    select
+        opcion_tarifaria,
+        doble_registro,
+        cobra_potencia,
+        aplica_fose
+    from bronze_db.ref_opcion_tarifaria
+),
+
 tarifa as (
     select
         opcion_tarifaria,
@@ -135,14 +145,20 @@ tramo_con_asignacion as (
         and (a.fecha_fin is null or a.fecha_fin >= t.desde)
 ),
 
+-- With the attributes of its option, joined once per stretch rather than once per bill.
 tramo_vigente as (
     select
-        id_suministro,
-        desde,
-        hasta,
-        opcion_tarifaria
-    from tramo_con_asignacion
-    where prioridad = 1
+        t.id_suministro,
+        t.desde,
+        t.hasta,
+        t.opcion_tarifaria,
+        o.doble_registro,
+        o.cobra_potencia,
+        o.aplica_fose
+    from tramo_con_asignacion as t
+    left join opcion as o
+        on t.opcion_tarifaria = o.opcion_tarifaria
+    where t.prioridad = 1
 ),
 
 consumo_con_contexto as (
@@ -172,11 +188,13 @@ consumo_con_contexto as (
         t.cargo_energia_hfp,
         t.cargo_potencia_generacion,
         t.cargo_potencia_distribucion,
+        av.doble_registro,
+        av.cobra_potencia,
         case when s.anio_mes < :fose_reforma_desde then :fose_umbral_kwh_antes else :fose_umbral_kwh end
             as fose_umbral_kwh,
         case when s.anio_mes < :fose_reforma_desde then :recargo_fose_antes else :recargo_fose end
             as recargo_fose,
-        c.tipo_cliente = 'RESIDENCIAL' and coalesce(av.opcion_tarifaria = 'BT5B', false) as aplica_fose
+        c.tipo_cliente = 'RESIDENCIAL' and coalesce(av.aplica_fose, false) as aplica_fose
     from silver as s
     inner join suministro as su
         on s.id_suministro = su.id_suministro
@@ -218,11 +236,11 @@ cargos as (
         aplica_fose,
         cargo_fijo as cargo_fijo_soles,
         case
-            when tarifa in ('BT5B', 'BT4', 'MT4') then consumo_kwh * cargo_energia / 100
+            when not doble_registro then consumo_kwh * cargo_energia / 100
             else consumo_kwh_hp * cargo_energia_hp / 100 + consumo_kwh_hfp * cargo_energia_hfp / 100
         end as energia_soles,
         case
-            when tarifa in ('BT4', 'BT3', 'BT2', 'MT4', 'MT3', 'MT2')
+            when cobra_potencia
                 then coalesce(demanda_kw, 0.0) * (cargo_potencia_generacion + cargo_potencia_distribucion)
             else 0.0
         end as potencia_soles,

@@ -3,7 +3,7 @@
 -- Grain: one row per billed supply-month (id_suministro, anio_mes): the contract's gold relation.
 -- Inputs: gold_db.gold_factura_evaluada_mes (bills and valor_evaluado), gold_db.gold_cerco_segmento_mes
 --   (the Tukey fence of each segment tipo_cliente x nivel_tension x anio_mes). Parameters: none.
--- es_atipico = valid segment (n_segmento >= 30) and valor_evaluado > umbral_atipico; a supply-month whose
+-- es_atipico = valid segment (segmento_valido) and valor_evaluado > umbral_atipico; a supply-month whose
 -- segment has no evaluated value gets n_segmento 0 and is never atypical. umbral_soles = the bill at the
 -- threshold, facturacion_referencia x exp(umbral_atipico).
 -- A view rather than a table: the bills are computed in slices of supplies and the fence needs all of them,

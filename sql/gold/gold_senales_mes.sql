@@ -2,11 +2,12 @@
 -- Build: table partitioned by anio_mes, rewrites the month before
 -- Grain: one row per billed supply-month (id_suministro, anio_mes) of :desde..:hasta with the
 --   signals, reason codes and score of the companion detector. Partitioned by anio_mes.
--- Inputs: gold_db.gold_facturacion_teorica_mes (the months :desde..:hasta and the 12 before them).
+-- Inputs: gold_db.gold_facturacion_teorica_mes (the months :desde..:hasta and the 12 before them);
+--   bronze_db.ref_opcion_tarifaria (each option's voltage level, registers and whether a residence may hold it).
 -- Parameters: :desde, :hasta ('YYYY-MM', inclusive); :inicio_historia (the same month a year before :desde,
 --   lds_utils.graph.month_calendar); thresholds from lds_utils.alerts.parametros_deteccion():
---   :min_historia, :min_segmento, :escala_minima, :z_alza, :z_caida, :z_caida_sin_anual, :z_factor_carga,
---   :puntaje_regla.
+--   :min_historia, :min_segmento (the IQR rule's, lds_utils.fence), :escala_minima, :z_alza, :z_caida,
+--   :z_caida_sin_anual, :z_factor_carga, :puntaje_regla.
 -- The companion never reads the ground truth and does not replace the official IQR rule (es_atipico).
 -- Signals, on consumption per billing day (so 28-33 day periods and two-month catch-ups compare fairly),
 -- against the supply's own previous 12 months (at least :min_historia billed months):
@@ -20,7 +21,8 @@
 --   CONSUMO_CERO            zero consumption on a supply that was read (it is active)
 --   REGISTRO_RETROCEDE      a reading below the previous one that is not a register rollover
 --   FACTOR_CARGA_MAYOR_1    kWh / (max demand x 24 h x days) > 1: the demand cannot be right
---   OPCION_INCOMPATIBLE     tariff option of the other voltage level, or a residential supply outside BT5B/BT5A
+--   OPCION_INCOMPATIBLE     tariff option of the other voltage level, or a residential supply on an option that
+--                           does not admit residences (admite_residencial: BT5B/BT5A)
 --   CONSUMO_ALTO            z of log_ratio_maximo > :z_alza: far above even its highest recent month
 --   CONSUMO_BAJO            z of log_ratio_mediana < -:z_caida, confirmed by the same month last year
 --                           (z < -:z_caida) or, without it, z of log_ratio_mediana < -:z_caida_sin_anual
@@ -28,11 +30,20 @@
 --   RECUPERO_TRAS_ESTIMADA  first real reading after an estimated month, above the supply's median
 --   ESTIMADA_BAJA           estimated reading below the supply's median (under-billing to be recovered)
 --   OPCION_NUEVA            option changed from last month to one not held in the previous 12 months
---                           that reads the same registers (no meter change explains it)
+--                           that reads the same registers (doble_registro: no meter change explains it)
 -- puntaje: :puntaje_regla for a consistency rule (all codes but CONSUMO_ALTO, CONSUMO_BAJO and
 --   FACTOR_CARGA_ATIPICO), else the |z| of the statistical reason (for CONSUMO_BAJO the weaker of its
 --   two confirmations); the highest applies. 0 when there is no alert.
 with
+
+opcion as (
+    select
+        opcion_tarifaria,
+        nivel_tension,
+        doble_registro,
+        admite_residencial
+    from bronze_db.ref_opcion_tarifaria
+),
 
 factura as (
     select
@@ -309,15 +320,14 @@ puntuado as (
         s.n_retrocesos > 0 as es_registro_retrocede,
         coalesce(s.factor_carga > 1, false) as es_factor_carga_mayor_1,
         coalesce(
-            substr(s.tarifa, 1, 2) <> s.nivel_tension
-            or (s.tipo_cliente = 'RESIDENCIAL' and s.tarifa not in ('BT5B', 'BT5A')),
+            o.nivel_tension <> s.nivel_tension
+            or (s.tipo_cliente = 'RESIDENCIAL' and not o.admite_residencial),
             false
         ) as es_opcion_incompatible,
         coalesce(
             s.tarifa <> s.tarifa_mes_anterior
             and not s.tarifa_en_historia
-            and (s.tarifa in ('BT5A', 'BT3', 'BT2', 'MT3', 'MT2'))
-                = (s.tarifa_mes_anterior in ('BT5A', 'BT3', 'BT2', 'MT3', 'MT2')),
+            and o.doble_registro = oa.doble_registro,
             false
         ) as es_opcion_nueva,
         coalesce(s.es_estimada and s.consumo_dia < s.mediana_consumo_dia, false) as es_estimada_baja,
@@ -329,6 +339,11 @@ puntuado as (
         on s.tipo_cliente = r.tipo_cliente
         and s.nivel_tension = r.nivel_tension
         and s.anio_mes = r.anio_mes
+    left join opcion as o
+        on s.tarifa = o.opcion_tarifaria
+    -- the option of the month before
+    left join opcion as oa
+        on s.tarifa_mes_anterior = oa.opcion_tarifaria
 ),
 
 motivado as (

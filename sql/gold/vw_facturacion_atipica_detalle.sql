@@ -5,7 +5,7 @@
 -- valor_evaluado = ln(facturacion_teorica / facturacion_referencia), the reference being the median
 -- of the supply's bills of the previous 12 months (meses_historia of them). How far above the threshold:
 --   exceso_valor = valor_evaluado - umbral_atipico (a log ratio: 0.1 is about 10 % above the threshold);
---   exceso_iqr = (valor_evaluado - q3) / iqr, Tukey's k (atypical means above 1.5);
+--   exceso_iqr = (valor_evaluado - q3) / iqr, Tukey's k (atypical means above the fence's factor);
 --   umbral_soles = the bill in S/ at the threshold, facturacion_referencia x exp(umbral_atipico);
 --   exceso_soles = facturacion_teorica - umbral_soles; veces_umbral = facturacion_teorica / umbral_soles.
 with
