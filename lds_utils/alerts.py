@@ -109,9 +109,10 @@ def require_tables(ctx) -> None:
     """Stop in one line unless ``ctx`` (lds_utils.report.Contexto) can read both tables for every month up to its
     period, built from the GOLD it reads. Only reads."""
     if not tables_match_gold(ctx.engine, ctx.period):
+        first = ctx.engine.read_sql("select min(anio_mes) as anio_mes from gold_db.gold_facturacion_teorica_mes")
         raise UsageError(f"gold_db.{SENALES} and gold_db.{ALERTAS} are missing or do not match GOLD up to "
-                         f"{ctx.period} in {ctx.lake}: run `python -m lds_utils pipeline --lake "
-                         f"{shlex.quote(str(ctx.lake))}`")
+                         f"{ctx.period} in {ctx.lake}: run `python -m lds_utils alertas --desde "
+                         f"{first['anio_mes'].iloc[0]} --hasta {ctx.period} --lake {shlex.quote(str(ctx.lake))}`")
 
 
 def tables_match_gold(engine: Engine, period: str) -> bool:

@@ -9,6 +9,8 @@ Every file under ``sql/<layer>/`` carries one ``-- Build:`` line in its header:
     -- Build: ..., incremental                         has a second SELECT, <name>_incremental.sql, that computes one
                                                        month from the relation's own published earlier months
     -- Build: ..., rewrites the month before           a run of some months also rewrites the month before them
+    -- Build: ..., on request                          built only when asked for by name (the alertas command),
+                                                       never by a pipeline run
     -- Build: ephemeral                                never stored: inlined as CTEs into the statements reading it
     -- Build: incremental of <relation>                the incremental SELECT of <relation>
 
@@ -40,6 +42,7 @@ _OPTIONS = {
     "sliced by supply": "sliced",
     "incremental": "incremental",
     "rewrites the month before": "with_month_before",
+    "on request": "on_request",
 }
 _INCREMENTAL_OF = re.compile(r"incremental of ([a-z][a-z0-9_]*)")
 
@@ -60,6 +63,7 @@ class Relation:
     sliced: bool = False
     incremental: bool = False
     with_month_before: bool = False
+    on_request: bool = False
 
     @property
     def database(self) -> str:
@@ -91,7 +95,7 @@ def parse_build(text: str, source: str = "SQL") -> dict:
         declared[_OPTIONS[clause]] = True
     if declared["kind"] != "table" and len(declared) > 1:
         raise GraphError(f"{source}: only a table takes build options")
-    if len(declared) > 1 and not declared.get("partitioned"):
+    if set(declared) - {"kind", "partitioned", "on_request"} and not declared.get("partitioned"):
         raise GraphError(f"{source}: slices, incremental builds and the month before need a partitioned table")
     return declared
 
@@ -104,7 +108,8 @@ def tables_read(sql: str) -> set[str]:
 
 
 def sql_files(root: Path = SQL_ROOT) -> list[Path]:
-    return sorted(root.glob("*/*.sql"))
+    """The SQL files of the lake's layers (sql/report/ holds the notebooks' queries, which build nothing)."""
+    return sorted(path for path in root.glob("*/*.sql") if path.parent.name in LAYERS)
 
 
 @lru_cache(maxsize=None)

@@ -87,9 +87,12 @@ class Months:
 
 
 def relations(layers: Sequence[str] | None = None, names: Sequence[str] | None = None) -> list[Relation]:
-    """The graph's relations in build order, those of some layers or some names only."""
+    """The graph's relations in build order: those of some layers (but the ones built on request), or the ones
+    named."""
+    if names is not None:
+        return [relation for relation in graph.build_order() if relation.name in names]
     return [relation for relation in graph.build_order()
-            if (layers is None or relation.layer in layers) and (names is None or relation.name in names)]
+            if not relation.on_request and (layers is None or relation.layer in layers)]
 
 
 def view_names() -> list[str]:
@@ -286,8 +289,8 @@ def supply_slices(engine: Engine, params: dict) -> list[dict] | None:
     return [{"suministro_desde": low, "suministro_hasta": high} for low, high in zip(bounds, bounds[1:])]
 
 
-def _add_sql_files(digest, pattern: str) -> None:
-    for path in sorted(SQL_ROOT.glob(pattern)):
+def _add_sql_files(digest, paths: Sequence[Path]) -> None:
+    for path in paths:
         digest.update(path.relative_to(SQL_ROOT).as_posix().encode() + b"\0" + path.read_bytes())
 
 
@@ -295,8 +298,7 @@ def pipeline_fingerprint() -> str:
     """Fingerprint of the code that shapes the lake's layers: every layer's SQL files, the billing parameters and
     the detection's (fence and alert thresholds); the report's queries only read the lake."""
     digest = hashlib.sha256()
-    for layer in sorted(("bronze", "silver", "gold")):  # the order of one glob over every layer's folder
-        _add_sql_files(digest, f"{layer}/*.sql")
+    _add_sql_files(digest, graph.sql_files())
     digest.update(json.dumps({**billing_parameters(), **parametros_deteccion()}, sort_keys=True).encode())
     return digest.hexdigest()
 
@@ -318,7 +320,7 @@ def raw_signature(lake: Path) -> str:
         for path in rawcheck.table_files(paths.raw_table(table), table):
             stat = path.stat()
             digest.update(f"{path.relative_to(paths.raw)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    _add_sql_files(digest, "bronze/*.sql")
+    _add_sql_files(digest, sorted((SQL_ROOT / "bronze").glob("*.sql")))
     return digest.hexdigest()
 
 

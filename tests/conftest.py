@@ -23,8 +23,13 @@ def sample_lake(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def built_lake(sample_lake):
-    """The sample lake after one full pipeline run, alert relations included: what the notebooks and the book read
-    (shared with the modules that call minilake.ensure_pipeline)."""
+    """The sample lake after one full pipeline run (shared with the modules that call minilake.ensure_pipeline)
+    and the alert relations of every month: what the notebooks and the book read."""
+    from lds_utils import alerts
+    from lds_utils.engines import DuckDBEngine
     from tests import minilake
 
-    return minilake.ensure_pipeline(sample_lake)
+    minilake.ensure_pipeline(sample_lake)
+    with DuckDBEngine(sample_lake) as engine:
+        alerts.construir_todo(engine)
+    return sample_lake

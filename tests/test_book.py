@@ -201,7 +201,7 @@ def test_demo_lake_is_generated_once_and_rebuilt_only_when_stale(tmp_path, monke
 
     monkeypatch.setattr(book, "DEMO_SAMPLE", GeneratorConfig(n_clientes=120, seed=3, desde="2025-01", hasta="2025-04"))
     lake = tmp_path / "lake"
-    assert list(book.prepare_demo_lake(lake)) == ["generacion", "pipeline"]
+    assert list(book.prepare_demo_lake(lake)) == ["generacion", "pipeline", "alertas"]
     assert report.leer_generacion(lake)["n_clientes"] == 120
     ctx = report.contexto(lake=lake)
     alerts.require_tables(ctx)
@@ -211,9 +211,9 @@ def test_demo_lake_is_generated_once_and_rebuilt_only_when_stale(tmp_path, monke
     (lake / "raw" / "notas_del_analista.txt").write_text("mío\n", encoding="utf-8")
     raw = {str(p): (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted((lake / "raw").rglob("*")) if p.is_file()}
     (lake / FINGERPRINT_NAME).write_text("sql of an older checkout")
-    assert list(book.prepare_demo_lake(lake)) == ["pipeline"]
+    assert list(book.prepare_demo_lake(lake)) == ["pipeline", "alertas"]
     assert {str(p): (p.read_bytes(), p.stat().st_mtime_ns)
             for p in sorted((lake / "raw").rglob("*")) if p.is_file()} == raw, "raw/ is never regenerated"
     with DuckDBEngine(lake) as engine:
         engine.con.execute("drop view gold_db.gold_senales_mes")
-    assert list(book.prepare_demo_lake(lake)) == ["pipeline"]
+    assert list(book.prepare_demo_lake(lake)) == ["alertas"]

@@ -357,13 +357,19 @@ def test_period_run_matches_full_build_and_is_idempotent(lake, tables):
     pd.testing.assert_frame_equal(again[full.columns].reset_index(drop=True), full, check_dtype=False)
 
 
-def test_the_pipeline_builds_the_tables_a_reader_requires(sample_lake, tmp_path):
+def test_a_reader_requires_the_alert_tables_of_every_month(sample_lake, tmp_path):
     from lds_utils.pipeline import run_pipeline
     from lds_utils.report import Contexto
     from tests import lakecopy
 
     copia = lakecopy.copy_raw(sample_lake, tmp_path / "lake")
     run_pipeline(copia)
+    with DuckDBEngine(copia, read_only=True) as motor:
+        assert not motor.table_exists("gold_db", alerts.SENALES), "the pipeline builds them only on request"
+        with pytest.raises(UsageError, match="run `python -m lds_utils alertas --desde 2022-01 --hasta 2025-06"):
+            alerts.require_tables(Contexto("2025-06", "duckdb", copia, motor))
+    with DuckDBEngine(copia) as engine:
+        alerts.construir(engine, "2022-01", "2025-06")
     with DuckDBEngine(copia, read_only=True) as motor:
         alerts.require_tables(Contexto("2025-06", "duckdb", copia, motor))
         assert alerts.tables_match_gold(motor, "2025-06") and len(alerts.leer_alertas(motor, "2025-06"))

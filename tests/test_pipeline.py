@@ -272,7 +272,9 @@ def test_a_range_of_months_is_computed_month_by_month_and_equals_the_full_run(bu
     bills = [step.relation for step in runner.results if step.relation == "gold_factura_evaluada_mes"]
     assert len(bills) == 4
     pd.testing.assert_frame_equal(_query(lake, ordered), expected)
-    assert [step.relation for step in runner.results].count("gold_senales_mes") == 1, "the other tables at once"
+    built = [step.relation for step in runner.results]
+    assert built.count("silver_consumo_mensual") == 1, "the other tables at once"
+    assert "gold_senales_mes" not in built, "the alert relations are built on request only"
 
 
 def test_alertas_for_a_range_of_months_writes_each_month_as_the_full_build(built_lake, tmp_path):

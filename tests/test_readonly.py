@@ -17,8 +17,9 @@ from pathlib import Path
 import papermill
 import pytest
 
-from lds_utils import book, cli
+from lds_utils import alerts, book, cli
 from lds_utils.config import UsageError
+from lds_utils.engines import DuckDBEngine
 from lds_utils.generate import GENERACION, GeneratorConfig, run_generate
 from lds_utils.pipeline import run_pipeline
 
@@ -34,6 +35,8 @@ def own_lake(tmp_path_factory):
     lake = tmp_path_factory.mktemp("propio") / "lake"
     run_generate(OWN_SAMPLE, lake)
     run_pipeline(lake)
+    with DuckDBEngine(lake) as engine:
+        alerts.construir_todo(engine)
     (lake / ANALYST_FILE).write_text("consumos a revisar con el área comercial\n", encoding="utf-8")
     aside = lake.parent / GENERACION
     shutil.copy2(lake / GENERACION, aside)

@@ -1,5 +1,5 @@
 -- gold_db.gold_alertas_mes
--- Build: table partitioned by anio_mes
+-- Build: table partitioned by anio_mes, on request
 -- Grain: one row per supply alerted in a month of :desde..:hasta (id_suministro, anio_mes) by the
 --   official IQR rule (es_atipico), by the companion detector (gold_senales_mes.es_alerta) or by both,
 --   ranked in one list of supplies to inspect. Partitioned by anio_mes.
