@@ -17,7 +17,7 @@ from pathlib import Path
 
 from lds_utils import config
 from lds_utils.config import RAW_TABLES
-from lds_utils.generate import GeneratorConfig, run_generate
+from lds_utils.synthetic.generate import GeneratorConfig, run_generate
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""Benchmark the RAW pre-check (lds_utils.rawcheck) against DuckDB reading the same files.
+"""Benchmark the RAW pre-check (lds_utils.lake.rawcheck) against DuckDB reading the same files.
 
     .venv/bin/python bench/bench_rawcheck.py --lake lake            # an existing lake, e.g. the full universe
     .venv/bin/python bench/bench_rawcheck.py --copies 8 --parts 4   # the default sample, acumulado enlarged
@@ -18,10 +18,11 @@ from pathlib import Path
 
 import duckdb
 
-from lds_utils import config, rawcheck
+from lds_utils import config
 from lds_utils.config import LakePaths
-from lds_utils.generate import GeneratorConfig, run_generate
-from lds_utils.schema import column_names
+from lds_utils.lake import rawcheck
+from lds_utils.lake.schema import column_names
+from lds_utils.synthetic.generate import GeneratorConfig, run_generate
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,7 +19,7 @@ layers get their own peaks from the same samples, cut at the pipeline's per-step
 ``--memory-cap-gb`` is killed and reported as such (the pandas way is the one at risk).
 
 Writes ``bench/results/escala.json`` (machine, versions, date, load, every figure) and, next to it,
-``tamanos_<n>.json`` (the largest lake's table sizes, read by lds_utils.aws_cost), and prints a table.
+``tamanos_<n>.json`` (the largest lake's table sizes, read by lds_utils.aws.cost), and prints a table.
 The lakes live in a temporary folder (``--work``), removed at the end unless ``--keep``.
 """
 
@@ -42,12 +42,13 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from lds_utils import aws_cost, config
-from lds_utils.engines import MEMORY_LIMIT, version_folders
-from lds_utils.generate import GENERACION
-from lds_utils.alerts import ALERTAS, SENALES
-from lds_utils.pipeline import (ALL_MONTHS, BILLS, GOLD_RELATION, PARTITION_COLUMN, GraphRunner, Months,
-                                pipeline_parameters, relations)
+from lds_utils import config
+from lds_utils.aws import cost as aws_cost
+from lds_utils.detection.alerts import ALERTAS, SENALES
+from lds_utils.lake.engines import MEMORY_LIMIT, version_folders
+from lds_utils.lake.pipeline import (ALL_MONTHS, BILLS, GOLD_RELATION, PARTITION_COLUMN, GraphRunner, Months,
+                                     pipeline_parameters, relations)
+from lds_utils.synthetic.generate import GENERACION
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS = BENCH_DIR / "results"
@@ -237,7 +238,7 @@ def _gold_summary(run: Run, runs: list[Run]) -> dict:
 
 # -- the GOLD step itself (run in a child process by gold_both_ways) ---------------------------------------
 def gold_step_duckdb(lake: Path) -> dict:
-    from lds_utils.engines import DuckDBEngine
+    from lds_utils.lake.engines import DuckDBEngine
 
     with DuckDBEngine(lake) as engine:
         runner = GraphRunner(engine, pipeline_parameters())
@@ -252,7 +253,7 @@ def gold_step_pandas(lake: Path, out: Path) -> dict:
     import numpy as np
     import pandas as pd
 
-    from lds_utils import detect
+    from lds_utils.detection import detect
     from tests import oracle
 
     silver_columns = ["id_suministro", "anio_mes", "consumo_kwh", "consumo_kwh_hp", "demanda_max_kw",
@@ -285,7 +286,7 @@ def write_floor(lake: Path, cap_mb: float) -> dict:
 
 def rewrite_table(lake: Path, layer: str, table: str) -> dict:
     """Copy a monthly table, read through the catalog, into a scratch folder partitioned by month like the pipeline."""
-    from lds_utils.engines import DuckDBEngine
+    from lds_utils.lake.engines import DuckDBEngine
 
     scratch = lake / "bench_rewrite"
     shutil.rmtree(scratch, ignore_errors=True)

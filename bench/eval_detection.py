@@ -18,11 +18,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from lds_utils import alerts, config, evaluate
-from lds_utils.engine_registry import open_engine
-from lds_utils.generate import GeneratorConfig, run_generate
-from lds_utils.pipeline import lake_lock, run_pipeline
-from lds_utils.report import generacion_coincide, leer_generacion
+from lds_utils import config
+from lds_utils.detection import alerts, evaluate
+from lds_utils.lake.pipeline import lake_lock, run_pipeline
+from lds_utils.lake.registry import open_engine
+from lds_utils.reporting.report import generacion_coincide, leer_generacion
+from lds_utils.rules import companion
+from lds_utils.synthetic.generate import GeneratorConfig, run_generate
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clientes", type=int, default=config.DEFAULT_CLIENTES)
     parser.add_argument("--seed", type=int, default=config.DEFAULT_SEED)
     parser.add_argument("--lake", default=None, help="lake folder (default: a new temporary folder)")
-    parser.add_argument("--capacidad", type=float, default=alerts.CAPACIDAD_INSPECCION,
+    parser.add_argument("--capacidad", type=float, default=companion.CAPACIDAD_INSPECCION,
                         help="inspections a month as a share of billed supplies (default 0.005)")
     args = parser.parse_args(argv)
 
@@ -38,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     prepare(lake, args.clientes, args.seed)
     started = time.perf_counter()
     with lake_lock(lake), open_engine("duckdb", lake) as engine:
-        filas = alerts.construir_todo(engine, alerts.parametros_deteccion(args.capacidad))
+        filas = alerts.construir_todo(engine, companion.parametros_deteccion(args.capacidad))
         hasta = str(engine.read_sql(f"select max(anio_mes) as m from gold_db.{alerts.SENALES}")["m"].iloc[0])
         detecciones = evaluate.leer_detecciones(engine, hasta)
         inspecciones = evaluate.leer_inspecciones(engine, hasta)

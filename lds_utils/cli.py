@@ -92,7 +92,7 @@ def _aws_options(args: argparse.Namespace) -> dict:
 
 def _engine_aws_options(engine: str, args: argparse.Namespace) -> dict:
     """The AWS options given, refused for an engine that takes none."""
-    from lds_utils.engine_registry import engine_class
+    from lds_utils.lake.registry import engine_class
 
     aws_options = _aws_options(args)
     if aws_options and not engine_class(engine).uses_aws_settings:
@@ -102,8 +102,8 @@ def _engine_aws_options(engine: str, args: argparse.Namespace) -> dict:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "generate":
-        from lds_utils.generate import GeneratorConfig, run_generate
-        from lds_utils.pipeline import lake_lock
+        from lds_utils.lake.pipeline import lake_lock
+        from lds_utils.synthetic.generate import GeneratorConfig, run_generate
 
         cfg = GeneratorConfig(
             n_clientes=config.positive_int(args.clientes, "--clientes", config.MAX_CLIENTES),
@@ -117,7 +117,7 @@ def _run(args: argparse.Namespace) -> int:
             run_generate(cfg, lake, progress=not args.quiet)
         return 0
     if args.command == "pipeline":
-        from lds_utils.pipeline import run_pipeline
+        from lds_utils.lake.pipeline import run_pipeline
 
         period = config.parse_period(args.period, "--period") if args.period else None
         engine = config.parse_engine(args.engine)
@@ -125,9 +125,9 @@ def _run(args: argparse.Namespace) -> int:
                      **_engine_aws_options(engine, args))
         return 0
     if args.command == "setup":
-        from lds_utils.aws_config import load_settings
-        from lds_utils.aws_plan import describe
-        from lds_utils.aws_setup import setup_aws
+        from lds_utils.aws.plan import describe
+        from lds_utils.aws.settings import load_settings
+        from lds_utils.aws.setup import setup_aws
 
         settings = load_settings(**_aws_options(args))
         setup_aws(settings, dry_run=args.dry_run)
@@ -135,7 +135,8 @@ def _run(args: argparse.Namespace) -> int:
             print(f"AWS ready: {describe(settings)}")
         return 0
     if args.command == "alertas":
-        from lds_utils.alerts import CAPACIDAD_INSPECCION, alert_months, run_alertas
+        from lds_utils.detection.alerts import alert_months, run_alertas
+        from lds_utils.rules.companion import CAPACIDAD_INSPECCION
 
         alert_months(args.period, args.desde, args.hasta)  # checked before anything else
         engine = config.parse_engine(args.engine)
@@ -145,7 +146,7 @@ def _run(args: argparse.Namespace) -> int:
                     desde=args.desde, hasta=args.hasta, **aws_options)
         return 0
     if args.command == "book":
-        from lds_utils.book import build_book
+        from lds_utils.reporting.book import build_book
 
         period = config.parse_period(args.period, "--period") if args.period else None
         build_book(period=period, engine=config.parse_engine(args.engine), lake=config.resolve_lake(args.lake))

@@ -5,7 +5,8 @@ prepared here before the first notebook runs, exactly as `make book` prepares it
 $LDS_LAKE is only read, and one that is not ready stops its notebooks in one line.
 """
 
-from lds_utils import book, config
+from lds_utils import config
+from lds_utils.reporting import book
 
 
 def pytest_collection_finish(session):

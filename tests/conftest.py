@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lds_utils import config
-from lds_utils.generate import GeneratorConfig, run_generate
+from lds_utils.synthetic.generate import GeneratorConfig, run_generate
 
 
 @pytest.fixture(scope="session")
@@ -25,8 +25,8 @@ def sample_lake(tmp_path_factory):
 def built_lake(sample_lake):
     """The sample lake after one full pipeline run (shared with the modules that call minilake.ensure_pipeline)
     and the alert relations of every month: what the notebooks and the book read."""
-    from lds_utils import alerts
-    from lds_utils.engines import DuckDBEngine
+    from lds_utils.detection import alerts
+    from lds_utils.lake.engines import DuckDBEngine
     from tests import minilake
 
     minilake.ensure_pipeline(sample_lake)

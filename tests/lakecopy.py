@@ -9,8 +9,8 @@ import shutil
 from pathlib import Path
 
 from lds_utils.config import DATABASES, LakePaths
-from lds_utils.engine_registry import open_engine
-from lds_utils.generate import GENERACION
+from lds_utils.lake.registry import open_engine
+from lds_utils.synthetic.generate import GENERACION
 
 BUILT_LAYERS = ("bronze", "silver", "gold")
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from lds_utils import graph, schema
-from lds_utils import sql as sqlmod
-from lds_utils.alerts import ALERTAS, SENALES
-from lds_utils.billing import TARIFF_OPTIONS
-from lds_utils.engines import DuckDBEngine
-from lds_utils.pipeline import ALL_SUPPLIES, GOLD_RELATION, GraphRunner, Months, pipeline_parameters, relations
+from lds_utils.detection.alerts import ALERTAS, SENALES
+from lds_utils.lake import graph, schema
+from lds_utils.lake import sql as sqlmod
+from lds_utils.lake.engines import DuckDBEngine
+from lds_utils.lake.pipeline import ALL_SUPPLIES, GOLD_RELATION, GraphRunner, Months, pipeline_parameters, relations
+from lds_utils.rules.billing import TARIFF_OPTIONS
 
 _MONTH_SOURCE = {"tarifa": "vigencia_desde", "acumulado": "fecha_lectura"}
 
@@ -81,7 +81,7 @@ _BUILT: set[Path] = set()
 
 def ensure_pipeline(lake: Path) -> Path:
     """Run the whole pipeline on a generated lake once per test session (shared by test modules)."""
-    from lds_utils.pipeline import run_pipeline
+    from lds_utils.lake.pipeline import run_pipeline
 
     if lake not in _BUILT:
         run_pipeline(lake)

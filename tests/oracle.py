@@ -3,10 +3,10 @@
 The SQL under ``sql/silver`` and ``sql/gold`` is what the pipeline runs; these functions compute the same
 relations independently, from BRONZE frames, so the tests (and the scale benchmark's pandas way) can check the
 SQL on any engine: ``silver_reference`` (monthly consumption from cumulative registers), ``bill_reference`` (the
-theoretical bill, rules in ``lds_utils.billing``), ``fence_reference`` (Tukey's fence per segment with
+theoretical bill, rules in ``lds_utils.rules.billing``), ``fence_reference`` (Tukey's fence per segment with
 ``numpy.quantile``), ``gold_reference`` (all of it) and ``kpi_reference`` (the KPI views). They take from the
-product only the rules' values (``lds_utils.billing``, ``lds_utils.fence``) and the supply's own 12-month median
-(``lds_utils.detect.own_history``, which the comparison of valor_evaluado candidates uses too). No module of
+product only the rules' values (``lds_utils.rules.billing``, ``lds_utils.rules.fence``) and the supply's own 12-month median
+(``lds_utils.detection.detect.own_history``, which the comparison of valor_evaluado candidates uses too). No module of
 ``lds_utils`` imports this one.
 """
 
@@ -17,9 +17,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from lds_utils import billing
-from lds_utils.detect import month_index, own_history
-from lds_utils.fence import IQR_FACTOR, MIN_SEGMENTO, SEGMENTO
+from lds_utils.detection.detect import month_index, own_history
+from lds_utils.rules import billing
+from lds_utils.rules.fence import IQR_FACTOR, MIN_SEGMENTO, SEGMENTO
 
 #: Months a reading may look back for the previous reading of its meter (see the silver SQL header).
 MESES_BUSQUEDA_PREVIA = 12
@@ -286,7 +286,7 @@ BRONZE_COLUMNS = {
 
 
 def read_bronze(engine) -> dict[str, pd.DataFrame]:
-    """The BRONZE columns the references need, read through an engine (lds_utils.engines)."""
+    """The BRONZE columns the references need, read through an engine (lds_utils.lake.engines)."""
     return {
         table: engine.read_sql(f"select {', '.join(columns)} from bronze_db.bronze_{table}")
         for table, columns in BRONZE_COLUMNS.items()

@@ -16,7 +16,7 @@ import sys
 import time
 
 from lds_utils import cli
-from lds_utils.engines import DuckDBEngine
+from lds_utils.lake.engines import DuckDBEngine
 
 #: The argument of each wrapped method (after self) that names the relation it works on.
 POINTS = {

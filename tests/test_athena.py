@@ -26,15 +26,15 @@ import pytest
 import yaml
 from sqlglot import exp
 
-from lds_utils import schema
-from lds_utils import sql as sqlmod
-from lds_utils.aws_config import AwsSettings, load_settings
+from lds_utils.aws.athena import CHECKSUM_METADATA, CSV_SERDE, RUN_PREFIX, STAGING_MARK, AthenaEngine, ctas_statement
+from lds_utils.aws.plan import Step
+from lds_utils.aws.settings import AwsSettings, load_settings
+from lds_utils.aws.setup import setup_aws
 from lds_utils.config import PROJECT_ROOT, UsageError
-from lds_utils.aws_plan import Step
-from lds_utils.aws_setup import setup_aws
-from lds_utils.engine_athena import CHECKSUM_METADATA, CSV_SERDE, RUN_PREFIX, STAGING_MARK, AthenaEngine, ctas_statement
-from lds_utils.graph import month_parameters
-from lds_utils.pipeline import ALL_SUPPLIES
+from lds_utils.lake import schema
+from lds_utils.lake import sql as sqlmod
+from lds_utils.lake.graph import month_parameters
+from lds_utils.lake.pipeline import ALL_SUPPLIES
 
 REGION = "us-east-1"
 
@@ -574,7 +574,7 @@ def test_notebooks_read_through_read_sql_query_with_canned_results(aws, moto_url
     with pytest.raises(UsageError, match="read-only"):
         engine.create_view("gold_db", "vw_x", "select 1 as x")
 
-    from lds_utils.report import contexto  # the notebooks' own entry point, settings from the environment
+    from lds_utils.reporting.report import contexto  # the notebooks' own entry point, settings from the environment
 
     ctx = contexto("2024-03", "athena", tmp_path)
     try:
@@ -621,8 +621,8 @@ def _split_blocks(printed: str) -> list[str]:
 
 
 def test_pipeline_dry_run_for_a_period_is_complete_ordered_and_uses_the_sql_files(tmp_path, capsys):
-    from lds_utils import graph
     from lds_utils.cli import main
+    from lds_utils.lake import graph
 
     assert main(["pipeline", "--engine", "athena", "--dry-run", "--period", "2024-03", "--lake", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
@@ -724,7 +724,8 @@ def _allowed(policy: dict) -> set[str]:
 @pytest.fixture
 def recorded_calls(monkeypatch) -> set[str]:
     """IAM actions of every AWS API call made through the engine's (and setup's) boto3 sessions."""
-    from lds_utils import aws_plan, engine_athena
+    from lds_utils.aws import athena as engine_athena
+    from lds_utils.aws import plan as aws_plan
 
     calls: set[str] = set()
     real_session = aws_plan.aws_session
@@ -774,8 +775,8 @@ def test_iam_policies_allow_every_call_and_name_only_the_project_resources(aws, 
 @pytest.fixture(scope="module")
 def small_lake(tmp_path_factory) -> Path:
     """A small generated lake (200 customers, 4 months) with the DuckDB pipeline already run on it."""
-    from lds_utils.generate import GeneratorConfig, run_generate
-    from lds_utils.pipeline import run_pipeline
+    from lds_utils.lake.pipeline import run_pipeline
+    from lds_utils.synthetic.generate import GeneratorConfig, run_generate
 
     lake = tmp_path_factory.mktemp("athena_lake")
     run_generate(GeneratorConfig(n_clientes=200, seed=7, desde="2024-12", hasta="2025-03"), lake)
@@ -790,9 +791,10 @@ def _sorted(frame, keys):
 def test_pipeline_on_s3_and_glue_matches_duckdb_and_one_month_is_replaced(aws, small_lake, monkeypatch):
     import pandas as pd
 
-    from lds_utils import engine_registry, graph
-    from lds_utils.engines import DuckDBEngine
-    from lds_utils.pipeline import pipeline_parameters, run_pipeline
+    from lds_utils.lake import graph
+    from lds_utils.lake import registry as engine_registry
+    from lds_utils.lake.engines import DuckDBEngine
+    from lds_utils.lake.pipeline import pipeline_parameters, run_pipeline
 
     monkeypatch.setitem(engine_registry.ENGINES, "athena", EmulatedAthena)
     monkeypatch.setenv("LDS_LAKE", str(small_lake))

@@ -7,10 +7,11 @@ import math
 
 import pytest
 
-from lds_utils import aws_cost, schema
-from lds_utils.aws_config import AwsSettings
+from lds_utils.aws import cost as aws_cost
+from lds_utils.aws.settings import AwsSettings
 from lds_utils.config import UsageError
-from lds_utils.engines import DuckDBEngine
+from lds_utils.lake import schema
+from lds_utils.lake.engines import DuckDBEngine
 
 PERIOD = "2025-12"
 

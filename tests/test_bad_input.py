@@ -18,12 +18,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lds_utils import rawcheck
 from lds_utils.config import PROJECT_ROOT, RAW_TABLES, LakePaths
-from lds_utils.engine_registry import open_engine
-from lds_utils.pipeline import run_pipeline
-from lds_utils.rawcheck import RawInputError
-from lds_utils.schema import column_names
+from lds_utils.lake import rawcheck
+from lds_utils.lake.pipeline import run_pipeline
+from lds_utils.lake.rawcheck import RawInputError
+from lds_utils.lake.registry import open_engine
+from lds_utils.lake.schema import column_names
 from tests import lakecopy
 
 # -- cases handled row by row ------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from lds_utils import billing
+from lds_utils.rules import billing
 from tests import minilake, oracle
 
 TARIFAS = {
@@ -162,8 +162,8 @@ def test_igv_is_18_percent_of_subtotal(hand_lake):
 
 
 def test_parameters_match_the_sql_placeholders():
-    from lds_utils import graph
-    from lds_utils import sql as sqlmod
+    from lds_utils.lake import graph
+    from lds_utils.lake import sql as sqlmod
 
     bills = graph.statement("gold_factura_evaluada_mes")
     needed = sqlmod.placeholders(bills) - {"desde", "hasta", "suministro_desde", "suministro_hasta"}
@@ -178,8 +178,8 @@ def test_every_rule_cites_a_source():
 # -- the tariff options' reference -------------------------------------------------------------------------
 def test_tariff_options_state_the_regulated_structure():
     """Each option's attributes, stated once in sql/bronze/ref_opcion_tarifaria.sql, against the pliego's rules
-    and the generator's own list (written independently in lds_utils.generate_config)."""
-    from lds_utils.generate_config import OPCIONES, OPCIONES_DOBLE_REGISTRO
+    and the generator's own list (written independently in lds_utils.synthetic.settings)."""
+    from lds_utils.synthetic.settings import OPCIONES, OPCIONES_DOBLE_REGISTRO
 
     opciones = billing.tariff_options()
     assert tuple(opciones.index) == OPCIONES
@@ -198,7 +198,7 @@ def test_python_reads_the_relation_the_sql_joins(hand_lake):
 def test_no_sql_file_but_the_reference_names_a_tariff_option():
     import re
 
-    from lds_utils import sql as sqlmod
+    from lds_utils.lake import sql as sqlmod
 
     for path in sqlmod.all_sql_files():
         code = "\n".join(line.split("--", 1)[0] for line in path.read_text(encoding="utf-8").splitlines())

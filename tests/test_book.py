@@ -13,9 +13,9 @@ import re
 import pytest
 import yaml
 
-from lds_utils import book
-from lds_utils.engine_registry import open_engine
-from lds_utils.engines import DuckDBEngine
+from lds_utils.lake.engines import DuckDBEngine
+from lds_utils.lake.registry import open_engine
+from lds_utils.reporting import book
 
 PERIODOS = ("2025-06", "2025-12")
 
@@ -195,9 +195,10 @@ def test_only_the_default_lake_with_the_default_engine_is_the_demo(tmp_path):
 
 
 def test_demo_lake_is_generated_once_and_rebuilt_only_when_stale(tmp_path, monkeypatch):
-    from lds_utils import alerts, report
-    from lds_utils.generate import GeneratorConfig
-    from lds_utils.pipeline import FINGERPRINT_NAME
+    from lds_utils.detection import alerts
+    from lds_utils.lake.pipeline import FINGERPRINT_NAME
+    from lds_utils.reporting import report
+    from lds_utils.synthetic.generate import GeneratorConfig
 
     monkeypatch.setattr(book, "DEMO_SAMPLE", GeneratorConfig(n_clientes=120, seed=3, desde="2025-01", hasta="2025-04"))
     lake = tmp_path / "lake"

@@ -5,10 +5,10 @@ import re
 import pandas as pd
 import pytest
 
-from lds_utils import sql as sqlmod
-from lds_utils.engine_registry import open_engine
-from lds_utils.pipeline import run_pipeline
-from lds_utils.schema import PRIMARY_KEYS, RAW_SCHEMAS
+from lds_utils.lake import sql as sqlmod
+from lds_utils.lake.pipeline import run_pipeline
+from lds_utils.lake.registry import open_engine
+from lds_utils.lake.schema import PRIMARY_KEYS, RAW_SCHEMAS
 from tests import lakecopy
 
 EXPECTED_REJECT = {

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from lds_utils.config import PROJECT_ROOT, UsageError
-from lds_utils.pipeline import LOCK_NAME, run_pipeline
+from lds_utils.lake.pipeline import LOCK_NAME, run_pipeline
 from tests import lakecopy
 
 BUILT = ("bronze_db", "silver_db", "gold_db")
@@ -60,7 +60,7 @@ def _hold_lock(lake) -> subprocess.Popen:
     """Another process holding the lake lock exactly as a run does, until its stdin is closed: a run on the
     sample lake ends in seconds, so a real one could finish before the second process even starts."""
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from pathlib import Path; from lds_utils.pipeline import lake_lock\n"
+        [sys.executable, "-c", "import sys; from pathlib import Path; from lds_utils.lake.pipeline import lake_lock\n"
                                "with lake_lock(Path(sys.argv[1])):\n    sys.stdin.read()", str(lake)],
         cwd=PROJECT_ROOT, stdin=subprocess.PIPE, text=True)
     _wait_for_lock(lake, holder)

@@ -20,7 +20,7 @@ import duckdb
 import pytest
 
 from lds_utils.config import PROJECT_ROOT
-from lds_utils.pipeline import run_pipeline
+from lds_utils.lake.pipeline import run_pipeline
 from tests import lakecopy
 
 BUILT = ("bronze_db", "silver_db", "gold_db")
@@ -131,7 +131,7 @@ def test_a_failing_run_publishes_nothing_and_cleans_up(built_lake, tmp_path, mon
     def broken_reconciliation(*_):
         raise RuntimeError("reconciliation failed")
 
-    monkeypatch.setattr("lds_utils.pipeline._check_reconciliation", broken_reconciliation)
+    monkeypatch.setattr("lds_utils.lake.pipeline._check_reconciliation", broken_reconciliation)
     with pytest.raises(RuntimeError, match="reconciliation failed"):
         run_pipeline(lake)
     assert lakecopy.snapshot(lake, BUILT) == before

@@ -15,15 +15,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lds_utils import alerts, billing, cli, evaluate
-from lds_utils import sql as sqlmod
+from lds_utils import cli
 from lds_utils.config import SQL_ROOT, UsageError
-from lds_utils.engines import DuckDBEngine
-from lds_utils.graph import month_parameters
+from lds_utils.detection import alerts, evaluate
+from lds_utils.lake import sql as sqlmod
+from lds_utils.lake.engines import DuckDBEngine
+from lds_utils.lake.graph import month_parameters
+from lds_utils.rules import billing, companion
 from tests import minilake
 
 KEYS = ["id_suministro", "anio_mes"]
-PARAMS = alerts.parametros_deteccion()
+PARAMS = companion.parametros_deteccion()
 DOBLE_REGISTRO = billing.options_where("doble_registro")
 RESIDENCIALES = billing.options_where("admite_residencial")
 GOLD_COLUMNS = ["id_suministro", "anio_mes", "anio", "mes", "tipo_cliente", "nivel_tension", "tarifa", "consumo_kwh",
@@ -358,8 +360,8 @@ def test_period_run_matches_full_build_and_is_idempotent(lake, tables):
 
 
 def test_a_reader_requires_the_alert_tables_of_every_month(sample_lake, tmp_path):
-    from lds_utils.pipeline import run_pipeline
-    from lds_utils.report import Contexto
+    from lds_utils.lake.pipeline import run_pipeline
+    from lds_utils.reporting.report import Contexto
     from tests import lakecopy
 
     copia = lakecopy.copy_raw(sample_lake, tmp_path / "lake")

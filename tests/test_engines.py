@@ -4,8 +4,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from lds_utils.config import UsageError
-from lds_utils.engine_registry import open_engine
-from lds_utils.engines import DuckDBEngine
+from lds_utils.lake.engines import DuckDBEngine
+from lds_utils.lake.registry import open_engine
 
 MONTHS_SQL = """
 select cast(x as integer) as valor, m as anio_mes

@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lds_utils import reference
 from lds_utils.config import PROJECT_ROOT, RAW_TABLES
-from lds_utils.generate import GENERACION, GeneratorConfig, consumo_esperado, run_generate
-from lds_utils.generate_config import OPCIONES, OPCIONES_DOBLE_REGISTRO, TIPOS_ANOMALIA
-from lds_utils.schema import FOREIGN_KEYS, PRIMARY_KEYS, RAW_SCHEMAS, column_names
+from lds_utils.lake.schema import FOREIGN_KEYS, PRIMARY_KEYS, RAW_SCHEMAS, column_names
+from lds_utils.synthetic import reference
+from lds_utils.synthetic.generate import GENERACION, GeneratorConfig, consumo_esperado, run_generate
+from lds_utils.synthetic.settings import OPCIONES, OPCIONES_DOBLE_REGISTRO, TIPOS_ANOMALIA
 
 CFG = GeneratorConfig()
 OPTIONAL = {"suministro": {"fecha_baja"}, "medidor": {"fecha_retiro"}, "asignacion_tarifa": {"fecha_fin"},

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
-from lds_utils import generate
-from lds_utils.generate import GeneratorConfig, run_generate
+from lds_utils.synthetic import generate
+from lds_utils.synthetic.generate import GeneratorConfig, run_generate
 
 # Three small chunks: enough for a pool of workers, cheap to generate twice.
 CFG = GeneratorConfig(n_clientes=2_400, clientes_por_bloque=800)

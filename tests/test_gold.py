@@ -6,13 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lds_utils import detect, evaluate, fence, graph
-from lds_utils import sql as sqlmod
-from lds_utils.billing import billing_parameters
-from lds_utils.engines import DuckDBEngine
-from lds_utils.fence import MIN_SEGMENTO, SEGMENTO, fence_parameters
-from lds_utils.graph import month_parameters
-from lds_utils.pipeline import ALL_SUPPLIES, run_pipeline
+from lds_utils.detection import detect, evaluate
+from lds_utils.lake import graph
+from lds_utils.lake import sql as sqlmod
+from lds_utils.lake.engines import DuckDBEngine
+from lds_utils.lake.graph import month_parameters
+from lds_utils.lake.pipeline import ALL_SUPPLIES, run_pipeline
+from lds_utils.rules import fence
+from lds_utils.rules.billing import billing_parameters
+from lds_utils.rules.fence import MIN_SEGMENTO, SEGMENTO, fence_parameters
 from tests import lakecopy, minilake, oracle
 
 KEYS = ["id_suministro", "anio_mes"]
@@ -88,7 +90,7 @@ def test_fence_parameters_match_the_sql_placeholders():
 
 
 def test_the_pandas_fence_is_the_sql_fence(built_lake, gold):
-    """lds_utils.fence, which the book recomputes the rule with, gives the stored fences and flags exactly."""
+    """lds_utils.rules.fence, which the book recomputes the rule with, gives the stored fences and flags exactly."""
     with DuckDBEngine(built_lake, read_only=True) as engine:
         stored = engine.read_sql("select * from gold_db.gold_cerco_segmento_mes").set_index(SEGMENTO).sort_index()
     cerco = fence.segment_fences(gold).sort_index()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from lds_utils import graph
-from lds_utils import sql as sqlmod
-from lds_utils.graph import GraphError
-from lds_utils.pipeline import GOLD_RELATION
+from lds_utils.lake import graph
+from lds_utils.lake import sql as sqlmod
+from lds_utils.lake.graph import GraphError
+from lds_utils.lake.pipeline import GOLD_RELATION
 
 
 def _write(root, layer, name, build, select):

@@ -7,7 +7,7 @@ import ast
 import nbformat
 import pytest
 
-from lds_utils.book import notebooks
+from lds_utils.reporting.book import notebooks
 
 CUADERNOS = notebooks()
 PARAMETROS = {"period", "engine", "lake"}

@@ -9,11 +9,11 @@ import sys
 import pandas as pd
 import pytest
 
-from lds_utils import pipeline
 from lds_utils.config import PROJECT_ROOT, RAW_TABLES, SQL_ROOT, UsageError
-from lds_utils.engine_registry import open_engine
-from lds_utils.pipeline import (DATE_LIMITED_REASONS, GraphRunner, Months, bronze_reusable, lake_lock,
-                                pipeline_parameters, relations, run_pipeline, supply_slices, view_names)
+from lds_utils.lake import pipeline
+from lds_utils.lake.pipeline import (DATE_LIMITED_REASONS, GraphRunner, Months, bronze_reusable, lake_lock,
+                                     pipeline_parameters, relations, run_pipeline, supply_slices, view_names)
+from lds_utils.lake.registry import open_engine
 from tests import lakecopy
 
 GOLD_CONTRACT = [
@@ -107,7 +107,7 @@ def test_period_run_is_idempotent_and_equals_the_full_run(built_lake, tmp_path):
 def test_a_lake_built_month_by_month_equals_one_run_of_every_month(tmp_path):
     """A new lake's first period run creates the bills it reads history from; each later month reads the bills
     the earlier runs published. The result is the run of every month's, history and fences included."""
-    from lds_utils.generate import GeneratorConfig, run_generate
+    from lds_utils.synthetic.generate import GeneratorConfig, run_generate
 
     months = ["2024-10", "2024-11", "2024-12", "2025-01", "2025-02"]
     whole, by_month = tmp_path / "whole", tmp_path / "by_month"
@@ -278,7 +278,7 @@ def test_a_range_of_months_is_computed_month_by_month_and_equals_the_full_run(bu
 
 
 def test_alertas_for_a_range_of_months_writes_each_month_as_the_full_build(built_lake, tmp_path):
-    from lds_utils.alerts import construir_todo, run_alertas
+    from lds_utils.detection.alerts import construir_todo, run_alertas
 
     lake = tmp_path / "lake"
     shutil.copytree(built_lake, lake)
@@ -306,6 +306,6 @@ def test_period_without_data_is_a_clear_error(built_lake, tmp_path):
 
 
 def test_a_full_run_records_the_fingerprint_of_the_code_that_built_the_lake(built_lake):
-    from lds_utils.pipeline import pipeline_fingerprint, read_fingerprint
+    from lds_utils.lake.pipeline import pipeline_fingerprint, read_fingerprint
 
     assert read_fingerprint(built_lake) == pipeline_fingerprint()

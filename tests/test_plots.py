@@ -8,7 +8,7 @@ import pytest
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
-from lds_utils import plots
+from lds_utils.reporting import plots
 
 
 @pytest.fixture(scope="module")

@@ -21,9 +21,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lds_utils import billing
-from lds_utils.engines import DuckDBEngine
-from lds_utils.fence import IQR_FACTOR, MIN_SEGMENTO, fence_parameters
+from lds_utils.lake.engines import DuckDBEngine
+from lds_utils.rules import billing
+from lds_utils.rules.fence import IQR_FACTOR, MIN_SEGMENTO, fence_parameters
 from tests import minilake
 
 OPCIONES = tuple(billing.tariff_options().index)

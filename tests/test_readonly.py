@@ -17,11 +17,13 @@ from pathlib import Path
 import papermill
 import pytest
 
-from lds_utils import alerts, book, cli
+from lds_utils import cli
 from lds_utils.config import UsageError
-from lds_utils.engines import DuckDBEngine
-from lds_utils.generate import GENERACION, GeneratorConfig, run_generate
-from lds_utils.pipeline import run_pipeline
+from lds_utils.detection import alerts
+from lds_utils.lake.engines import DuckDBEngine
+from lds_utils.lake.pipeline import run_pipeline
+from lds_utils.reporting import book
+from lds_utils.synthetic.generate import GENERACION, GeneratorConfig, run_generate
 
 OWN_SAMPLE = GeneratorConfig(n_clientes=300, seed=11, desde="2024-01", hasta="2025-06")
 ANALYST_FILE = Path("raw") / "notas_del_analista.txt"

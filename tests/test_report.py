@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lds_utils import pipeline, report
 from lds_utils.config import UsageError
+from lds_utils.lake import pipeline
+from lds_utils.reporting import report
 from tests import oracle
 
 
@@ -140,8 +141,8 @@ def test_generation_parameters_are_read_and_required(tmp_path):
 @pytest.fixture(scope="module")
 def lago_dos_meses(tmp_path_factory):
     """A 200-customer lake whose pipeline ran for two months only."""
-    from lds_utils.generate import GeneratorConfig, run_generate
-    from lds_utils.pipeline import run_pipeline
+    from lds_utils.lake.pipeline import run_pipeline
+    from lds_utils.synthetic.generate import GeneratorConfig, run_generate
 
     lago = tmp_path_factory.mktemp("lago") / "lake"
     run_generate(GeneratorConfig(n_clientes=200, seed=5), lago)
@@ -204,7 +205,7 @@ def test_contexto_stops_at_a_lake_built_by_other_sql_and_writes_nothing(lago_dos
 
 
 def test_book_of_a_lake_without_alert_relations_stops_in_one_line_and_writes_nothing(lago_dos_meses, tmp_path):
-    from lds_utils.book import build_book
+    from lds_utils.reporting.book import build_book
 
     antes = _archivos(lago_dos_meses)
     with pytest.raises(UsageError, match="gold_db.gold_alertas_mes are missing or do not match GOLD up to 2025-04"):
@@ -265,7 +266,7 @@ def test_year_on_year_sentence_and_table_follow_the_data():
 
 
 def test_every_billing_rule_is_stated_in_spanish_with_its_source():
-    from lds_utils import billing
+    from lds_utils.rules import billing
 
     fuentes = report.fuentes_facturacion()
     assert len(fuentes) == len(billing.SOURCES)

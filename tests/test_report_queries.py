@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from lds_utils import sql as sqlmod
 from lds_utils.config import SQL_ROOT
-from lds_utils.engines import DuckDBEngine
+from lds_utils.lake import sql as sqlmod
+from lds_utils.lake.engines import DuckDBEngine
 
 PERIOD = "2025-06"
 TARIFF = "BT5B"
@@ -170,7 +170,7 @@ def test_supplies_by_zone_and_type(engine, tables):
 
 
 def test_raw_columns(engine):
-    from lds_utils.schema import RAW_SCHEMAS
+    from lds_utils.lake.schema import RAW_SCHEMAS
 
     actual = _run(engine, "raw_columns")
     expected = {table: [column.name for column in columns] for table, columns in RAW_SCHEMAS.items()}

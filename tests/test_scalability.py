@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from lds_utils import scalability
+from lds_utils.reporting import scalability
 
 
 @pytest.fixture(scope="module")

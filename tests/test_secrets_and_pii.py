@@ -20,11 +20,11 @@ import time
 
 import pytest
 
-from lds_utils import report
-from lds_utils.book import build_book
 from lds_utils.config import PROJECT_ROOT, LakePaths
-from lds_utils.engine_registry import open_engine
-from lds_utils.schema import PERSONAL_DATA_COLUMNS
+from lds_utils.lake.registry import open_engine
+from lds_utils.lake.schema import PERSONAL_DATA_COLUMNS
+from lds_utils.reporting import report
+from lds_utils.reporting.book import build_book
 from tests import lakecopy
 
 PERIODO = "2025-12"
@@ -174,8 +174,8 @@ def test_rejected_customer_records_are_never_shown(built_lake):
 
 
 def test_alerts_carry_no_personal_data(built_lake, tmp_path):
-    from lds_utils.alerts import run_alertas
-    from lds_utils.pipeline import run_pipeline
+    from lds_utils.detection.alerts import run_alertas
+    from lds_utils.lake.pipeline import run_pipeline
 
     lake = lakecopy.copy_raw(built_lake, tmp_path / "lake")
     run_pipeline(lake)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lds_utils.engines import DuckDBEngine
+from lds_utils.lake.engines import DuckDBEngine
 from tests import minilake, oracle
 
 # Each meter: (id_medidor, id_suministro, digits, factor) and its readings

@@ -6,7 +6,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from lds_utils import sql as sqlmod
+from lds_utils.lake import sql as sqlmod
 
 SQL_FILES = sqlmod.all_sql_files()
 

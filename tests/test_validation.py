@@ -15,11 +15,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lds_utils import cli, config, report
-from lds_utils import sql as sqlmod
-from lds_utils.book import build_book
+from lds_utils import cli, config
 from lds_utils.config import PROJECT_ROOT, UsageError
-from lds_utils.pipeline import run_pipeline
+from lds_utils.lake import sql as sqlmod
+from lds_utils.lake.pipeline import run_pipeline
+from lds_utils.reporting import report
+from lds_utils.reporting.book import build_book
 
 INJECTION = "2025-01'; DROP TABLE gold_db.gold_facturacion_teorica_mes; --"
 

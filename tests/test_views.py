@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lds_utils.engines import DuckDBEngine
-from lds_utils.pipeline import view_names
+from lds_utils.lake.engines import DuckDBEngine
+from lds_utils.lake.pipeline import view_names
 from tests import minilake, oracle
 
 KPI_VIEWS = {

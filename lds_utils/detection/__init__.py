@@ -1,0 +1,1 @@
+"""Detection beyond the official KPI: the companion detector's alerts, the valor_evaluado methodology, evaluation."""

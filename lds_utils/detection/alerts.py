@@ -1,0 +1,181 @@
+"""Alerts per period: the companion detector's signals and the combined ranking of both detectors.
+
+Two GOLD relations of the pipeline's graph (``gold_db.gold_senales_mes``: the companion's signals and reason
+codes per supply-month; ``gold_db.gold_alertas_mes``: the ranked list of supplies to inspect), built by the
+pipeline for its months. ``python -m lds_utils alertas --period P`` (or ``--desde A --hasta B``) rebuilds them
+for those months (the signals of the month before too) and exports each month's list to
+``lake/gold/alertas/alertas_P.csv``. The official KPI stays the IQR rule of
+``gold_facturacion_teorica_mes``: the list reports it beside the companion (see the SQL headers).
+
+The companion's thresholds and the inspection capacity are rules (lds_utils.rules.companion); nothing here
+reads the ground truth.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shlex
+from pathlib import Path
+
+import pandas as pd
+
+from lds_utils import config
+from lds_utils.config import LakePaths, UsageError
+from lds_utils.lake.engines import Engine
+from lds_utils.rules import billing
+from lds_utils.rules.companion import CAPACIDAD_INSPECCION, parametros_deteccion
+
+SENALES = "gold_senales_mes"
+ALERTAS = "gold_alertas_mes"
+PARTITION_COLUMN = "anio_mes"
+CSV_FOLDER = "alertas"
+
+#: The companion's reason codes (gold_senales_mes) and the IQR rule's, in Spanish, for readers of the list.
+MOTIVOS = {
+    "CONSUMO_CERO": "Consumo cero en un suministro activo (con lectura)",
+    "REGISTRO_RETROCEDE": "El registro del medidor retrocede sin ser una vuelta a cero",
+    "FACTOR_CARGA_MAYOR_1": "Factor de carga mayor que 1: la demanda registrada no puede producir esa energía",
+    "OPCION_INCOMPATIBLE": "Opción tarifaria de otro nivel de tensión, o residencial fuera de "
+                           + "/".join(billing.options_where("admite_residencial")),
+    "CONSUMO_ALTO": "Consumo diario muy por encima del mayor de sus 12 meses previos",
+    "CONSUMO_BAJO": "Consumo diario muy por debajo de su mediana de 12 meses y del mismo mes del año anterior",
+    "FACTOR_CARGA_ATIPICO": "Demanda incoherente con la energía frente a su propia historia",
+    "RECUPERO_TRAS_ESTIMADA": "Primera lectura real tras una estimada, por encima de su mediana",
+    "ESTIMADA_BAJA": "Lectura estimada por debajo de su mediana: se factura de menos y luego se recupera",
+    "OPCION_NUEVA": "Cambio a una opción que no tuvo en 12 meses sin cambio de medidor que lo explique",
+    "CERCO_IQR": "Regla oficial: la factura supera el cerco de Tukey de su segmento",
+}
+
+
+def construir(engine: Engine, desde: str, hasta: str, params: dict | None = None) -> dict[str, int]:
+    """Write gold_senales_mes and gold_alertas_mes for the months desde..hasta, replacing those months only (and the
+    signals of the month before desde, which new-alert marking reads); return the rows of each."""
+    from lds_utils.lake.pipeline import Months
+
+    return _construir(engine, Months.between(config.parse_period(desde), config.parse_period(hasta)), params)
+
+
+def construir_periodo(engine: Engine, period: str, params: dict | None = None) -> dict[str, int]:
+    """Signals of ``period`` and the month before, and the ranked alerts of ``period``."""
+    return construir(engine, period, period, params)
+
+
+def construir_todo(engine: Engine, params: dict | None = None) -> dict[str, int]:
+    """Both tables rebuilt for every month of gold (what the evaluation reads)."""
+    from lds_utils.lake.pipeline import Months
+
+    return _construir(engine, Months.every(), params)
+
+
+def _construir(engine: Engine, months, params: dict | None) -> dict[str, int]:
+    """The alert part of the relation graph, built by the pipeline's runner for ``months`` (pipeline.Months)."""
+    from lds_utils.lake.pipeline import GraphRunner, pipeline_parameters, relations
+
+    runner = GraphRunner(engine, {**pipeline_parameters(), **(params or {})})
+    runner.build(relations(names=(SENALES, ALERTAS)), months)
+    return {step.relation: step.rows for step in runner.results}
+
+
+def require_tables(ctx) -> None:
+    """Stop in one line unless ``ctx`` (lds_utils.reporting.report.Contexto) can read both tables for every month up to its
+    period, built from the GOLD it reads. Only reads."""
+    if not tables_match_gold(ctx.engine, ctx.period):
+        first = ctx.engine.read_sql("select min(anio_mes) as anio_mes from gold_db.gold_facturacion_teorica_mes")
+        raise UsageError(f"gold_db.{SENALES} and gold_db.{ALERTAS} are missing or do not match GOLD up to "
+                         f"{ctx.period} in {ctx.lake}: run `python -m lds_utils alertas --desde "
+                         f"{first['anio_mes'].iloc[0]} --hasta {ctx.period} --lake {shlex.quote(str(ctx.lake))}`")
+
+
+def tables_match_gold(engine: Engine, period: str) -> bool:
+    """Both tables exist and agree with gold up to ``period``: same bills, kWh and IQR alerts (a stale build,
+    made before gold was rebuilt, fails the check)."""
+    if not all(engine.table_exists("gold_db", table) for table in (SENALES, ALERTAS)):
+        return False
+    cifras = engine.read_sql(
+        "select (select count(*) from gold_db.gold_facturacion_teorica_mes where anio_mes <= :period) as gold_filas, "
+        f"(select count(*) from gold_db.{SENALES} where anio_mes <= :period) as senales_filas, "
+        "(select sum(consumo_kwh) from gold_db.gold_facturacion_teorica_mes where anio_mes <= :period) as gold_kwh, "
+        f"(select sum(consumo_kwh) from gold_db.{SENALES} where anio_mes <= :period) as senales_kwh, "
+        "(select count_if(es_atipico) from gold_db.gold_facturacion_teorica_mes where anio_mes <= :period) "
+        f"as gold_atipicos, (select count_if(es_alerta_iqr) from gold_db.{ALERTAS} where anio_mes <= :period) "
+        "as alertas_iqr",
+        {"period": period},
+    ).iloc[0]
+    return (int(cifras["gold_filas"]) == int(cifras["senales_filas"])
+            and math.isclose(float(cifras["gold_kwh"] or 0), float(cifras["senales_kwh"] or 0), rel_tol=1e-9)
+            and int(cifras["gold_atipicos"]) == int(cifras["alertas_iqr"]))
+
+
+def leer_alertas(engine: Engine, period: str) -> pd.DataFrame:
+    """The month's ranked alerts, first to inspect first."""
+    alertas = engine.read_sql(
+        f"select * from gold_db.{ALERTAS} where anio_mes = :period order by prioridad", {"period": period}
+    )
+    return alertas[[PARTITION_COLUMN, *alertas.columns.drop(PARTITION_COLUMN)]]
+
+
+def escribir_csv(alertas: pd.DataFrame, lake: Path, period: str) -> Path:
+    """lake/gold/alertas/alertas_<period>.csv, written to a temporary file and renamed into place."""
+    folder = config.ensure_writable_dir(LakePaths(Path(lake)).gold / CSV_FOLDER)
+    target = folder / f"alertas_{config.parse_period(period)}.csv"
+    temporary = folder / f".{target.name}.tmp"
+    alertas.to_csv(temporary, index=False, encoding="utf-8")
+    os.replace(temporary, target)
+    return target
+
+
+def _exigir_meses(engine: Engine, months: list[str]) -> None:
+    if not engine.table_exists("gold_db", "gold_facturacion_teorica_mes"):
+        raise UsageError("no gold_db.gold_facturacion_teorica_mes: run the pipeline first")
+    facturadas = engine.read_sql(
+        "select distinct anio_mes from gold_db.gold_facturacion_teorica_mes where anio_mes between :desde and :hasta",
+        {"desde": months[0], "hasta": months[-1]},
+    )
+    missing = sorted(set(months) - set(facturadas["anio_mes"].astype(str)))
+    if missing:
+        raise UsageError(f"no bills for period {', '.join(missing)} in gold_db.gold_facturacion_teorica_mes: "
+                         "run the pipeline")
+
+
+def alert_months(period: str | None = None, desde: str | None = None, hasta: str | None = None) -> list[str]:
+    """The months of an ``alertas`` run: one period, or every month from desde to hasta."""
+    if period and not (desde or hasta):
+        return [config.parse_period(period, "--period")]
+    if desde and hasta and not period:
+        return config.period_range(config.parse_period(desde, "--desde"), config.parse_period(hasta, "--hasta"))
+    raise UsageError("give the month as --period YYYY-MM, or a range as --desde YYYY-MM --hasta YYYY-MM")
+
+
+def run_alertas(lake: Path, period: str | None = None, engine: str = config.DEFAULT_ENGINE,
+                capacidad_inspeccion: float = CAPACIDAD_INSPECCION, desde: str | None = None,
+                hasta: str | None = None, **engine_options) -> list[Path]:
+    """The ``alertas`` command: build the alert relations for one month or a range of months, export each month's
+    CSV and print its one-line summary; return the CSV files."""
+    from lds_utils.lake.pipeline import Months, locked, require_lake
+    from lds_utils.lake.registry import engine_class
+
+    months = alert_months(period, desde, hasta)
+    engine_type = engine_class(engine)
+    lake = Path(lake)
+    require_lake(lake)
+    engine_type.require_catalog(lake)
+    params = parametros_deteccion(capacidad_inspeccion)
+    with locked(engine_type, lake), engine_type.open(lake, **engine_options) as opened:
+        _exigir_meses(opened, months)
+        with opened.publish_together():
+            _construir(opened, Months.between(months[0], months[-1]), params)
+        listas = {month: leer_alertas(opened, month) for month in months}
+    paths = []
+    for month, alertas in listas.items():
+        paths.append(escribir_csv(alertas, lake, month))
+        print(_resumen(alertas, month, paths[-1]))
+    return paths
+
+
+def _resumen(alertas: pd.DataFrame, period: str, path: Path) -> str:
+    capacidad = int(alertas["capacidad"].iloc[0]) if len(alertas) else 0
+    return (f"alertas {period}: {len(alertas):,} suministros alertados "
+            f"({int(alertas['es_alerta_complementaria'].sum()):,} por el detector complementario, "
+            f"{int(alertas['es_alerta_iqr'].sum()):,} por el cerco IQR), {int(alertas['es_nueva'].sum()):,} nuevos; "
+            f"capacidad {capacidad:,} -> {path}")

@@ -1,0 +1,236 @@
+"""Detection quality against the generator's ground truth, and against the field inspections.
+
+Unit of evaluation: a supply-month (id_suministro, anio_mes) of gold. It is anomalous when it lies
+inside an injected anomaly's months (``lake/truth/anomalias.csv``: this module reads and labels it, for the
+notebooks and for the comparison of valor_evaluado candidates; never the pipeline or the detectors). For each detector:
+precision, recall and F1 over supply-months (per month and overall); recall of anomalies (an injected
+anomaly counts as found when at least one of its months is alerted), overall and per type; and for the
+combined ranking, precision@k where k is the month's inspection capacity.
+
+Inspection validation uses what a utility really has: ``bronze_inspeccion`` outcomes. The generator
+inspects in month m the supplies whose bill of month m - 1 looked suspicious to the utility (plus a
+random control sample), so an inspection is "triggered" by a detector when that detector alerted the
+supply's bill of the month before; a hit is an outcome other than SIN_ANOMALIA.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from lds_utils.config import LakePaths, UsageError
+from lds_utils.detection import alerts
+from lds_utils.reporting import plots
+
+#: Detectors evaluated: column of the evaluation frame -> Spanish label.
+DETECTORES = {
+    "es_alerta_iqr": "Cerco IQR (oficial)",
+    "es_alerta_complementaria": "Detector complementario",
+    "es_alerta_combinada": "Ranking combinado (todas sus alertas)",
+    "dentro_capacidad": "Ranking combinado (dentro de la capacidad)",
+}
+
+
+def leer_anomalias(lake: Path) -> pd.DataFrame:
+    """truth/anomalias.csv of a generated lake (evaluation only): every column text but magnitud (a number, NaN
+    when the anomaly has none). The one reader of the ground truth."""
+    path = LakePaths(Path(lake)).truth / "anomalias.csv"
+    if not path.is_file():
+        raise UsageError(f"no ground truth at {path}: it exists only for lakes made by `lds_utils generate`")
+    texto = ["id_anomalia", "tipo", "id_suministro", "anio_mes_inicio", "anio_mes_fin", "detalle"]
+    return pd.read_csv(path, dtype=dict.fromkeys(texto, str), keep_default_na=False, na_values={"magnitud": [""]})
+
+
+def leer_detecciones(engine, hasta: str) -> pd.DataFrame:
+    """One row per billed supply-month up to ``hasta`` with each detector's flag and the alert's rank."""
+    return engine.read_sql(
+        "select s.id_suministro, s.anio_mes, s.tipo_cliente, g.es_atipico as es_alerta_iqr, "
+        "s.es_alerta as es_alerta_complementaria, s.motivos, a.prioridad, a.capacidad, "
+        "a.id_suministro is not null as es_alerta_combinada, coalesce(a.dentro_capacidad, false) as dentro_capacidad "
+        f"from gold_db.{alerts.SENALES} as s "
+        "join gold_db.gold_facturacion_teorica_mes as g on s.id_suministro = g.id_suministro and s.anio_mes = g.anio_mes "
+        f"left join gold_db.{alerts.ALERTAS} as a on s.id_suministro = a.id_suministro and s.anio_mes = a.anio_mes "
+        "where s.anio_mes <= :hasta",
+        {"hasta": hasta},
+    )
+
+
+def etiquetar(detecciones: pd.DataFrame, anomalias: pd.DataFrame) -> pd.DataFrame:
+    """detecciones (rows with id_suministro and anio_mes) plus id_anomalia and tipo_anomalia (empty outside
+    anomalies) and es_anomalia: whether the supply-month lies inside an injected anomaly's months. The one
+    labeller of the ground truth (the detectors' evaluation and the comparison of valor_evaluado candidates)."""
+    claves = detecciones[["id_suministro", "anio_mes"]].reset_index()
+    ventanas = claves.merge(anomalias[["id_anomalia", "tipo", "id_suministro", "anio_mes_inicio", "anio_mes_fin"]],
+                            on="id_suministro")
+    dentro = ventanas[ventanas["anio_mes"].between(ventanas["anio_mes_inicio"], ventanas["anio_mes_fin"])]
+    dentro = dentro.drop_duplicates("index").set_index("index")
+    etiquetado = detecciones.assign(
+        id_anomalia=dentro["id_anomalia"].reindex(detecciones.index),
+        tipo_anomalia=dentro["tipo"].reindex(detecciones.index),
+    )
+    return etiquetado.assign(es_anomalia=etiquetado["id_anomalia"].notna())
+
+
+def _precision_recall(marcas: pd.Series, es_anomalia: pd.Series) -> dict:
+    verdaderos = int((marcas & es_anomalia).sum())
+    alertas, anomalas = int(marcas.sum()), int(es_anomalia.sum())
+    precision = verdaderos / alertas if alertas else np.nan
+    recall = verdaderos / anomalas if anomalas else np.nan
+    f1 = 2 * precision * recall / (precision + recall) if verdaderos else 0.0
+    return {"alertas": alertas, "verdaderos": verdaderos, "precision": precision, "recall": recall, "f1": f1}
+
+
+def recall_anomalias(etiquetado: pd.DataFrame, detector: str) -> pd.Series:
+    """Per injected anomaly with billed months (indexed by id_anomalia): whether any of them was alerted."""
+    evaluables = pd.Index(etiquetado.loc[etiquetado["es_anomalia"], "id_anomalia"].unique(), name="id_anomalia")
+    alertadas = etiquetado.loc[etiquetado[detector].astype(bool) & etiquetado["es_anomalia"], "id_anomalia"]
+    return pd.Series(evaluables.isin(alertadas), index=evaluables)
+
+
+def metricas_globales(etiquetado: pd.DataFrame) -> pd.DataFrame:
+    """One row per detector: supply-month precision, recall, F1 and recall of anomalies."""
+    filas = []
+    for detector, nombre in DETECTORES.items():
+        marcas = etiquetado[detector].astype(bool)
+        encontradas = recall_anomalias(etiquetado, detector)
+        filas.append({"detector": detector, "nombre": nombre,
+                      **_precision_recall(marcas, etiquetado["es_anomalia"]),
+                      "recall_anomalias": float(encontradas.mean())})
+    return pd.DataFrame(filas)
+
+
+def metricas_por_mes(etiquetado: pd.DataFrame, detector: str) -> pd.DataFrame:
+    """Precision, recall and F1 over the supply-months of each month, for one detector."""
+    filas = [
+        {"anio_mes": mes, **_precision_recall(grupo[detector].astype(bool), grupo["es_anomalia"])}
+        for mes, grupo in etiquetado.groupby("anio_mes", sort=True)
+    ]
+    return pd.DataFrame(filas)
+
+
+def recall_por_tipo(etiquetado: pd.DataFrame) -> pd.DataFrame:
+    """Per anomaly type: how many anomalies, and the share each detector finds (anomalies and months)."""
+    anomalas = etiquetado[etiquetado["es_anomalia"]]
+    tipo = anomalas.drop_duplicates("id_anomalia").set_index("id_anomalia")["tipo_anomalia"]
+    columnas = {}
+    for detector in DETECTORES:
+        encontradas = recall_anomalias(etiquetado, detector)
+        columnas[f"{detector}_anomalias"] = encontradas.groupby(tipo.reindex(encontradas.index)).mean()
+        columnas[f"{detector}_meses"] = anomalas[detector].astype(bool).groupby(anomalas["tipo_anomalia"]).mean()
+    tabla = pd.DataFrame(columnas)
+    tabla.insert(0, "anomalias", tipo.value_counts())
+    tabla.insert(1, "meses", anomalas["tipo_anomalia"].value_counts())
+    return tabla.rename_axis("tipo").reset_index().sort_values("anomalias", ascending=False, ignore_index=True)
+
+
+def precision_en_k(etiquetado: pd.DataFrame) -> pd.DataFrame:
+    """Per month: capacity k, alerts within it, true ones, precision@k and the rate a random pick would hit.
+
+    Capacity the list leaves unused counts as missed inspections. Months without any alert have no list
+    (and no capacity row) and are left out.
+    """
+    meses = etiquetado.groupby("anio_mes", sort=True)
+    tabla = pd.DataFrame({
+        "capacidad": meses["capacidad"].max(),
+        "inspeccionables": meses["dentro_capacidad"].sum(),
+        "verdaderos": (etiquetado["dentro_capacidad"] & etiquetado["es_anomalia"]).groupby(etiquetado["anio_mes"]).sum(),
+        "tasa_aleatoria": meses["es_anomalia"].mean(),
+    })
+    tabla["precision_k"] = tabla["verdaderos"] / tabla["capacidad"]
+    return tabla.reset_index()
+
+
+def resumen_precision_en_k(por_mes: pd.DataFrame) -> dict:
+    """precision@k over all months: true alerts within capacity / total capacity."""
+    con_capacidad = por_mes[por_mes["capacidad"] > 0]
+    return {
+        "capacidad_total": int(con_capacidad["capacidad"].sum()),
+        "verdaderos": int(con_capacidad["verdaderos"].sum()),
+        "precision_k": float(con_capacidad["verdaderos"].sum() / con_capacidad["capacidad"].sum()),
+        "tasa_aleatoria": float(por_mes["tasa_aleatoria"].mean()),
+    }
+
+
+def precision_por_motivo(etiquetado: pd.DataFrame) -> pd.DataFrame:
+    """Per companion reason code: supply-months carrying it, and the share inside an injected anomaly."""
+    motivos = etiquetado.loc[etiquetado["es_alerta_complementaria"].astype(bool), ["motivos", "es_anomalia"]]
+    largo = motivos.assign(motivo=motivos["motivos"].str.split(",")).explode("motivo")
+    tabla = largo.groupby("motivo")["es_anomalia"].agg(alertas="size", precision="mean")
+    return tabla.sort_values("alertas", ascending=False).reset_index()
+
+
+# -- inspection validation --------------------------------------------------------------------------------
+def leer_inspecciones(engine, hasta: str) -> pd.DataFrame:
+    """Inspections up to ``hasta`` with the month of the bill they follow and whether they found a problem."""
+    inspecciones = engine.read_sql(
+        "select id_suministro, substr(cast(fecha_inspeccion as varchar), 1, 7) as mes_inspeccion, motivo_inspeccion, "
+        "resultado from bronze_db.bronze_inspeccion where substr(cast(fecha_inspeccion as varchar), 1, 7) <= :hasta",
+        {"hasta": hasta},
+    )
+    anio, mes = inspecciones["mes_inspeccion"].str[:4].astype(int), inspecciones["mes_inspeccion"].str[5:].astype(int)
+    indice = anio * 12 + mes - 2  # the month before, as year * 12 + month - 1
+    anio_mes = (indice // 12).astype(str).str.zfill(4) + "-" + (indice % 12 + 1).astype(str).str.zfill(2)
+    return inspecciones.assign(anio_mes=anio_mes, acierto=inspecciones["resultado"] != "SIN_ANOMALIA")
+
+
+def validar_inspecciones(inspecciones: pd.DataFrame, detecciones: pd.DataFrame) -> pd.DataFrame:
+    """Hit rate of the inspections each detector would have triggered, beside the random control sample."""
+    marcadas = inspecciones.merge(detecciones, on=["id_suministro", "anio_mes"], how="left")
+    grupos = {
+        "Muestra aleatoria de control": marcadas["motivo_inspeccion"] == "ALEATORIA",
+        "Sospecha de la distribuidora": marcadas["motivo_inspeccion"] == "SOSPECHA",
+        **{nombre: marcadas[detector].fillna(False).astype(bool) for detector, nombre in DETECTORES.items()},
+    }
+    filas = [{"grupo": nombre, "inspecciones": int(marca.sum()), "aciertos": int(marcadas.loc[marca, "acierto"].sum()),
+              "tasa_acierto": float(marcadas.loc[marca, "acierto"].mean()) if marca.any() else np.nan}
+             for nombre, marca in grupos.items()]
+    return pd.DataFrame(filas)
+
+
+# -- what the chapter shows -----------------------------------------------------------------------------------
+#: Spanish labels of the anomaly types the generator injects.
+TIPOS_ANOMALIA = {
+    "PICO": "Pico de un mes (×3 a ×10)",
+    "MULTIPLICADOR_X10": "Error de factor (×10)",
+    "DESPLAZAMIENTO_DECIMAL": "Punto decimal desplazado (×100)",
+    "CAIDA_SOSTENIDA": "Caída sostenida (40-80 %, gradual)",
+    "CONSUMO_CERO": "Consumo cero con suministro activo",
+    "ESTIMADA_RECUPERO": "Lecturas estimadas bajas y recupero",
+    "TARIFA_INCORRECTA": "Opción tarifaria incorrecta",
+    "DEMANDA_INCONSISTENTE": "Demanda incoherente con la energía",
+}
+
+
+def tabla_global(globales: pd.DataFrame) -> pd.DataFrame:
+    """metricas_globales in percentages, with the Spanish detector names."""
+    tabla = globales[["nombre", "alertas", "verdaderos"]].copy()
+    for columna in ("precision", "recall", "f1", "recall_anomalias"):
+        tabla[columna] = 100 * globales[columna]
+    return tabla
+
+
+def tabla_tipos(por_tipo: pd.DataFrame) -> pd.DataFrame:
+    """recall_por_tipo as the chapter shows it: share of anomalies found per detector, in percent."""
+    tabla = pd.DataFrame({"tipo": por_tipo["tipo"].map(TIPOS_ANOMALIA).fillna(por_tipo["tipo"]),
+                          "anomalias": por_tipo["anomalias"], "meses": por_tipo["meses"]})
+    for detector in ("es_alerta_iqr", "es_alerta_complementaria", "dentro_capacidad"):
+        tabla[detector] = 100 * por_tipo[f"{detector}_anomalias"].fillna(0)
+        tabla[f"{detector}_meses"] = 100 * por_tipo[f"{detector}_meses"].fillna(0)
+    return tabla
+
+
+def grafico_por_mes(por_detector: dict[str, pd.DataFrame], metrica: str, titulo: str, etiqueta: str) -> Figure:
+    """One line per detector of a monthly metric (a share, drawn in percent)."""
+    fig = Figure(figsize=(9.0, 3.6), layout="constrained")
+    ax = fig.subplots()
+    for (nombre, tabla), color in zip(por_detector.items(), (plots.GRIS, plots.AZUL, plots.NARANJA)):
+        ax.plot(pd.to_datetime(tabla["anio_mes"] + "-01"), 100 * tabla[metrica], color=color, marker="o",
+                markersize=3, label=nombre)
+    ax.set(title=titulo, xlabel="Mes", ylabel=etiqueta)
+    ax.set_ylim(0, 105)
+    plots.eje_pct(ax, decimales=0)
+    ax.legend(fontsize=8)
+    return fig

@@ -1,0 +1,232 @@
+"""RAW file checks, run on every CSV before any engine reads it.
+
+A CSV reader that meets a row with too few or too many fields, a wrong byte encoding or a cut-off
+last line either fails with a message about its own internals or, worse, pads, merges or drops
+rows. So each file under ``raw/<tabla>/`` is checked first, streaming (memory stays flat whatever
+the file size): its header names the contract's columns (lds_utils.lake.schema; any order, no column
+missing or extra), it is UTF-8 (a leading byte-order mark is allowed), every record has exactly the
+header's number of fields (RFC 4180 quoting: commas and line breaks inside double quotes belong to
+the value), line endings are consistent (all LF or all CRLF), and the file ends with a line break
+(one that does not was most likely cut off in transfer). Empty lines are skipped, as the engines
+skip them. A file that breaks a rule stops the run with one message naming the table, the file and
+the line; the record counts the check returns are compared with what the engine read, so no row
+can be lost or invented between the files and ``raw_db``.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lds_utils.config import RAW_TABLES, LakePaths, UsageError
+from lds_utils.lake.schema import column_names
+
+CHUNK_BYTES = 8 << 20
+MAX_LINE_BYTES = 64 << 20
+BOM = b"\xef\xbb\xbf"
+OTHER_DELIMITERS = (";", "\t", "|")
+_COMMA, _QUOTE, _LF, _CR = (ord(c) for c in ',"\n\r')
+
+
+class RawInputError(UsageError):
+    """A RAW file that cannot be read without losing, padding or merging rows."""
+
+
+@dataclass(frozen=True)
+class RawFile:
+    path: Path
+    columns: tuple[str, ...]  # as ordered in the file's header
+    rows: int  # data records (header and empty lines excluded)
+
+
+def check_raw(lake: Path) -> dict[str, list[RawFile]]:
+    """Check every file of every RAW table (several files at once); return each table's files."""
+    lake = Path(lake)
+    jobs = [(table, path) for table in RAW_TABLES for path in table_files(LakePaths(lake).raw_table(table), table)]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # numpy releases the GIL
+        checked = list(pool.map(lambda job: check_file(job[1], job[0], column_names(job[0]), lake), jobs))
+    files: dict[str, list[RawFile]] = {table: [] for table in RAW_TABLES}
+    for (table, _), raw_file in zip(jobs, checked):
+        files[table].append(raw_file)
+    return files
+
+
+def table_files(folder: Path, table: str) -> list[Path]:
+    """The *.csv files of a RAW table folder; anything else there (but hidden or _marker files) is an error."""
+    entries = sorted(folder.iterdir()) if folder.is_dir() else []
+    visible = [entry for entry in entries if not entry.name.startswith((".", "_"))]
+    strays = [entry.name for entry in visible if not (entry.is_file() and entry.name.endswith(".csv"))]
+    if strays:
+        raise RawInputError(
+            f"raw table {table!r}: unexpected {', '.join(strays)} in {folder} (RAW tables hold *.csv files only)"
+        )
+    if not visible:
+        raise RawInputError(f"raw table {table!r} has no CSV files in {folder}")
+    return visible
+
+
+def read_header(path: Path, table: str, expected: list[str], lake: Path | None = None) -> tuple[str, ...]:
+    """The file's column names, checked against the expected ones (same set, any order)."""
+    where = _Where(table, path, lake)
+    with open(path, "rb") as handle:
+        first = handle.readline(MAX_LINE_BYTES)
+    if not first:
+        raise where.error(None, "the file is empty (not even a header row)")
+    if not first.endswith(b"\n"):
+        raise where.error(1, "the header row does not end with a line break")
+    text = _decode(first.removeprefix(BOM), where, 1).rstrip("\r\n")
+    names = tuple(name.strip().strip('"').strip().lower() for name in text.split(","))
+    _check_names(names, expected, text, where)
+    return names
+
+
+def check_file(path: Path, table: str, expected: list[str], lake: Path | None = None) -> RawFile:
+    columns = read_header(path, table, expected, lake)
+    with open(path, "rb") as handle:
+        header = handle.readline(MAX_LINE_BYTES)
+        scan = _Scan(_Where(table, path, lake), len(columns), crlf=header.endswith(b"\r\n"))
+        for block in iter(lambda: handle.read(CHUNK_BYTES), b""):
+            scan.feed(block)
+    return RawFile(path, columns, scan.finish())
+
+
+# -- messages ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Where:
+    table: str
+    path: Path
+    lake: Path | None
+
+    def error(self, line: int | None, problem: str) -> RawInputError:
+        shown = self.path.relative_to(self.lake) if self.lake and self.path.is_relative_to(self.lake) else self.path
+        at = f", line {line:,}" if line else ""
+        return RawInputError(f"raw table {self.table!r}, file {shown}{at}: {problem}")
+
+
+def _decode(data: bytes, where: _Where, first_line: int) -> str:
+    """data (whole lines, the first one numbered first_line) as text; not UTF-8 is an error naming the line."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = first_line + data.count(b"\n", 0, error.start)
+        bad = data[error.start:error.start + 2].hex(" ")
+        raise where.error(line, f"not valid UTF-8 (bytes {bad}); RAW files are UTF-8: re-encode the extract, "
+                                f"e.g. `iconv -f latin1 -t utf-8` for a Latin-1 one") from None
+
+
+def _check_names(names: tuple[str, ...], expected: list[str], text: str, where: _Where) -> None:
+    if len(names) == 1:
+        for delimiter in OTHER_DELIMITERS:
+            if len(text.split(delimiter)) > 1:
+                raise where.error(1, f"the header is separated by {delimiter!r}; RAW files are comma-separated")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    missing = [name for name in expected if name not in names]
+    extra = [name for name in names if name not in expected]
+    problems = [
+        f"{label} column(s) {', '.join(found)}"
+        for label, found in (("missing", missing), ("unexpected", extra), ("repeated", repeated))
+        if found
+    ]
+    if problems:
+        raise where.error(1, f"the header does not match the table's columns: {'; '.join(problems)}")
+
+
+# -- the streaming scan ------------------------------------------------------------------------------------
+class _Scan:
+    """Counts records and checks fields per record, chunk by chunk, with numpy (no loop over rows).
+
+    Chunks are cut after their last line break, so every processed buffer holds whole lines: UTF-8
+    never splits across buffers and line numbers are simple counts. The quote state and the commas
+    of a record still open (a quoted value holding a line break) carry over to the next buffer.
+    """
+
+    def __init__(self, where: _Where, n_columns: int, crlf: bool):
+        self.where = where
+        self.n_commas = n_columns - 1
+        self.crlf = crlf  # the header's line ending rules the whole file
+        self.lines = 1  # lines before the current buffer (the header)
+        self.records = 0
+        self.pending = b""  # bytes after the last line break seen
+        self.in_quotes = 0
+        self.open_commas = 0  # commas of a record continued from the previous buffer
+
+    def feed(self, block: bytes) -> None:
+        data = self.pending + block
+        cut = data.rfind(b"\n") + 1
+        self.pending = data[cut:]
+        if len(self.pending) > MAX_LINE_BYTES:
+            raise self.where.error(self.lines + 1, f"a line longer than {MAX_LINE_BYTES >> 20} MB: not a CSV record")
+        if cut:
+            self._lines(data, cut)
+
+    def finish(self) -> int:
+        if self.pending:
+            raise self.where.error(self.lines + 1, "the file ends without a line break: it looks truncated "
+                                                   "(if the extract is complete, add the final line break)")
+        if self.in_quotes:
+            raise self.where.error(self.lines, "a double quote is never closed")
+        return self.records
+
+    def _lines(self, data: bytes, cut: int) -> None:
+        """Check data[:cut], which ends with a line break (data is not sliced: no copy of the buffer)."""
+        if not data.isascii():
+            _decode(data[:cut], self.where, self.lines + 1)
+        raw = np.frombuffer(data, dtype=np.uint8, count=cut)
+        continuing = bool(self.in_quotes)
+        separators = (raw == _COMMA) | (raw == _LF)
+        quoted = continuing or b'"' in data
+        if quoted:
+            separators &= self._outside_quotes(raw)
+        positions = np.flatnonzero(separators)
+        is_end = raw[positions] == _LF
+        ends = positions[is_end]
+        if b"\r" in data or self.crlf:
+            self._check_line_endings(raw, ends, data)
+        self._count_records(np.flatnonzero(is_end), ends, len(positions), data, continuing)
+        self.lines += int(np.count_nonzero(raw == _LF)) if quoted else len(ends)
+
+    def _outside_quotes(self, raw: np.ndarray) -> np.ndarray:
+        parity = (np.cumsum(raw == _QUOTE, dtype=np.int64) + self.in_quotes) & 1
+        self.in_quotes = int(parity[-1])
+        return parity == 0
+
+    def _line_of(self, data: bytes, position: int) -> int:
+        return self.lines + data.count(b"\n", 0, position) + 1
+
+    def _check_line_endings(self, raw: np.ndarray, ends: np.ndarray, data: bytes) -> None:
+        with_cr = raw[np.maximum(ends - 1, 0)] == _CR
+        mixed = np.flatnonzero(with_cr != self.crlf)
+        if len(mixed):
+            raise self.where.error(self._line_of(data, int(ends[mixed[0]])),
+                                   "line endings change between LF and CRLF within the file")
+        carriage_returns = np.flatnonzero(raw == _CR)
+        if len(carriage_returns) != len(ends) * self.crlf:
+            stray = np.setdiff1d(carriage_returns, ends - 1)
+            raise self.where.error(self._line_of(data, int(stray[0])),
+                                   "a carriage return inside a line (old Mac line endings?)")
+
+    def _count_records(self, end_index: np.ndarray, ends: np.ndarray, n_separators: int, data: bytes,
+                       continuing: bool) -> None:
+        """end_index: rank of each record end among the buffer's separators (commas and ends outside quotes)."""
+        if len(ends) == 0:  # every line break of the buffer sits inside an open quoted value
+            self.open_commas += n_separators
+            return
+        per_record = np.diff(end_index, prepend=-1) - 1
+        per_record[0] += self.open_commas
+        self.open_commas = n_separators - int(end_index[-1]) - 1
+        starts = np.concatenate(([0], ends[:-1] + 1))
+        empty = ends - starts == (1 if self.crlf else 0)
+        empty[0] &= not continuing
+        wrong = np.flatnonzero(~empty & (per_record != self.n_commas))
+        if len(wrong):
+            index = int(wrong[0])
+            raise self.where.error(
+                self._line_of(data, int(ends[index])),
+                f"{int(per_record[index]) + 1} field(s) where the header has {self.n_commas + 1} "
+                "(a value holding a comma must be in double quotes)",
+            )
+        self.records += len(ends) - int(empty.sum())

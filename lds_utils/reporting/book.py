@@ -1,0 +1,440 @@
+"""Build the versioned book: run every notebook with papermill over the lake, build HTML.
+
+The notebooks only read the lake. On the demo lake (the repository's ``lake/`` read by the embedded
+engine) ``build_book`` first takes the explicit steps a reader never takes: it generates the default
+sample into a lake without data, runs the pipeline when GOLD is missing or was built by other SQL, and
+builds the alert relations (``prepare_demo_lake``). Any other lake is only read: one that is not ready
+stops the build in one line naming the command that builds it.
+
+``build_book(period)`` writes ``_build/versions/<period>/`` (``index.html`` at its root, plus
+``manifiesto.json``) and refreshes ``_build/versions/index.html``, the list of every period built.
+The book is built from a staging copy (``_build/.staging/<period>/``) that holds the executed
+notebooks, the generated pages (data dictionary, run manifest) and a ``_config.yml`` carrying the
+report version and period, so the committed notebooks stay free of outputs. The staging copy and
+its ``jupyter-book.log`` are kept after a failed build for inspection.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import platform
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import yaml
+from tqdm import tqdm
+
+import lds_utils
+from lds_utils import config
+from lds_utils.detection import alerts
+from lds_utils.lake.registry import open_engine
+from lds_utils.reporting import report
+from lds_utils.synthetic.generate import GeneratorConfig
+
+PROJECT_ROOT = config.PROJECT_ROOT
+#: The lake `make book` prepares when needed (what config.resolve_lake gives without --lake or $LDS_LAKE).
+DEMO_LAKE = config.resolve_lake("lake")
+#: The sample generated into an empty demo lake: the defaults of the `generate` command.
+DEMO_SAMPLE = GeneratorConfig()
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+BOOK_FILES = ("_config.yml", "_toc.yml")
+BOOK_DIR = "book"
+GENERATED_DIR = "_generado"
+MANIFEST = "manifiesto.json"
+KERNEL = "python3"
+CELL_TIMEOUT_S = 600
+PARALLEL_NOTEBOOKS = 2
+HIDDEN_TAG = "remove-cell"
+#: What the Reproducibilidad page shows of the lake's generacion.json (the sample is determined by them).
+GENERATION_SHOWN = ("n_clientes", "seed")
+_JUPYTER_BOOK = "import sys; from jupyter_book.cli.main import main; sys.exit(main())"
+
+
+class BookBuildError(config.RunFailed):
+    """A notebook failed or Sphinx reported a warning; the message says where to look."""
+
+
+def notebooks() -> list[Path]:
+    """The book's notebooks, in reading order (their names start with a two-digit number)."""
+    return sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+
+
+# -- version and manifest ----------------------------------------------------------------------------------
+def _git(*args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return done.stdout.strip()
+
+
+def git_info() -> dict:
+    """Commit of the checkout and whether tracked files differ from it (None outside a git clone)."""
+    commit = _git("rev-parse", "HEAD")
+    cambios = _git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit, "commit_corto": commit[:7] if commit else None,
+            "cambios_sin_commit": bool(cambios) if cambios is not None else None}
+
+
+def report_version(git: dict) -> str:
+    """``<package version>+<short commit>`` (``+sin-git`` outside a clone, ``.mod`` if uncommitted edits)."""
+    if not git["commit_corto"]:
+        return f"{lds_utils.__version__}+sin-git"
+    return f"{lds_utils.__version__}+{git['commit_corto']}{'.mod' if git['cambios_sin_commit'] else ''}"
+
+
+def package_versions() -> dict[str, str]:
+    """Installed version of every package pinned in requirements.txt."""
+    nombres = [
+        linea.split("==")[0].split("[")[0].strip()
+        for linea in (PROJECT_ROOT / "requirements.txt").read_text().splitlines()
+        if "==" in linea and not linea.lstrip().startswith("#")
+    ]
+    return {nombre: _installed(nombre) for nombre in nombres}
+
+
+def _installed(nombre: str) -> str:
+    try:
+        return metadata.version(nombre)
+    except metadata.PackageNotFoundError:
+        return "no instalado"
+
+
+def pipeline_summary(lake: Path) -> dict | None:
+    """The lake's last pipeline run (lake/pipeline_manifest.json): when, which months, seconds per layer."""
+    from lds_utils.lake.pipeline import MANIFEST_NAME
+
+    path = Path(lake) / MANIFEST_NAME
+    if not path.is_file():
+        return None
+    ejecucion = json.loads(path.read_text(encoding="utf-8"))
+    pasos = pd.DataFrame(ejecucion["steps"])
+    por_capa = pasos.groupby("layer", sort=False)["seconds"].sum().round(2)
+    return {"terminado": ejecucion["finished_at"], "periodo": ejecucion["period"] or "todos los meses",
+            "segundos_por_capa": por_capa.to_dict(), "segundos": ejecucion["total_seconds"]}
+
+
+def manifest_markdown(manifiesto: dict) -> str:
+    """The run manifest as Markdown tables for the Reproducibilidad page."""
+    generales = pd.DataFrame(
+        [
+            ("Versión del informe", manifiesto["version"]),
+            ("Periodo de análisis", manifiesto["periodo"]),
+            ("Commit", manifiesto["git"]["commit"] or "sin git"),
+            ("Cambios sin commit", {True: "sí", False: "no", None: "sin git"}[manifiesto["git"]["cambios_sin_commit"]]),
+            ("Construido", manifiesto["construido"]),
+            ("Python", manifiesto["python"]),
+            ("Plataforma", manifiesto["plataforma"]),
+        ]
+        + [(f"Parámetro `{clave}`", f"`{valor}`") for clave, valor in manifiesto["parametros"].items()]
+        + [(f"Generación `{clave}`", f"`{manifiesto['generacion'][clave]}`") for clave in GENERATION_SHOWN],
+        columns=["Dato", "Valor"],
+    )
+    filas = pd.DataFrame(
+        [(capa, tabla, f"{n:,}") for capa, tablas in manifiesto["filas_por_capa"].items() for tabla, n in tablas.items()],
+        columns=["Capa", "Tabla", "Filas"],
+    )
+    duraciones = pd.DataFrame(
+        [(paso, f"{segundos:,.1f}") for paso, segundos in manifiesto["duraciones_s"].items()],
+        columns=["Paso", "Segundos"],
+    )
+    paquetes = pd.DataFrame(list(manifiesto["paquetes"].items()), columns=["Paquete", "Versión"])
+    partes = [
+        "## Ejecución", _tabla_md(generales),
+        "## Filas por capa", _tabla_md(filas),
+        "## Duración de cada paso",
+        "Los pasos de preparación del lago aparecen solo si esta construcción los ejecutó; la "
+        "construcción del HTML se registra en `manifiesto.json`, junto al libro.",
+        _tabla_md(duraciones),
+    ]
+    if manifiesto["pipeline"]:
+        pipeline = manifiesto["pipeline"]
+        capas = pd.DataFrame([(capa, f"{segundos:,.2f}") for capa, segundos in pipeline["segundos_por_capa"].items()],
+                             columns=["Capa", "Segundos"])
+        partes += [
+            "## Última ejecución del pipeline",
+            f"Terminó el {pipeline['terminado']} ({pipeline['periodo']}) en {pipeline['segundos']:,.1f} s.",
+            _tabla_md(capas),
+        ]
+    return "\n\n".join([*partes, "## Paquetes", _tabla_md(paquetes)]) + "\n"
+
+
+def _tabla_md(tabla: pd.DataFrame) -> str:
+    """A DataFrame as a Markdown pipe table (values are written as given)."""
+    cabecera = "| " + " | ".join(tabla.columns) + " |"
+    separador = "|" + "|".join(" --- " for _ in tabla.columns) + "|"
+    cuerpo = tabla.astype(str).apply(lambda fila: "| " + " | ".join(v.replace("|", "\\|") for v in fila) + " |", axis=1)
+    return "\n".join([cabecera, separador, *cuerpo])
+
+
+def dictionary_markdown(diccionario: pd.DataFrame) -> str:
+    """The data dictionary (base_datos, tabla, filas, columna, tipo, descripcion) as Markdown sections."""
+    partes = []
+    for base, tablas in diccionario.groupby("base_datos", sort=False):
+        partes.append(f"## `{base}`")
+        for tabla, columnas in tablas.groupby("tabla", sort=False):
+            filas = columnas["filas"].iloc[0]
+            partes.append(f"### `{base}.{tabla}`\n\n{filas:,} filas.")
+            partes.append(_tabla_md(columnas[["columna", "tipo", "descripcion"]].rename(
+                columns={"columna": "Columna", "tipo": "Tipo", "descripcion": "Descripción"})))
+    return "\n\n".join(partes) + "\n"
+
+
+# -- staging -----------------------------------------------------------------------------------------------
+def stage_sources(staging: Path, version: str, period: str, construido: str) -> None:
+    """Copy the book sources into staging with the version and period written into its config."""
+    if staging.exists():
+        shutil.rmtree(staging)
+    (staging / "notebooks").mkdir(parents=True)
+    shutil.copytree(PROJECT_ROOT / BOOK_DIR, staging / BOOK_DIR)
+    shutil.copy2(PROJECT_ROOT / "_toc.yml", staging / "_toc.yml")
+    ajustes = yaml.safe_load((PROJECT_ROOT / "_config.yml").read_text(encoding="utf-8"))
+    ajustes["parse"]["myst_substitutions"] = {"version": version, "periodo": period}
+    ajustes["html"]["announcement"] = f"Informe versión {version} · Periodo de análisis: {period}"
+    ajustes["html"]["extra_footer"] = (
+        f"<p>Versión del informe {html.escape(version)} · periodo de análisis {period} · "
+        f"construido el {construido}</p>"
+    )
+    (staging / "_config.yml").write_text(yaml.safe_dump(ajustes, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def write_generated(staging: Path, nombre: str, texto: str) -> None:
+    carpeta = staging / BOOK_DIR / GENERATED_DIR
+    carpeta.mkdir(parents=True, exist_ok=True)
+    (carpeta / nombre).write_text(texto, encoding="utf-8")
+
+
+def hide_injected_parameters(path: Path) -> None:
+    """Tag papermill's injected-parameters cell so readers never see it."""
+    cuaderno = nbformat.read(path, as_version=4)
+    for celda in cuaderno.cells:
+        etiquetas = celda.metadata.setdefault("tags", [])
+        if "injected-parameters" in etiquetas and HIDDEN_TAG not in etiquetas:
+            etiquetas.append(HIDDEN_TAG)
+    nbformat.write(cuaderno, path)
+
+
+def run_notebook(fuente: Path, destino: Path, parametros: dict) -> float:
+    """Execute one notebook with papermill; return its duration in seconds."""
+    import papermill
+
+    inicio = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(fuente), str(destino), parameters=parametros, kernel_name=KERNEL, progress_bar=False,
+            cwd=str(fuente.parent), execution_timeout=CELL_TIMEOUT_S, log_output=False,
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no per-kernel transport notice in the build log
+        )
+    except papermill.PapermillExecutionError as error:
+        raise BookBuildError(
+            f"notebook {fuente.name} failed in cell {error.exec_count}: {error.ename}: {error.evalue} "
+            f"(executed copy: {destino})"
+        ) from None
+    hide_injected_parameters(destino)
+    return round(time.perf_counter() - inicio, 2)
+
+
+def run_notebooks(destino: Path, parametros: dict, progress: bool) -> dict[str, float]:
+    """Execute every notebook into destino, two at a time (the lake is only read); return durations.
+
+    One progress bar counts finished notebooks. The first failure stops the build: notebooks not yet
+    started are skipped, the one still running is let finish, and the failure is raised.
+    """
+    cuadernos = notebooks()
+    fallo = threading.Event()
+
+    def ejecutar(fuente: Path) -> float | None:
+        if fallo.is_set():
+            return None
+        try:
+            return run_notebook(fuente, destino / fuente.name, parametros)
+        except BaseException:
+            fallo.set()
+            raise
+
+    duraciones = {}
+    with ThreadPoolExecutor(max_workers=PARALLEL_NOTEBOOKS) as pool, \
+            tqdm(total=len(cuadernos), desc="cuadernos", unit="cuaderno", file=sys.stderr, disable=not progress) as barra:
+        pendientes = {pool.submit(ejecutar, fuente): fuente for fuente in cuadernos}
+        for hecho in as_completed(pendientes):
+            fuente = pendientes[hecho]
+            duraciones[f"cuaderno {fuente.stem}"] = hecho.result()
+            barra.set_postfix_str(fuente.stem)
+            barra.update()
+    return dict(sorted(duraciones.items()))
+
+
+def run_jupyter_book(staging: Path) -> float:
+    """Build HTML with warnings as errors; the full log is kept in staging/jupyter-book.log."""
+    inicio = time.perf_counter()
+    comando = [sys.executable, "-c", _JUPYTER_BOOK, "build", str(staging), "--path-output", str(staging),
+               "--builder", "html", "-W", "-n", "--keep-going"]
+    hecho = subprocess.run(comando, capture_output=True, text=True)
+    log = staging / "jupyter-book.log"
+    log.write_text(hecho.stdout + hecho.stderr, encoding="utf-8")
+    if hecho.returncode != 0:
+        avisos = [linea for linea in (hecho.stdout + hecho.stderr).splitlines() if "WARNING" in linea or "ERROR" in linea]
+        raise BookBuildError("jupyter-book build failed:\n" + "\n".join(avisos[:20] or [f"see {log}"]))
+    return round(time.perf_counter() - inicio, 2)
+
+
+# -- versions ----------------------------------------------------------------------------------------------
+def write_versions_index(versions_dir: Path) -> Path:
+    """``versions/index.html``: every built period, newest first, with its version and build date."""
+    manifiestos = [json.loads(p.read_text(encoding="utf-8")) for p in versions_dir.glob(f"*/{MANIFEST}")]
+    manifiestos.sort(key=lambda m: m["periodo"], reverse=True)
+    filas = "\n".join(
+        f'<tr><td><a href="{m["periodo"]}/index.html">{m["periodo"]}</a></td><td>{html.escape(m["version"])}</td>'
+        f'<td>{html.escape(m["construido"])}</td><td>{_clientes(m)}</td>'
+        f'<td>{html.escape(m["parametros"]["engine"])}</td></tr>'
+        for m in manifiestos
+    )
+    pagina = f"""<!DOCTYPE html>
+<html lang="es"><head><meta charset="utf-8"><title>Facturación atípica en Luz del Sur: versiones</title>
+<style>body{{font-family:sans-serif;margin:2rem;max-width:54rem}}table{{border-collapse:collapse;width:100%}}
+th,td{{border-bottom:1px solid #ccc;padding:.4rem .6rem;text-align:left}}th{{background:#1f4e79;color:white}}</style>
+</head><body>
+<h1>Facturación atípica en Luz del Sur</h1>
+<p>Ediciones del informe construidas, de la más reciente a la más antigua. Cada una muestra los
+indicadores de su periodo de análisis y las tendencias hasta ese mes.</p>
+<table><thead><tr><th>Periodo</th><th>Versión del informe</th><th>Construido</th><th>Clientes</th><th>Motor</th></tr></thead>
+<tbody>
+{filas}
+</tbody></table>
+</body></html>
+"""
+    indice = versions_dir / "index.html"
+    indice.write_text(pagina, encoding="utf-8")
+    return indice
+
+
+def _clientes(manifiesto: dict) -> str:
+    """Customers of the edition's sample (editions built before the parameters shrank recorded them there)."""
+    generacion = manifiesto.get("generacion") or manifiesto["parametros"]
+    return f"{generacion['n_clientes']:,}" if "n_clientes" in generacion else "—"
+
+
+def _publish(html_dir: Path, destino: Path) -> None:
+    if destino.exists():
+        shutil.rmtree(destino)
+    shutil.move(str(html_dir), str(destino))
+
+
+# -- preparing the demo lake ------------------------------------------------------------------------------
+def is_demo_lake(lake: Path, engine: str) -> bool:
+    """Whether the book reads the demo lake: the default lake (the repository's lake/) with the default engine."""
+    return Path(lake) == DEMO_LAKE and engine == config.DEFAULT_ENGINE
+
+
+def prepare_demo_lake(lake: Path, progress: bool = False) -> dict[str, float]:
+    """The writers `make book` runs on the demo lake, each only when needed; the seconds of each step taken.
+
+    Generates the default sample when the lake has no RAW data (an existing lake is never regenerated
+    or emptied), runs the whole pipeline when GOLD is missing or was built by other SQL, and builds both alert
+    relations for every month (what `alertas` builds for a range) when the pipeline ran or they do not match GOLD.
+    """
+    from lds_utils.lake.pipeline import lake_lock, pipeline_fingerprint, read_fingerprint, run_pipeline
+    from lds_utils.synthetic.generate import run_generate
+
+    duraciones = {}
+    raw = config.LakePaths(lake).raw
+    if not (raw.is_dir() and any(raw.iterdir())):
+        config.ensure_writable_dir(lake)
+        with lake_lock(lake):  # never write raw/ under a running pipeline
+            duraciones["generacion"] = _timed(run_generate, DEMO_SAMPLE, lake, progress=progress)
+    if not report.periodos_gold(lake) or read_fingerprint(lake) != pipeline_fingerprint():
+        duraciones["pipeline"] = _timed(run_pipeline, lake)
+    if "pipeline" in duraciones or not _alerts_match_gold(lake):
+        with lake_lock(lake), open_engine("duckdb", lake) as engine:
+            duraciones["alertas"] = _timed(alerts.construir_todo, engine)
+    return duraciones
+
+
+def _alerts_match_gold(lake: Path) -> bool:
+    with open_engine("duckdb", lake, read_only=True) as engine:
+        return alerts.tables_match_gold(engine, report.require_period(engine, lake, None))
+
+
+def _timed(funcion, *args, **kwargs) -> float:
+    inicio = time.perf_counter()
+    funcion(*args, **kwargs)
+    return round(time.perf_counter() - inicio, 2)
+
+
+# -- the whole build ---------------------------------------------------------------------------------------
+def build_book(period: str | None = None, engine: str = config.DEFAULT_ENGINE, lake: Path | None = None,
+               build_root: Path | None = None, progress: bool = True) -> Path:
+    """Build the book for ``period`` (None = latest month with data); return the path of its index.html.
+
+    Only the demo lake is prepared first (prepare_demo_lake); any other lake is only read.
+    """
+    inicio = time.perf_counter()
+    build_root = Path(build_root) if build_root else PROJECT_ROOT / "_build"
+    engine = config.parse_engine(engine)
+    period = config.parse_period(period) if period else None
+    lake = config.resolve_lake(lake)
+    duraciones = {}
+    if is_demo_lake(lake, engine):
+        _say(progress, f"Preparando el lago de demostración en {lake} ...")
+        duraciones = prepare_demo_lake(lake, progress)
+    ctx = report.contexto(period, engine, lake)
+    try:
+        generacion = report.require_generation(lake)
+        alerts.require_tables(ctx)
+        diccionario = ctx.diccionario()
+    finally:
+        ctx.cerrar()
+    git = git_info()
+    version = report_version(git)
+    construido = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+    staging = build_root / ".staging" / ctx.period
+    stage_sources(staging, version, ctx.period, construido)
+    parametros = {"period": ctx.period, "engine": ctx.engine_name, "lake": str(lake)}
+    duraciones |= run_notebooks(staging / "notebooks", parametros, progress)
+    manifiesto = {"version": version, "periodo": ctx.period, "parametros": parametros, "git": git,
+                  "construido": construido, **_run_facts(lake, generacion, diccionario), "duraciones_s": duraciones}
+    write_generated(staging, "manifiesto.md", manifest_markdown(manifiesto))
+    write_generated(staging, "diccionario.md", dictionary_markdown(diccionario))
+    _say(progress, "Construyendo el HTML (jupyter-book, advertencias como errores) ...")
+    manifiesto["duraciones_s"]["libro html"] = run_jupyter_book(staging)
+    manifiesto["duraciones_s"]["total"] = round(time.perf_counter() - inicio, 2)
+    destino = build_root / "versions" / ctx.period
+    _publish(staging / "_build" / "html", destino)
+    (destino / MANIFEST).write_text(json.dumps(manifiesto, ensure_ascii=False, indent=2), encoding="utf-8")
+    write_versions_index(destino.parent)
+    shutil.rmtree(staging)
+    _say(progress, f"Libro {ctx.period} listo en {destino / 'index.html'} ({manifiesto['duraciones_s']['total']:.0f} s)")
+    return destino / "index.html"
+
+
+def _run_facts(lake: Path, generacion: dict, diccionario: pd.DataFrame) -> dict:
+    """What the manifest records about the data and the software besides version, period and timings."""
+    return {
+        "informe": "Facturación atípica en Luz del Sur",
+        "generacion": generacion,
+        "python": platform.python_version(),
+        "plataforma": platform.platform(),
+        "paquetes": package_versions(),
+        "filas_por_capa": _filas_por_capa(diccionario),
+        "pipeline": pipeline_summary(lake),
+    }
+
+
+def _filas_por_capa(diccionario: pd.DataFrame) -> dict[str, dict[str, int]]:
+    tablas = diccionario.drop_duplicates(["base_datos", "tabla"])
+    return {base: dict(zip(grupo["tabla"], grupo["filas"].astype(int))) for base, grupo in tablas.groupby("base_datos", sort=False)}
+
+
+def _say(progress: bool, mensaje: str) -> None:
+    if progress:
+        print(mensaje, file=sys.stderr, flush=True)

@@ -1,0 +1,365 @@
+"""House style of the book: matplotlib/seaborn charts, number formats and the folium risk map.
+
+Numbers follow Peruvian commercial practice (as on SUNAT receipts and Luz del Sur bills): comma
+as thousands separator, dot as decimal mark, currency written ``S/ 1,234.50``. Figures are built
+on ``matplotlib.figure.Figure`` objects (not pyplot), so a notebook shows each one exactly once
+and no global state leaks between charts.
+"""
+
+from __future__ import annotations
+
+import folium
+import matplotlib
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from branca.element import Element
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+AZUL = "#1f4e79"
+AZUL_CLARO = "#8fb3d9"
+NARANJA = "#e07b24"
+GRIS = "#6b6b6b"
+
+#: Risk traffic light over pct_atipicos (percentage of billed supplies flagged in the month).
+SEMAFORO_AMBAR_DESDE = 1.0
+SEMAFORO_ROJO_DESDE = 2.0
+SEMAFORO_ORDEN = ("verde", "ámbar", "rojo")
+SEMAFORO_COLORES = {"verde": "#2e7d32", "ámbar": "#f2a900", "rojo": "#c62828"}
+
+_ESTILO = {
+    "figure.dpi": 100,
+    "savefig.dpi": 110,
+    "figure.figsize": (9.0, 4.2),
+    "axes.titlesize": 12,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.labelsize": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.frameon": False,
+    "font.family": "DejaVu Sans",
+}
+
+
+def aplicar_estilo() -> None:
+    """Set the house style (seaborn theme + rc overrides); safe to call more than once.
+
+    Inside IPython it also makes a returned Figure display as PNG: the charts are built without
+    pyplot, so nothing else registers that display format.
+    """
+    sns.set_theme(style="whitegrid", context="notebook", palette=[AZUL, NARANJA, AZUL_CLARO, GRIS])
+    matplotlib.rcParams.update(_ESTILO)
+    from IPython import get_ipython
+    from IPython.core.pylabtools import select_figure_formats
+
+    shell = get_ipython()
+    if shell is not None:
+        select_figure_formats(shell, {"png"}, bbox_inches="tight")
+
+
+def formato_miles(valor: float, decimales: int = 0) -> str:
+    """``1234567.8 -> '1,234,568'``; empty text for missing values."""
+    if pd.isna(valor):
+        return ""
+    return f"{valor:,.{decimales}f}"
+
+
+def formato_soles(valor: float, decimales: int = 2) -> str:
+    """``1234.5 -> 'S/ 1,234.50'``; negative amounts as ``-S/ 12.00``."""
+    if pd.isna(valor):
+        return ""
+    signo = "-" if valor < 0 else ""
+    return f"{signo}S/ {abs(valor):,.{decimales}f}"
+
+
+def formato_pct(valor: float, decimales: int = 2) -> str:
+    """``1.234 -> '1.23 %'`` (valor is already a percentage)."""
+    if pd.isna(valor):
+        return ""
+    return f"{valor:,.{decimales}f} %"
+
+
+def _eje(ax, eje: str):
+    if eje not in ("x", "y"):
+        raise ValueError(f"eje must be 'x' or 'y' (got {eje!r})")
+    return ax.xaxis if eje == "x" else ax.yaxis
+
+
+def eje_miles(ax, eje: str = "y") -> None:
+    _eje(ax, eje).set_major_formatter(FuncFormatter(lambda valor, _: formato_miles(valor)))
+
+
+def eje_soles(ax, eje: str = "y") -> None:
+    _eje(ax, eje).set_major_formatter(FuncFormatter(lambda valor, _: formato_soles(valor, 0)))
+
+
+def eje_pct(ax, eje: str = "y", decimales: int = 1) -> None:
+    _eje(ax, eje).set_major_formatter(FuncFormatter(lambda valor, _: formato_pct(valor, decimales)))
+
+
+def semaforo(pct_atipicos: pd.Series) -> pd.Series:
+    """Traffic-light category of each percentage: verde < 1 %, ámbar 1-2 %, rojo >= 2 %."""
+    limites = [-np.inf, SEMAFORO_AMBAR_DESDE, SEMAFORO_ROJO_DESDE, np.inf]
+    categorias = pd.cut(pd.Series(pct_atipicos, dtype="float64"), limites, right=False, labels=SEMAFORO_ORDEN)
+    return categorias.astype(pd.CategoricalDtype(SEMAFORO_ORDEN, ordered=True))
+
+
+def _figura(filas: int = 1, alto: float | None = None, compartir_x: bool = False) -> tuple[Figure, np.ndarray]:
+    ancho, alto_base = _ESTILO["figure.figsize"]
+    fig = Figure(figsize=(ancho, alto or alto_base * filas), layout="constrained")
+    ejes = fig.subplots(filas, 1, sharex=compartir_x, squeeze=False)[:, 0]
+    return fig, ejes
+
+
+def grafico_evolucion(kpi_mes: pd.DataFrame, periodo: str) -> Figure:
+    """Monthly atypical count (bars) and percentage with the traffic-light bands (line), up to periodo.
+
+    kpi_mes: one row per anio_mes with total_atipicos and pct_atipicos.
+    """
+    datos = kpi_mes.sort_values("anio_mes")
+    fechas = pd.to_datetime(datos["anio_mes"] + "-01")
+    fig, (arriba, abajo) = _figura(filas=2, alto=6.4, compartir_x=True)
+    arriba.bar(fechas, datos["total_atipicos"], width=20, color=AZUL)
+    arriba.set(title="Facturas atípicas por mes", ylabel="Suministros atípicos")
+    arriba.yaxis.set_major_locator(MaxNLocator(integer=True))
+    eje_miles(arriba)
+    tope = max(float(datos["pct_atipicos"].max()) * 1.15, SEMAFORO_ROJO_DESDE * 1.5)
+    for desde, hasta, nombre in _bandas_semaforo(tope):
+        abajo.axhspan(desde, hasta, color=SEMAFORO_COLORES[nombre], alpha=0.12, lw=0)
+    abajo.plot(fechas, datos["pct_atipicos"], color=NARANJA, marker="o", markersize=3)
+    abajo.set(title="Porcentaje de suministros atípicos", ylabel="% atípicos", ylim=(0, tope), xlabel="Mes")
+    eje_pct(abajo)
+    marca = pd.Timestamp(f"{periodo}-01")
+    for ax in (arriba, abajo):
+        ax.axvline(marca, color=GRIS, ls="--", lw=1)
+    abajo.annotate(f"Periodo {periodo}", (marca, tope * 0.92), xytext=(-4, 0), textcoords="offset points",
+                   ha="right", fontsize=9, color=GRIS)
+    return fig
+
+
+def _bandas_semaforo(tope: float) -> list[tuple[float, float, str]]:
+    return [
+        (0.0, SEMAFORO_AMBAR_DESDE, "verde"),
+        (SEMAFORO_AMBAR_DESDE, SEMAFORO_ROJO_DESDE, "ámbar"),
+        (SEMAFORO_ROJO_DESDE, tope, "rojo"),
+    ]
+
+
+def grafico_ranking(datos: pd.DataFrame, etiqueta: str, titulo: str, top: int = 15,
+                    solo_con_casos: bool = False) -> Figure:
+    """Horizontal bars of total_atipicos per `etiqueta`, coloured by the traffic light of pct_atipicos.
+
+    solo_con_casos leaves out rows without atypical bills (long lists such as districts).
+    """
+    candidatos = datos[datos["total_atipicos"] > 0] if solo_con_casos else datos
+    orden = candidatos.nlargest(top, ["total_atipicos", "pct_atipicos"]).iloc[::-1]
+    colores = semaforo(orden["pct_atipicos"]).map(SEMAFORO_COLORES).astype(str)
+    fig, (ax,) = _figura(alto=max(2.4, 0.34 * len(orden) + 1.2))
+    if orden.empty:
+        ax.text(0.5, 0.5, "Sin facturas atípicas en el periodo", ha="center", va="center", transform=ax.transAxes)
+        ax.set(title=titulo, xticks=[], yticks=[])
+        return fig
+    ax.barh(orden[etiqueta], orden["total_atipicos"], color=colores.to_numpy())
+    textos = [f"{formato_miles(n)}  ({formato_pct(p, 1)})" for n, p in zip(orden["total_atipicos"], orden["pct_atipicos"])]
+    ax.bar_label(ax.containers[0], labels=textos, padding=3, fontsize=8)
+    ax.set(title=titulo, xlabel="Suministros atípicos (entre paréntesis: % de los facturados)", ylabel="")
+    ax.set_xlim(0, float(orden["total_atipicos"].max()) * 1.3 + 1)
+    ax.grid(axis="y", visible=False)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    eje_miles(ax, "x")
+    _leyenda_semaforo(ax)
+    return fig
+
+
+def _leyenda_semaforo(ax) -> None:
+    etiquetas = {
+        "verde": f"verde (< {formato_pct(SEMAFORO_AMBAR_DESDE, 0)})",
+        "ámbar": f"ámbar ({formato_pct(SEMAFORO_AMBAR_DESDE, 0)} a < {formato_pct(SEMAFORO_ROJO_DESDE, 0)})",
+        "rojo": f"rojo (>= {formato_pct(SEMAFORO_ROJO_DESDE, 0)})",
+    }
+    parches = [matplotlib.patches.Patch(color=SEMAFORO_COLORES[n], label=etiquetas[n]) for n in SEMAFORO_ORDEN]
+    ax.legend(handles=parches, loc="lower right", fontsize=8, title="Semáforo", title_fontsize=8)
+
+
+def grafico_distribucion_segmentos(razones: pd.DataFrame, segmentos: pd.DataFrame) -> Figure:
+    """Box plots per segment of each bill divided by its supply's reference, with the segment's fence.
+
+    razones: segmento and razon (bill / reference) per evaluated bill; segmentos: segmento,
+    n_segmento and umbral_atipico (the fence on ln(razon)).
+    """
+    orden = segmentos.sort_values("n_segmento", ascending=False)["segmento"].tolist()
+    fig, (ax,) = _figura(alto=max(3.0, 0.55 * len(orden) + 1.4))
+    ax.set(title="Factura frente a la mediana de sus meses previos, por segmento", ylabel="",
+           xlabel="Factura / mediana propia (escala logarítmica)")
+    if not orden:
+        ax.text(0.5, 0.5, "Sin segmentos evaluables en el periodo", ha="center", va="center", transform=ax.transAxes)
+        return fig
+    # log_scale makes seaborn compute the box and whiskers on ln(razon), the scale the fence uses
+    sns.boxplot(data=razones, x="razon", y="segmento", order=orden, ax=ax, color=AZUL_CLARO, log_scale=True,
+                fliersize=2, flierprops={"markerfacecolor": NARANJA, "markeredgecolor": NARANJA})
+    umbrales = np.exp(segmentos.set_index("segmento").loc[orden, "umbral_atipico"].to_numpy())
+    ax.scatter(umbrales, np.arange(len(orden)), marker="|", s=400, color=SEMAFORO_COLORES["rojo"], zorder=5,
+               label="Cerco del segmento (Q3 + 1.5 × IQR)")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda valor, _: f"×{valor:g}"))
+    fig.legend(loc="outside lower center", fontsize=8)
+    return fig
+
+
+def grafico_sensibilidad(tabla: pd.DataFrame, x: str, titulo: str, etiqueta_x: str, marca: float) -> Figure:
+    """Line of pct_atipicos against a parameter (the IQR factor or the minimum segment size)."""
+    fig, (ax,) = _figura(alto=3.4)
+    ax.plot(tabla[x], tabla["pct_atipicos"], color=AZUL, marker="o")
+    ax.axvline(marca, color=NARANJA, ls="--", lw=1, label=f"Valor adoptado: {formato_miles(marca, 1 if marca % 1 else 0)}")
+    ax.set(title=titulo, xlabel=etiqueta_x, ylabel="% atípicos")
+    ax.set_ylim(bottom=0)
+    eje_pct(ax)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def grafico_barras(datos: pd.DataFrame, x: str, y: str, titulo: str, etiqueta_y: str, formato: str = "miles",
+                   horizontal: bool = False) -> Figure:
+    """Bar chart with formatted value labels (formato: miles, soles or pct); horizontal for long labels."""
+    formatos = {"miles": (formato_miles, eje_miles), "soles": (formato_soles, eje_soles), "pct": (formato_pct, eje_pct)}
+    texto, eje = formatos[formato]
+    if horizontal:
+        fig, (ax,) = _figura(alto=max(2.4, 0.34 * len(datos) + 1.2))
+        orden = datos.iloc[::-1]
+        ax.barh(orden[x].astype(str), orden[y], color=AZUL)
+        ax.set(title=titulo, xlabel=etiqueta_y, ylabel="")
+        ax.set_xlim(0, float(orden[y].max()) * 1.15 + 1)
+        ax.grid(axis="y", visible=False)
+        eje(ax, "x")
+    else:
+        fig, (ax,) = _figura(alto=3.6)
+        ax.bar(datos[x].astype(str), datos[y], color=AZUL)
+        ax.set(title=titulo, xlabel="", ylabel=etiqueta_y)
+        ax.tick_params(axis="x", labelrotation=20)
+        eje(ax)
+    ax.bar_label(ax.containers[0], labels=[texto(v) for v in (orden if horizontal else datos)[y]], padding=2, fontsize=8)
+    return fig
+
+
+def grafico_linea(datos: pd.DataFrame, x: str, y: str, titulo: str, etiqueta_y: str, periodo: str) -> Figure:
+    """Monthly line (x holds 'YYYY-MM') with the analysis month marked."""
+    fechas = pd.to_datetime(datos[x] + "-01")
+    fig, (ax,) = _figura(alto=3.6)
+    ax.plot(fechas, datos[y], color=AZUL, marker="o", markersize=3)
+    ax.axvline(pd.Timestamp(f"{periodo}-01"), color=GRIS, ls="--", lw=1, label=f"Periodo {periodo}")
+    ax.set(title=titulo, xlabel="Mes", ylabel=etiqueta_y)
+    ax.set_ylim(bottom=0)
+    eje_miles(ax)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def grafico_histograma(valores: pd.Series, titulo: str, etiqueta_x: str, etiqueta_y: str, bins: int = 30,
+                       log_y: bool = False) -> Figure:
+    """Histogram; log_y keeps a long thin tail visible next to a tall first bar."""
+    fig, (ax,) = _figura(alto=3.4)
+    ax.hist(valores, bins=bins, color=AZUL)
+    ax.set(title=titulo, xlabel=etiqueta_x, ylabel=etiqueta_y + (" (escala logarítmica)" if log_y else ""))
+    if log_y:
+        ax.set_yscale("log")
+    eje_miles(ax)
+    return fig
+
+
+def mapa_semaforo(distritos: pd.DataFrame) -> folium.Map:
+    """Folium map: one circle per district, area proportional to total_atipicos, colour = traffic light.
+
+    distritos: distrito, zona, lat, lon, total_suministros, total_atipicos, pct_atipicos.
+    """
+    con_coordenadas = distritos.dropna(subset=["lat", "lon"])
+    if con_coordenadas.empty:
+        raise ValueError("no district has coordinates: cannot draw the map")
+    mapa = folium.Map(location=[con_coordenadas["lat"].mean(), con_coordenadas["lon"].mean()], zoom_start=10,
+                      tiles="OpenStreetMap", control_scale=True)
+    colores = semaforo(con_coordenadas["pct_atipicos"]).map(SEMAFORO_COLORES).astype(str)
+    radios = 4 + 26 * np.sqrt(con_coordenadas["total_atipicos"] / max(con_coordenadas["total_atipicos"].max(), 1))
+    for fila, color, radio in zip(con_coordenadas.itertuples(index=False), colores, radios):
+        folium.CircleMarker(
+            location=[fila.lat, fila.lon], radius=float(radio), color=color, weight=1, fill=True,
+            fill_color=color, fill_opacity=0.65, tooltip=_ficha_distrito(fila),
+        ).add_to(mapa)
+    mapa.get_root().html.add_child(Element(_leyenda_mapa()))
+    return mapa
+
+
+def _ficha_distrito(fila) -> str:
+    return (f"<b>{fila.distrito}</b> ({fila.zona})<br>Suministros: {formato_miles(fila.total_suministros)}"
+            f"<br>Atípicos: {formato_miles(fila.total_atipicos)} ({formato_pct(fila.pct_atipicos)})")
+
+
+def _leyenda_mapa() -> str:
+    filas = "".join(
+        f'<div><span style="display:inline-block;width:12px;height:12px;border-radius:6px;'
+        f'background:{SEMAFORO_COLORES[n]};margin-right:6px"></span>{texto}</div>'
+        for n, texto in zip(SEMAFORO_ORDEN, (
+            f"verde: menos de {formato_pct(SEMAFORO_AMBAR_DESDE, 0)}",
+            f"ámbar: {formato_pct(SEMAFORO_AMBAR_DESDE, 0)} a menos de {formato_pct(SEMAFORO_ROJO_DESDE, 0)}",
+            f"rojo: {formato_pct(SEMAFORO_ROJO_DESDE, 0)} o más",
+        ))
+    )
+    return ('<div style="position:fixed;bottom:24px;left:24px;z-index:9999;background:white;padding:8px 10px;'
+            'border:1px solid #999;border-radius:4px;font:12px sans-serif">'
+            f"<b>% de suministros atípicos</b>{filas}<div>Tamaño: n.º de atípicos</div></div>")
+
+
+_FORMATOS = {
+    "miles": formato_miles,
+    "decimal": lambda valor: formato_miles(valor, 2),
+    "coordenada": lambda valor: formato_miles(valor, 4),
+    "soles": formato_soles,
+    "pct": formato_pct,
+}
+
+
+def tabla(datos: pd.DataFrame, formatos: dict[str, str] | None = None, nombres: dict[str, str] | None = None):
+    """A pandas Styler in the house format: no index, numbers formatted per column, Spanish headers.
+
+    formatos maps a column to miles, decimal, coordenada, soles or pct; nombres renames columns for
+    display. Booleans read sí/no and missing values are left blank.
+    """
+    formatos = formatos or {}
+    desconocidos = set(formatos.values()) - _FORMATOS.keys()
+    if desconocidos:
+        raise ValueError(f"unknown formats: {sorted(desconocidos)}")
+    booleanas = {columna: lambda valor: "sí" if valor else "no" for columna in datos.columns[datos.dtypes == bool]}
+    # one format call: each call resets the columns it does not name
+    return (
+        datos.style.format(booleanas | {columna: _FORMATOS[nombre] for columna, nombre in formatos.items()}, na_rep="")
+        .format_index(lambda columna: (nombres or {}).get(columna, columna), axis="columns")
+        .hide(axis="index")
+    )
+
+
+def tarjetas_kpi(resumen: dict) -> str:
+    """HTML cards with the month's KPIs and their change against the same month one year earlier.
+
+    resumen: the dict of lds_utils.reporting.report.comparar_interanual.
+    """
+    variacion = resumen["variacion_pct_pp"]
+    if variacion is None:
+        comparacion = f"sin datos de {resumen['periodo_anterior']}"
+    else:
+        flecha = "▲" if variacion > 0 else "▼" if variacion < 0 else "="
+        comparacion = f"{flecha} {variacion:+.2f} p.p. vs {resumen['periodo_anterior']}"
+    color = SEMAFORO_COLORES[str(semaforo(pd.Series([resumen["pct_atipicos"]])).iloc[0])]
+    tarjetas = [
+        ("Suministros facturados", formato_miles(resumen["total_suministros"]), f"periodo {resumen['periodo']}", AZUL),
+        ("Facturas atípicas", formato_miles(resumen["total_atipicos"]),
+         f"{formato_miles(resumen['total_atipicos_anterior'])} en {resumen['periodo_anterior']}"
+         if resumen["total_atipicos_anterior"] is not None else comparacion, AZUL),
+        ("% atípicos", formato_pct(resumen["pct_atipicos"]), comparacion, color),
+    ]
+    celdas = "".join(
+        f'<div style="flex:1;min-width:11rem;border-left:6px solid {borde};background:#f7f9fc;padding:.6rem .9rem">'
+        f'<div style="font-size:.85rem;color:{GRIS}">{titulo}</div>'
+        f'<div style="font-size:1.7rem;font-weight:bold">{valor}</div>'
+        f'<div style="font-size:.8rem;color:{GRIS}">{nota}</div></div>'
+        for titulo, valor, nota, borde in tarjetas
+    )
+    return f'<div style="display:flex;gap:.8rem;flex-wrap:wrap;margin:.5rem 0">{celdas}</div>'

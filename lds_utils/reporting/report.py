@@ -1,0 +1,691 @@
+"""The notebook-facing API: ``ctx = contexto(period, engine, lake)``.
+
+``contexto`` opens the lake read-only and returns a ``Contexto`` whose read helpers run SQL through the
+engine; it never generates data, runs the pipeline, takes the lake lock or writes anything. A local lake
+that is missing, not built, built by other SQL (the pipeline's fingerprint) or without the requested month
+stops in one line naming the command that builds it. Notebooks stay thin: every query and every
+computation two notebooks share lives here, with unit tests.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lds_utils import config
+from lds_utils.config import LakePaths, UsageError
+from lds_utils.detection import detect
+from lds_utils.lake.pipeline import pipeline_fingerprint, read_fingerprint
+from lds_utils.lake.schema import PERSONAL_DATA_COLUMNS, PRIMARY_KEYS, RAW_SCHEMAS, column_names
+from lds_utils.lake.sql import check_identifier, load_sql
+from lds_utils.rules import billing, fence
+from lds_utils.synthetic.generate import GENERACION
+
+GOLD = "gold_db.gold_facturacion_teorica_mes"
+#: Raw tables holding personal data: their rejected records (the raw row as text) are never shown.
+_TABLAS_CON_DATOS_PERSONALES = ",".join(
+    tabla for tabla, columnas in RAW_SCHEMAS.items() if {c.name for c in columnas} & set(PERSONAL_DATA_COLUMNS)
+)
+
+
+# -- checking the lake -------------------------------------------------------------------------------------
+def leer_generacion(lake: Path) -> dict | None:
+    """Parameters the lake was generated with (``generacion.json``), or None if never generated."""
+    path = Path(lake) / GENERACION
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def require_generation(lake: Path) -> dict:
+    """``generacion.json`` of a lake made by ``generate``; a lake without it (real extracts) stops in one line."""
+    generacion = leer_generacion(lake)
+    if generacion is None:
+        raise UsageError(f"{Path(lake) / GENERACION} not found: the book describes a sample made by "
+                         f"`python -m lds_utils generate --lake {_quoted(lake)}`")
+    return generacion
+
+
+def generacion_coincide(generacion: dict | None, n_clientes: int, seed: int) -> bool:
+    return (
+        generacion is not None
+        and int(generacion.get("n_clientes", -1)) == n_clientes
+        and int(generacion.get("seed", -1)) == seed
+    )
+
+
+def periodos_gold(lake: Path) -> list[str]:
+    """Months present in the gold table of the local lake (empty if there is no catalog or gold yet)."""
+    from lds_utils.lake.registry import open_engine
+
+    if not LakePaths(Path(lake)).catalog.exists():
+        return []
+    with open_engine("duckdb", Path(lake), read_only=True) as engine:
+        return _meses_gold(engine)
+
+
+def require_built_lake(lake: Path) -> None:
+    """Stop in one line unless the local lake has a catalog built by the current pipeline SQL.
+
+    Checked on the files before DuckDB opens anything: a path that does not exist is never created.
+    """
+    if not LakePaths(lake).catalog.is_file():
+        pasos = [] if LakePaths(lake).raw.is_dir() else [f"`python -m lds_utils generate --lake {_quoted(lake)}`"]
+        raise UsageError(f"no built lake at {lake}: run {', then '.join([*pasos, _pipeline_command(lake)])}")
+    if read_fingerprint(lake) != pipeline_fingerprint():
+        raise UsageError(f"the lake {lake} was built by other SQL than this checkout's (the pipeline fingerprint "
+                         f"differs): run {_pipeline_command(lake)}")
+
+
+def require_period(engine, lake: Path, period: str | None) -> str:
+    """The analysis month (None = latest in GOLD), refused in one line if GOLD does not hold it."""
+    meses = _meses_gold(engine)
+    if not meses:
+        raise UsageError(f"no {GOLD} in {lake}: run {_pipeline_command(lake)}")
+    if period is None:
+        return meses[-1]
+    if period not in meses:
+        raise UsageError(f"period {period} is not built in {lake} (GOLD holds {meses[0]} to {meses[-1]}): "
+                         f"run {_pipeline_command(lake, period)}")
+    return period
+
+
+def _meses_gold(engine) -> list[str]:
+    if not engine.table_exists("gold_db", "gold_facturacion_teorica_mes"):
+        return []
+    meses = engine.read_sql(f"select distinct anio_mes from {GOLD} order by anio_mes")
+    return meses["anio_mes"].astype(str).tolist()
+
+
+def _pipeline_command(lake: Path, period: str | None = None) -> str:
+    return f"`python -m lds_utils pipeline {f'--period {period} ' if period else ''}--lake {_quoted(lake)}`"
+
+
+def _quoted(lake: Path) -> str:
+    return shlex.quote(str(lake))
+
+
+# -- data dictionary ---------------------------------------------------------------------------------------
+#: Descriptions of the columns the pipeline derives (raw columns are described in lds_utils.lake.schema).
+DESCRIPCIONES = {
+    "anio_mes": "Mes de facturación AAAA-MM (partición)",
+    "anio": "Año de facturación",
+    "mes": "Mes de facturación (1-12)",
+    "motivo": "Motivo de rechazo REGLA[:columna]; vacío si el registro es válido",
+    "registro": "Registro RAW original como texto, para auditoría (el libro no muestra los de clientes)",
+    "firma": "Contenido normalizado del registro, para distinguir duplicados exactos de claves repetidas",
+    "clave_repetida": "La clave aparece en más de un registro RAW: su motivo final está en stg_acumulado_duplicado",
+    "tabla": "Tabla RAW de origen",
+    "filas_raw": "Filas en RAW",
+    "filas_bronze": "Filas válidas en BRONZE",
+    "filas_rechazadas": "Filas rechazadas (en bronze_rechazos)",
+    "cuadra": "Verdadero si filas RAW = filas BRONZE + filas rechazadas",
+    "n_medidores": "Medidores del suministro con lecturas en el mes",
+    "n_lecturas": "Lecturas del mes",
+    "n_diferencias": "Diferencias de lectura que aportan consumo",
+    "n_sin_lectura_previa": "Lecturas sin lectura anterior en los 12 meses previos",
+    "n_vueltas": "Vueltas a cero del registro detectadas",
+    "n_retrocesos": "Lecturas menores que la anterior sin ser vuelta a cero (error de registro)",
+    "es_estimada": "Verdadero si alguna lectura del mes fue estimada",
+    "consumo_kwh": "Energía activa consumida en el mes, kWh (con factor de medidor)",
+    "consumo_kwh_hp": "Energía en horas punta, kWh (medidores de doble registro)",
+    "consumo_kwh_hfp": "Energía fuera de punta, kWh",
+    "demanda_max_kw": "Máxima demanda del mes, kW",
+    "demanda_kw": "Máxima demanda del mes, kW",
+    "dias_facturados": "Días del periodo de lectura",
+    "fecha_ultima_lectura": "Fecha de la última lectura del mes",
+    "pct_error": "Registros de intervalo con error o faltantes, % de los esperados",
+    "tarifa": "Opción tarifaria vigente en el mes",
+    "doble_registro": "Verdadero si la opción mide la energía en dos registros, horas punta y fuera de punta, cada uno a "
+                      "su cargo",
+    "cobra_potencia": "Verdadero si la opción cobra potencia: máxima demanda del mes × cargos de potencia del pliego",
+    "aplica_fose": "Verdadero si un suministro residencial con esta opción recibe el descuento o el recargo del FOSE",
+    "admite_residencial": "Verdadero si un suministro residencial puede tener esta opción",
+    "cargo_fijo_soles": "Cargo fijo, S/ sin IGV",
+    "energia_soles": "Cargo por energía, S/ sin IGV",
+    "potencia_soles": "Cargo por potencia, S/ sin IGV",
+    "alumbrado_soles": "Alumbrado público, S/ sin IGV",
+    "descuento_fose_soles": "Descuento FOSE, S/",
+    "recargo_fose_soles": "Recargo FOSE, S/",
+    "subtotal_soles": "Subtotal antes de IGV, S/",
+    "igv_soles": f"IGV ({billing.IGV * 100:.0f} %), S/",
+    "facturacion_teorica": "Factura teórica del mes, S/ con IGV",
+    "facturacion_referencia": f"Mediana de las facturas teóricas del propio suministro en sus {detect.HISTORIA_MESES} "
+                              "meses previos (los que tenga), S/",
+    "meses_historia": f"Meses con factura entre los {detect.HISTORIA_MESES} previos (0: el suministro no se evalúa)",
+    "valor_evaluado": "Valor al que se aplica el cerco: ln(factura teórica / facturación de referencia)",
+    "n_segmento": "Suministros evaluados en el segmento (tipo de cliente, tensión, mes)",
+    "segmento_valido": f"Verdadero si el segmento tiene al menos {fence.MIN_SEGMENTO} suministros",
+    "q1": "Primer cuartil del valor evaluado en el segmento",
+    "q3": "Tercer cuartil del valor evaluado en el segmento",
+    "iqr": "Rango intercuartílico q3 - q1",
+    "umbral_atipico": f"Cerco superior q3 + {fence.IQR_FACTOR} × iqr (en unidades del valor evaluado)",
+    "umbral_soles": "Factura en S/ que alcanzaría el cerco para este suministro (referencia × e^umbral)",
+    "es_atipico": "Verdadero si el segmento es válido y el valor evaluado supera el cerco",
+    "exceso_valor": "Valor evaluado menos el cerco (0.1 equivale a ~10 % por encima)",
+    "exceso_iqr": "(valor evaluado - q3) / iqr: el factor k de Tukey alcanzado",
+    "exceso_soles": "Factura teórica menos la factura en el cerco, S/",
+    "veces_umbral": "Factura teórica dividida entre la factura en el cerco",
+    "razon": "Factura teórica dividida entre la facturación de referencia",
+    "meses": "Meses del año con datos",
+    "total_suministros": "Suministros facturados (en vistas anuales: suministro-meses)",
+    "total_atipicos": "Suministros con factura atípica (en vistas anuales: suministro-meses)",
+    "pct_atipicos": "100 × total_atipicos / total_suministros",
+}
+_DESCRIPCIONES_RAW = {f"{tabla}.{c.name}": c.description for tabla, columnas in RAW_SCHEMAS.items() for c in columnas}
+#: A raw column's description wherever the column travels: from its own table when it is the key there.
+_CLAVES = set(PRIMARY_KEYS.values())
+_DESCRIPCIONES_COLUMNA = {
+    c.name: c.description
+    for tabla, columnas in RAW_SCHEMAS.items() for c in columnas
+    if c.name not in _CLAVES or PRIMARY_KEYS[tabla] == c.name
+}
+
+
+def describir(tablas: pd.Series, columnas: pd.Series) -> pd.Series:
+    """Description of each (table, column): raw contract first, then derived columns.
+
+    BRONZE tables (bronze_<t>, stg_<t>) inherit the raw description of a column of the same name;
+    ``<col>_txt`` staging columns are the raw text of ``<col>``; a raw column carried into a later
+    layer (id_suministro, distrito...) keeps the description it has in RAW.
+    """
+    origen = tablas.str.replace(r"^(bronze|stg)_", "", regex=True)
+    base = columnas.str.removesuffix("_txt")
+    descripcion = (
+        (origen + "." + base).map(_DESCRIPCIONES_RAW)
+        .fillna(base.map(DESCRIPCIONES))
+        .fillna(base.map(_DESCRIPCIONES_COLUMNA))
+    )
+    texto = columnas.str.endswith("_txt") & descripcion.notna()
+    descripcion = descripcion.where(~texto, "Texto RAW antes de tipar: " + descripcion.fillna(""))
+    return descripcion.fillna("")
+
+
+# -- pure computations shared by notebooks -----------------------------------------------------------------
+def comparar_interanual(kpi_mensual: pd.DataFrame, period: str) -> dict:
+    """KPIs of ``period`` and of the same month one year earlier, with their changes.
+
+    kpi_mensual: vw_kpi_atipicos_mes rows (anio_mes, total_suministros, total_atipicos, pct_atipicos).
+    Changes are None when the earlier month has no data.
+    """
+    por_mes = kpi_mensual.set_index("anio_mes")
+    if period not in por_mes.index:
+        raise UsageError(f"no KPI row for period {period}")
+    actual = por_mes.loc[period]
+    anterior_mes = config.shift_period(period, -12)
+    resumen = {
+        "periodo": period,
+        "periodo_anterior": anterior_mes,
+        "total_suministros": int(actual["total_suministros"]),
+        "total_atipicos": int(actual["total_atipicos"]),
+        "pct_atipicos": float(actual["pct_atipicos"]),
+        "total_atipicos_anterior": None,
+        "pct_atipicos_anterior": None,
+        "variacion_atipicos": None,
+        "variacion_pct_pp": None,
+    }
+    if anterior_mes in por_mes.index:
+        anterior = por_mes.loc[anterior_mes]
+        resumen |= {
+            "total_atipicos_anterior": int(anterior["total_atipicos"]),
+            "pct_atipicos_anterior": float(anterior["pct_atipicos"]),
+            "variacion_atipicos": int(actual["total_atipicos"] - anterior["total_atipicos"]),
+            "variacion_pct_pp": float(actual["pct_atipicos"] - anterior["pct_atipicos"]),
+        }
+    return resumen
+
+
+def factura_tipica(gold: pd.DataFrame, tipo_cliente: str = "RESIDENCIAL", tarifa: str = "BT5B") -> pd.Series:
+    """A non-atypical bill of the given kind whose consumption is closest to its median (ties: lowest id)."""
+    candidatas = gold[(gold["tipo_cliente"] == tipo_cliente) & (gold["tarifa"] == tarifa) & ~gold["es_atipico"]]
+    if candidatas.empty:
+        raise ValueError(f"no {tipo_cliente} {tarifa} bill to use as example")
+    distancia = (candidatas["consumo_kwh"] - candidatas["consumo_kwh"].median()).abs()
+    orden = candidatas.assign(_distancia=distancia).sort_values(["_distancia", "id_suministro"])
+    return orden.drop(columns="_distancia").iloc[0]
+
+
+def desglose_factura(factura: pd.Series, pliego: pd.Series) -> pd.DataFrame:
+    """One bill line by line (concepto, calculo, importe_soles) from its GOLD row and its pliego.
+
+    The energy line is recomputed from the pliego for single-register options, so a reader can
+    follow the arithmetic; the other lines are the GOLD amounts with how they arise.
+    """
+    kwh, demanda = float(factura["consumo_kwh"]), float(factura["demanda_kw"] or 0.0)
+    opcion = billing.tariff_options().loc[factura["tarifa"]]
+    energia = ("kWh en punta y fuera de punta a sus cargos del pliego" if opcion["doble_registro"]
+               else f"{kwh:,.2f} kWh × {pliego['cargo_energia']:.2f} ctm. S/ por kWh / 100")
+    con_fose = "residencial " + "/".join(billing.options_where("aplica_fose"))
+    potencia_cargo = float(pliego["cargo_potencia_generacion"]) + float(pliego["cargo_potencia_distribucion"])
+    lineas = [
+        ("Cargo fijo", f"pliego {factura['tarifa']} de {pliego['anio_mes']}", factura["cargo_fijo_soles"]),
+        ("Energía", energia, factura["energia_soles"]),
+        ("Potencia", f"{demanda:,.2f} kW × S/ {potencia_cargo:.2f} por kW-mes"
+         if opcion["cobra_potencia"] else "no aplica a la opción", factura["potencia_soles"]),
+        ("Alumbrado público", "alícuota por tramo de consumo", factura["alumbrado_soles"]),
+        ("Descuento FOSE", f"{con_fose} hasta el umbral del FOSE", -factura["descuento_fose_soles"]),
+        ("Recargo FOSE", f"{con_fose} sobre el umbral del FOSE", factura["recargo_fose_soles"]),
+        ("Subtotal", "suma de las líneas anteriores", factura["subtotal_soles"]),
+        ("IGV", f"{billing.IGV * 100:.0f} % del subtotal", factura["igv_soles"]),
+        ("Total factura teórica", "subtotal + IGV", factura["facturacion_teorica"]),
+    ]
+    return pd.DataFrame(lineas, columns=["concepto", "calculo", "importe_soles"]).astype({"importe_soles": float})
+
+
+#: The fence's segment within one month's bills (the month is implicit).
+_MONTH_SEGMENT = [column for column in fence.SEGMENTO if column != "anio_mes"]
+
+
+def tasa_atipicos(gold: pd.DataFrame, factor: float = fence.IQR_FACTOR, minimo: int = fence.MIN_SEGMENTO,
+                  valor: str = "valor_evaluado") -> float:
+    """% of the month's bills above q3 + factor × iqr of a segment of at least ``minimo`` bills (lds_utils.rules.fence)."""
+    flagged = fence.atypical(gold, valor, _MONTH_SEGMENT, factor, minimo)
+    return 100.0 * float(flagged.sum()) / len(gold)
+
+
+def sensibilidad(gold: pd.DataFrame, parametro: str, valores, factor: float = fence.IQR_FACTOR,
+                 minimo: int = fence.MIN_SEGMENTO) -> pd.DataFrame:
+    """pct_atipicos of the month when one parameter (``factor`` or ``minimo``) takes each of ``valores``."""
+    if parametro not in ("factor", "minimo"):
+        raise ValueError(f"parametro must be 'factor' or 'minimo' (got {parametro!r})")
+    base = {"factor": factor, "minimo": minimo}
+    return pd.DataFrame({
+        parametro: list(valores),
+        "pct_atipicos": [tasa_atipicos(gold, **(base | {parametro: v})) for v in valores],
+    })
+
+
+def etiqueta_segmento(datos: pd.DataFrame) -> pd.Series:
+    """'RESIDENCIAL BT'-style label of each row's segment (the month is implicit)."""
+    return datos["tipo_cliente"] + " " + datos["nivel_tension"]
+
+
+def segmentos_legibles(segmentos: pd.DataFrame) -> pd.DataFrame:
+    """ctx.segmentos() with a label and the quartiles and fence as % above the supply's own median.
+
+    valor_evaluado is ln(bill / reference), so a quartile q reads as a bill (e^q - 1) × 100 % away
+    from the supply's reference.
+    """
+    return pd.DataFrame({
+        "segmento": etiqueta_segmento(segmentos),
+        "n_segmento": segmentos["n_segmento"],
+        "segmento_valido": segmentos["segmento_valido"].astype(bool),
+        "q1_pct": 100 * np.expm1(segmentos["q1"]),
+        "q3_pct": 100 * np.expm1(segmentos["q3"]),
+        "umbral_pct": 100 * np.expm1(segmentos["umbral_atipico"]),
+        "atipicos": segmentos["atipicos"],
+    })
+
+
+def razones_segmento(gold: pd.DataFrame) -> pd.DataFrame:
+    """The month's evaluated bills with their segment label and razon = bill / reference (= e^valor_evaluado)."""
+    evaluadas = gold[gold["valor_evaluado"].notna()]
+    return pd.DataFrame({"segmento": etiqueta_segmento(evaluadas), "razon": np.exp(evaluadas["valor_evaluado"])})
+
+
+#: Spanish labels of detect.candidate_values' columns.
+CANDIDATOS = {
+    "importe": "Factura teórica en S/",
+    "log_importe": "ln(factura teórica)",
+    "log_ratio_mes_anterior": "ln(factura / factura del mes anterior)",
+    "log_ratio_mediana_12m": f"ln(factura / mediana de sus {detect.HISTORIA_MESES} meses previos)",
+    "log_ratio_mediana_12m_por_dia": f"ln(factura diaria / mediana diaria de sus {detect.HISTORIA_MESES} meses previos)",
+}
+
+
+def tabla_candidatos(comparacion: pd.DataFrame) -> pd.DataFrame:
+    """detect.compare_candidates' result as a readable table: one row per candidate, main metrics."""
+    columnas = ["pct_atipicos", "pct_mes_min", "pct_mes_max", "precision", "recall"]
+    tabla = comparacion[columnas].astype(float).rename_axis("clave").reset_index()
+    return tabla.assign(valor=tabla["clave"].map(CANDIDATOS))[["clave", "valor", *columnas]]
+
+
+def clientes_luz_del_sur() -> dict:
+    """Luz del Sur's customer count with its year and source (first entry of the reference file)."""
+    from lds_utils.synthetic.reference import load_reference
+
+    dato = load_reference()["company"]["customers"][0]
+    return {"valor": int(dato["value"]), "anio": int(dato["year"]), "fuente": dato["source"]}
+
+
+def parametros_generacion(generacion: dict) -> pd.DataFrame:
+    """The headline parameters and results of generacion.json as (parametro, valor) rows."""
+    filas = [
+        ("Clientes", f"{generacion['n_clientes']:,}"),
+        ("Semilla", str(generacion["seed"])),
+        ("Meses", f"{generacion['desde']} a {generacion['hasta']}"),
+        ("Suministro-meses simulados", f"{generacion['meses_suministro']:,}"),
+        ("Suministro-meses con anomalía", f"{generacion['meses_con_anomalia']:,}"),
+        ("Versión del generador", str(generacion["version"])),
+    ]
+    filas += [(f"Filas RAW de {tabla}", f"{n:,}") for tabla, n in generacion["filas"].items() if tabla in config.RAW_TABLES]
+    return pd.DataFrame(filas, columns=["parametro", "valor"])
+
+
+def distritos_referencia() -> pd.DataFrame:
+    """Districts of the concession from the reference file, for the data chapter."""
+    from lds_utils.synthetic.reference import districts
+
+    tabla = districts()[["distrito", "provincia", "zona", "subzona", "lat", "lon", "approx_customers"]]
+    return tabla.rename(columns={"approx_customers": "clientes_aprox"}).sort_values(["zona", "distrito"], ignore_index=True)
+
+
+def fuentes_referencia() -> pd.DataFrame:
+    from lds_utils.synthetic.reference import sources
+
+    return pd.DataFrame([(clave, _en_castellano(texto)) for clave, texto in sources().items()], columns=["clave", "fuente"])
+
+
+def resumen_anomalias(anomalias: pd.DataFrame) -> pd.DataFrame:
+    """Injected anomalies per type: how many, on how many supplies, and one example description."""
+    grupos = anomalias.sort_values("id_anomalia").groupby("tipo")
+    resumen = pd.DataFrame({
+        "anomalias": grupos.size(),
+        "suministros": grupos["id_suministro"].nunique(),
+        "ejemplo": grupos["detalle"].first(),
+    })
+    return resumen.sort_values(["anomalias"], ascending=False).reset_index()
+
+
+def rechazos_por_regla(rechazos: pd.DataFrame) -> pd.DataFrame:
+    """Rejected rows per rule (the part of motivo before ':'), largest first."""
+    regla = rechazos["motivo"].str.split(":").str[0]
+    por_regla = rechazos.assign(regla=regla).groupby("regla", as_index=False)["filas"].sum()
+    return por_regla.sort_values(["filas", "regla"], ascending=[False, True], ignore_index=True)
+
+
+def perfil_consumo(gold: pd.DataFrame) -> pd.DataFrame:
+    """Supplies, median and p90 of kWh and kW per customer type in the month."""
+    grupos = gold.groupby("tipo_cliente")
+    return pd.DataFrame({
+        "suministros": grupos.size(),
+        "kwh_mediana": grupos["consumo_kwh"].median(),
+        "kwh_p90": grupos["consumo_kwh"].quantile(0.9),
+        "kw_mediana": grupos["demanda_kw"].median(),
+        "kw_p90": grupos["demanda_kw"].quantile(0.9),
+    }).sort_values("suministros", ascending=False).reset_index()
+
+
+def perfil_facturacion(gold: pd.DataFrame) -> pd.DataFrame:
+    """Supplies, median, p90 and total theoretical bill per customer type and voltage in the month."""
+    grupos = gold.groupby(["tipo_cliente", "nivel_tension"])["facturacion_teorica"]
+    perfil = pd.DataFrame({"suministros": grupos.size(), "mediana": grupos.median(), "p90": grupos.quantile(0.9),
+                           "total": grupos.sum()})
+    return perfil.sort_values("suministros", ascending=False).reset_index()
+
+
+def errores_registro(silver: pd.DataFrame) -> pd.DataFrame:
+    """Supplies of the month with each measurement-quality signal, and their share."""
+    senales = {
+        "Lectura estimada": silver["es_estimada"].astype(bool),
+        "Retroceso del registro": silver["n_retrocesos"] > 0,
+        "Vuelta a cero del registro": silver["n_vueltas"] > 0,
+        "Sin lectura previa": silver["n_sin_lectura_previa"] > 0,
+        "Registros de intervalo con error": silver["registros_error"].fillna(0) > 0,
+    }
+    cuenta = pd.Series({nombre: int(marca.sum()) for nombre, marca in senales.items()})
+    return pd.DataFrame({"senal": cuenta.index, "suministros": cuenta.to_numpy(),
+                         "pct_suministros": 100.0 * cuenta.to_numpy() / len(silver)})
+
+
+_APROXIMADO = {
+    "approx, common knowledge (not found in the searched corpora; verify before relying on it)":
+        "aproximado, conocimiento común (no hallado en las fuentes consultadas; verificar antes de usarlo)",
+    "derived in this file by arithmetic from the cited inputs (see 'derivation')":
+        "derivado por aritmética de los datos citados",
+    "band limits and amounts ": "límites y montos de los tramos: ",
+}
+
+
+def _en_castellano(fuente: str) -> str:
+    """Translate the fixed English phrases the reference file uses to qualify a source."""
+    for ingles, castellano in _APROXIMADO.items():
+        fuente = fuente.replace(ingles, castellano)
+    return fuente
+
+
+def _reglas_facturacion() -> dict[str, str]:
+    """A Spanish statement of each rule of lds_utils.rules.billing, written from its constants."""
+    tramos = billing.ALUMBRADO_TRAMOS
+    textos = [f"hasta {limite:.0f} kWh: S/ {monto:.2f}" for limite, monto in tramos[:-1]]
+    textos.append(f"más de {tramos[-2][0]:.0f} kWh: S/ {tramos[-1][1]:.2f}")
+    return {
+        "igv": f"IGV de {billing.IGV * 100:.0f} % sobre el subtotal (IGV 16 % más IPM 2 %)",
+        "fose_umbral_kwh": f"Umbral del FOSE con la Ley 31429: {billing.FOSE_UMBRAL_KWH:.0f} kWh al mes",
+        "fose_umbral_kwh_antes": f"Umbral del FOSE antes de la Ley 31429: {billing.FOSE_UMBRAL_KWH_ANTES:.0f} kWh al mes",
+        "fose_reforma_desde": f"Primer mes facturado con la Ley 31429: {billing.FOSE_REFORMA_DESDE}",
+        "fose_tramo1": f"FOSE hasta {billing.FOSE_TRAMO1_KWH:.0f} kWh: descuento de "
+                       f"{billing.FOSE_TRAMO1_DESCUENTO * 100:.0f} % del cargo por energía",
+        "fose_tramo2": f"FOSE de {billing.FOSE_TRAMO1_KWH:.0f} kWh al umbral: descuento de "
+                       f"{billing.FOSE_TRAMO2_KWH_DESCONTADOS:g} kWh valorizados al cargo por energía",
+        "recargo_fose": f"Recargo FOSE sobre el umbral: {billing.RECARGO_FOSE_ANTES * 100:.1f} % de la energía antes de "
+                        f"la reforma y {billing.RECARGO_FOSE * 100:.1f} % después",
+        "alumbrado": f"Alumbrado público por tramo de consumo mensual: {'; '.join(textos)}",
+    }
+
+
+def fuentes_facturacion() -> pd.DataFrame:
+    """Each regulated billing rule of lds_utils.rules.billing, in Spanish, with its source."""
+    reglas = _reglas_facturacion()
+    fuentes = {clave: _en_castellano(texto.split("Source", 1)[1].split(":", 1)[1].strip().rstrip("."))
+               for clave, texto in billing.SOURCES.items()}
+    return pd.DataFrame({"regla": [reglas[clave] for clave in fuentes], "fuente": list(fuentes.values())})
+
+
+def frase_interanual(resumen: dict) -> str:
+    """The year-on-year comparison as a clause of a Spanish sentence."""
+    anterior = resumen["periodo_anterior"]
+    if resumen["variacion_pct_pp"] is None:
+        return f"no hay datos de {anterior} para compararlo con el mismo mes del año anterior"
+    return (f"en {anterior} fue el {resumen['pct_atipicos_anterior']:.2f} %, una variación de "
+            f"{resumen['variacion_pct_pp']:+.2f} puntos porcentuales")
+
+
+def resumen_tabla(resumen: dict) -> pd.DataFrame:
+    """comparar_interanual's dict as (indicador, valor) rows in the house number format."""
+    from lds_utils.reporting.plots import formato_miles, formato_pct
+
+    anterior = resumen["periodo_anterior"]
+    sin_dato = f"sin datos de {anterior}"
+    variacion = resumen["variacion_pct_pp"]
+    filas = [
+        ("Periodo", resumen["periodo"]),
+        ("Suministros facturados", formato_miles(resumen["total_suministros"])),
+        ("Suministros con factura atípica", formato_miles(resumen["total_atipicos"])),
+        ("% de suministros atípicos", formato_pct(resumen["pct_atipicos"])),
+        (f"Atípicos en {anterior}", formato_miles(resumen["total_atipicos_anterior"])
+         if resumen["total_atipicos_anterior"] is not None else sin_dato),
+        (f"% atípicos en {anterior}", formato_pct(resumen["pct_atipicos_anterior"])
+         if resumen["pct_atipicos_anterior"] is not None else sin_dato),
+        ("Variación interanual", f"{variacion:+.2f} p.p." if variacion is not None else sin_dato),
+    ]
+    return pd.DataFrame(filas, columns=["indicador", "valor"])
+
+
+def sin_datos_personales(tabla: pd.DataFrame) -> pd.DataFrame:
+    """Return the table unchanged, or fail if it carries a personal-data column."""
+    presentes = sorted(set(tabla.columns) & set(PERSONAL_DATA_COLUMNS))
+    if presentes:
+        raise ValueError(f"personal data must never be shown: {', '.join(presentes)}")
+    return tabla
+
+
+def pegar(nombre: str, valor) -> None:
+    """myst-nb ``glue`` without display, with numpy scalars turned into plain Python numbers.
+
+    Plain numbers keep ``text/plain`` parseable, so pages can format them (``{glue:text}`key:,.0f```).
+    """
+    from myst_nb import glue
+
+    glue(nombre, valor.item() if hasattr(valor, "item") else valor, display=False)
+
+
+# -- the context object -------------------------------------------------------------------------------------
+@dataclass
+class Contexto:
+    """Parameters of the run plus read helpers over the engine; every query is bound to ``period``."""
+
+    period: str
+    engine_name: str
+    lake: Path
+    engine: object = field(repr=False)
+
+    def sql(self, query: str, **params) -> pd.DataFrame:
+        """Run a Trino SELECT; ``:period`` is always bound to the analysis month."""
+        return self.engine.read_sql(query, {"period": self.period, **params})
+
+    def cerrar(self) -> None:
+        self.engine.close()
+
+    def query(self, name: str, **params) -> pd.DataFrame:
+        """Run the report query sql/report/<name>.sql; ``:period`` is always bound to the analysis month."""
+        return self.sql(load_sql("report", name), **params)
+
+    # KPIs and dashboard ------------------------------------------------------------------------------------
+    def kpi_mensual(self) -> pd.DataFrame:
+        """vw_kpi_atipicos_mes from the first month up to the analysis month."""
+        return self.query("kpi_by_month")
+
+    def resumen_periodo(self) -> dict:
+        return comparar_interanual(self.kpi_mensual(), self.period)
+
+    def kpi_distritos(self) -> pd.DataFrame:
+        """District KPIs of the month with the district's coordinates (mean of its sectors)."""
+        return self.query("kpi_by_district")
+
+    def kpi_zonas(self) -> pd.DataFrame:
+        return self.query("kpi_by_zone")
+
+    def kpi_zonas_anual(self) -> pd.DataFrame:
+        """Yearly zone KPIs up to the year of the analysis month (that year counts its months so far)."""
+        return self.query("kpi_by_zone_year")
+
+    def casos_criticos(self, n: int = 15) -> pd.DataFrame:
+        """The month's atypical bills furthest above their segment's threshold (no personal data)."""
+        return sin_datos_personales(self.query("critical_cases").head(n).reset_index(drop=True))
+
+    # layers -------------------------------------------------------------------------------------------------
+    def conciliacion(self) -> pd.DataFrame:
+        return self.query("reconciliation")
+
+    def rechazos_por_motivo(self) -> pd.DataFrame:
+        return self.query("rejects_by_reason")
+
+    def ejemplos_rechazo(self) -> pd.DataFrame:
+        """One rejected raw record per (table, reason); never from tables that hold personal data."""
+        return self.query("reject_examples", personal_tables=_TABLAS_CON_DATOS_PERSONALES)
+
+    def consumo_silver(self) -> pd.DataFrame:
+        """SILVER rows of the analysis month."""
+        return self.query("silver_month")
+
+    def facturas_todas(self) -> pd.DataFrame:
+        """Every GOLD bill of the lake, whatever the analysis month, with what detect.compare_candidates needs.
+
+        Choosing valor_evaluado is a design decision taken on the whole history, not a result of one month.
+        """
+        return self.query("all_bills")
+
+    def gold_periodo(self) -> pd.DataFrame:
+        """GOLD rows of the analysis month, without client identifiers."""
+        return self.query("gold_month")
+
+    def consumo_mensual(self) -> pd.DataFrame:
+        """SILVER totals per month up to the analysis month over supplies with measured consumption."""
+        return self.query("consumption_by_month")
+
+    def pliego(self, tarifa: str) -> pd.Series:
+        """The pliego of a tariff option in force in the analysis month."""
+        filas = self.query("tariff_schedule", tariff=tarifa)
+        if len(filas) != 1:
+            raise ValueError(f"expected one pliego {tarifa} for {self.period}, found {len(filas)}")
+        return filas.iloc[0]
+
+    def segmentos(self) -> pd.DataFrame:
+        """The month's segments: evaluated bills, quartiles and fence of valor_evaluado, atypical count."""
+        return self.query("segments")
+
+    def composicion(self) -> pd.DataFrame:
+        """Supplies in BRONZE by zone and customer type (the whole sample, every month)."""
+        return self.query("supplies_by_zone_and_type")
+
+    def conteo_filas(self, base: str, tablas) -> pd.DataFrame:
+        """Row count of each base.tabla (names are checked identifiers)."""
+        check_identifier(base)
+        consulta = " union all ".join(
+            f"select '{t}' as tabla, count(*) as filas from {base}.{check_identifier(t)}" for t in tablas
+        )
+        return self.sql(consulta)
+
+    def inventario_raw(self) -> pd.DataFrame:
+        """Each RAW table: primary key, rows, columns, whether they are the schema contract's and all text."""
+        catalogo = self.query("raw_columns")
+        columnas = catalogo.groupby("tabla")["columna"].agg(list)
+        texto = catalogo.assign(es_texto=catalogo["tipo"].str.upper().isin(["VARCHAR", "STRING"])).groupby("tabla")["es_texto"].all()
+        tablas = list(config.RAW_TABLES)
+        filas = self.conteo_filas("raw_db", tablas).set_index("tabla")["filas"]
+        return pd.DataFrame({
+            "tabla": tablas,
+            "clave": [PRIMARY_KEYS[t] for t in tablas],
+            "filas": filas.reindex(tablas).to_numpy(),
+            "columnas": [len(columnas.get(t, [])) for t in tablas],
+            "coincide_contrato": [columnas.get(t, []) == column_names(t) for t in tablas],
+            "solo_texto": texto.reindex(tablas, fill_value=False).to_numpy(),
+        })
+
+    def muestra(self, base: str, tabla: str, n: int = 5) -> pd.DataFrame:
+        """First rows of a table by its first column, refused if it holds personal data."""
+        filas = self.sql(f"select * from {check_identifier(base)}.{check_identifier(tabla)} order by 1")
+        return sin_datos_personales(filas.head(n).reset_index(drop=True))
+
+    # catalog ------------------------------------------------------------------------------------------------
+    def diccionario(self) -> pd.DataFrame:
+        """Every table and view of the four databases: row count, columns, types and descriptions."""
+        columnas = self.query("catalog_columns")
+        tablas = columnas[["base_datos", "tabla"]].drop_duplicates()
+        conteo = " union all ".join(
+            f"select '{b}' as base_datos, '{t}' as tabla, count(*) as filas from {b}.{t}"
+            for b, t in zip(tablas["base_datos"], tablas["tabla"].map(check_identifier))
+        )
+        filas = self.sql(conteo)
+        orden_base = {base: i for i, base in enumerate(config.DATABASES.values())}
+        return (
+            columnas.merge(filas, on=["base_datos", "tabla"])
+            .assign(descripcion=lambda d: describir(d["tabla"], d["columna"]),
+                    _orden=lambda d: d["base_datos"].map(orden_base))
+            .sort_values(["_orden", "tabla", "posicion"])
+            .drop(columns=["_orden", "posicion"])
+            .reset_index(drop=True)
+        )
+
+
+def contexto(period: str | None = None, engine: str = config.DEFAULT_ENGINE,
+             lake: str | Path | None = None) -> Contexto:
+    """Open the lake read-only for ``period`` (None = latest month with data); nothing is built or written.
+
+    A local (DuckDB) lake must be built by this checkout's pipeline and hold the month, else one line says
+    which command builds it.
+    """
+    from lds_utils.lake.registry import open_engine
+
+    nombre_motor = config.parse_engine(engine)
+    lago = config.resolve_lake(lake)
+    periodo = config.parse_period(period) if period else None
+    local = nombre_motor == "duckdb"
+    if local:
+        require_built_lake(lago)
+    motor = open_engine(nombre_motor, lago, read_only=True)
+    try:
+        if local:
+            periodo = require_period(motor, lago, periodo)
+        elif periodo is None:
+            periodo = str(motor.read_sql(f"select max(anio_mes) as anio_mes from {GOLD}")["anio_mes"].iloc[0])
+    except BaseException:
+        motor.close()
+        raise
+    return Contexto(periodo, nombre_motor, lago, motor)

@@ -1,0 +1,1 @@
+"""One source for each business rule the SQL binds: the regulated billing values and the Tukey fence."""

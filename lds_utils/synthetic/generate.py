@@ -1,0 +1,271 @@
+"""Synthetic RAW data for the lake, grounded in lds_utils/synthetic/reference.yaml, plus its ground truth.
+
+``run_generate(cfg, lake)`` writes ``raw/<tabla>/part-NNNNN.csv`` (the eight tables of
+``lds_utils.lake.schema``: CSV, comma, UTF-8, header, ISO dates, dot decimals, empty = null),
+``truth/anomalias.csv`` and ``truth/suciedad.csv`` (for evaluation only: the pipeline never reads
+them) and ``generacion.json`` (parameters and row counts). Customers are generated in fixed chunks
+with their own random streams, one part file per chunk, so the output is byte-identical for the same
+configuration and memory stays flat at any scale; with several chunks, one worker process per core
+writes them (the bytes do not depend on which process wrote a chunk). Everything is written to a
+staging folder and then moved into place, so a re-run replaces raw/ and truth/ and a failed run leaves
+the previous lake intact.
+
+``consumo_esperado(cfg)`` replays the simulation without writing and returns the intended
+consumption per supply and billing month, for tests and evaluation.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import multiprocessing
+import os
+import shutil
+import signal
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pcsv
+from tqdm import tqdm
+
+import lds_utils
+from lds_utils import config
+from lds_utils.config import RAW_TABLES, LakePaths
+from lds_utils.lake.schema import column_names
+from lds_utils.synthetic.catalog import STREAM_DIRT, build_calendar, build_network, rng_for, sector_table, tarifa_table
+from lds_utils.synthetic.consumption import ANOMALIA_COLUMNS, TARIFA, anomalias_table, simulate_consumption
+from lds_utils.synthetic.dirt import SUCIEDAD_COLUMNS, inject_dirt
+from lds_utils.synthetic.inspections import inspeccion_table
+from lds_utils.synthetic.population import (asignacion_table, build_population, cliente_table, medidor_table,
+                                            suministro_table, supply_ids)
+from lds_utils.synthetic.readings import acumulado_table, build_registers
+from lds_utils.synthetic.settings import TIPOS_ANOMALIA, GeneratorConfig
+
+__all__ = ["GeneratorConfig", "run_generate", "consumo_esperado", "GENERACION"]
+
+GENERACION = "generacion.json"
+STAGING = ".generate-staging"
+TRUTH_FILES = {"anomalias": ANOMALIA_COLUMNS, "suciedad": SUCIEDAD_COLUMNS}
+_CSV = pcsv.WriteOptions(include_header=False, quoting_style="none")
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def run_generate(cfg: GeneratorConfig, lake, progress: bool = False) -> dict[str, int]:
+    """Generate the lake's RAW data and ground truth; return the row count of every table written."""
+    lake = config.ensure_writable_dir(Path(lake))
+    staging = lake / STAGING
+    shutil.rmtree(staging, ignore_errors=True)
+    calendar = build_calendar(cfg)
+    network = build_network(cfg, calendar)
+    counts = {name: 0 for name in (*RAW_TABLES, *TRUTH_FILES)}
+    months = {"meses_suministro": 0, "meses_con_anomalia": 0}
+    with _Output(staging) as output, _chunks_written(cfg, calendar, network, staging) as chunks:
+        for name, table in (("sector", sector_table(cfg, network)), ("tarifa", tarifa_table(cfg))):
+            dirty, suciedad = inject_dirt(cfg, name, table, _dirt_rng(cfg, name, 0))
+            counts[name] += _write_part(staging, name, 0, dirty)
+            output.truth("suciedad", suciedad)
+        with tqdm(total=cfg.n_clientes, unit="clientes", desc="generando", file=sys.stderr,
+                  disable=not progress) as bar:
+            for chunk in chunks:  # in chunk order, so the truth files do not depend on the workers
+                for name, rows in chunk.rows.items():
+                    counts[name] += rows
+                for suciedad in chunk.suciedad:
+                    output.truth("suciedad", suciedad)
+                output.truth("anomalias", chunk.anomalias)
+                for key in months:
+                    months[key] += chunk.stats[key]
+                bar.update(chunk.clientes)
+        counts["suciedad"] = output.rows["suciedad"]
+        counts["anomalias"] = output.rows["anomalias"]
+    (lake / GENERACION).unlink(missing_ok=True)  # never leave a summary describing other data
+    _publish(staging, lake)
+    _write_summary(lake, cfg, counts, months)
+    return counts
+
+
+def consumo_esperado(cfg: GeneratorConfig) -> pd.DataFrame:
+    """Intended consumption per (id_suministro, anio_mes) of every billed month, as the registers record it.
+
+    consumo_kwh is what SILVER should recover from clean readings (anomalies included, integer register
+    steps x factor); consumo_normal_kwh is what the supply really used; anomalia names the injected
+    anomaly of that month, if any. Rebuilds the simulation in memory: meant for small configurations.
+    """
+    calendar = build_calendar(cfg)
+    network = build_network(cfg, calendar)
+    frames = []
+    for chunk in range(cfg.n_bloques):
+        pop = build_population(cfg, calendar, network, chunk)
+        cons = simulate_consumption(cfg, calendar, pop)
+        registers = build_registers(pop, cons)
+        supply, month = np.nonzero(cons.closing)
+        anomaly = cons.anomaly[supply, month]
+        frames.append(pd.DataFrame({
+            "id_suministro": supply_ids(pop).take(pa.array(supply)).to_pandas(),
+            "anio_mes": np.array(calendar.periods)[month],
+            "consumo_kwh": registers.recorded_kwh[supply, month].astype(float),
+            "consumo_normal_kwh": cons.normal[supply, month],
+            "dias": cons.days[supply, month],
+            "anomalia": pd.Series(np.array(TIPOS_ANOMALIA, dtype=object)[np.maximum(anomaly, 0)]).where(anomaly >= 0),
+        }))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _chunk_tables(cfg: GeneratorConfig, calendar, network, chunk: int):
+    pop = build_population(cfg, calendar, network, chunk)
+    cons = simulate_consumption(cfg, calendar, pop)
+    registers = build_registers(pop, cons)
+    events = cons.events
+    wrong = events.of_type(TARIFA)
+    raw = {
+        "cliente": cliente_table(cfg, pop, network),
+        "suministro": suministro_table(pop, network),
+        "medidor": medidor_table(pop),
+        "asignacion_tarifa": asignacion_table(pop, calendar, events.supply[wrong], events.start[wrong],
+                                              events.end[wrong], events.wrong_option[wrong]),
+        "acumulado": acumulado_table(cfg, calendar, pop, cons, registers),
+        "inspeccion": inspeccion_table(cfg, calendar, pop, cons),
+    }
+    window = np.s_[:, 1:]  # column 0 is the month before desde (opening readings only)
+    stats = {"meses_suministro": int(cons.closing[window].sum()),
+             "meses_con_anomalia": int((cons.anomaly[window] >= 0).sum())}
+    return raw, anomalias_table(events, pop, calendar), stats
+
+
+@dataclass
+class _ChunkWritten:
+    """What the parent needs of a chunk whose RAW part files a worker has written."""
+
+    clientes: int
+    rows: dict[str, int]
+    suciedad: list[pa.Table]  # in RAW_TABLES order
+    anomalias: pa.Table
+    stats: dict[str, int]
+
+
+def _write_chunk(cfg: GeneratorConfig, calendar, network, staging: Path, chunk: int) -> _ChunkWritten:
+    raw, anomalias, stats = _chunk_tables(cfg, calendar, network, chunk)
+    rows, suciedad = {}, []
+    for name, table in raw.items():
+        dirty, truth = inject_dirt(cfg, name, table, _dirt_rng(cfg, name, chunk))
+        rows[name] = _write_part(staging, name, chunk, dirty)
+        suciedad.append(truth)
+    clientes = min(cfg.clientes_por_bloque, cfg.n_clientes - chunk * cfg.clientes_por_bloque)
+    return _ChunkWritten(clientes, rows, suciedad, anomalias, stats)
+
+
+@contextmanager
+def _chunks_written(cfg: GeneratorConfig, calendar, network, staging: Path) -> Iterator[Iterator[_ChunkWritten]]:
+    """Every chunk written, yielded in chunk order; one worker process per core when there are several chunks.
+
+    Each chunk draws from its own random streams, so the bytes do not depend on which process wrote it.
+    Workers are forked before the parent runs any Arrow kernel, and inherit the calendar and the network.
+    """
+    job = partial(_write_chunk, cfg, calendar, network, staging)
+    workers = min(os.cpu_count() or 1, cfg.n_bloques)
+    if workers == 1:
+        yield map(job, range(cfg.n_bloques))
+        return
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_die_with_parent,
+                               initargs=(os.getpid(),))
+    try:
+        yield pool.map(job, range(cfg.n_bloques))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker start: if the generate process dies, even by SIGKILL, the kernel kills its workers too (Linux)."""
+    prctl = getattr(ctypes.CDLL(None), "prctl", None)
+    if prctl is not None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before the line above
+        os._exit(1)
+
+
+def _dirt_rng(cfg: GeneratorConfig, tabla: str, chunk: int) -> np.random.Generator:
+    return rng_for(cfg, STREAM_DIRT, chunk, RAW_TABLES.index(tabla))
+
+
+class _Output:
+    """The staging folder: raw/<tabla>/ for the part files, and the two truth files, appended in order."""
+
+    def __init__(self, staging: Path):
+        self.staging = staging
+        self.rows = {name: 0 for name in TRUTH_FILES}
+        self._truth = {}
+
+    def __enter__(self):
+        for tabla in RAW_TABLES:
+            (self.staging / "raw" / tabla).mkdir(parents=True)
+        (self.staging / "truth").mkdir()
+        for name, columns in TRUTH_FILES.items():
+            sink = open(self.staging / "truth" / f"{name}.csv", "wb")
+            sink.write(_header(columns))
+            schema = pa.schema([(column, pa.string()) for column in columns])
+            self._truth[name] = (sink, pcsv.CSVWriter(sink, schema, write_options=_CSV))
+        return self
+
+    def __exit__(self, *exc):
+        for sink, writer in self._truth.values():
+            writer.close()
+            sink.close()
+        if exc[0] is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+        return False
+
+    def truth(self, name: str, table: pa.Table) -> None:
+        self._truth[name][1].write_table(table)
+        self.rows[name] += table.num_rows
+
+
+def _write_part(staging: Path, tabla: str, chunk: int, table: pa.Table) -> int:
+    """raw/<tabla>/part-NNNNN.csv in the staging folder; returns its data rows."""
+    path = staging / "raw" / tabla / f"part-{chunk:05d}.csv"
+    temporary = path.with_suffix(".csv.tmp")
+    with open(temporary, "wb") as sink:
+        sink.write(_header(column_names(tabla)))
+        pcsv.write_csv(table, sink, _CSV)
+    os.replace(temporary, path)
+    return table.num_rows
+
+
+def _header(columns: list[str]) -> bytes:
+    return (",".join(columns) + "\n").encode("utf-8")
+
+
+def _publish(staging: Path, lake: Path) -> None:
+    """Swap the staged raw/ and truth/ into the lake (each by one rename), then drop the old ones."""
+    paths = LakePaths(lake)
+    for target in (paths.raw, paths.truth):
+        old = lake / f".old-{target.name}"
+        shutil.rmtree(old, ignore_errors=True)
+        if target.exists():
+            os.replace(target, old)
+        os.replace(staging / target.name, target)
+        shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_summary(lake: Path, cfg: GeneratorConfig, counts: dict[str, int], months: dict[str, int]) -> None:
+    summary = {
+        "version": lds_utils.__version__,
+        "n_clientes": cfg.n_clientes,
+        "seed": cfg.seed,
+        "desde": cfg.desde,
+        "hasta": cfg.hasta,
+        "filas": counts,
+        **months,
+        "tasa_anomalias_realizada": round(months["meses_con_anomalia"] / max(months["meses_suministro"], 1), 5),
+        "parametros": asdict(cfg),
+    }
+    temporary = lake / f"{GENERACION}.tmp"
+    temporary.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    os.replace(temporary, lake / GENERACION)
