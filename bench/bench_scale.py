@@ -44,7 +44,6 @@ from pathlib import Path
 
 from lds_utils import config
 from lds_utils.aws import cost as aws_cost
-from lds_utils.detection.alerts import ALERTAS, SENALES
 from lds_utils.lake.engines import MEMORY_LIMIT, version_folders
 from lds_utils.lake.pipeline import (ALL_MONTHS, BILLS, GOLD_RELATION, PARTITION_COLUMN, GraphRunner, Months,
                                      pipeline_parameters, relations)
@@ -213,7 +212,7 @@ def gold_both_ways(lake: Path, cap_mb: float, runs: int = 1) -> dict:
     (alternating): the median run of each way is its figure."""
     project_runs, pandas_runs = [], []
     for _ in range(runs):
-        project_runs.append(checked(run_step(python_argv(__file__, "--gold-step", "duckdb", "--lake", str(lake)),
+        project_runs.append(checked(run_step(python_argv(__file__, "--gold-step", "project", "--lake", str(lake)),
                                              cap_mb, "GOLD + IQR, project (DuckDB SQL)"), "GOLD step"))
         pandas_runs.append(checked(run_step(python_argv(__file__, "--gold-step", "pandas", "--lake", str(lake)),
                                             cap_mb, "GOLD + IQR, pandas"), "pandas GOLD step"))
@@ -237,12 +236,12 @@ def _gold_summary(run: Run, runs: list[Run]) -> dict:
 
 
 # -- the GOLD step itself (run in a child process by gold_both_ways) ---------------------------------------
-def gold_step_duckdb(lake: Path) -> dict:
+def gold_step_project(lake: Path) -> dict:
     from lds_utils.lake.engines import DuckDBEngine
 
     with DuckDBEngine(lake) as engine:
         runner = GraphRunner(engine, pipeline_parameters())
-        runner.build([r for r in relations(["gold"]) if r.name not in (SENALES, ALERTAS)], Months.every())
+        runner.build(relations(["gold"]), Months.every())  # the alert relations are built on request only
         rows = next(step.rows for step in runner.results if step.relation == BILLS)
         atypical = engine.read_sql(f"select count_if(es_atipico) as n from gold_db.{GOLD_RELATION}")["n"].iloc[0]
     return {"rows": int(rows), "atipicos": int(atypical)}
@@ -455,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", default=None, help="folder for the lakes (default: a temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the lakes")
     parser.add_argument("--memory-cap-gb", type=float, default=12.0, help="kill a step above this memory")
-    parser.add_argument("--gold-step", choices=("duckdb", "pandas"), help=argparse.SUPPRESS)
+    parser.add_argument("--gold-step", choices=("project", "pandas"), help=argparse.SUPPRESS)
     parser.add_argument("--rewrite", help=argparse.SUPPRESS)
     parser.add_argument("--lake", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -492,8 +491,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _gold_step_child(way: str, lake: Path) -> int:
-    if way == "duckdb":
-        output = gold_step_duckdb(lake)
+    if way == "project":
+        output = gold_step_project(lake)
     else:
         out = lake / "bench_pandas_gold"
         shutil.rmtree(out, ignore_errors=True)

@@ -49,22 +49,35 @@ def relation_fingerprints(lake: Path) -> dict[str, dict]:
 
 
 class _Text(HTMLParser):
-    """The visible text of a page: script and style bodies dropped, one line per block."""
+    """What a page shows as results: its text without script and style bodies, nor the source of its code cells
+    (code, not output: a renamed function changes it), one line per block."""
 
     def __init__(self):
         super().__init__()
         self.lines: list[str] = []
         self._skip = 0
+        self._cell_input_depth: int | None = None  # div depth inside a code cell's source
+        self._divs = 0
 
     def handle_starttag(self, tag, attrs):
         if tag in ("script", "style"):
             self._skip += 1
+        if tag == "div":
+            self._divs += 1
+            if self._cell_input_depth is None and "cell_input" in (dict(attrs).get("class") or "").split():
+                self._cell_input_depth = self._divs
+                self._skip += 1
         if tag in ("p", "div", "tr", "li", "h1", "h2", "h3", "h4", "br", "table", "pre"):
             self.lines.append("")
 
     def handle_endtag(self, tag):
         if tag in ("script", "style"):
             self._skip -= 1
+        if tag == "div":
+            if self._cell_input_depth == self._divs:
+                self._cell_input_depth = None
+                self._skip -= 1
+            self._divs -= 1
 
     def handle_data(self, data):
         if not self._skip and data.strip():

@@ -22,7 +22,7 @@ from lds_utils import config
 from lds_utils.detection import alerts, evaluate
 from lds_utils.lake.pipeline import lake_lock, run_pipeline
 from lds_utils.lake.registry import open_engine
-from lds_utils.reporting.report import generacion_coincide, leer_generacion
+from lds_utils.reporting.report import generation_matches, read_generation
 from lds_utils.rules import companion
 from lds_utils.synthetic.generate import GeneratorConfig, run_generate
 
@@ -40,10 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     prepare(lake, args.clientes, args.seed)
     started = time.perf_counter()
     with lake_lock(lake), open_engine("duckdb", lake) as engine:
-        filas = alerts.construir_todo(engine, companion.parametros_deteccion(args.capacidad))
+        filas = alerts.build_all_alerts(engine, companion.detection_parameters(args.capacidad))
         hasta = str(engine.read_sql(f"select max(anio_mes) as m from gold_db.{alerts.SENALES}")["m"].iloc[0])
-        detecciones = evaluate.leer_detecciones(engine, hasta)
-        inspecciones = evaluate.leer_inspecciones(engine, hasta)
+        detecciones = evaluate.read_detections(engine, hasta)
+        inspecciones = evaluate.read_inspections(engine, hasta)
     print(f"alerts built for every month in {time.perf_counter() - started:,.1f} s: "
           + ", ".join(f"{tabla} {n:,} rows" for tabla, n in filas.items()))
     print_metrics(lake, detecciones, inspecciones, args)
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def prepare(lake: Path, clientes: int, seed: int) -> None:
     """Generate and build the lake unless it already holds this sample."""
-    if generacion_coincide(leer_generacion(lake), clientes, seed) and (lake / "catalog.duckdb").exists():
+    if generation_matches(read_generation(lake), clientes, seed) and (lake / "catalog.duckdb").exists():
         print(f"reusing {lake} ({clientes:,} clientes, seed {seed})")
         return
     for step, action in (("generate", lambda: run_generate(GeneratorConfig(n_clientes=clientes, seed=seed), lake)),
@@ -63,30 +63,30 @@ def prepare(lake: Path, clientes: int, seed: int) -> None:
 
 
 def print_metrics(lake: Path, detecciones: pd.DataFrame, inspecciones: pd.DataFrame, args) -> None:
-    anomalias = evaluate.leer_anomalias(lake)
-    etiquetado = evaluate.etiquetar(detecciones, anomalias)
+    anomalias = evaluate.read_anomalies(lake)
+    etiquetado = evaluate.label_detections(detecciones, anomalias)
     pd.set_option("display.width", 200)
     pd.set_option("display.max_columns", 30)
     print(f"\n{args.clientes:,} clientes, seed {args.seed}: {len(etiquetado):,} supply-months, "
           f"{int(etiquetado['es_anomalia'].sum()):,} inside {etiquetado['id_anomalia'].nunique():,} injected anomalies")
     print("\noverall (precision/recall/F1 over supply-months; recall_anomalias = anomalies with an alerted month)")
-    globales = evaluate.metricas_globales(etiquetado)
+    globales = evaluate.overall_metrics(etiquetado)
     print(globales.drop(columns="nombre").to_string(index=False, float_format="{:.3f}".format))
-    por_k = evaluate.precision_en_k(etiquetado)
-    resumen = evaluate.resumen_precision_en_k(por_k)
+    por_k = evaluate.precision_at_k(etiquetado)
+    resumen = evaluate.precision_at_k_summary(por_k)
     print(f"\nprecision@k (capacity {args.capacidad:.3%} of billed supplies a month): {resumen['precision_k']:.3f} "
           f"({resumen['verdaderos']:,} / {resumen['capacidad_total']:,}); random pick: {resumen['tasa_aleatoria']:.3f}; "
           f"worst month {por_k['precision_k'].min():.3f}")
     print("\nrecall per anomaly type (share of anomalies / of their months found)")
-    print(evaluate.recall_por_tipo(etiquetado).to_string(index=False, float_format="{:.3f}".format))
+    print(evaluate.recall_by_kind(etiquetado).to_string(index=False, float_format="{:.3f}".format))
     print("\nprecision per companion reason code")
-    print(evaluate.precision_por_motivo(etiquetado).to_string(index=False, float_format="{:.3f}".format))
-    por_mes = evaluate.metricas_por_mes(etiquetado, "es_alerta_complementaria")
+    print(evaluate.precision_by_reason(etiquetado).to_string(index=False, float_format="{:.3f}".format))
+    por_mes = evaluate.metrics_by_month(etiquetado, "es_alerta_complementaria")
     print("\ncompanion per month: lowest precision and recall")
     print(por_mes.nsmallest(3, "precision").to_string(index=False, float_format="{:.3f}".format))
     print(por_mes.nsmallest(3, "recall").to_string(index=False, float_format="{:.3f}".format))
     print("\ninspection validation (hit = outcome other than SIN_ANOMALIA)")
-    print(evaluate.validar_inspecciones(inspecciones, detecciones).to_string(index=False, float_format="{:.3f}".format))
+    print(evaluate.inspection_validation(inspecciones, detecciones).to_string(index=False, float_format="{:.3f}".format))
 
 
 if __name__ == "__main__":

@@ -31,5 +31,5 @@ def built_lake(sample_lake):
 
     minilake.ensure_pipeline(sample_lake)
     with DuckDBEngine(sample_lake) as engine:
-        alerts.construir_todo(engine)
+        alerts.build_all_alerts(engine)
     return sample_lake

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from lds_utils.detection.alerts import ALERTAS, SENALES
 from lds_utils.lake import graph, schema
 from lds_utils.lake import sql as sqlmod
 from lds_utils.lake.engines import DuckDBEngine
@@ -46,8 +45,7 @@ def run_monthly(engine: DuckDBEngine, desde: str, hasta: str, partitions: list[s
     """Write silver and gold for desde..hasta through the engine, as the pipeline does (the gold views included,
     the alert relations not): the whole tables, or with partitions (those months) only those months."""
     months = Months(desde, hasta, partial=partitions is not None)
-    selected = [r for r in relations(["silver", "gold"]) if r.name not in (SENALES, ALERTAS)]
-    GraphRunner(engine, pipeline_parameters()).build(selected, months)
+    GraphRunner(engine, pipeline_parameters()).build(relations(["silver", "gold"]), months)
 
 
 def compute_gold(engine: DuckDBEngine, params: dict) -> pd.DataFrame:
@@ -55,7 +53,7 @@ def compute_gold(engine: DuckDBEngine, params: dict) -> pd.DataFrame:
     which reads no month computed before), then the view."""
     params = {**ALL_SUPPLIES, **graph.month_parameters(params["desde"], params["hasta"]), **params}
     for relation in relations(["gold"]):
-        if relation.kind == "table" and relation.name not in (SENALES, ALERTAS):
+        if relation.kind == "table":
             select = graph.statement(relation.name)
             engine.con.execute(f"create or replace table gold_db.{relation.name} as {sqlmod.to_duckdb(select)}",
                                sqlmod.bind_params(select, params))

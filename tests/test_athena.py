@@ -574,13 +574,13 @@ def test_notebooks_read_through_read_sql_query_with_canned_results(aws, moto_url
     with pytest.raises(UsageError, match="read-only"):
         engine.create_view("gold_db", "vw_x", "select 1 as x")
 
-    from lds_utils.reporting.report import contexto  # the notebooks' own entry point, settings from the environment
+    from lds_utils.reporting.report import open_report  # the notebooks' own entry point, settings from the environment
 
-    ctx = contexto("2024-03", "athena", tmp_path)
+    ctx = open_report("2024-03", "athena", tmp_path)
     try:
-        assert ctx.kpi_mensual().to_dict("records") == kpi.to_dict("records")
+        assert ctx.kpi_by_month().to_dict("records") == kpi.to_dict("records")
     finally:
-        ctx.cerrar()
+        ctx.close()
     last = _sent_queries()[-1]
     assert " ".join(last.split()).endswith("from gold_db.vw_kpi_atipicos_mes where anio_mes <= '2024-03' order by anio_mes")
 

@@ -203,10 +203,10 @@ def test_demo_lake_is_generated_once_and_rebuilt_only_when_stale(tmp_path, monke
     monkeypatch.setattr(book, "DEMO_SAMPLE", GeneratorConfig(n_clientes=120, seed=3, desde="2025-01", hasta="2025-04"))
     lake = tmp_path / "lake"
     assert list(book.prepare_demo_lake(lake)) == ["generacion", "pipeline", "alertas"]
-    assert report.leer_generacion(lake)["n_clientes"] == 120
-    ctx = report.contexto(lake=lake)
+    assert report.read_generation(lake)["n_clientes"] == 120
+    ctx = report.open_report(lake=lake)
     alerts.require_tables(ctx)
-    ctx.cerrar()
+    ctx.close()
     assert book.prepare_demo_lake(lake) == {}
 
     (lake / "raw" / "notas_del_analista.txt").write_text("mío\n", encoding="utf-8")

@@ -25,7 +25,7 @@ from lds_utils.rules import billing, companion
 from tests import minilake
 
 KEYS = ["id_suministro", "anio_mes"]
-PARAMS = companion.parametros_deteccion()
+PARAMS = companion.detection_parameters()
 DOBLE_REGISTRO = billing.options_where("doble_registro")
 RESIDENCIALES = billing.options_where("admite_residencial")
 GOLD_COLUMNS = ["id_suministro", "anio_mes", "anio", "mes", "tipo_cliente", "nivel_tension", "tarifa", "consumo_kwh",
@@ -155,7 +155,7 @@ def lake(sample_lake):
     """The sample lake after the pipeline, with both alert tables built for every month."""
     minilake.ensure_pipeline(sample_lake)
     with DuckDBEngine(sample_lake) as engine:
-        alerts.construir_todo(engine)
+        alerts.build_all_alerts(engine)
     return sample_lake
 
 
@@ -220,7 +220,7 @@ def test_detector_never_reads_the_ground_truth():
     names |= {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
                 for alias in node.names}
-    assert not {"truth", "leer_anomalias"} & names and "evaluate" not in imported
+    assert not {"truth", "read_anomalies"} & names and "evaluate" not in imported
 
 
 # -- hand-made bills: every reason on the supply built for it ------------------------------------------------
@@ -351,8 +351,8 @@ def test_period_run_matches_full_build_and_is_idempotent(lake, tables):
     full = full[full["anio_mes"] == period].sort_values("prioridad").reset_index(drop=True)
     with DuckDBEngine(lake) as engine:
         for _ in range(2):
-            filas = alerts.construir_periodo(engine, period)
-        again = alerts.leer_alertas(engine, period)
+            filas = alerts.build_alerts_for_period(engine, period)
+        again = alerts.read_alerts(engine, period)
         total = engine.read_sql(f"select count(*) as n from gold_db.{alerts.ALERTAS}")["n"].iloc[0]
     assert filas[alerts.ALERTAS] == len(full) == len(again)
     assert total == len(tables[alerts.ALERTAS])
@@ -361,7 +361,7 @@ def test_period_run_matches_full_build_and_is_idempotent(lake, tables):
 
 def test_a_reader_requires_the_alert_tables_of_every_month(sample_lake, tmp_path):
     from lds_utils.lake.pipeline import run_pipeline
-    from lds_utils.reporting.report import Contexto
+    from lds_utils.reporting.report import ReportContext
     from tests import lakecopy
 
     copia = lakecopy.copy_raw(sample_lake, tmp_path / "lake")
@@ -369,17 +369,17 @@ def test_a_reader_requires_the_alert_tables_of_every_month(sample_lake, tmp_path
     with DuckDBEngine(copia, read_only=True) as motor:
         assert not motor.table_exists("gold_db", alerts.SENALES), "the pipeline builds them only on request"
         with pytest.raises(UsageError, match="run `python -m lds_utils alertas --desde 2022-01 --hasta 2025-06"):
-            alerts.require_tables(Contexto("2025-06", "duckdb", copia, motor))
+            alerts.require_tables(ReportContext("2025-06", "duckdb", copia, motor))
     with DuckDBEngine(copia) as engine:
-        alerts.construir(engine, "2022-01", "2025-06")
+        alerts.build_alerts(engine, "2022-01", "2025-06")
     with DuckDBEngine(copia, read_only=True) as motor:
-        alerts.require_tables(Contexto("2025-06", "duckdb", copia, motor))
-        assert alerts.tables_match_gold(motor, "2025-06") and len(alerts.leer_alertas(motor, "2025-06"))
+        alerts.require_tables(ReportContext("2025-06", "duckdb", copia, motor))
+        assert alerts.tables_match_gold(motor, "2025-06") and len(alerts.read_alerts(motor, "2025-06"))
     with DuckDBEngine(copia) as engine:
         engine.con.execute(f"drop view gold_db.{alerts.SENALES}")
     with DuckDBEngine(copia, read_only=True) as motor:
         with pytest.raises(UsageError, match="gold_senales_mes and gold_db.gold_alertas_mes are missing"):
-            alerts.require_tables(Contexto("2025-06", "duckdb", copia, motor))
+            alerts.require_tables(ReportContext("2025-06", "duckdb", copia, motor))
 
 
 # -- the alertas command -------------------------------------------------------------------------------------
@@ -394,7 +394,7 @@ def test_alertas_command_writes_table_and_csv(lake, capsys):
     assert not list(path.parent.glob(".*.tmp"))
     assert "alertas 2025-05" in capsys.readouterr().out
     with DuckDBEngine(lake, read_only=True) as engine:
-        stored = alerts.leer_alertas(engine, "2025-05")
+        stored = alerts.read_alerts(engine, "2025-05")
     assert len(stored) == len(written)
 
 
@@ -443,20 +443,20 @@ def test_the_ground_truth_is_read_as_text_codes_and_numeric_magnitudes(tmp_path)
     (truth / "anomalias.csv").write_text(
         "id_anomalia,tipo,id_suministro,anio_mes_inicio,anio_mes_fin,magnitud,detalle\n"
         "AN1,PICO,S0001,2024-01,2024-01,4.5,NA\nAN2,CONSUMO_CERO,S0002,2024-02,2024-03,,\n", encoding="utf-8")
-    anomalias = evaluate.leer_anomalias(tmp_path)
+    anomalias = evaluate.read_anomalies(tmp_path)
     assert anomalias["id_suministro"].tolist() == ["S0001", "S0002"] and anomalias["detalle"].tolist() == ["NA", ""]
     assert anomalias["magnitud"].iloc[0] == 4.5 and math.isnan(anomalias["magnitud"].iloc[1])
 
 
 def test_labels_follow_the_anomaly_windows():
-    etiquetado = evaluate.etiquetar(_toy_detections(), ANOMALIAS)
+    etiquetado = evaluate.label_detections(_toy_detections(), ANOMALIAS)
     anomalas = etiquetado.loc[etiquetado["es_anomalia"], KEYS].apply(tuple, axis=1).tolist()
     assert anomalas == [("S1", "2024-02"), ("S2", "2024-01"), ("S2", "2024-02"), ("S2", "2024-03")]
 
 
 def test_metrics_on_a_toy_case():
-    etiquetado = evaluate.etiquetar(_toy_detections(), ANOMALIAS)
-    globales = evaluate.metricas_globales(etiquetado).set_index("detector")
+    etiquetado = evaluate.label_detections(_toy_detections(), ANOMALIAS)
+    globales = evaluate.overall_metrics(etiquetado).set_index("detector")
     companion = globales.loc["es_alerta_complementaria"]
     assert companion["alertas"] == 3 and companion["verdaderos"] == 2
     assert companion["precision"] == pytest.approx(2 / 3) and companion["recall"] == pytest.approx(2 / 4)
@@ -464,19 +464,19 @@ def test_metrics_on_a_toy_case():
     # A3 is on a supply without bills: it cannot be evaluated; A1 and A2 are both found
     assert companion["recall_anomalias"] == 1.0
     assert globales.loc["es_alerta_iqr", "recall_anomalias"] == 0.5
-    por_tipo = evaluate.recall_por_tipo(etiquetado).set_index("tipo")
+    por_tipo = evaluate.recall_by_kind(etiquetado).set_index("tipo")
     assert por_tipo.loc["CAIDA_SOSTENIDA", "es_alerta_complementaria_meses"] == pytest.approx(1 / 3)
     assert por_tipo.loc["CAIDA_SOSTENIDA", "es_alerta_iqr_anomalias"] == 0.0
-    por_mes = evaluate.metricas_por_mes(etiquetado, "es_alerta_complementaria").set_index("anio_mes")
+    por_mes = evaluate.metrics_by_month(etiquetado, "es_alerta_complementaria").set_index("anio_mes")
     assert por_mes.loc["2024-01", "precision"] == 0.0 and por_mes.loc["2024-02", "recall"] == 0.5
-    motivos = evaluate.precision_por_motivo(etiquetado).set_index("motivo")
+    motivos = evaluate.precision_by_reason(etiquetado).set_index("motivo")
     assert motivos.loc["CONSUMO_BAJO", "alertas"] == 3
 
 
 def test_precision_at_k_counts_unused_capacity_as_misses():
-    por_mes = evaluate.precision_en_k(evaluate.etiquetar(_toy_detections(), ANOMALIAS)).set_index("anio_mes")
+    por_mes = evaluate.precision_at_k(evaluate.label_detections(_toy_detections(), ANOMALIAS)).set_index("anio_mes")
     assert por_mes["precision_k"].tolist() == [0.0, 0.5, 0.5]
-    resumen = evaluate.resumen_precision_en_k(por_mes.reset_index())
+    resumen = evaluate.precision_at_k_summary(por_mes.reset_index())
     assert resumen["precision_k"] == pytest.approx(2 / 6)
 
 
@@ -488,7 +488,7 @@ def test_inspection_hit_rates():
     })
     anio_mes = ["2024-02", "2024-03", "2024-01", "2024-02"]
     inspecciones = inspecciones.assign(anio_mes=anio_mes, acierto=inspecciones["resultado"] != "SIN_ANOMALIA")
-    tabla = evaluate.validar_inspecciones(inspecciones, _toy_detections()).set_index("grupo")
+    tabla = evaluate.inspection_validation(inspecciones, _toy_detections()).set_index("grupo")
     assert tabla.loc["Muestra aleatoria de control", "tasa_acierto"] == 0.0
     assert tabla.loc["Detector complementario", "inspecciones"] == 3
     assert tabla.loc["Detector complementario", "tasa_acierto"] == pytest.approx(2 / 3)
@@ -497,7 +497,7 @@ def test_inspection_hit_rates():
 
 def test_inspections_point_to_the_bill_of_the_month_before(lake):
     with DuckDBEngine(lake, read_only=True) as engine:
-        inspecciones = evaluate.leer_inspecciones(engine, "2025-12")
+        inspecciones = evaluate.read_inspections(engine, "2025-12")
     pares = inspecciones[["mes_inspeccion", "anio_mes"]].drop_duplicates()
     esperado = (pd.PeriodIndex(pares["mes_inspeccion"], freq="M") - 1).strftime("%Y-%m")
     assert (pares["anio_mes"].to_numpy() == np.asarray(esperado)).all()

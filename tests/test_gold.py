@@ -222,7 +222,7 @@ def test_chosen_candidate_reproduces_gold_flags(sample_lake, gold):
     """The comparison in detect's docs evaluates exactly the rule the SQL applies."""
     values = detect.candidate_values(gold)["log_ratio_mediana_12m"]
     np.testing.assert_allclose(values, gold["valor_evaluado"], rtol=1e-12, equal_nan=True)
-    anomalias = evaluate.leer_anomalias(sample_lake)
+    anomalias = evaluate.read_anomalies(sample_lake)
     table = detect.compare_candidates(gold, anomalias)
     chosen = table.loc["log_ratio_mediana_12m"]
     assert chosen["pct_atipicos"] == pytest.approx(100 * gold["es_atipico"].mean())

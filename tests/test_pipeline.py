@@ -278,12 +278,12 @@ def test_a_range_of_months_is_computed_month_by_month_and_equals_the_full_run(bu
 
 
 def test_alertas_for_a_range_of_months_writes_each_month_as_the_full_build(built_lake, tmp_path):
-    from lds_utils.detection.alerts import construir_todo, run_alertas
+    from lds_utils.detection.alerts import build_all_alerts, run_alertas
 
     lake = tmp_path / "lake"
     shutil.copytree(built_lake, lake)
     with open_engine("duckdb", lake) as engine:
-        construir_todo(engine)  # the full build with the default thresholds (other tests use others on built_lake)
+        build_all_alerts(engine)  # the full build with the default thresholds (other tests use others on built_lake)
     alerts_of = "select * from gold_db.gold_alertas_mes where anio_mes between '2025-04' and '2025-06'"
     keys = ["anio_mes", "prioridad"]
     expected = _query(lake, alerts_of).sort_values(keys).reset_index(drop=True)

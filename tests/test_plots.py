@@ -25,17 +25,17 @@ def distritos() -> pd.DataFrame:
 
 
 def test_number_formats_use_comma_thousands_and_soles_prefix():
-    assert plots.formato_miles(1234567.8) == "1,234,568"
-    assert plots.formato_miles(1234.567, 2) == "1,234.57"
-    assert plots.formato_soles(1234.5) == "S/ 1,234.50"
-    assert plots.formato_soles(-12) == "-S/ 12.00"
-    assert plots.formato_pct(1.234) == "1.23 %"
-    assert plots.formato_miles(np.nan) == plots.formato_soles(None) == plots.formato_pct(np.nan) == ""
+    assert plots.format_thousands(1234567.8) == "1,234,568"
+    assert plots.format_thousands(1234.567, 2) == "1,234.57"
+    assert plots.format_soles(1234.5) == "S/ 1,234.50"
+    assert plots.format_soles(-12) == "-S/ 12.00"
+    assert plots.format_pct(1.234) == "1.23 %"
+    assert plots.format_thousands(np.nan) == plots.format_soles(None) == plots.format_pct(np.nan) == ""
 
 
 def test_semaforo_thresholds_are_closed_on_the_left():
     valores = pd.Series([0.0, 0.999, 1.0, 1.999, 2.0, 35.0, np.nan])
-    result = plots.semaforo(valores)
+    result = plots.traffic_light(valores)
     assert result.tolist()[:-1] == ["verde", "verde", "ámbar", "ámbar", "rojo", "rojo"]
     assert pd.isna(result.iloc[-1])
     assert list(result.cat.categories) == list(plots.SEMAFORO_ORDEN)
@@ -44,16 +44,16 @@ def test_semaforo_thresholds_are_closed_on_the_left():
 def test_axis_formatters_render_thousands_and_currency():
     fig = Figure()
     ax = fig.subplots()
-    plots.eje_miles(ax, "x")
-    plots.eje_soles(ax, "y")
+    plots.axis_thousands(ax, "x")
+    plots.axis_soles(ax, "y")
     assert ax.xaxis.get_major_formatter()(25000, 0) == "25,000"
     assert ax.yaxis.get_major_formatter()(1500, 0) == "S/ 1,500"
     with pytest.raises(ValueError):
-        plots.eje_pct(ax, "z")
+        plots.axis_pct(ax, "z")
 
 
 def test_ranking_colours_each_bar_by_its_traffic_light(distritos):
-    fig = plots.grafico_ranking(distritos, "distrito", "Ranking")
+    fig = plots.ranking_chart(distritos, "distrito", "Ranking")
     barras = fig.axes[0].containers[0]
     # bars are drawn from the smallest (bottom) to the largest (top)
     esperados = ["verde", "verde", "ámbar", "rojo"]
@@ -65,7 +65,7 @@ def test_ranking_colours_each_bar_by_its_traffic_light(distritos):
 def test_evolution_chart_has_one_point_per_month_up_to_the_period():
     meses = pd.period_range("2024-01", "2024-12", freq="M").astype(str)
     kpi = pd.DataFrame({"anio_mes": meses, "total_atipicos": np.arange(12), "pct_atipicos": np.linspace(0, 3, 12)})
-    fig = plots.grafico_evolucion(kpi, "2024-12")
+    fig = plots.monthly_trend_chart(kpi, "2024-12")
     arriba, abajo = fig.axes
     assert len(arriba.patches) == 12
     assert np.allclose(abajo.lines[0].get_ydata(), kpi["pct_atipicos"])
@@ -73,11 +73,11 @@ def test_evolution_chart_has_one_point_per_month_up_to_the_period():
 
 def test_map_has_one_marker_per_district_with_coordinates(distritos):
     sin_coordenadas = pd.concat([distritos, distritos.head(1).assign(distrito="X", lat=np.nan)])
-    mapa = plots.mapa_semaforo(sin_coordenadas)
+    mapa = plots.traffic_light_map(sin_coordenadas)
     marcadores = [hijo for hijo in mapa._children.values() if type(hijo).__name__ == "CircleMarker"]
     assert len(marcadores) == len(distritos)
     colores = sorted(m.options["color"] for m in marcadores)
-    assert colores == sorted(plots.semaforo(distritos["pct_atipicos"]).map(plots.SEMAFORO_COLORES).astype(str))
+    assert colores == sorted(plots.traffic_light(distritos["pct_atipicos"]).map(plots.SEMAFORO_COLORES).astype(str))
     # the largest count gets the largest circle
     radios = {m.location[0]: m.options["radius"] for m in marcadores}
     assert max(radios, key=radios.get) == -12.03
@@ -87,21 +87,21 @@ def test_map_has_one_marker_per_district_with_coordinates(distritos):
 
 def test_map_without_coordinates_is_an_error(distritos):
     with pytest.raises(ValueError, match="coordinates"):
-        plots.mapa_semaforo(distritos.assign(lat=np.nan))
+        plots.traffic_light_map(distritos.assign(lat=np.nan))
 
 
 def test_ranking_can_leave_out_rows_without_cases(distritos):
-    fig = plots.grafico_ranking(distritos, "distrito", "Ranking", solo_con_casos=True)
+    fig = plots.ranking_chart(distritos, "distrito", "Ranking", solo_con_casos=True)
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["Miraflores", "Surco", "Ate"]
-    vacio = plots.grafico_ranking(distritos.assign(total_atipicos=0), "distrito", "Ranking", solo_con_casos=True)
+    vacio = plots.ranking_chart(distritos.assign(total_atipicos=0), "distrito", "Ranking", solo_con_casos=True)
     assert "Sin facturas atípicas" in vacio.axes[0].texts[0].get_text()
 
 
 def test_table_formats_numbers_booleans_and_blanks():
     datos = pd.DataFrame({"monto": [1234.5, np.nan], "ok": [True, False], "texto": ["a", None]})
-    html = plots.tabla(datos, {"monto": "soles"}, {"monto": "Monto"}).to_html()
+    html = plots.table(datos, {"monto": "soles"}, {"monto": "Monto"}).to_html()
     assert "S/ 1,234.50" in html and "Monto" in html
     assert ">sí<" in html and ">no<" in html
     assert "nan" not in html and "None" not in html
     with pytest.raises(ValueError):
-        plots.tabla(datos, {"monto": "euros"})
+        plots.table(datos, {"monto": "euros"})

@@ -38,7 +38,7 @@ def own_lake(tmp_path_factory):
     run_generate(OWN_SAMPLE, lake)
     run_pipeline(lake)
     with DuckDBEngine(lake) as engine:
-        alerts.construir_todo(engine)
+        alerts.build_all_alerts(engine)
     (lake / ANALYST_FILE).write_text("consumos a revisar con el área comercial\n", encoding="utf-8")
     aside = lake.parent / GENERACION
     shutil.copy2(lake / GENERACION, aside)

@@ -1,4 +1,4 @@
-"""The notebook-facing API: pure computations, and ``contexto`` reading a small generated lake without writing."""
+"""The notebook-facing API: pure computations, and ``open_report`` reading a small generated lake without writing."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def _kpi(meses: list[str], atipicos: list[int], total: int = 200) -> pd.DataFram
 
 def test_interannual_comparison_uses_the_same_month_one_year_earlier():
     kpi = _kpi(["2024-03", "2025-02", "2025-03"], [4, 9, 6])
-    resumen = report.comparar_interanual(kpi, "2025-03")
+    resumen = report.year_on_year(kpi, "2025-03")
     assert resumen["total_atipicos"] == 6 and resumen["periodo_anterior"] == "2024-03"
     assert resumen["variacion_atipicos"] == 2
     assert resumen["variacion_pct_pp"] == pytest.approx(1.0)
@@ -34,22 +34,22 @@ def test_interannual_comparison_uses_the_same_month_one_year_earlier():
 
 
 def test_interannual_comparison_without_previous_year_has_no_change():
-    resumen = report.comparar_interanual(_kpi(["2022-01"], [3]), "2022-01")
+    resumen = report.year_on_year(_kpi(["2022-01"], [3]), "2022-01")
     assert resumen["variacion_pct_pp"] is None and resumen["total_atipicos_anterior"] is None
     with pytest.raises(UsageError, match="2023-01"):
-        report.comparar_interanual(_kpi(["2022-01"], [3]), "2023-01")
+        report.year_on_year(_kpi(["2022-01"], [3]), "2023-01")
 
 
 def test_personal_data_columns_are_refused():
-    assert report.sin_datos_personales(pd.DataFrame(columns=["id_suministro"])).columns.tolist() == ["id_suministro"]
+    assert report.without_personal_data(pd.DataFrame(columns=["id_suministro"])).columns.tolist() == ["id_suministro"]
     with pytest.raises(ValueError, match="nombre"):
-        report.sin_datos_personales(pd.DataFrame(columns=["id_suministro", "nombre"]))
+        report.without_personal_data(pd.DataFrame(columns=["id_suministro", "nombre"]))
 
 
 def test_descriptions_come_from_the_raw_contract_then_derived_columns():
     tablas = pd.Series(["cliente", "bronze_cliente", "stg_acumulado", "silver_consumo_mensual", "vw_x"])
     columnas = pd.Series(["tipo_cliente", "tipo_cliente", "lectura_kwh_txt", "pct_error", "sin_describir"])
-    descripcion = report.describir(tablas, columnas)
+    descripcion = report.describe_columns(tablas, columnas)
     assert descripcion[0] == descripcion[1] and descripcion[0].startswith("RESIDENCIAL")
     assert descripcion[2].startswith("Texto RAW antes de tipar: Registro acumulado")
     assert descripcion[3] == report.DESCRIPCIONES["pct_error"]
@@ -76,18 +76,18 @@ def gold_sintetico() -> pd.DataFrame:
 def test_flag_rate_at_the_contract_parameters_matches_the_reference_fence(gold_sintetico):
     referencia = oracle.fence_reference(gold_sintetico)
     esperado = 100.0 * referencia["es_atipico"].sum() / len(referencia)
-    assert report.tasa_atipicos(gold_sintetico, 1.5, 30) == pytest.approx(esperado)
+    assert report.atypical_rate(gold_sintetico, 1.5, 30) == pytest.approx(esperado)
     assert esperado > 0
 
 
 def test_sensitivity_moves_in_the_expected_direction(gold_sintetico):
-    por_factor = report.sensibilidad(gold_sintetico, "factor", [1.0, 1.5, 3.0])
+    por_factor = report.sensitivity(gold_sintetico, "factor", [1.0, 1.5, 3.0])
     assert por_factor["pct_atipicos"].is_monotonic_decreasing
-    por_minimo = report.sensibilidad(gold_sintetico, "minimo", [10, 30, 500])
+    por_minimo = report.sensitivity(gold_sintetico, "minimo", [10, 30, 500])
     # the 25-bill segment only counts when the minimum lets it in; nothing counts above 400
     assert por_minimo["pct_atipicos"].iloc[0] > por_minimo["pct_atipicos"].iloc[1] > por_minimo["pct_atipicos"].iloc[2] == 0
     with pytest.raises(ValueError):
-        report.sensibilidad(gold_sintetico, "k", [1])
+        report.sensitivity(gold_sintetico, "k", [1])
 
 
 def _factura(**cambios) -> pd.Series:
@@ -107,7 +107,7 @@ def _factura(**cambios) -> pd.Series:
 def test_bill_breakdown_lines_add_up_to_the_total():
     pliego = pd.Series({"anio_mes": "2025-03", "cargo_energia": 60.0, "cargo_potencia_generacion": 0.0,
                         "cargo_potencia_distribucion": 0.0})
-    desglose = report.desglose_factura(_factura(), pliego).set_index("concepto")["importe_soles"]
+    desglose = report.bill_breakdown(_factura(), pliego).set_index("concepto")["importe_soles"]
     lineas = desglose.drop(["Subtotal", "IGV", "Total factura teórica"])
     assert lineas.sum() == pytest.approx(desglose["Subtotal"])
     assert desglose["Subtotal"] + desglose["IGV"] == pytest.approx(desglose["Total factura teórica"])
@@ -120,24 +120,24 @@ def test_typical_bill_is_the_median_consumption_of_its_kind():
         for i, kwh, atipico, tarifa in [("A", 90, False, "BT5B"), ("B", 130, False, "BT5B"), ("C", 200, False, "BT5B"),
                                         ("D", 131, True, "BT5B"), ("E", 130, False, "BT5A")]
     ])
-    assert report.factura_tipica(gold)["id_suministro"] == "B"
+    assert report.typical_bill(gold)["id_suministro"] == "B"
     with pytest.raises(ValueError):
-        report.factura_tipica(gold, tarifa="MT2")
+        report.typical_bill(gold, tarifa="MT2")
 
 
 def test_generation_parameters_are_read_and_required(tmp_path):
-    assert report.leer_generacion(tmp_path) is None
+    assert report.read_generation(tmp_path) is None
     with pytest.raises(UsageError, match="generacion.json not found.*lds_utils generate --lake"):
         report.require_generation(tmp_path)
-    assert not report.generacion_coincide(None, 1500, 42)
+    assert not report.generation_matches(None, 1500, 42)
     (tmp_path / report.GENERACION).write_text(json.dumps({"n_clientes": 1500, "seed": 42}))
     generacion = report.require_generation(tmp_path)
-    assert report.generacion_coincide(generacion, 1500, 42)
-    assert not report.generacion_coincide(generacion, 1500, 7)
-    assert report.periodos_gold(tmp_path) == []
+    assert report.generation_matches(generacion, 1500, 42)
+    assert not report.generation_matches(generacion, 1500, 7)
+    assert report.gold_months(tmp_path) == []
 
 
-# -- contexto over a small generated lake -------------------------------------------------------------------
+# -- open_report over a small generated lake -------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def lago_dos_meses(tmp_path_factory):
     """A 200-customer lake whose pipeline ran for two months only."""
@@ -157,37 +157,37 @@ def _archivos(lago) -> dict[str, tuple[int, int]]:
 
 
 def test_contexto_reads_the_views_for_its_period(lago_dos_meses):
-    ctx = report.contexto("2025-04", lake=lago_dos_meses)
+    ctx = report.open_report("2025-04", lake=lago_dos_meses)
     try:
         assert ctx.period == "2025-04"
-        mensual = ctx.kpi_mensual()
+        mensual = ctx.kpi_by_month()
         assert mensual["anio_mes"].tolist() == ["2025-03", "2025-04"]
-        resumen = ctx.resumen_periodo()
-        assert resumen["total_suministros"] == len(ctx.gold_periodo()) > 0
-        assert ctx.kpi_distritos()["total_suministros"].sum() == resumen["total_suministros"]
-        assert ctx.kpi_distritos()[["lat", "lon"]].notna().all().all()
-        casos = ctx.casos_criticos(3)
+        resumen = ctx.period_summary()
+        assert resumen["total_suministros"] == len(ctx.gold_month()) > 0
+        assert ctx.kpi_by_district()["total_suministros"].sum() == resumen["total_suministros"]
+        assert ctx.kpi_by_district()[["lat", "lon"]].notna().all().all()
+        casos = ctx.critical_cases(3)
         assert len(casos) <= 3 and not set(casos.columns) & {"nombre", "numero_documento", "id_cliente"}
-        assert ctx.inventario_raw()["coincide_contrato"].all()
-        assert ctx.conciliacion()["cuadra"].all()
-        diccionario = ctx.diccionario()
+        assert ctx.raw_inventory()["coincide_contrato"].all()
+        assert ctx.reconciliation()["cuadra"].all()
+        diccionario = ctx.data_dictionary()
         assert {"raw_db", "bronze_db", "silver_db", "gold_db"} == set(diccionario["base_datos"])
         gold = diccionario[diccionario["tabla"] == "gold_facturacion_teorica_mes"]
         assert (gold["descripcion"] != "").all(), gold.loc[gold["descripcion"] == "", "columna"].tolist()
         tipos = diccionario.set_index(["tabla", "columna"])["tipo"]
         assert tipos["bronze_cliente", "tipo_cliente"] == "VARCHAR", "the table's type, not the view's ENUM"
     finally:
-        ctx.cerrar()
-    latest = report.contexto(lake=lago_dos_meses)
+        ctx.close()
+    latest = report.open_report(lake=lago_dos_meses)
     assert latest.period == "2025-04"
-    latest.cerrar()
+    latest.close()
 
 
 def test_contexto_stops_at_a_month_not_built_and_writes_nothing(lago_dos_meses):
     antes = _archivos(lago_dos_meses)
     with pytest.raises(UsageError, match=r"period 2025-05 is not built .*GOLD holds 2025-03 to 2025-04.*"
                                          r"`python -m lds_utils pipeline --period 2025-05 --lake "):
-        report.contexto("2025-05", lake=lago_dos_meses)
+        report.open_report("2025-05", lake=lago_dos_meses)
     assert _archivos(lago_dos_meses) == antes
 
 
@@ -198,7 +198,7 @@ def test_contexto_stops_at_a_lake_built_by_other_sql_and_writes_nothing(lago_dos
     try:
         antes = _archivos(lago_dos_meses)
         with pytest.raises(UsageError, match="built by other SQL.*`python -m lds_utils pipeline --lake "):
-            report.contexto("2025-04", lake=lago_dos_meses)
+            report.open_report("2025-04", lake=lago_dos_meses)
         assert _archivos(lago_dos_meses) == antes
     finally:
         huella.write_text(actual)
@@ -217,11 +217,11 @@ def test_book_of_a_lake_without_alert_relations_stops_in_one_line_and_writes_not
 def test_contexto_never_creates_a_lake(tmp_path):
     with pytest.raises(UsageError, match=r"no built lake at .*lds_utils generate --lake .*, then "
                                          r"`python -m lds_utils pipeline --lake "):
-        report.contexto(lake=tmp_path / "no" / "lake")
+        report.open_report(lake=tmp_path / "no" / "lake")
     assert not (tmp_path / "no").exists()
     (tmp_path / "solo_raw" / "raw").mkdir(parents=True)
     with pytest.raises(UsageError, match=r"no built lake at .*: run `python -m lds_utils pipeline --lake "):
-        report.contexto(lake=tmp_path / "solo_raw")
+        report.open_report(lake=tmp_path / "solo_raw")
     assert [p.name for p in (tmp_path / "solo_raw").iterdir()] == ["raw"]
 
 
@@ -229,12 +229,12 @@ def test_segment_quartiles_read_as_percent_above_the_own_median():
     segmentos = pd.DataFrame({"tipo_cliente": ["RESIDENCIAL"], "nivel_tension": ["BT"], "n_segmento": [100],
                               "segmento_valido": [True], "q1": [np.log(0.9)], "q3": [np.log(1.1)],
                               "umbral_atipico": [np.log(1.5)], "atipicos": [2]})
-    legible = report.segmentos_legibles(segmentos).iloc[0]
+    legible = report.readable_segments(segmentos).iloc[0]
     assert legible["segmento"] == "RESIDENCIAL BT"
     assert legible[["q1_pct", "q3_pct", "umbral_pct"]].tolist() == pytest.approx([-10.0, 10.0, 50.0])
     gold = pd.DataFrame({"tipo_cliente": ["COMERCIAL", "COMERCIAL"], "nivel_tension": ["BT", "BT"],
                          "valor_evaluado": [np.log(2.0), np.nan]})
-    razones = report.razones_segmento(gold)
+    razones = report.segment_ratios(gold)
     assert razones["razon"].tolist() == pytest.approx([2.0]) and razones["segmento"].tolist() == ["COMERCIAL BT"]
 
 
@@ -242,7 +242,7 @@ def test_rejects_group_by_rule_before_the_colon():
     rechazos = pd.DataFrame({"tabla": ["acumulado", "acumulado", "medidor"],
                              "motivo": ["FORMATO_INVALIDO:fecha_lectura", "FILA_DUPLICADA", "FORMATO_INVALIDO:fecha_alta"],
                              "filas": [4, 7, 2]})
-    por_regla = report.rechazos_por_regla(rechazos)
+    por_regla = report.rejects_by_rule(rechazos)
     assert por_regla.to_dict("list") == {"regla": ["FILA_DUPLICADA", "FORMATO_INVALIDO"], "filas": [7, 6]}
 
 
@@ -250,25 +250,25 @@ def test_record_error_signals_count_supplies():
     silver = pd.DataFrame({"es_estimada": [True, False, False, False], "n_retrocesos": [0, 1, 0, 0],
                            "n_vueltas": [0, 0, 2, 0], "n_sin_lectura_previa": [0, 0, 0, 0],
                            "registros_error": [0, 3, np.nan, 1]})
-    errores = report.errores_registro(silver).set_index("senal")
+    errores = report.register_errors(silver).set_index("senal")
     assert errores["suministros"].tolist() == [1, 1, 1, 0, 2]
     assert errores.loc["Lectura estimada", "pct_suministros"] == pytest.approx(25.0)
 
 
 def test_year_on_year_sentence_and_table_follow_the_data():
-    con_anterior = report.comparar_interanual(_kpi(["2024-03", "2025-03"], [4, 6]), "2025-03")
-    assert report.frase_interanual(con_anterior) == "en 2024-03 fue el 2.00 %, una variación de +1.00 puntos porcentuales"
-    tabla = report.resumen_tabla(con_anterior).set_index("indicador")["valor"]
+    con_anterior = report.year_on_year(_kpi(["2024-03", "2025-03"], [4, 6]), "2025-03")
+    assert report.year_on_year_sentence(con_anterior) == "en 2024-03 fue el 2.00 %, una variación de +1.00 puntos porcentuales"
+    tabla = report.year_on_year_table(con_anterior).set_index("indicador")["valor"]
     assert tabla["% de suministros atípicos"] == "3.00 %" and tabla["Variación interanual"] == "+1.00 p.p."
-    sin_anterior = report.comparar_interanual(_kpi(["2025-03"], [6]), "2025-03")
-    assert "no hay datos de 2024-03" in report.frase_interanual(sin_anterior)
-    assert report.resumen_tabla(sin_anterior).set_index("indicador")["valor"]["Variación interanual"] == "sin datos de 2024-03"
+    sin_anterior = report.year_on_year(_kpi(["2025-03"], [6]), "2025-03")
+    assert "no hay datos de 2024-03" in report.year_on_year_sentence(sin_anterior)
+    assert report.year_on_year_table(sin_anterior).set_index("indicador")["valor"]["Variación interanual"] == "sin datos de 2024-03"
 
 
 def test_every_billing_rule_is_stated_in_spanish_with_its_source():
     from lds_utils.rules import billing
 
-    fuentes = report.fuentes_facturacion()
+    fuentes = report.billing_sources()
     assert len(fuentes) == len(billing.SOURCES)
     assert not fuentes["fuente"].str.contains("approx|common knowledge|Source").any()
     assert fuentes["regla"].str.contains(f"{billing.FOSE_UMBRAL_KWH:.0f} kWh").any()

@@ -166,11 +166,11 @@ def test_personal_columns_exist_only_in_bronze_customer_tables(built_lake):
 def test_rejected_customer_records_are_never_shown(built_lake):
     with open_engine("duckdb", built_lake, read_only=True) as engine:
         assert engine.read_sql("select count(*) as n from bronze_db.bronze_rechazos where tabla = 'cliente'")["n"][0]
-    contexto = report.contexto(PERIODO, lake=built_lake)
+    contexto = report.open_report(PERIODO, lake=built_lake)
     try:
-        assert "cliente" not in set(contexto.ejemplos_rechazo()["tabla"])
+        assert "cliente" not in set(contexto.reject_examples()["tabla"])
     finally:
-        contexto.cerrar()
+        contexto.close()
 
 
 def test_alerts_carry_no_personal_data(built_lake, tmp_path):

@@ -1,7 +1,7 @@
 """Every parameter is validated before any SQL runs; values reach SQL only as bound parameters.
 
 Hostile values go in through the command line, the Python API (run_pipeline, build_book) and the
-notebook-facing API (report.contexto, Contexto.sql); each is refused with one clear UsageError before
+notebook-facing API (report.open_report, ReportContext.sql); each is refused with one clear UsageError before
 the catalog is opened or a file is written. Property tests fuzz the validators with arbitrary text.
 """
 
@@ -105,7 +105,7 @@ def test_run_pipeline_refuses_before_opening_the_catalog(kwargs, message, built_
 def test_notebook_api_refuses_before_touching_the_lake(kwargs, message, built_lake, no_sql, monkeypatch):
     monkeypatch.setattr(report, "require_built_lake", lambda *a, **k: pytest.fail("the lake was looked at"))
     with pytest.raises(UsageError, match=message):
-        report.contexto(**{"lake": built_lake, **kwargs})
+        report.open_report(**{"lake": built_lake, **kwargs})
 
 
 def test_book_refuses_a_hostile_period_before_building(built_lake, tmp_path, no_sql):
@@ -115,19 +115,19 @@ def test_book_refuses_a_hostile_period_before_building(built_lake, tmp_path, no_
 
 
 def test_values_are_bound_never_formatted(built_lake):
-    contexto = report.contexto(lake=built_lake)
+    contexto = report.open_report(lake=built_lake)
     try:
         antes = contexto.sql("select count(*) as n from gold_db.gold_facturacion_teorica_mes")["n"].iloc[0]
         hostil = contexto.sql("select count(*) as n from gold_db.gold_facturacion_teorica_mes where anio_mes = :p",
                               p="2025-01' or '1'='1")
         assert hostil["n"].iloc[0] == 0
         with pytest.raises(ValueError, match="found 0"):
-            contexto.pliego("BT5B' or '1'='1")
+            contexto.tariff_schedule("BT5B' or '1'='1")
         with pytest.raises(UsageError, match="invalid SQL identifier"):
-            contexto.muestra("bronze_db", "bronze_sector; drop table bronze_db.bronze_sector")
+            contexto.sample_rows("bronze_db", "bronze_sector; drop table bronze_db.bronze_sector")
         assert contexto.sql("select count(*) as n from gold_db.gold_facturacion_teorica_mes")["n"].iloc[0] == antes
     finally:
-        contexto.cerrar()
+        contexto.close()
 
 
 def test_sql_files_come_only_from_the_sql_folder():

@@ -24,7 +24,7 @@ from lds_utils import config
 from lds_utils.config import LakePaths, UsageError
 from lds_utils.lake.engines import Engine
 from lds_utils.rules import billing
-from lds_utils.rules.companion import CAPACIDAD_INSPECCION, parametros_deteccion
+from lds_utils.rules.companion import CAPACIDAD_INSPECCION, detection_parameters
 
 SENALES = "gold_senales_mes"
 ALERTAS = "gold_alertas_mes"
@@ -48,27 +48,27 @@ MOTIVOS = {
 }
 
 
-def construir(engine: Engine, desde: str, hasta: str, params: dict | None = None) -> dict[str, int]:
+def build_alerts(engine: Engine, desde: str, hasta: str, params: dict | None = None) -> dict[str, int]:
     """Write gold_senales_mes and gold_alertas_mes for the months desde..hasta, replacing those months only (and the
     signals of the month before desde, which new-alert marking reads); return the rows of each."""
     from lds_utils.lake.pipeline import Months
 
-    return _construir(engine, Months.between(config.parse_period(desde), config.parse_period(hasta)), params)
+    return _build_alerts(engine, Months.between(config.parse_period(desde), config.parse_period(hasta)), params)
 
 
-def construir_periodo(engine: Engine, period: str, params: dict | None = None) -> dict[str, int]:
+def build_alerts_for_period(engine: Engine, period: str, params: dict | None = None) -> dict[str, int]:
     """Signals of ``period`` and the month before, and the ranked alerts of ``period``."""
-    return construir(engine, period, period, params)
+    return build_alerts(engine, period, period, params)
 
 
-def construir_todo(engine: Engine, params: dict | None = None) -> dict[str, int]:
+def build_all_alerts(engine: Engine, params: dict | None = None) -> dict[str, int]:
     """Both tables rebuilt for every month of gold (what the evaluation reads)."""
     from lds_utils.lake.pipeline import Months
 
-    return _construir(engine, Months.every(), params)
+    return _build_alerts(engine, Months.every(), params)
 
 
-def _construir(engine: Engine, months, params: dict | None) -> dict[str, int]:
+def _build_alerts(engine: Engine, months, params: dict | None) -> dict[str, int]:
     """The alert part of the relation graph, built by the pipeline's runner for ``months`` (pipeline.Months)."""
     from lds_utils.lake.pipeline import GraphRunner, pipeline_parameters, relations
 
@@ -78,7 +78,7 @@ def _construir(engine: Engine, months, params: dict | None) -> dict[str, int]:
 
 
 def require_tables(ctx) -> None:
-    """Stop in one line unless ``ctx`` (lds_utils.reporting.report.Contexto) can read both tables for every month up to its
+    """Stop in one line unless ``ctx`` (lds_utils.reporting.report.ReportContext) can read both tables for every month up to its
     period, built from the GOLD it reads. Only reads."""
     if not tables_match_gold(ctx.engine, ctx.period):
         first = ctx.engine.read_sql("select min(anio_mes) as anio_mes from gold_db.gold_facturacion_teorica_mes")
@@ -107,7 +107,7 @@ def tables_match_gold(engine: Engine, period: str) -> bool:
             and int(cifras["gold_atipicos"]) == int(cifras["alertas_iqr"]))
 
 
-def leer_alertas(engine: Engine, period: str) -> pd.DataFrame:
+def read_alerts(engine: Engine, period: str) -> pd.DataFrame:
     """The month's ranked alerts, first to inspect first."""
     alertas = engine.read_sql(
         f"select * from gold_db.{ALERTAS} where anio_mes = :period order by prioridad", {"period": period}
@@ -115,7 +115,7 @@ def leer_alertas(engine: Engine, period: str) -> pd.DataFrame:
     return alertas[[PARTITION_COLUMN, *alertas.columns.drop(PARTITION_COLUMN)]]
 
 
-def escribir_csv(alertas: pd.DataFrame, lake: Path, period: str) -> Path:
+def write_csv(alertas: pd.DataFrame, lake: Path, period: str) -> Path:
     """lake/gold/alertas/alertas_<period>.csv, written to a temporary file and renamed into place."""
     folder = config.ensure_writable_dir(LakePaths(Path(lake)).gold / CSV_FOLDER)
     target = folder / f"alertas_{config.parse_period(period)}.csv"
@@ -125,7 +125,7 @@ def escribir_csv(alertas: pd.DataFrame, lake: Path, period: str) -> Path:
     return target
 
 
-def _exigir_meses(engine: Engine, months: list[str]) -> None:
+def _require_months(engine: Engine, months: list[str]) -> None:
     if not engine.table_exists("gold_db", "gold_facturacion_teorica_mes"):
         raise UsageError("no gold_db.gold_facturacion_teorica_mes: run the pipeline first")
     facturadas = engine.read_sql(
@@ -160,20 +160,20 @@ def run_alertas(lake: Path, period: str | None = None, engine: str = config.DEFA
     lake = Path(lake)
     require_lake(lake)
     engine_type.require_catalog(lake)
-    params = parametros_deteccion(capacidad_inspeccion)
+    params = detection_parameters(capacidad_inspeccion)
     with locked(engine_type, lake), engine_type.open(lake, **engine_options) as opened:
-        _exigir_meses(opened, months)
+        _require_months(opened, months)
         with opened.publish_together():
-            _construir(opened, Months.between(months[0], months[-1]), params)
-        listas = {month: leer_alertas(opened, month) for month in months}
+            _build_alerts(opened, Months.between(months[0], months[-1]), params)
+        listas = {month: read_alerts(opened, month) for month in months}
     paths = []
     for month, alertas in listas.items():
-        paths.append(escribir_csv(alertas, lake, month))
-        print(_resumen(alertas, month, paths[-1]))
+        paths.append(write_csv(alertas, lake, month))
+        print(_summary_line(alertas, month, paths[-1]))
     return paths
 
 
-def _resumen(alertas: pd.DataFrame, period: str, path: Path) -> str:
+def _summary_line(alertas: pd.DataFrame, period: str, path: Path) -> str:
     capacidad = int(alertas["capacidad"].iloc[0]) if len(alertas) else 0
     return (f"alertas {period}: {len(alertas):,} suministros alertados "
             f"({int(alertas['es_alerta_complementaria'].sum()):,} por el detector complementario, "

@@ -165,9 +165,9 @@ def compare_candidates(bills: pd.DataFrame, anomalias: pd.DataFrame) -> pd.DataF
     """Flag rate (overall, monthly min/max), precision and recall (%) of each valor_evaluado candidate.
 
     bills: gold rows (at least id_suministro, anio_mes, tipo_cliente, nivel_tension,
-    facturacion_teorica, dias_facturados); anomalias: the ground truth (``evaluate.leer_anomalias``).
+    facturacion_teorica, dias_facturados); anomalias: the ground truth (``evaluate.read_anomalies``).
     """
-    etiquetas = evaluate.etiquetar(bills[["id_suministro", "anio_mes"]], anomalias)
+    etiquetas = evaluate.label_detections(bills[["id_suministro", "anio_mes"]], anomalias)
     filas = {}
     for nombre, valores in candidate_values(bills).items():
         marcado = atypical(bills[SEGMENTO].assign(valor=valores), value="valor")

@@ -34,7 +34,7 @@ DETECTORES = {
 }
 
 
-def leer_anomalias(lake: Path) -> pd.DataFrame:
+def read_anomalies(lake: Path) -> pd.DataFrame:
     """truth/anomalias.csv of a generated lake (evaluation only): every column text but magnitud (a number, NaN
     when the anomaly has none). The one reader of the ground truth."""
     path = LakePaths(Path(lake)).truth / "anomalias.csv"
@@ -44,7 +44,7 @@ def leer_anomalias(lake: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=dict.fromkeys(texto, str), keep_default_na=False, na_values={"magnitud": [""]})
 
 
-def leer_detecciones(engine, hasta: str) -> pd.DataFrame:
+def read_detections(engine, hasta: str) -> pd.DataFrame:
     """One row per billed supply-month up to ``hasta`` with each detector's flag and the alert's rank."""
     return engine.read_sql(
         "select s.id_suministro, s.anio_mes, s.tipo_cliente, g.es_atipico as es_alerta_iqr, "
@@ -58,7 +58,7 @@ def leer_detecciones(engine, hasta: str) -> pd.DataFrame:
     )
 
 
-def etiquetar(detecciones: pd.DataFrame, anomalias: pd.DataFrame) -> pd.DataFrame:
+def label_detections(detecciones: pd.DataFrame, anomalias: pd.DataFrame) -> pd.DataFrame:
     """detecciones (rows with id_suministro and anio_mes) plus id_anomalia and tipo_anomalia (empty outside
     anomalies) and es_anomalia: whether the supply-month lies inside an injected anomaly's months. The one
     labeller of the ground truth (the detectors' evaluation and the comparison of valor_evaluado candidates)."""
@@ -83,26 +83,26 @@ def _precision_recall(marcas: pd.Series, es_anomalia: pd.Series) -> dict:
     return {"alertas": alertas, "verdaderos": verdaderos, "precision": precision, "recall": recall, "f1": f1}
 
 
-def recall_anomalias(etiquetado: pd.DataFrame, detector: str) -> pd.Series:
+def anomaly_recall(etiquetado: pd.DataFrame, detector: str) -> pd.Series:
     """Per injected anomaly with billed months (indexed by id_anomalia): whether any of them was alerted."""
     evaluables = pd.Index(etiquetado.loc[etiquetado["es_anomalia"], "id_anomalia"].unique(), name="id_anomalia")
     alertadas = etiquetado.loc[etiquetado[detector].astype(bool) & etiquetado["es_anomalia"], "id_anomalia"]
     return pd.Series(evaluables.isin(alertadas), index=evaluables)
 
 
-def metricas_globales(etiquetado: pd.DataFrame) -> pd.DataFrame:
+def overall_metrics(etiquetado: pd.DataFrame) -> pd.DataFrame:
     """One row per detector: supply-month precision, recall, F1 and recall of anomalies."""
     filas = []
     for detector, nombre in DETECTORES.items():
         marcas = etiquetado[detector].astype(bool)
-        encontradas = recall_anomalias(etiquetado, detector)
+        encontradas = anomaly_recall(etiquetado, detector)
         filas.append({"detector": detector, "nombre": nombre,
                       **_precision_recall(marcas, etiquetado["es_anomalia"]),
                       "recall_anomalias": float(encontradas.mean())})
     return pd.DataFrame(filas)
 
 
-def metricas_por_mes(etiquetado: pd.DataFrame, detector: str) -> pd.DataFrame:
+def metrics_by_month(etiquetado: pd.DataFrame, detector: str) -> pd.DataFrame:
     """Precision, recall and F1 over the supply-months of each month, for one detector."""
     filas = [
         {"anio_mes": mes, **_precision_recall(grupo[detector].astype(bool), grupo["es_anomalia"])}
@@ -111,13 +111,13 @@ def metricas_por_mes(etiquetado: pd.DataFrame, detector: str) -> pd.DataFrame:
     return pd.DataFrame(filas)
 
 
-def recall_por_tipo(etiquetado: pd.DataFrame) -> pd.DataFrame:
+def recall_by_kind(etiquetado: pd.DataFrame) -> pd.DataFrame:
     """Per anomaly type: how many anomalies, and the share each detector finds (anomalies and months)."""
     anomalas = etiquetado[etiquetado["es_anomalia"]]
     tipo = anomalas.drop_duplicates("id_anomalia").set_index("id_anomalia")["tipo_anomalia"]
     columnas = {}
     for detector in DETECTORES:
-        encontradas = recall_anomalias(etiquetado, detector)
+        encontradas = anomaly_recall(etiquetado, detector)
         columnas[f"{detector}_anomalias"] = encontradas.groupby(tipo.reindex(encontradas.index)).mean()
         columnas[f"{detector}_meses"] = anomalas[detector].astype(bool).groupby(anomalas["tipo_anomalia"]).mean()
     tabla = pd.DataFrame(columnas)
@@ -126,7 +126,7 @@ def recall_por_tipo(etiquetado: pd.DataFrame) -> pd.DataFrame:
     return tabla.rename_axis("tipo").reset_index().sort_values("anomalias", ascending=False, ignore_index=True)
 
 
-def precision_en_k(etiquetado: pd.DataFrame) -> pd.DataFrame:
+def precision_at_k(etiquetado: pd.DataFrame) -> pd.DataFrame:
     """Per month: capacity k, alerts within it, true ones, precision@k and the rate a random pick would hit.
 
     Capacity the list leaves unused counts as missed inspections. Months without any alert have no list
@@ -143,7 +143,7 @@ def precision_en_k(etiquetado: pd.DataFrame) -> pd.DataFrame:
     return tabla.reset_index()
 
 
-def resumen_precision_en_k(por_mes: pd.DataFrame) -> dict:
+def precision_at_k_summary(por_mes: pd.DataFrame) -> dict:
     """precision@k over all months: true alerts within capacity / total capacity."""
     con_capacidad = por_mes[por_mes["capacidad"] > 0]
     return {
@@ -154,7 +154,7 @@ def resumen_precision_en_k(por_mes: pd.DataFrame) -> dict:
     }
 
 
-def precision_por_motivo(etiquetado: pd.DataFrame) -> pd.DataFrame:
+def precision_by_reason(etiquetado: pd.DataFrame) -> pd.DataFrame:
     """Per companion reason code: supply-months carrying it, and the share inside an injected anomaly."""
     motivos = etiquetado.loc[etiquetado["es_alerta_complementaria"].astype(bool), ["motivos", "es_anomalia"]]
     largo = motivos.assign(motivo=motivos["motivos"].str.split(",")).explode("motivo")
@@ -163,7 +163,7 @@ def precision_por_motivo(etiquetado: pd.DataFrame) -> pd.DataFrame:
 
 
 # -- inspection validation --------------------------------------------------------------------------------
-def leer_inspecciones(engine, hasta: str) -> pd.DataFrame:
+def read_inspections(engine, hasta: str) -> pd.DataFrame:
     """Inspections up to ``hasta`` with the month of the bill they follow and whether they found a problem."""
     inspecciones = engine.read_sql(
         "select id_suministro, substr(cast(fecha_inspeccion as varchar), 1, 7) as mes_inspeccion, motivo_inspeccion, "
@@ -176,7 +176,7 @@ def leer_inspecciones(engine, hasta: str) -> pd.DataFrame:
     return inspecciones.assign(anio_mes=anio_mes, acierto=inspecciones["resultado"] != "SIN_ANOMALIA")
 
 
-def validar_inspecciones(inspecciones: pd.DataFrame, detecciones: pd.DataFrame) -> pd.DataFrame:
+def inspection_validation(inspecciones: pd.DataFrame, detecciones: pd.DataFrame) -> pd.DataFrame:
     """Hit rate of the inspections each detector would have triggered, beside the random control sample."""
     marcadas = inspecciones.merge(detecciones, on=["id_suministro", "anio_mes"], how="left")
     grupos = {
@@ -204,16 +204,16 @@ TIPOS_ANOMALIA = {
 }
 
 
-def tabla_global(globales: pd.DataFrame) -> pd.DataFrame:
-    """metricas_globales in percentages, with the Spanish detector names."""
+def overall_table(globales: pd.DataFrame) -> pd.DataFrame:
+    """overall_metrics in percentages, with the Spanish detector names."""
     tabla = globales[["nombre", "alertas", "verdaderos"]].copy()
     for columna in ("precision", "recall", "f1", "recall_anomalias"):
         tabla[columna] = 100 * globales[columna]
     return tabla
 
 
-def tabla_tipos(por_tipo: pd.DataFrame) -> pd.DataFrame:
-    """recall_por_tipo as the chapter shows it: share of anomalies found per detector, in percent."""
+def kinds_table(por_tipo: pd.DataFrame) -> pd.DataFrame:
+    """recall_by_kind as the chapter shows it: share of anomalies found per detector, in percent."""
     tabla = pd.DataFrame({"tipo": por_tipo["tipo"].map(TIPOS_ANOMALIA).fillna(por_tipo["tipo"]),
                           "anomalias": por_tipo["anomalias"], "meses": por_tipo["meses"]})
     for detector in ("es_alerta_iqr", "es_alerta_complementaria", "dentro_capacidad"):
@@ -222,7 +222,7 @@ def tabla_tipos(por_tipo: pd.DataFrame) -> pd.DataFrame:
     return tabla
 
 
-def grafico_por_mes(por_detector: dict[str, pd.DataFrame], metrica: str, titulo: str, etiqueta: str) -> Figure:
+def monthly_chart(por_detector: dict[str, pd.DataFrame], metrica: str, titulo: str, etiqueta: str) -> Figure:
     """One line per detector of a monthly metric (a share, drawn in percent)."""
     fig = Figure(figsize=(9.0, 3.6), layout="constrained")
     ax = fig.subplots()
@@ -231,6 +231,6 @@ def grafico_por_mes(por_detector: dict[str, pd.DataFrame], metrica: str, titulo:
                 markersize=3, label=nombre)
     ax.set(title=titulo, xlabel="Mes", ylabel=etiqueta)
     ax.set_ylim(0, 105)
-    plots.eje_pct(ax, decimales=0)
+    plots.axis_pct(ax, decimales=0)
     ax.legend(fontsize=8)
     return fig

@@ -33,7 +33,7 @@ from lds_utils.lake.engines import Engine
 from lds_utils.lake.graph import PARTITION_COLUMN, Relation
 from lds_utils.lake.registry import engine_class
 from lds_utils.rules.billing import billing_parameters
-from lds_utils.rules.companion import parametros_deteccion
+from lds_utils.rules.companion import detection_parameters
 
 #: The GOLD bills: their incremental SELECT reads their own published rows of the 12 months before a month.
 BILLS = "gold_factura_evaluada_mes"
@@ -262,7 +262,7 @@ def pipeline_parameters(period: str | None = None, today: dt.date | None = None)
     gets its own), the date sanity limit, the regulated billing values and the alert thresholds."""
     fecha_maxima = (today or dt.date.today()).isoformat()
     return {**graph.month_parameters(*((period, period) if period else ALL_MONTHS)), "fecha_maxima": fecha_maxima,
-            **ALL_SUPPLIES, **billing_parameters(), **parametros_deteccion()}
+            **ALL_SUPPLIES, **billing_parameters(), **detection_parameters()}
 
 
 def supply_slices(engine: Engine, params: dict) -> list[dict] | None:
@@ -299,7 +299,7 @@ def pipeline_fingerprint() -> str:
     the detection's (fence and alert thresholds); the report's queries only read the lake."""
     digest = hashlib.sha256()
     _add_sql_files(digest, graph.sql_files())
-    digest.update(json.dumps({**billing_parameters(), **parametros_deteccion()}, sort_keys=True).encode())
+    digest.update(json.dumps({**billing_parameters(), **detection_parameters()}, sort_keys=True).encode())
     return digest.hexdigest()
 
 

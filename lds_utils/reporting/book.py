@@ -150,12 +150,12 @@ def manifest_markdown(manifiesto: dict) -> str:
     )
     paquetes = pd.DataFrame(list(manifiesto["paquetes"].items()), columns=["Paquete", "Versión"])
     partes = [
-        "## Ejecución", _tabla_md(generales),
-        "## Filas por capa", _tabla_md(filas),
+        "## Ejecución", _markdown_table(generales),
+        "## Filas por capa", _markdown_table(filas),
         "## Duración de cada paso",
         "Los pasos de preparación del lago aparecen solo si esta construcción los ejecutó; la "
         "construcción del HTML se registra en `manifiesto.json`, junto al libro.",
-        _tabla_md(duraciones),
+        _markdown_table(duraciones),
     ]
     if manifiesto["pipeline"]:
         pipeline = manifiesto["pipeline"]
@@ -164,12 +164,12 @@ def manifest_markdown(manifiesto: dict) -> str:
         partes += [
             "## Última ejecución del pipeline",
             f"Terminó el {pipeline['terminado']} ({pipeline['periodo']}) en {pipeline['segundos']:,.1f} s.",
-            _tabla_md(capas),
+            _markdown_table(capas),
         ]
-    return "\n\n".join([*partes, "## Paquetes", _tabla_md(paquetes)]) + "\n"
+    return "\n\n".join([*partes, "## Paquetes", _markdown_table(paquetes)]) + "\n"
 
 
-def _tabla_md(tabla: pd.DataFrame) -> str:
+def _markdown_table(tabla: pd.DataFrame) -> str:
     """A DataFrame as a Markdown pipe table (values are written as given)."""
     cabecera = "| " + " | ".join(tabla.columns) + " |"
     separador = "|" + "|".join(" --- " for _ in tabla.columns) + "|"
@@ -185,7 +185,7 @@ def dictionary_markdown(diccionario: pd.DataFrame) -> str:
         for tabla, columnas in tablas.groupby("tabla", sort=False):
             filas = columnas["filas"].iloc[0]
             partes.append(f"### `{base}.{tabla}`\n\n{filas:,} filas.")
-            partes.append(_tabla_md(columnas[["columna", "tipo", "descripcion"]].rename(
+            partes.append(_markdown_table(columnas[["columna", "tipo", "descripcion"]].rename(
                 columns={"columna": "Columna", "tipo": "Tipo", "descripcion": "Descripción"})))
     return "\n\n".join(partes) + "\n"
 
@@ -253,7 +253,7 @@ def run_notebooks(destino: Path, parametros: dict, progress: bool) -> dict[str, 
     cuadernos = notebooks()
     fallo = threading.Event()
 
-    def ejecutar(fuente: Path) -> float | None:
+    def run_one(fuente: Path) -> float | None:
         if fallo.is_set():
             return None
         try:
@@ -265,7 +265,7 @@ def run_notebooks(destino: Path, parametros: dict, progress: bool) -> dict[str, 
     duraciones = {}
     with ThreadPoolExecutor(max_workers=PARALLEL_NOTEBOOKS) as pool, \
             tqdm(total=len(cuadernos), desc="cuadernos", unit="cuaderno", file=sys.stderr, disable=not progress) as barra:
-        pendientes = {pool.submit(ejecutar, fuente): fuente for fuente in cuadernos}
+        pendientes = {pool.submit(run_one, fuente): fuente for fuente in cuadernos}
         for hecho in as_completed(pendientes):
             fuente = pendientes[hecho]
             duraciones[f"cuaderno {fuente.stem}"] = hecho.result()
@@ -295,7 +295,7 @@ def write_versions_index(versions_dir: Path) -> Path:
     manifiestos.sort(key=lambda m: m["periodo"], reverse=True)
     filas = "\n".join(
         f'<tr><td><a href="{m["periodo"]}/index.html">{m["periodo"]}</a></td><td>{html.escape(m["version"])}</td>'
-        f'<td>{html.escape(m["construido"])}</td><td>{_clientes(m)}</td>'
+        f'<td>{html.escape(m["construido"])}</td><td>{_customers(m)}</td>'
         f'<td>{html.escape(m["parametros"]["engine"])}</td></tr>'
         for m in manifiestos
     )
@@ -318,7 +318,7 @@ indicadores de su periodo de análisis y las tendencias hasta ese mes.</p>
     return indice
 
 
-def _clientes(manifiesto: dict) -> str:
+def _customers(manifiesto: dict) -> str:
     """Customers of the edition's sample (editions built before the parameters shrank recorded them there)."""
     generacion = manifiesto.get("generacion") or manifiesto["parametros"]
     return f"{generacion['n_clientes']:,}" if "n_clientes" in generacion else "—"
@@ -352,11 +352,11 @@ def prepare_demo_lake(lake: Path, progress: bool = False) -> dict[str, float]:
         config.ensure_writable_dir(lake)
         with lake_lock(lake):  # never write raw/ under a running pipeline
             duraciones["generacion"] = _timed(run_generate, DEMO_SAMPLE, lake, progress=progress)
-    if not report.periodos_gold(lake) or read_fingerprint(lake) != pipeline_fingerprint():
+    if not report.gold_months(lake) or read_fingerprint(lake) != pipeline_fingerprint():
         duraciones["pipeline"] = _timed(run_pipeline, lake)
     if "pipeline" in duraciones or not _alerts_match_gold(lake):
         with lake_lock(lake), open_engine("duckdb", lake) as engine:
-            duraciones["alertas"] = _timed(alerts.construir_todo, engine)
+            duraciones["alertas"] = _timed(alerts.build_all_alerts, engine)
     return duraciones
 
 
@@ -387,13 +387,13 @@ def build_book(period: str | None = None, engine: str = config.DEFAULT_ENGINE, l
     if is_demo_lake(lake, engine):
         _say(progress, f"Preparando el lago de demostración en {lake} ...")
         duraciones = prepare_demo_lake(lake, progress)
-    ctx = report.contexto(period, engine, lake)
+    ctx = report.open_report(period, engine, lake)
     try:
         generacion = report.require_generation(lake)
         alerts.require_tables(ctx)
-        diccionario = ctx.diccionario()
+        diccionario = ctx.data_dictionary()
     finally:
-        ctx.cerrar()
+        ctx.close()
     git = git_info()
     version = report_version(git)
     construido = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
@@ -425,12 +425,12 @@ def _run_facts(lake: Path, generacion: dict, diccionario: pd.DataFrame) -> dict:
         "python": platform.python_version(),
         "plataforma": platform.platform(),
         "paquetes": package_versions(),
-        "filas_por_capa": _filas_por_capa(diccionario),
+        "filas_por_capa": _rows_by_layer(diccionario),
         "pipeline": pipeline_summary(lake),
     }
 
 
-def _filas_por_capa(diccionario: pd.DataFrame) -> dict[str, dict[str, int]]:
+def _rows_by_layer(diccionario: pd.DataFrame) -> dict[str, dict[str, int]]:
     tablas = diccionario.drop_duplicates(["base_datos", "tabla"])
     return {base: dict(zip(grupo["tabla"], grupo["filas"].astype(int))) for base, grupo in tablas.groupby("base_datos", sort=False)}
 

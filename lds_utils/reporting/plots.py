@@ -43,7 +43,7 @@ _ESTILO = {
 }
 
 
-def aplicar_estilo() -> None:
+def apply_style() -> None:
     """Set the house style (seaborn theme + rc overrides); safe to call more than once.
 
     Inside IPython it also makes a returned Figure display as PNG: the charts are built without
@@ -59,14 +59,14 @@ def aplicar_estilo() -> None:
         select_figure_formats(shell, {"png"}, bbox_inches="tight")
 
 
-def formato_miles(valor: float, decimales: int = 0) -> str:
+def format_thousands(valor: float, decimales: int = 0) -> str:
     """``1234567.8 -> '1,234,568'``; empty text for missing values."""
     if pd.isna(valor):
         return ""
     return f"{valor:,.{decimales}f}"
 
 
-def formato_soles(valor: float, decimales: int = 2) -> str:
+def format_soles(valor: float, decimales: int = 2) -> str:
     """``1234.5 -> 'S/ 1,234.50'``; negative amounts as ``-S/ 12.00``."""
     if pd.isna(valor):
         return ""
@@ -74,63 +74,63 @@ def formato_soles(valor: float, decimales: int = 2) -> str:
     return f"{signo}S/ {abs(valor):,.{decimales}f}"
 
 
-def formato_pct(valor: float, decimales: int = 2) -> str:
+def format_pct(valor: float, decimales: int = 2) -> str:
     """``1.234 -> '1.23 %'`` (valor is already a percentage)."""
     if pd.isna(valor):
         return ""
     return f"{valor:,.{decimales}f} %"
 
 
-def _eje(ax, eje: str):
+def _axis(ax, eje: str):
     if eje not in ("x", "y"):
         raise ValueError(f"eje must be 'x' or 'y' (got {eje!r})")
     return ax.xaxis if eje == "x" else ax.yaxis
 
 
-def eje_miles(ax, eje: str = "y") -> None:
-    _eje(ax, eje).set_major_formatter(FuncFormatter(lambda valor, _: formato_miles(valor)))
+def axis_thousands(ax, eje: str = "y") -> None:
+    _axis(ax, eje).set_major_formatter(FuncFormatter(lambda valor, _: format_thousands(valor)))
 
 
-def eje_soles(ax, eje: str = "y") -> None:
-    _eje(ax, eje).set_major_formatter(FuncFormatter(lambda valor, _: formato_soles(valor, 0)))
+def axis_soles(ax, eje: str = "y") -> None:
+    _axis(ax, eje).set_major_formatter(FuncFormatter(lambda valor, _: format_soles(valor, 0)))
 
 
-def eje_pct(ax, eje: str = "y", decimales: int = 1) -> None:
-    _eje(ax, eje).set_major_formatter(FuncFormatter(lambda valor, _: formato_pct(valor, decimales)))
+def axis_pct(ax, eje: str = "y", decimales: int = 1) -> None:
+    _axis(ax, eje).set_major_formatter(FuncFormatter(lambda valor, _: format_pct(valor, decimales)))
 
 
-def semaforo(pct_atipicos: pd.Series) -> pd.Series:
+def traffic_light(pct_atipicos: pd.Series) -> pd.Series:
     """Traffic-light category of each percentage: verde < 1 %, ámbar 1-2 %, rojo >= 2 %."""
     limites = [-np.inf, SEMAFORO_AMBAR_DESDE, SEMAFORO_ROJO_DESDE, np.inf]
     categorias = pd.cut(pd.Series(pct_atipicos, dtype="float64"), limites, right=False, labels=SEMAFORO_ORDEN)
     return categorias.astype(pd.CategoricalDtype(SEMAFORO_ORDEN, ordered=True))
 
 
-def _figura(filas: int = 1, alto: float | None = None, compartir_x: bool = False) -> tuple[Figure, np.ndarray]:
+def _figure(filas: int = 1, alto: float | None = None, compartir_x: bool = False) -> tuple[Figure, np.ndarray]:
     ancho, alto_base = _ESTILO["figure.figsize"]
     fig = Figure(figsize=(ancho, alto or alto_base * filas), layout="constrained")
     ejes = fig.subplots(filas, 1, sharex=compartir_x, squeeze=False)[:, 0]
     return fig, ejes
 
 
-def grafico_evolucion(kpi_mes: pd.DataFrame, periodo: str) -> Figure:
+def monthly_trend_chart(kpi_mes: pd.DataFrame, periodo: str) -> Figure:
     """Monthly atypical count (bars) and percentage with the traffic-light bands (line), up to periodo.
 
     kpi_mes: one row per anio_mes with total_atipicos and pct_atipicos.
     """
     datos = kpi_mes.sort_values("anio_mes")
     fechas = pd.to_datetime(datos["anio_mes"] + "-01")
-    fig, (arriba, abajo) = _figura(filas=2, alto=6.4, compartir_x=True)
+    fig, (arriba, abajo) = _figure(filas=2, alto=6.4, compartir_x=True)
     arriba.bar(fechas, datos["total_atipicos"], width=20, color=AZUL)
     arriba.set(title="Facturas atípicas por mes", ylabel="Suministros atípicos")
     arriba.yaxis.set_major_locator(MaxNLocator(integer=True))
-    eje_miles(arriba)
+    axis_thousands(arriba)
     tope = max(float(datos["pct_atipicos"].max()) * 1.15, SEMAFORO_ROJO_DESDE * 1.5)
-    for desde, hasta, nombre in _bandas_semaforo(tope):
+    for desde, hasta, nombre in _traffic_light_bands(tope):
         abajo.axhspan(desde, hasta, color=SEMAFORO_COLORES[nombre], alpha=0.12, lw=0)
     abajo.plot(fechas, datos["pct_atipicos"], color=NARANJA, marker="o", markersize=3)
     abajo.set(title="Porcentaje de suministros atípicos", ylabel="% atípicos", ylim=(0, tope), xlabel="Mes")
-    eje_pct(abajo)
+    axis_pct(abajo)
     marca = pd.Timestamp(f"{periodo}-01")
     for ax in (arriba, abajo):
         ax.axvline(marca, color=GRIS, ls="--", lw=1)
@@ -139,7 +139,7 @@ def grafico_evolucion(kpi_mes: pd.DataFrame, periodo: str) -> Figure:
     return fig
 
 
-def _bandas_semaforo(tope: float) -> list[tuple[float, float, str]]:
+def _traffic_light_bands(tope: float) -> list[tuple[float, float, str]]:
     return [
         (0.0, SEMAFORO_AMBAR_DESDE, "verde"),
         (SEMAFORO_AMBAR_DESDE, SEMAFORO_ROJO_DESDE, "ámbar"),
@@ -147,7 +147,7 @@ def _bandas_semaforo(tope: float) -> list[tuple[float, float, str]]:
     ]
 
 
-def grafico_ranking(datos: pd.DataFrame, etiqueta: str, titulo: str, top: int = 15,
+def ranking_chart(datos: pd.DataFrame, etiqueta: str, titulo: str, top: int = 15,
                     solo_con_casos: bool = False) -> Figure:
     """Horizontal bars of total_atipicos per `etiqueta`, coloured by the traffic light of pct_atipicos.
 
@@ -155,42 +155,42 @@ def grafico_ranking(datos: pd.DataFrame, etiqueta: str, titulo: str, top: int = 
     """
     candidatos = datos[datos["total_atipicos"] > 0] if solo_con_casos else datos
     orden = candidatos.nlargest(top, ["total_atipicos", "pct_atipicos"]).iloc[::-1]
-    colores = semaforo(orden["pct_atipicos"]).map(SEMAFORO_COLORES).astype(str)
-    fig, (ax,) = _figura(alto=max(2.4, 0.34 * len(orden) + 1.2))
+    colores = traffic_light(orden["pct_atipicos"]).map(SEMAFORO_COLORES).astype(str)
+    fig, (ax,) = _figure(alto=max(2.4, 0.34 * len(orden) + 1.2))
     if orden.empty:
         ax.text(0.5, 0.5, "Sin facturas atípicas en el periodo", ha="center", va="center", transform=ax.transAxes)
         ax.set(title=titulo, xticks=[], yticks=[])
         return fig
     ax.barh(orden[etiqueta], orden["total_atipicos"], color=colores.to_numpy())
-    textos = [f"{formato_miles(n)}  ({formato_pct(p, 1)})" for n, p in zip(orden["total_atipicos"], orden["pct_atipicos"])]
+    textos = [f"{format_thousands(n)}  ({format_pct(p, 1)})" for n, p in zip(orden["total_atipicos"], orden["pct_atipicos"])]
     ax.bar_label(ax.containers[0], labels=textos, padding=3, fontsize=8)
     ax.set(title=titulo, xlabel="Suministros atípicos (entre paréntesis: % de los facturados)", ylabel="")
     ax.set_xlim(0, float(orden["total_atipicos"].max()) * 1.3 + 1)
     ax.grid(axis="y", visible=False)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    eje_miles(ax, "x")
-    _leyenda_semaforo(ax)
+    axis_thousands(ax, "x")
+    _traffic_light_legend(ax)
     return fig
 
 
-def _leyenda_semaforo(ax) -> None:
+def _traffic_light_legend(ax) -> None:
     etiquetas = {
-        "verde": f"verde (< {formato_pct(SEMAFORO_AMBAR_DESDE, 0)})",
-        "ámbar": f"ámbar ({formato_pct(SEMAFORO_AMBAR_DESDE, 0)} a < {formato_pct(SEMAFORO_ROJO_DESDE, 0)})",
-        "rojo": f"rojo (>= {formato_pct(SEMAFORO_ROJO_DESDE, 0)})",
+        "verde": f"verde (< {format_pct(SEMAFORO_AMBAR_DESDE, 0)})",
+        "ámbar": f"ámbar ({format_pct(SEMAFORO_AMBAR_DESDE, 0)} a < {format_pct(SEMAFORO_ROJO_DESDE, 0)})",
+        "rojo": f"rojo (>= {format_pct(SEMAFORO_ROJO_DESDE, 0)})",
     }
     parches = [matplotlib.patches.Patch(color=SEMAFORO_COLORES[n], label=etiquetas[n]) for n in SEMAFORO_ORDEN]
     ax.legend(handles=parches, loc="lower right", fontsize=8, title="Semáforo", title_fontsize=8)
 
 
-def grafico_distribucion_segmentos(razones: pd.DataFrame, segmentos: pd.DataFrame) -> Figure:
+def segment_distribution_chart(razones: pd.DataFrame, segmentos: pd.DataFrame) -> Figure:
     """Box plots per segment of each bill divided by its supply's reference, with the segment's fence.
 
     razones: segmento and razon (bill / reference) per evaluated bill; segmentos: segmento,
     n_segmento and umbral_atipico (the fence on ln(razon)).
     """
     orden = segmentos.sort_values("n_segmento", ascending=False)["segmento"].tolist()
-    fig, (ax,) = _figura(alto=max(3.0, 0.55 * len(orden) + 1.4))
+    fig, (ax,) = _figure(alto=max(3.0, 0.55 * len(orden) + 1.4))
     ax.set(title="Factura frente a la mediana de sus meses previos, por segmento", ylabel="",
            xlabel="Factura / mediana propia (escala logarítmica)")
     if not orden:
@@ -207,25 +207,25 @@ def grafico_distribucion_segmentos(razones: pd.DataFrame, segmentos: pd.DataFram
     return fig
 
 
-def grafico_sensibilidad(tabla: pd.DataFrame, x: str, titulo: str, etiqueta_x: str, marca: float) -> Figure:
+def sensitivity_chart(tabla: pd.DataFrame, x: str, titulo: str, etiqueta_x: str, marca: float) -> Figure:
     """Line of pct_atipicos against a parameter (the IQR factor or the minimum segment size)."""
-    fig, (ax,) = _figura(alto=3.4)
+    fig, (ax,) = _figure(alto=3.4)
     ax.plot(tabla[x], tabla["pct_atipicos"], color=AZUL, marker="o")
-    ax.axvline(marca, color=NARANJA, ls="--", lw=1, label=f"Valor adoptado: {formato_miles(marca, 1 if marca % 1 else 0)}")
+    ax.axvline(marca, color=NARANJA, ls="--", lw=1, label=f"Valor adoptado: {format_thousands(marca, 1 if marca % 1 else 0)}")
     ax.set(title=titulo, xlabel=etiqueta_x, ylabel="% atípicos")
     ax.set_ylim(bottom=0)
-    eje_pct(ax)
+    axis_pct(ax)
     ax.legend(fontsize=8)
     return fig
 
 
-def grafico_barras(datos: pd.DataFrame, x: str, y: str, titulo: str, etiqueta_y: str, formato: str = "miles",
+def bar_chart(datos: pd.DataFrame, x: str, y: str, titulo: str, etiqueta_y: str, formato: str = "miles",
                    horizontal: bool = False) -> Figure:
     """Bar chart with formatted value labels (formato: miles, soles or pct); horizontal for long labels."""
-    formatos = {"miles": (formato_miles, eje_miles), "soles": (formato_soles, eje_soles), "pct": (formato_pct, eje_pct)}
+    formatos = {"miles": (format_thousands, axis_thousands), "soles": (format_soles, axis_soles), "pct": (format_pct, axis_pct)}
     texto, eje = formatos[formato]
     if horizontal:
-        fig, (ax,) = _figura(alto=max(2.4, 0.34 * len(datos) + 1.2))
+        fig, (ax,) = _figure(alto=max(2.4, 0.34 * len(datos) + 1.2))
         orden = datos.iloc[::-1]
         ax.barh(orden[x].astype(str), orden[y], color=AZUL)
         ax.set(title=titulo, xlabel=etiqueta_y, ylabel="")
@@ -233,7 +233,7 @@ def grafico_barras(datos: pd.DataFrame, x: str, y: str, titulo: str, etiqueta_y:
         ax.grid(axis="y", visible=False)
         eje(ax, "x")
     else:
-        fig, (ax,) = _figura(alto=3.6)
+        fig, (ax,) = _figure(alto=3.6)
         ax.bar(datos[x].astype(str), datos[y], color=AZUL)
         ax.set(title=titulo, xlabel="", ylabel=etiqueta_y)
         ax.tick_params(axis="x", labelrotation=20)
@@ -242,32 +242,32 @@ def grafico_barras(datos: pd.DataFrame, x: str, y: str, titulo: str, etiqueta_y:
     return fig
 
 
-def grafico_linea(datos: pd.DataFrame, x: str, y: str, titulo: str, etiqueta_y: str, periodo: str) -> Figure:
+def line_chart(datos: pd.DataFrame, x: str, y: str, titulo: str, etiqueta_y: str, periodo: str) -> Figure:
     """Monthly line (x holds 'YYYY-MM') with the analysis month marked."""
     fechas = pd.to_datetime(datos[x] + "-01")
-    fig, (ax,) = _figura(alto=3.6)
+    fig, (ax,) = _figure(alto=3.6)
     ax.plot(fechas, datos[y], color=AZUL, marker="o", markersize=3)
     ax.axvline(pd.Timestamp(f"{periodo}-01"), color=GRIS, ls="--", lw=1, label=f"Periodo {periodo}")
     ax.set(title=titulo, xlabel="Mes", ylabel=etiqueta_y)
     ax.set_ylim(bottom=0)
-    eje_miles(ax)
+    axis_thousands(ax)
     ax.legend(fontsize=8)
     return fig
 
 
-def grafico_histograma(valores: pd.Series, titulo: str, etiqueta_x: str, etiqueta_y: str, bins: int = 30,
+def histogram_chart(valores: pd.Series, titulo: str, etiqueta_x: str, etiqueta_y: str, bins: int = 30,
                        log_y: bool = False) -> Figure:
     """Histogram; log_y keeps a long thin tail visible next to a tall first bar."""
-    fig, (ax,) = _figura(alto=3.4)
+    fig, (ax,) = _figure(alto=3.4)
     ax.hist(valores, bins=bins, color=AZUL)
     ax.set(title=titulo, xlabel=etiqueta_x, ylabel=etiqueta_y + (" (escala logarítmica)" if log_y else ""))
     if log_y:
         ax.set_yscale("log")
-    eje_miles(ax)
+    axis_thousands(ax)
     return fig
 
 
-def mapa_semaforo(distritos: pd.DataFrame) -> folium.Map:
+def traffic_light_map(distritos: pd.DataFrame) -> folium.Map:
     """Folium map: one circle per district, area proportional to total_atipicos, colour = traffic light.
 
     distritos: distrito, zona, lat, lon, total_suministros, total_atipicos, pct_atipicos.
@@ -277,30 +277,30 @@ def mapa_semaforo(distritos: pd.DataFrame) -> folium.Map:
         raise ValueError("no district has coordinates: cannot draw the map")
     mapa = folium.Map(location=[con_coordenadas["lat"].mean(), con_coordenadas["lon"].mean()], zoom_start=10,
                       tiles="OpenStreetMap", control_scale=True)
-    colores = semaforo(con_coordenadas["pct_atipicos"]).map(SEMAFORO_COLORES).astype(str)
+    colores = traffic_light(con_coordenadas["pct_atipicos"]).map(SEMAFORO_COLORES).astype(str)
     radios = 4 + 26 * np.sqrt(con_coordenadas["total_atipicos"] / max(con_coordenadas["total_atipicos"].max(), 1))
     for fila, color, radio in zip(con_coordenadas.itertuples(index=False), colores, radios):
         folium.CircleMarker(
             location=[fila.lat, fila.lon], radius=float(radio), color=color, weight=1, fill=True,
-            fill_color=color, fill_opacity=0.65, tooltip=_ficha_distrito(fila),
+            fill_color=color, fill_opacity=0.65, tooltip=_district_card(fila),
         ).add_to(mapa)
-    mapa.get_root().html.add_child(Element(_leyenda_mapa()))
+    mapa.get_root().html.add_child(Element(_map_legend()))
     return mapa
 
 
-def _ficha_distrito(fila) -> str:
-    return (f"<b>{fila.distrito}</b> ({fila.zona})<br>Suministros: {formato_miles(fila.total_suministros)}"
-            f"<br>Atípicos: {formato_miles(fila.total_atipicos)} ({formato_pct(fila.pct_atipicos)})")
+def _district_card(fila) -> str:
+    return (f"<b>{fila.distrito}</b> ({fila.zona})<br>Suministros: {format_thousands(fila.total_suministros)}"
+            f"<br>Atípicos: {format_thousands(fila.total_atipicos)} ({format_pct(fila.pct_atipicos)})")
 
 
-def _leyenda_mapa() -> str:
+def _map_legend() -> str:
     filas = "".join(
         f'<div><span style="display:inline-block;width:12px;height:12px;border-radius:6px;'
         f'background:{SEMAFORO_COLORES[n]};margin-right:6px"></span>{texto}</div>'
         for n, texto in zip(SEMAFORO_ORDEN, (
-            f"verde: menos de {formato_pct(SEMAFORO_AMBAR_DESDE, 0)}",
-            f"ámbar: {formato_pct(SEMAFORO_AMBAR_DESDE, 0)} a menos de {formato_pct(SEMAFORO_ROJO_DESDE, 0)}",
-            f"rojo: {formato_pct(SEMAFORO_ROJO_DESDE, 0)} o más",
+            f"verde: menos de {format_pct(SEMAFORO_AMBAR_DESDE, 0)}",
+            f"ámbar: {format_pct(SEMAFORO_AMBAR_DESDE, 0)} a menos de {format_pct(SEMAFORO_ROJO_DESDE, 0)}",
+            f"rojo: {format_pct(SEMAFORO_ROJO_DESDE, 0)} o más",
         ))
     )
     return ('<div style="position:fixed;bottom:24px;left:24px;z-index:9999;background:white;padding:8px 10px;'
@@ -309,15 +309,15 @@ def _leyenda_mapa() -> str:
 
 
 _FORMATOS = {
-    "miles": formato_miles,
-    "decimal": lambda valor: formato_miles(valor, 2),
-    "coordenada": lambda valor: formato_miles(valor, 4),
-    "soles": formato_soles,
-    "pct": formato_pct,
+    "miles": format_thousands,
+    "decimal": lambda valor: format_thousands(valor, 2),
+    "coordenada": lambda valor: format_thousands(valor, 4),
+    "soles": format_soles,
+    "pct": format_pct,
 }
 
 
-def tabla(datos: pd.DataFrame, formatos: dict[str, str] | None = None, nombres: dict[str, str] | None = None):
+def table(datos: pd.DataFrame, formatos: dict[str, str] | None = None, nombres: dict[str, str] | None = None):
     """A pandas Styler in the house format: no index, numbers formatted per column, Spanish headers.
 
     formatos maps a column to miles, decimal, coordenada, soles or pct; nombres renames columns for
@@ -336,10 +336,10 @@ def tabla(datos: pd.DataFrame, formatos: dict[str, str] | None = None, nombres: 
     )
 
 
-def tarjetas_kpi(resumen: dict) -> str:
+def kpi_cards(resumen: dict) -> str:
     """HTML cards with the month's KPIs and their change against the same month one year earlier.
 
-    resumen: the dict of lds_utils.reporting.report.comparar_interanual.
+    resumen: the dict of lds_utils.reporting.report.year_on_year.
     """
     variacion = resumen["variacion_pct_pp"]
     if variacion is None:
@@ -347,13 +347,13 @@ def tarjetas_kpi(resumen: dict) -> str:
     else:
         flecha = "▲" if variacion > 0 else "▼" if variacion < 0 else "="
         comparacion = f"{flecha} {variacion:+.2f} p.p. vs {resumen['periodo_anterior']}"
-    color = SEMAFORO_COLORES[str(semaforo(pd.Series([resumen["pct_atipicos"]])).iloc[0])]
+    color = SEMAFORO_COLORES[str(traffic_light(pd.Series([resumen["pct_atipicos"]])).iloc[0])]
     tarjetas = [
-        ("Suministros facturados", formato_miles(resumen["total_suministros"]), f"periodo {resumen['periodo']}", AZUL),
-        ("Facturas atípicas", formato_miles(resumen["total_atipicos"]),
-         f"{formato_miles(resumen['total_atipicos_anterior'])} en {resumen['periodo_anterior']}"
+        ("Suministros facturados", format_thousands(resumen["total_suministros"]), f"periodo {resumen['periodo']}", AZUL),
+        ("Facturas atípicas", format_thousands(resumen["total_atipicos"]),
+         f"{format_thousands(resumen['total_atipicos_anterior'])} en {resumen['periodo_anterior']}"
          if resumen["total_atipicos_anterior"] is not None else comparacion, AZUL),
-        ("% atípicos", formato_pct(resumen["pct_atipicos"]), comparacion, color),
+        ("% atípicos", format_pct(resumen["pct_atipicos"]), comparacion, color),
     ]
     celdas = "".join(
         f'<div style="flex:1;min-width:11rem;border-left:6px solid {borde};background:#f7f9fc;padding:.6rem .9rem">'

@@ -1,6 +1,6 @@
-"""The notebook-facing API: ``ctx = contexto(period, engine, lake)``.
+"""The notebook-facing API: ``ctx = open_report(period, engine, lake)``.
 
-``contexto`` opens the lake read-only and returns a ``Contexto`` whose read helpers run SQL through the
+``open_report`` opens the lake read-only and returns a ``ReportContext`` whose read helpers run SQL through the
 engine; it never generates data, runs the pipeline, takes the lake lock or writes anything. A local lake
 that is missing, not built, built by other SQL (the pipeline's fingerprint) or without the requested month
 stops in one line naming the command that builds it. Notebooks stay thin: every query and every
@@ -34,7 +34,7 @@ _TABLAS_CON_DATOS_PERSONALES = ",".join(
 
 
 # -- checking the lake -------------------------------------------------------------------------------------
-def leer_generacion(lake: Path) -> dict | None:
+def read_generation(lake: Path) -> dict | None:
     """Parameters the lake was generated with (``generacion.json``), or None if never generated."""
     path = Path(lake) / GENERACION
     if not path.is_file():
@@ -44,14 +44,14 @@ def leer_generacion(lake: Path) -> dict | None:
 
 def require_generation(lake: Path) -> dict:
     """``generacion.json`` of a lake made by ``generate``; a lake without it (real extracts) stops in one line."""
-    generacion = leer_generacion(lake)
+    generacion = read_generation(lake)
     if generacion is None:
         raise UsageError(f"{Path(lake) / GENERACION} not found: the book describes a sample made by "
                          f"`python -m lds_utils generate --lake {_quoted(lake)}`")
     return generacion
 
 
-def generacion_coincide(generacion: dict | None, n_clientes: int, seed: int) -> bool:
+def generation_matches(generacion: dict | None, n_clientes: int, seed: int) -> bool:
     return (
         generacion is not None
         and int(generacion.get("n_clientes", -1)) == n_clientes
@@ -59,14 +59,14 @@ def generacion_coincide(generacion: dict | None, n_clientes: int, seed: int) -> 
     )
 
 
-def periodos_gold(lake: Path) -> list[str]:
+def gold_months(lake: Path) -> list[str]:
     """Months present in the gold table of the local lake (empty if there is no catalog or gold yet)."""
     from lds_utils.lake.registry import open_engine
 
     if not LakePaths(Path(lake)).catalog.exists():
         return []
     with open_engine("duckdb", Path(lake), read_only=True) as engine:
-        return _meses_gold(engine)
+        return _gold_months(engine)
 
 
 def require_built_lake(lake: Path) -> None:
@@ -84,7 +84,7 @@ def require_built_lake(lake: Path) -> None:
 
 def require_period(engine, lake: Path, period: str | None) -> str:
     """The analysis month (None = latest in GOLD), refused in one line if GOLD does not hold it."""
-    meses = _meses_gold(engine)
+    meses = _gold_months(engine)
     if not meses:
         raise UsageError(f"no {GOLD} in {lake}: run {_pipeline_command(lake)}")
     if period is None:
@@ -95,7 +95,7 @@ def require_period(engine, lake: Path, period: str | None) -> str:
     return period
 
 
-def _meses_gold(engine) -> list[str]:
+def _gold_months(engine) -> list[str]:
     if not engine.table_exists("gold_db", "gold_facturacion_teorica_mes"):
         return []
     meses = engine.read_sql(f"select distinct anio_mes from {GOLD} order by anio_mes")
@@ -187,7 +187,7 @@ _DESCRIPCIONES_COLUMNA = {
 }
 
 
-def describir(tablas: pd.Series, columnas: pd.Series) -> pd.Series:
+def describe_columns(tablas: pd.Series, columnas: pd.Series) -> pd.Series:
     """Description of each (table, column): raw contract first, then derived columns.
 
     BRONZE tables (bronze_<t>, stg_<t>) inherit the raw description of a column of the same name;
@@ -207,7 +207,7 @@ def describir(tablas: pd.Series, columnas: pd.Series) -> pd.Series:
 
 
 # -- pure computations shared by notebooks -----------------------------------------------------------------
-def comparar_interanual(kpi_mensual: pd.DataFrame, period: str) -> dict:
+def year_on_year(kpi_mensual: pd.DataFrame, period: str) -> dict:
     """KPIs of ``period`` and of the same month one year earlier, with their changes.
 
     kpi_mensual: vw_kpi_atipicos_mes rows (anio_mes, total_suministros, total_atipicos, pct_atipicos).
@@ -240,7 +240,7 @@ def comparar_interanual(kpi_mensual: pd.DataFrame, period: str) -> dict:
     return resumen
 
 
-def factura_tipica(gold: pd.DataFrame, tipo_cliente: str = "RESIDENCIAL", tarifa: str = "BT5B") -> pd.Series:
+def typical_bill(gold: pd.DataFrame, tipo_cliente: str = "RESIDENCIAL", tarifa: str = "BT5B") -> pd.Series:
     """A non-atypical bill of the given kind whose consumption is closest to its median (ties: lowest id)."""
     candidatas = gold[(gold["tipo_cliente"] == tipo_cliente) & (gold["tarifa"] == tarifa) & ~gold["es_atipico"]]
     if candidatas.empty:
@@ -250,7 +250,7 @@ def factura_tipica(gold: pd.DataFrame, tipo_cliente: str = "RESIDENCIAL", tarifa
     return orden.drop(columns="_distancia").iloc[0]
 
 
-def desglose_factura(factura: pd.Series, pliego: pd.Series) -> pd.DataFrame:
+def bill_breakdown(factura: pd.Series, pliego: pd.Series) -> pd.DataFrame:
     """One bill line by line (concepto, calculo, importe_soles) from its GOLD row and its pliego.
 
     The energy line is recomputed from the pliego for single-register options, so a reader can
@@ -281,14 +281,14 @@ def desglose_factura(factura: pd.Series, pliego: pd.Series) -> pd.DataFrame:
 _MONTH_SEGMENT = [column for column in fence.SEGMENTO if column != "anio_mes"]
 
 
-def tasa_atipicos(gold: pd.DataFrame, factor: float = fence.IQR_FACTOR, minimo: int = fence.MIN_SEGMENTO,
+def atypical_rate(gold: pd.DataFrame, factor: float = fence.IQR_FACTOR, minimo: int = fence.MIN_SEGMENTO,
                   valor: str = "valor_evaluado") -> float:
     """% of the month's bills above q3 + factor × iqr of a segment of at least ``minimo`` bills (lds_utils.rules.fence)."""
     flagged = fence.atypical(gold, valor, _MONTH_SEGMENT, factor, minimo)
     return 100.0 * float(flagged.sum()) / len(gold)
 
 
-def sensibilidad(gold: pd.DataFrame, parametro: str, valores, factor: float = fence.IQR_FACTOR,
+def sensitivity(gold: pd.DataFrame, parametro: str, valores, factor: float = fence.IQR_FACTOR,
                  minimo: int = fence.MIN_SEGMENTO) -> pd.DataFrame:
     """pct_atipicos of the month when one parameter (``factor`` or ``minimo``) takes each of ``valores``."""
     if parametro not in ("factor", "minimo"):
@@ -296,23 +296,23 @@ def sensibilidad(gold: pd.DataFrame, parametro: str, valores, factor: float = fe
     base = {"factor": factor, "minimo": minimo}
     return pd.DataFrame({
         parametro: list(valores),
-        "pct_atipicos": [tasa_atipicos(gold, **(base | {parametro: v})) for v in valores],
+        "pct_atipicos": [atypical_rate(gold, **(base | {parametro: v})) for v in valores],
     })
 
 
-def etiqueta_segmento(datos: pd.DataFrame) -> pd.Series:
+def segment_label(datos: pd.DataFrame) -> pd.Series:
     """'RESIDENCIAL BT'-style label of each row's segment (the month is implicit)."""
     return datos["tipo_cliente"] + " " + datos["nivel_tension"]
 
 
-def segmentos_legibles(segmentos: pd.DataFrame) -> pd.DataFrame:
-    """ctx.segmentos() with a label and the quartiles and fence as % above the supply's own median.
+def readable_segments(segmentos: pd.DataFrame) -> pd.DataFrame:
+    """ctx.segments() with a label and the quartiles and fence as % above the supply's own median.
 
     valor_evaluado is ln(bill / reference), so a quartile q reads as a bill (e^q - 1) × 100 % away
     from the supply's reference.
     """
     return pd.DataFrame({
-        "segmento": etiqueta_segmento(segmentos),
+        "segmento": segment_label(segmentos),
         "n_segmento": segmentos["n_segmento"],
         "segmento_valido": segmentos["segmento_valido"].astype(bool),
         "q1_pct": 100 * np.expm1(segmentos["q1"]),
@@ -322,10 +322,10 @@ def segmentos_legibles(segmentos: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def razones_segmento(gold: pd.DataFrame) -> pd.DataFrame:
+def segment_ratios(gold: pd.DataFrame) -> pd.DataFrame:
     """The month's evaluated bills with their segment label and razon = bill / reference (= e^valor_evaluado)."""
     evaluadas = gold[gold["valor_evaluado"].notna()]
-    return pd.DataFrame({"segmento": etiqueta_segmento(evaluadas), "razon": np.exp(evaluadas["valor_evaluado"])})
+    return pd.DataFrame({"segmento": segment_label(evaluadas), "razon": np.exp(evaluadas["valor_evaluado"])})
 
 
 #: Spanish labels of detect.candidate_values' columns.
@@ -338,14 +338,14 @@ CANDIDATOS = {
 }
 
 
-def tabla_candidatos(comparacion: pd.DataFrame) -> pd.DataFrame:
+def candidates_table(comparacion: pd.DataFrame) -> pd.DataFrame:
     """detect.compare_candidates' result as a readable table: one row per candidate, main metrics."""
     columnas = ["pct_atipicos", "pct_mes_min", "pct_mes_max", "precision", "recall"]
     tabla = comparacion[columnas].astype(float).rename_axis("clave").reset_index()
     return tabla.assign(valor=tabla["clave"].map(CANDIDATOS))[["clave", "valor", *columnas]]
 
 
-def clientes_luz_del_sur() -> dict:
+def company_customers() -> dict:
     """Luz del Sur's customer count with its year and source (first entry of the reference file)."""
     from lds_utils.synthetic.reference import load_reference
 
@@ -353,7 +353,7 @@ def clientes_luz_del_sur() -> dict:
     return {"valor": int(dato["value"]), "anio": int(dato["year"]), "fuente": dato["source"]}
 
 
-def parametros_generacion(generacion: dict) -> pd.DataFrame:
+def generation_parameters(generacion: dict) -> pd.DataFrame:
     """The headline parameters and results of generacion.json as (parametro, valor) rows."""
     filas = [
         ("Clientes", f"{generacion['n_clientes']:,}"),
@@ -367,7 +367,7 @@ def parametros_generacion(generacion: dict) -> pd.DataFrame:
     return pd.DataFrame(filas, columns=["parametro", "valor"])
 
 
-def distritos_referencia() -> pd.DataFrame:
+def reference_districts() -> pd.DataFrame:
     """Districts of the concession from the reference file, for the data chapter."""
     from lds_utils.synthetic.reference import districts
 
@@ -375,13 +375,13 @@ def distritos_referencia() -> pd.DataFrame:
     return tabla.rename(columns={"approx_customers": "clientes_aprox"}).sort_values(["zona", "distrito"], ignore_index=True)
 
 
-def fuentes_referencia() -> pd.DataFrame:
+def reference_sources() -> pd.DataFrame:
     from lds_utils.synthetic.reference import sources
 
-    return pd.DataFrame([(clave, _en_castellano(texto)) for clave, texto in sources().items()], columns=["clave", "fuente"])
+    return pd.DataFrame([(clave, _in_spanish(texto)) for clave, texto in sources().items()], columns=["clave", "fuente"])
 
 
-def resumen_anomalias(anomalias: pd.DataFrame) -> pd.DataFrame:
+def anomaly_summary(anomalias: pd.DataFrame) -> pd.DataFrame:
     """Injected anomalies per type: how many, on how many supplies, and one example description."""
     grupos = anomalias.sort_values("id_anomalia").groupby("tipo")
     resumen = pd.DataFrame({
@@ -392,14 +392,14 @@ def resumen_anomalias(anomalias: pd.DataFrame) -> pd.DataFrame:
     return resumen.sort_values(["anomalias"], ascending=False).reset_index()
 
 
-def rechazos_por_regla(rechazos: pd.DataFrame) -> pd.DataFrame:
+def rejects_by_rule(rechazos: pd.DataFrame) -> pd.DataFrame:
     """Rejected rows per rule (the part of motivo before ':'), largest first."""
     regla = rechazos["motivo"].str.split(":").str[0]
     por_regla = rechazos.assign(regla=regla).groupby("regla", as_index=False)["filas"].sum()
     return por_regla.sort_values(["filas", "regla"], ascending=[False, True], ignore_index=True)
 
 
-def perfil_consumo(gold: pd.DataFrame) -> pd.DataFrame:
+def consumption_profile(gold: pd.DataFrame) -> pd.DataFrame:
     """Supplies, median and p90 of kWh and kW per customer type in the month."""
     grupos = gold.groupby("tipo_cliente")
     return pd.DataFrame({
@@ -411,7 +411,7 @@ def perfil_consumo(gold: pd.DataFrame) -> pd.DataFrame:
     }).sort_values("suministros", ascending=False).reset_index()
 
 
-def perfil_facturacion(gold: pd.DataFrame) -> pd.DataFrame:
+def billing_profile(gold: pd.DataFrame) -> pd.DataFrame:
     """Supplies, median, p90 and total theoretical bill per customer type and voltage in the month."""
     grupos = gold.groupby(["tipo_cliente", "nivel_tension"])["facturacion_teorica"]
     perfil = pd.DataFrame({"suministros": grupos.size(), "mediana": grupos.median(), "p90": grupos.quantile(0.9),
@@ -419,7 +419,7 @@ def perfil_facturacion(gold: pd.DataFrame) -> pd.DataFrame:
     return perfil.sort_values("suministros", ascending=False).reset_index()
 
 
-def errores_registro(silver: pd.DataFrame) -> pd.DataFrame:
+def register_errors(silver: pd.DataFrame) -> pd.DataFrame:
     """Supplies of the month with each measurement-quality signal, and their share."""
     senales = {
         "Lectura estimada": silver["es_estimada"].astype(bool),
@@ -442,14 +442,14 @@ _APROXIMADO = {
 }
 
 
-def _en_castellano(fuente: str) -> str:
+def _in_spanish(fuente: str) -> str:
     """Translate the fixed English phrases the reference file uses to qualify a source."""
     for ingles, castellano in _APROXIMADO.items():
         fuente = fuente.replace(ingles, castellano)
     return fuente
 
 
-def _reglas_facturacion() -> dict[str, str]:
+def _billing_rules() -> dict[str, str]:
     """A Spanish statement of each rule of lds_utils.rules.billing, written from its constants."""
     tramos = billing.ALUMBRADO_TRAMOS
     textos = [f"hasta {limite:.0f} kWh: S/ {monto:.2f}" for limite, monto in tramos[:-1]]
@@ -469,15 +469,15 @@ def _reglas_facturacion() -> dict[str, str]:
     }
 
 
-def fuentes_facturacion() -> pd.DataFrame:
+def billing_sources() -> pd.DataFrame:
     """Each regulated billing rule of lds_utils.rules.billing, in Spanish, with its source."""
-    reglas = _reglas_facturacion()
-    fuentes = {clave: _en_castellano(texto.split("Source", 1)[1].split(":", 1)[1].strip().rstrip("."))
+    reglas = _billing_rules()
+    fuentes = {clave: _in_spanish(texto.split("Source", 1)[1].split(":", 1)[1].strip().rstrip("."))
                for clave, texto in billing.SOURCES.items()}
     return pd.DataFrame({"regla": [reglas[clave] for clave in fuentes], "fuente": list(fuentes.values())})
 
 
-def frase_interanual(resumen: dict) -> str:
+def year_on_year_sentence(resumen: dict) -> str:
     """The year-on-year comparison as a clause of a Spanish sentence."""
     anterior = resumen["periodo_anterior"]
     if resumen["variacion_pct_pp"] is None:
@@ -486,28 +486,28 @@ def frase_interanual(resumen: dict) -> str:
             f"{resumen['variacion_pct_pp']:+.2f} puntos porcentuales")
 
 
-def resumen_tabla(resumen: dict) -> pd.DataFrame:
-    """comparar_interanual's dict as (indicador, valor) rows in the house number format."""
-    from lds_utils.reporting.plots import formato_miles, formato_pct
+def year_on_year_table(resumen: dict) -> pd.DataFrame:
+    """year_on_year's dict as (indicador, valor) rows in the house number format."""
+    from lds_utils.reporting.plots import format_pct, format_thousands
 
     anterior = resumen["periodo_anterior"]
     sin_dato = f"sin datos de {anterior}"
     variacion = resumen["variacion_pct_pp"]
     filas = [
         ("Periodo", resumen["periodo"]),
-        ("Suministros facturados", formato_miles(resumen["total_suministros"])),
-        ("Suministros con factura atípica", formato_miles(resumen["total_atipicos"])),
-        ("% de suministros atípicos", formato_pct(resumen["pct_atipicos"])),
-        (f"Atípicos en {anterior}", formato_miles(resumen["total_atipicos_anterior"])
+        ("Suministros facturados", format_thousands(resumen["total_suministros"])),
+        ("Suministros con factura atípica", format_thousands(resumen["total_atipicos"])),
+        ("% de suministros atípicos", format_pct(resumen["pct_atipicos"])),
+        (f"Atípicos en {anterior}", format_thousands(resumen["total_atipicos_anterior"])
          if resumen["total_atipicos_anterior"] is not None else sin_dato),
-        (f"% atípicos en {anterior}", formato_pct(resumen["pct_atipicos_anterior"])
+        (f"% atípicos en {anterior}", format_pct(resumen["pct_atipicos_anterior"])
          if resumen["pct_atipicos_anterior"] is not None else sin_dato),
         ("Variación interanual", f"{variacion:+.2f} p.p." if variacion is not None else sin_dato),
     ]
     return pd.DataFrame(filas, columns=["indicador", "valor"])
 
 
-def sin_datos_personales(tabla: pd.DataFrame) -> pd.DataFrame:
+def without_personal_data(tabla: pd.DataFrame) -> pd.DataFrame:
     """Return the table unchanged, or fail if it carries a personal-data column."""
     presentes = sorted(set(tabla.columns) & set(PERSONAL_DATA_COLUMNS))
     if presentes:
@@ -515,7 +515,7 @@ def sin_datos_personales(tabla: pd.DataFrame) -> pd.DataFrame:
     return tabla
 
 
-def pegar(nombre: str, valor) -> None:
+def glue_value(nombre: str, valor) -> None:
     """myst-nb ``glue`` without display, with numpy scalars turned into plain Python numbers.
 
     Plain numbers keep ``text/plain`` parseable, so pages can format them (``{glue:text}`key:,.0f```).
@@ -527,7 +527,7 @@ def pegar(nombre: str, valor) -> None:
 
 # -- the context object -------------------------------------------------------------------------------------
 @dataclass
-class Contexto:
+class ReportContext:
     """Parameters of the run plus read helpers over the engine; every query is bound to ``period``."""
 
     period: str
@@ -539,7 +539,7 @@ class Contexto:
         """Run a Trino SELECT; ``:period`` is always bound to the analysis month."""
         return self.engine.read_sql(query, {"period": self.period, **params})
 
-    def cerrar(self) -> None:
+    def close(self) -> None:
         self.engine.close()
 
     def query(self, name: str, **params) -> pd.DataFrame:
@@ -547,74 +547,74 @@ class Contexto:
         return self.sql(load_sql("report", name), **params)
 
     # KPIs and dashboard ------------------------------------------------------------------------------------
-    def kpi_mensual(self) -> pd.DataFrame:
+    def kpi_by_month(self) -> pd.DataFrame:
         """vw_kpi_atipicos_mes from the first month up to the analysis month."""
         return self.query("kpi_by_month")
 
-    def resumen_periodo(self) -> dict:
-        return comparar_interanual(self.kpi_mensual(), self.period)
+    def period_summary(self) -> dict:
+        return year_on_year(self.kpi_by_month(), self.period)
 
-    def kpi_distritos(self) -> pd.DataFrame:
+    def kpi_by_district(self) -> pd.DataFrame:
         """District KPIs of the month with the district's coordinates (mean of its sectors)."""
         return self.query("kpi_by_district")
 
-    def kpi_zonas(self) -> pd.DataFrame:
+    def kpi_by_zone(self) -> pd.DataFrame:
         return self.query("kpi_by_zone")
 
-    def kpi_zonas_anual(self) -> pd.DataFrame:
+    def kpi_by_zone_year(self) -> pd.DataFrame:
         """Yearly zone KPIs up to the year of the analysis month (that year counts its months so far)."""
         return self.query("kpi_by_zone_year")
 
-    def casos_criticos(self, n: int = 15) -> pd.DataFrame:
+    def critical_cases(self, n: int = 15) -> pd.DataFrame:
         """The month's atypical bills furthest above their segment's threshold (no personal data)."""
-        return sin_datos_personales(self.query("critical_cases").head(n).reset_index(drop=True))
+        return without_personal_data(self.query("critical_cases").head(n).reset_index(drop=True))
 
     # layers -------------------------------------------------------------------------------------------------
-    def conciliacion(self) -> pd.DataFrame:
+    def reconciliation(self) -> pd.DataFrame:
         return self.query("reconciliation")
 
-    def rechazos_por_motivo(self) -> pd.DataFrame:
+    def rejects_by_reason(self) -> pd.DataFrame:
         return self.query("rejects_by_reason")
 
-    def ejemplos_rechazo(self) -> pd.DataFrame:
+    def reject_examples(self) -> pd.DataFrame:
         """One rejected raw record per (table, reason); never from tables that hold personal data."""
         return self.query("reject_examples", personal_tables=_TABLAS_CON_DATOS_PERSONALES)
 
-    def consumo_silver(self) -> pd.DataFrame:
+    def silver_month(self) -> pd.DataFrame:
         """SILVER rows of the analysis month."""
         return self.query("silver_month")
 
-    def facturas_todas(self) -> pd.DataFrame:
+    def all_bills(self) -> pd.DataFrame:
         """Every GOLD bill of the lake, whatever the analysis month, with what detect.compare_candidates needs.
 
         Choosing valor_evaluado is a design decision taken on the whole history, not a result of one month.
         """
         return self.query("all_bills")
 
-    def gold_periodo(self) -> pd.DataFrame:
+    def gold_month(self) -> pd.DataFrame:
         """GOLD rows of the analysis month, without client identifiers."""
         return self.query("gold_month")
 
-    def consumo_mensual(self) -> pd.DataFrame:
+    def consumption_by_month(self) -> pd.DataFrame:
         """SILVER totals per month up to the analysis month over supplies with measured consumption."""
         return self.query("consumption_by_month")
 
-    def pliego(self, tarifa: str) -> pd.Series:
+    def tariff_schedule(self, tarifa: str) -> pd.Series:
         """The pliego of a tariff option in force in the analysis month."""
         filas = self.query("tariff_schedule", tariff=tarifa)
         if len(filas) != 1:
             raise ValueError(f"expected one pliego {tarifa} for {self.period}, found {len(filas)}")
         return filas.iloc[0]
 
-    def segmentos(self) -> pd.DataFrame:
+    def segments(self) -> pd.DataFrame:
         """The month's segments: evaluated bills, quartiles and fence of valor_evaluado, atypical count."""
         return self.query("segments")
 
-    def composicion(self) -> pd.DataFrame:
+    def supplies_by_zone_and_type(self) -> pd.DataFrame:
         """Supplies in BRONZE by zone and customer type (the whole sample, every month)."""
         return self.query("supplies_by_zone_and_type")
 
-    def conteo_filas(self, base: str, tablas) -> pd.DataFrame:
+    def row_counts(self, base: str, tablas) -> pd.DataFrame:
         """Row count of each base.tabla (names are checked identifiers)."""
         check_identifier(base)
         consulta = " union all ".join(
@@ -622,13 +622,13 @@ class Contexto:
         )
         return self.sql(consulta)
 
-    def inventario_raw(self) -> pd.DataFrame:
+    def raw_inventory(self) -> pd.DataFrame:
         """Each RAW table: primary key, rows, columns, whether they are the schema contract's and all text."""
         catalogo = self.query("raw_columns")
         columnas = catalogo.groupby("tabla")["columna"].agg(list)
         texto = catalogo.assign(es_texto=catalogo["tipo"].str.upper().isin(["VARCHAR", "STRING"])).groupby("tabla")["es_texto"].all()
         tablas = list(config.RAW_TABLES)
-        filas = self.conteo_filas("raw_db", tablas).set_index("tabla")["filas"]
+        filas = self.row_counts("raw_db", tablas).set_index("tabla")["filas"]
         return pd.DataFrame({
             "tabla": tablas,
             "clave": [PRIMARY_KEYS[t] for t in tablas],
@@ -638,13 +638,13 @@ class Contexto:
             "solo_texto": texto.reindex(tablas, fill_value=False).to_numpy(),
         })
 
-    def muestra(self, base: str, tabla: str, n: int = 5) -> pd.DataFrame:
+    def sample_rows(self, base: str, tabla: str, n: int = 5) -> pd.DataFrame:
         """First rows of a table by its first column, refused if it holds personal data."""
         filas = self.sql(f"select * from {check_identifier(base)}.{check_identifier(tabla)} order by 1")
-        return sin_datos_personales(filas.head(n).reset_index(drop=True))
+        return without_personal_data(filas.head(n).reset_index(drop=True))
 
     # catalog ------------------------------------------------------------------------------------------------
-    def diccionario(self) -> pd.DataFrame:
+    def data_dictionary(self) -> pd.DataFrame:
         """Every table and view of the four databases: row count, columns, types and descriptions."""
         columnas = self.query("catalog_columns")
         tablas = columnas[["base_datos", "tabla"]].drop_duplicates()
@@ -656,7 +656,7 @@ class Contexto:
         orden_base = {base: i for i, base in enumerate(config.DATABASES.values())}
         return (
             columnas.merge(filas, on=["base_datos", "tabla"])
-            .assign(descripcion=lambda d: describir(d["tabla"], d["columna"]),
+            .assign(descripcion=lambda d: describe_columns(d["tabla"], d["columna"]),
                     _orden=lambda d: d["base_datos"].map(orden_base))
             .sort_values(["_orden", "tabla", "posicion"])
             .drop(columns=["_orden", "posicion"])
@@ -664,19 +664,19 @@ class Contexto:
         )
 
 
-def contexto(period: str | None = None, engine: str = config.DEFAULT_ENGINE,
-             lake: str | Path | None = None) -> Contexto:
+def open_report(period: str | None = None, engine: str = config.DEFAULT_ENGINE,
+             lake: str | Path | None = None) -> ReportContext:
     """Open the lake read-only for ``period`` (None = latest month with data); nothing is built or written.
 
-    A local (DuckDB) lake must be built by this checkout's pipeline and hold the month, else one line says
+    A local lake (DuckDB's) must be built by this checkout's pipeline and hold the month, else one line says
     which command builds it.
     """
-    from lds_utils.lake.registry import open_engine
+    from lds_utils.lake.registry import engine_class, open_engine
 
     nombre_motor = config.parse_engine(engine)
     lago = config.resolve_lake(lake)
     periodo = config.parse_period(period) if period else None
-    local = nombre_motor == "duckdb"
+    local = engine_class(nombre_motor).keeps_local_state  # a local lake: its files say whether it is built
     if local:
         require_built_lake(lago)
     motor = open_engine(nombre_motor, lago, read_only=True)
@@ -688,4 +688,4 @@ def contexto(period: str | None = None, engine: str = config.DEFAULT_ENGINE,
     except BaseException:
         motor.close()
         raise
-    return Contexto(periodo, nombre_motor, lago, motor)
+    return ReportContext(periodo, nombre_motor, lago, motor)

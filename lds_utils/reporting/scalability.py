@@ -35,7 +35,7 @@ WRITE_FLOOR = {"silver_consumo_mensual": "SILVER", "gold_factura_evaluada_mes": 
 
 
 def number(value: float, decimals: int = 0) -> str:
-    return plots.formato_miles(value, decimals)
+    return plots.format_thousands(value, decimals)
 
 
 def load_results() -> dict:
@@ -79,7 +79,7 @@ def end_to_end_table(result: dict):
              _step_row(f"Corrida de un mes ({full['incremental']['period']})", full["incremental"])]
     rows += [_step_row(f"Solo reescribir {WRITE_FLOOR.get(table, table)} (leer y escribir el Parquet)", figures)
              for table, figures in full.get("piso_escritura", {}).items()]
-    return plots.tabla(pd.DataFrame(rows), {"Segundos": "decimal", "CPU (s)": "decimal",
+    return plots.table(pd.DataFrame(rows), {"Segundos": "decimal", "CPU (s)": "decimal",
                                             "Pico de memoria (MB)": "miles"})
 
 
@@ -108,7 +108,7 @@ def targets_table(result: dict):
          "Se cumple": check["met"]}
         for name, check in result["objetivos"].items()
     ])
-    return plots.tabla(targets, {"Medido": "decimal", "Medido con (clientes)": "miles"})
+    return plots.table(targets, {"Medido": "decimal", "Medido con (clientes)": "miles"})
 
 
 def gold_comparison_table(result: dict):
@@ -120,7 +120,7 @@ def gold_comparison_table(result: dict):
             rows.append({"Clientes": run["clientes"], "Cómo": label, "Segundos": step["seconds"],
                          "Pico de memoria (MB)": step["peak_mb"], "Filas": output.get("rows"),
                          "Atípicas": output.get("atipicos"), "Detenido por memoria": step["killed_at_memory_cap"]})
-    return plots.tabla(pd.DataFrame(rows), {"Clientes": "miles", "Segundos": "decimal",
+    return plots.table(pd.DataFrame(rows), {"Clientes": "miles", "Segundos": "decimal",
                                             "Pico de memoria (MB)": "miles", "Filas": "miles", "Atípicas": "miles"})
 
 
@@ -161,7 +161,7 @@ def scale_curve(result: dict) -> pd.DataFrame:
 
 
 def scale_curve_table(curve: pd.DataFrame):
-    return plots.tabla(curve, {"Clientes": "miles", "Lecturas": "miles", "Generación (s)": "decimal",
+    return plots.table(curve, {"Clientes": "miles", "Lecturas": "miles", "Generación (s)": "decimal",
                                "Pipeline (s)": "decimal", "Total (s)": "decimal", "Pico de memoria (MB)": "miles",
                                "µs por lectura": "decimal"})
 
@@ -211,7 +211,7 @@ def slopes(curve: pd.DataFrame) -> pd.DataFrame:
 
 def slopes_table(segments: pd.DataFrame):
     columns = [column for column in segments.columns if column.startswith("Pendiente")]
-    return plots.tabla(segments, {"Desde (clientes)": "miles", "Hasta (clientes)": "miles"}
+    return plots.table(segments, {"Desde (clientes)": "miles", "Hasta (clientes)": "miles"}
                        | {column: "decimal" for column in columns})
 
 
@@ -326,4 +326,4 @@ def athena_cost() -> tuple[str, pd.DataFrame]:
         f"sobre una vista KPI lee a lo sumo "
         f"{number(aws_cost.dashboard_query_bound(measurement)['bytes_escaneados'] / 1e9, 2)} GB."
     )
-    return paragraph, plots.tabla(by_group, {"GB leídos (cota)": "decimal", "USD": "decimal"})
+    return paragraph, plots.table(by_group, {"GB leídos (cota)": "decimal", "USD": "decimal"})
