@@ -90,7 +90,8 @@ def test_critical_cases(engine, tables):
     actual = _run(engine, "critical_cases")
     assert len(actual) > 0
     _same(actual, expected, ["id_suministro"])
-    excess = expected.set_index("id_suministro")["valor_evaluado"] - expected.set_index("id_suministro")["umbral_atipico"]
+    by_supply = expected.set_index("id_suministro")
+    excess = by_supply["valor_evaluado"] - by_supply["umbral_atipico"]
     assert excess.reindex(actual["id_suministro"]).is_monotonic_decreasing
 
 

@@ -1,9 +1,10 @@
 """Alerts per period: the companion detector's signals and the combined ranking of both detectors.
 
-Two GOLD relations of the pipeline's graph (``gold_db.gold_senales_mes``: the companion's signals and reason
-codes per supply-month; ``gold_db.gold_alertas_mes``: the ranked list of supplies to inspect), built by the
-pipeline for its months. ``python -m lds_utils alertas --period P`` (or ``--desde A --hasta B``) rebuilds them
-for those months (the signals of the month before too) and exports each month's list to
+Two GOLD relations of the relation graph, declared ``on request`` (``gold_db.gold_senales_mes``: the companion's
+signals and reason codes per supply-month; ``gold_db.gold_alertas_mes``: the ranked list of supplies to inspect):
+the graph's runner builds them when asked, not in every pipeline run. ``python -m lds_utils alertas --period P``
+(or ``--desde A --hasta B``) builds them for those months (the signals of the month before too) and exports each
+month's list to
 ``lake/gold/alertas/alertas_P.csv``. The official KPI stays the IQR rule of
 ``gold_facturacion_teorica_mes``: the list reports it beside the companion (see the SQL headers).
 
@@ -78,8 +79,8 @@ def _build_alerts(engine: Engine, months, params: dict | None) -> dict[str, int]
 
 
 def require_tables(ctx) -> None:
-    """Stop in one line unless ``ctx`` (lds_utils.reporting.report.ReportContext) can read both tables for every month up to its
-    period, built from the GOLD it reads. Only reads."""
+    """Stop in one line unless ``ctx`` (lds_utils.reporting.report.ReportContext) can read both tables for every
+    month up to its period, built from the GOLD it reads. Only reads."""
     if not tables_match_gold(ctx.engine, ctx.period):
         first = ctx.engine.read_sql("select min(anio_mes) as anio_mes from gold_db.gold_facturacion_teorica_mes")
         raise UsageError(f"gold_db.{SENALES} and gold_db.{ALERTAS} are missing or do not match GOLD up to "

@@ -1,8 +1,10 @@
-"""Runs of the relation graph: RAW -> BRONZE -> SILVER -> GOLD -> the KPI views and the alert relations.
+"""Runs of the relation graph: RAW -> BRONZE -> SILVER -> GOLD -> the KPI views, and the alert relations on request.
 
-What each relation is (table, view, partitioned by month, computed in supply slices, incremental) is declared in its
+What each relation is (table, view, partitioned by month, computed in supply slices, incremental, built on request
+only) is declared in its
 SQL file and the order is derived from what each SELECT reads (lds_utils.lake.graph); ``GraphRunner`` builds any part of
-the graph on any engine. ``run_pipeline(lake)`` rebuilds every relation for every month. ``run_pipeline(lake,
+the graph on any engine. ``run_pipeline(lake)`` rebuilds every relation but those built on request (the alerts,
+``lds_utils.detection.alerts``) for every month. ``run_pipeline(lake,
 period="2025-03")`` recomputes SILVER and GOLD for that month only, replacing its partitions (a re-run never
 duplicates); it rebuilds BRONZE too unless BRONZE is known to be what a rebuild would produce (``bronze_reusable``:
 same RAW files, same BRONZE SQL, and no reading whose acceptance depends on today's date). On an engine that keeps
@@ -362,7 +364,8 @@ def _write_manifest(lake: Path, manifest: dict) -> None:
 def run_pipeline(
     lake: Path, period: str | None = None, engine: str = DEFAULT_ENGINE, dry_run: bool = False, **engine_options
 ) -> dict:
-    """Build the whole graph (all months, or one period) and return the run manifest (steps, rows, seconds)."""
+    """Build the graph but its on-request relations (all months, or one period); return the run manifest (steps,
+    rows, seconds)."""
     engine_type = engine_class(engine)
     period = parse_period(period) if period else None
     lake = resolve_lake(lake)

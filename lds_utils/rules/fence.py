@@ -3,8 +3,9 @@
 A bill is atypical when its segment (``SEGMENTO``: tipo_cliente x nivel_tension x month) holds at least
 ``MIN_SEGMENTO`` evaluated bills and its valor_evaluado exceeds q3 + ``IQR_FACTOR`` x (q3 - q1) of the segment,
 with numpy's linear quantiles. The pipeline computes the fence in SQL (``sql/gold/gold_cerco_segmento_mes.sql``)
-with these constants bound as parameters (``fence_parameters()``, part of ``lds_utils.lake.pipeline.pipeline_parameters``
-and of the companion detector's parameters, whose segments need the same minimum). The pandas functions below
+with these constants bound as parameters (``fence_parameters()``, part of
+``lds_utils.lake.pipeline.pipeline_parameters`` and of the companion detector's parameters, whose segments need
+the same minimum). The pandas functions below
 serve what the book recomputes: the rule under other constants (sensitivity) and on other values (the
 comparison that chose valor_evaluado, ``lds_utils.detection.detect``).
 """
