@@ -188,3 +188,56 @@ def test_catalog_columns(engine, tables):
 
 def test_latest_month(engine, tables):
     assert _run(engine, "latest_month")["anio_mes"].iloc[0] == tables["gold_facturacion_teorica_mes"]["anio_mes"].max()
+
+
+@pytest.fixture(scope="module")
+def alert_tables(engine):
+    return {name: engine.read_sql(f"select * from gold_db.{name}") for name in ("gold_senales_mes", "gold_alertas_mes")}
+
+
+def test_gold_months(engine, tables):
+    expected = sorted(tables["gold_facturacion_teorica_mes"]["anio_mes"].unique())
+    assert _run(engine, "gold_months")["anio_mes"].tolist() == expected
+
+
+def test_detections(engine, tables, alert_tables):
+    signals, alerts = alert_tables["gold_senales_mes"], alert_tables["gold_alertas_mes"]
+    gold = tables["gold_facturacion_teorica_mes"][["id_suministro", "anio_mes", "es_atipico"]]
+    joined = (signals[signals["anio_mes"] <= PERIOD].merge(gold, on=["id_suministro", "anio_mes"])
+              .merge(alerts[["id_suministro", "anio_mes", "prioridad", "capacidad", "dentro_capacidad"]],
+                     on=["id_suministro", "anio_mes"], how="left", indicator=True))
+    expected = joined.assign(es_alerta_iqr=joined["es_atipico"], es_alerta_complementaria=joined["es_alerta"],
+                             es_alerta_combinada=joined["_merge"] == "both",
+                             dentro_capacidad=joined["dentro_capacidad"].fillna(False).astype(bool))
+    actual = engine.read_sql(sqlmod.load_sql("report", "detections"), {"hasta": PERIOD})
+    expected = expected.astype({column: actual[column].dtype for column in ("prioridad", "capacidad")})
+    assert actual["es_alerta_combinada"].any()
+    _same(actual, expected, ["id_suministro", "anio_mes"])
+
+
+def test_inspections(engine):
+    inspections = engine.read_sql("select * from bronze_db.bronze_inspeccion")
+    month = inspections["fecha_inspeccion"].astype(str).str[:7]
+    expected = inspections[month <= PERIOD].assign(mes_inspeccion=month[month <= PERIOD])
+    actual = engine.read_sql(sqlmod.load_sql("report", "inspections"), {"hasta": PERIOD})
+    assert len(actual) and actual["mes_inspeccion"].max() <= PERIOD
+    _same(actual, expected, ["id_suministro", "mes_inspeccion", "motivo_inspeccion", "resultado"])
+
+
+def test_alerts_of_month(engine, alert_tables):
+    alerts = alert_tables["gold_alertas_mes"]
+    actual = _run(engine, "alerts_of_month")
+    assert actual["prioridad"].is_monotonic_increasing and len(actual)
+    _same(actual, alerts[alerts["anio_mes"] == PERIOD], ["id_suministro"])
+
+
+def test_alert_tables_check(engine, tables, alert_tables):
+    gold = tables["gold_facturacion_teorica_mes"]
+    gold = gold[gold["anio_mes"] <= PERIOD]
+    signals = alert_tables["gold_senales_mes"][alert_tables["gold_senales_mes"]["anio_mes"] <= PERIOD]
+    alerts = alert_tables["gold_alertas_mes"][alert_tables["gold_alertas_mes"]["anio_mes"] <= PERIOD]
+    actual = _run(engine, "alert_tables_check").iloc[0]
+    assert actual["gold_filas"] == len(gold) and actual["senales_filas"] == len(signals)
+    assert actual["gold_kwh"] == pytest.approx(gold["consumo_kwh"].sum(), rel=1e-12)
+    assert actual["senales_kwh"] == pytest.approx(signals["consumo_kwh"].sum(), rel=1e-12)
+    assert actual["gold_atipicos"] == gold["es_atipico"].sum() and actual["alertas_iqr"] == alerts["es_alerta_iqr"].sum()

@@ -24,6 +24,7 @@ import pandas as pd
 from lds_utils import config
 from lds_utils.config import LakePaths, UsageError
 from lds_utils.lake.engines import Engine
+from lds_utils.lake.sql import load_sql
 from lds_utils.rules import billing
 from lds_utils.rules.companion import CAPACIDAD_INSPECCION, detection_parameters
 
@@ -82,10 +83,10 @@ def require_tables(ctx) -> None:
     """Stop in one line unless ``ctx`` (lds_utils.reporting.report.ReportContext) can read both tables for every
     month up to its period, built from the GOLD it reads. Only reads."""
     if not tables_match_gold(ctx.engine, ctx.period):
-        first = ctx.engine.read_sql("select min(anio_mes) as anio_mes from gold_db.gold_facturacion_teorica_mes")
+        first = ctx.engine.read_sql(load_sql("report", "gold_months"))["anio_mes"].iloc[0]
         raise UsageError(f"gold_db.{SENALES} and gold_db.{ALERTAS} are missing or do not match GOLD up to "
-                         f"{ctx.period} in {ctx.lake}: run `python -m lds_utils alertas --desde "
-                         f"{first['anio_mes'].iloc[0]} --hasta {ctx.period} --lake {shlex.quote(str(ctx.lake))}`")
+                         f"{ctx.period} in {ctx.lake}: run `python -m lds_utils alertas --desde {first} --hasta "
+                         f"{ctx.period} --lake {shlex.quote(str(ctx.lake))}`")
 
 
 def tables_match_gold(engine: Engine, period: str) -> bool:
@@ -93,16 +94,7 @@ def tables_match_gold(engine: Engine, period: str) -> bool:
     made before gold was rebuilt, fails the check)."""
     if not all(engine.table_exists("gold_db", table) for table in (SENALES, ALERTAS)):
         return False
-    cifras = engine.read_sql(
-        "select (select count(*) from gold_db.gold_facturacion_teorica_mes where anio_mes <= :period) as gold_filas, "
-        f"(select count(*) from gold_db.{SENALES} where anio_mes <= :period) as senales_filas, "
-        "(select sum(consumo_kwh) from gold_db.gold_facturacion_teorica_mes where anio_mes <= :period) as gold_kwh, "
-        f"(select sum(consumo_kwh) from gold_db.{SENALES} where anio_mes <= :period) as senales_kwh, "
-        "(select count_if(es_atipico) from gold_db.gold_facturacion_teorica_mes where anio_mes <= :period) "
-        f"as gold_atipicos, (select count_if(es_alerta_iqr) from gold_db.{ALERTAS} where anio_mes <= :period) "
-        "as alertas_iqr",
-        {"period": period},
-    ).iloc[0]
+    cifras = engine.read_sql(load_sql("report", "alert_tables_check"), {"period": period}).iloc[0]
     return (int(cifras["gold_filas"]) == int(cifras["senales_filas"])
             and math.isclose(float(cifras["gold_kwh"] or 0), float(cifras["senales_kwh"] or 0), rel_tol=1e-9)
             and int(cifras["gold_atipicos"]) == int(cifras["alertas_iqr"]))
@@ -110,9 +102,7 @@ def tables_match_gold(engine: Engine, period: str) -> bool:
 
 def read_alerts(engine: Engine, period: str) -> pd.DataFrame:
     """The month's ranked alerts, first to inspect first."""
-    alertas = engine.read_sql(
-        f"select * from gold_db.{ALERTAS} where anio_mes = :period order by prioridad", {"period": period}
-    )
+    alertas = engine.read_sql(load_sql("report", "alerts_of_month"), {"period": period})
     return alertas[[PARTITION_COLUMN, *alertas.columns.drop(PARTITION_COLUMN)]]
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from lds_utils.config import LakePaths, UsageError
-from lds_utils.detection import alerts
+from lds_utils.lake.sql import load_sql
 from lds_utils.reporting import plots
 
 #: Detectors evaluated: column of the evaluation frame -> Spanish label.
@@ -46,16 +46,7 @@ def read_anomalies(lake: Path) -> pd.DataFrame:
 
 def read_detections(engine, hasta: str) -> pd.DataFrame:
     """One row per billed supply-month up to ``hasta`` with each detector's flag and the alert's rank."""
-    return engine.read_sql(
-        "select s.id_suministro, s.anio_mes, s.tipo_cliente, g.es_atipico as es_alerta_iqr, "
-        "s.es_alerta as es_alerta_complementaria, s.motivos, a.prioridad, a.capacidad, "
-        "a.id_suministro is not null as es_alerta_combinada, coalesce(a.dentro_capacidad, false) as dentro_capacidad "
-        f"from gold_db.{alerts.SENALES} as s "
-        "join gold_db.gold_facturacion_teorica_mes as g on s.id_suministro = g.id_suministro and s.anio_mes = g.anio_mes "
-        f"left join gold_db.{alerts.ALERTAS} as a on s.id_suministro = a.id_suministro and s.anio_mes = a.anio_mes "
-        "where s.anio_mes <= :hasta",
-        {"hasta": hasta},
-    )
+    return engine.read_sql(load_sql("report", "detections"), {"hasta": hasta})
 
 
 def label_detections(detecciones: pd.DataFrame, anomalias: pd.DataFrame) -> pd.DataFrame:
@@ -165,11 +156,7 @@ def precision_by_reason(etiquetado: pd.DataFrame) -> pd.DataFrame:
 # -- inspection validation --------------------------------------------------------------------------------
 def read_inspections(engine, hasta: str) -> pd.DataFrame:
     """Inspections up to ``hasta`` with the month of the bill they follow and whether they found a problem."""
-    inspecciones = engine.read_sql(
-        "select id_suministro, substr(cast(fecha_inspeccion as varchar), 1, 7) as mes_inspeccion, motivo_inspeccion, "
-        "resultado from bronze_db.bronze_inspeccion where substr(cast(fecha_inspeccion as varchar), 1, 7) <= :hasta",
-        {"hasta": hasta},
-    )
+    inspecciones = engine.read_sql(load_sql("report", "inspections"), {"hasta": hasta})
     anio, mes = inspecciones["mes_inspeccion"].str[:4].astype(int), inspecciones["mes_inspeccion"].str[5:].astype(int)
     indice = anio * 12 + mes - 2  # the month before, as year * 12 + month - 1
     anio_mes = (indice // 12).astype(str).str.zfill(4) + "-" + (indice % 12 + 1).astype(str).str.zfill(2)

@@ -98,7 +98,7 @@ def require_period(engine, lake: Path, period: str | None) -> str:
 def _gold_months(engine) -> list[str]:
     if not engine.table_exists("gold_db", "gold_facturacion_teorica_mes"):
         return []
-    meses = engine.read_sql(f"select distinct anio_mes from {GOLD} order by anio_mes")
+    meses = engine.read_sql(load_sql("report", "gold_months"))
     return meses["anio_mes"].astype(str).tolist()
 
 
@@ -684,7 +684,7 @@ def open_report(period: str | None = None, engine: str = config.DEFAULT_ENGINE,
         if local:
             periodo = require_period(motor, lago, periodo)
         elif periodo is None:
-            periodo = str(motor.read_sql(f"select max(anio_mes) as anio_mes from {GOLD}")["anio_mes"].iloc[0])
+            periodo = str(motor.read_sql(load_sql("report", "latest_month"))["anio_mes"].iloc[0])
     except BaseException:
         motor.close()
         raise

@@ -1,0 +1,22 @@
+-- detections: each billed supply-month up to :hasta with each detector's flag and the alert's rank.
+-- Grain: one row per supply-month (id_suministro, anio_mes) of gold_db.gold_senales_mes up to :hasta.
+-- Inputs: gold_db.gold_senales_mes, gold_facturacion_teorica_mes, gold_alertas_mes. Parameters: :hasta ('YYYY-MM').
+select
+    s.id_suministro,
+    s.anio_mes,
+    s.tipo_cliente,
+    g.es_atipico as es_alerta_iqr,
+    s.es_alerta as es_alerta_complementaria,
+    s.motivos,
+    a.prioridad,
+    a.capacidad,
+    a.id_suministro is not null as es_alerta_combinada,
+    coalesce(a.dentro_capacidad, false) as dentro_capacidad
+from gold_db.gold_senales_mes as s
+inner join gold_db.gold_facturacion_teorica_mes as g
+    on s.id_suministro = g.id_suministro
+    and s.anio_mes = g.anio_mes
+left join gold_db.gold_alertas_mes as a
+    on s.id_suministro = a.id_suministro
+    and s.anio_mes = a.anio_mes
+where s.anio_mes <= :hasta
