@@ -26,11 +26,11 @@ UMBRALES = {
 }
 
 
-
 def detection_parameters(capacidad_inspeccion: float = CAPACIDAD_INSPECCION, **umbrales) -> dict:
     """Bound parameters of the two SQL files (months excluded); keyword arguments override thresholds.
 
-    A segment needs the IQR rule's minimum of supplies (lds_utils.rules.fence, ``min_segmento``) for its median and MAD.
+    A segment needs the IQR rule's minimum of supplies (lds_utils.rules.fence, ``min_segmento``) for its median
+    and MAD.
     """
     unknown = set(umbrales) - set(UMBRALES)
     if unknown:
