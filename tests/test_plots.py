@@ -105,3 +105,14 @@ def test_table_formats_numbers_booleans_and_blanks():
     assert "nan" not in html and "None" not in html
     with pytest.raises(ValueError):
         plots.table(datos, {"monto": "euros"})
+
+
+@pytest.mark.parametrize(("atypical", "shown"), [((6, 4), "▼ 1.00 p.p."), ((4, 6), "▲ 1.00 p.p."), ((5, 5), "= 0.00 p.p.")])
+def test_kpi_cards_show_the_change_once_signed_by_its_arrow(atypical, shown):
+    from lds_utils.reporting import report
+
+    kpi = pd.DataFrame({"anio_mes": ["2024-03", "2025-03"], "total_suministros": 200, "total_atipicos": list(atypical),
+                        "pct_atipicos": [100.0 * a / 200 for a in atypical]})
+    cards = plots.kpi_cards(report.year_on_year(kpi, "2025-03"))
+    assert f"{shown} vs 2024-03" in cards
+    assert "▼ -" not in cards and "▲ +" not in cards

@@ -346,7 +346,7 @@ def kpi_cards(resumen: dict) -> str:
         comparacion = f"sin datos de {resumen['periodo_anterior']}"
     else:
         flecha = "▲" if variacion > 0 else "▼" if variacion < 0 else "="
-        comparacion = f"{flecha} {variacion:+.2f} p.p. vs {resumen['periodo_anterior']}"
+        comparacion = f"{flecha} {abs(variacion):.2f} p.p. vs {resumen['periodo_anterior']}"  # the arrow is the sign
     color = SEMAFORO_COLORES[str(traffic_light(pd.Series([resumen["pct_atipicos"]])).iloc[0])]
     tarjetas = [
         ("Suministros facturados", format_thousands(resumen["total_suministros"]), f"periodo {resumen['periodo']}", AZUL),
