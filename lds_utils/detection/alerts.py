@@ -119,11 +119,8 @@ def write_csv(alertas: pd.DataFrame, lake: Path, period: str) -> Path:
 def _require_months(engine: Engine, months: list[str]) -> None:
     if not engine.table_exists("gold_db", "gold_facturacion_teorica_mes"):
         raise UsageError("no gold_db.gold_facturacion_teorica_mes: run the pipeline first")
-    facturadas = engine.read_sql(
-        "select distinct anio_mes from gold_db.gold_facturacion_teorica_mes where anio_mes between :desde and :hasta",
-        {"desde": months[0], "hasta": months[-1]},
-    )
-    missing = sorted(set(months) - set(facturadas["anio_mes"].astype(str)))
+    billed = engine.read_sql(load_sql("report", "gold_months"))["anio_mes"].astype(str)
+    missing = sorted(set(months) - set(billed))
     if missing:
         raise UsageError(f"no bills for period {', '.join(missing)} in gold_db.gold_facturacion_teorica_mes: "
                          "run the pipeline")
