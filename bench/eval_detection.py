@@ -42,8 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     with lake_lock(lake), open_engine("duckdb", lake) as engine:
         filas = alerts.build_all_alerts(engine, companion.detection_parameters(args.capacidad))
         hasta = str(engine.read_sql(f"select max(anio_mes) as m from gold_db.{alerts.SENALES}")["m"].iloc[0])
-        detecciones = evaluate.read_detections(engine, hasta)
-        inspecciones = evaluate.read_inspections(engine, hasta)
+        desde = read_generation(lake)["desde"]  # the months before are the history of the first evaluated one
+        detecciones = evaluate.read_detections(engine, desde, hasta)
+        inspecciones = evaluate.read_inspections(engine, desde, hasta)
     print(f"alerts built for every month in {time.perf_counter() - started:,.1f} s: "
           + ", ".join(f"{tabla} {n:,} rows" for tabla, n in filas.items()))
     print_metrics(lake, detecciones, inspecciones, args)

@@ -29,8 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen = commands.add_parser("generate", help="write synthetic RAW data and the ground truth")
     gen.add_argument("--clientes", default=config.DEFAULT_CLIENTES, help="number of customers (default 1500)")
     gen.add_argument("--seed", default=config.DEFAULT_SEED, help="random seed (default 42)")
-    gen.add_argument("--desde", default=config.DEFAULT_DESDE, help="first month YYYY-MM (default 2022-01)")
+    gen.add_argument("--desde", default=config.DEFAULT_DESDE, help="first reported month YYYY-MM (default 2022-01)")
     gen.add_argument("--hasta", default=config.DEFAULT_HASTA, help="last month YYYY-MM (default 2025-12)")
+    gen.add_argument("--historia-previa", default=config.DEFAULT_HISTORIA_PREVIA,
+                     help=f"months of readings generated before --desde, so its bills have their own history to "
+                          f"compare with (default {config.DEFAULT_HISTORIA_PREVIA})")
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_lake(gen)
 
@@ -110,6 +113,7 @@ def _run(args: argparse.Namespace) -> int:
             seed=config.non_negative_int(args.seed, "--seed"),
             desde=config.parse_period(args.desde, "--desde"),
             hasta=config.parse_period(args.hasta, "--hasta"),
+            historia_previa_meses=config.non_negative_int(args.historia_previa, "--historia-previa"),
         )
         config.period_range(cfg.desde, cfg.hasta)
         lake = config.ensure_writable_dir(config.resolve_lake(args.lake))

@@ -20,6 +20,8 @@ MAX_CLIENTES = 50_000_000
 DEFAULT_SEED = 42
 DEFAULT_DESDE = "2022-01"
 DEFAULT_HASTA = "2025-12"
+#: Months of readings generated before the first reported month (DEFAULT_DESDE): its 12-month history.
+DEFAULT_HISTORIA_PREVIA = 12
 DEFAULT_ENGINE = "duckdb"
 ENGINES = ("duckdb", "athena")
 

@@ -11,6 +11,8 @@ from lds_utils.lake import sql as sqlmod
 from lds_utils.lake.engines import DuckDBEngine
 
 PERIOD = "2025-06"
+#: The first reported month bound as :inicio: later than the lake's first month, so the lower bound is exercised.
+INICIO = "2023-01"
 TARIFF = "BT5B"
 REPORT_QUERIES = sorted(path.stem for path in (SQL_ROOT / "report").glob("*.sql"))
 
@@ -25,12 +27,14 @@ def engine(built_lake):
 def tables(engine):
     names = ["gold_db.gold_facturacion_teorica_mes", "gold_db.vw_kpi_atipicos_mes", "silver_db.silver_consumo_mensual",
              "bronze_db.bronze_sector", "bronze_db.bronze_suministro", "bronze_db.bronze_cliente",
-             "bronze_db.bronze_tarifa", "bronze_db.bronze_rechazos", "bronze_db.bronze_conciliacion"]
+             "bronze_db.bronze_tarifa", "bronze_db.bronze_rechazos", "bronze_db.bronze_conciliacion",
+             "bronze_db.bronze_medidor", "bronze_db.bronze_asignacion_tarifa", "bronze_db.bronze_acumulado",
+             "bronze_db.bronze_inspeccion", "raw_db.acumulado"]
     return {name.split(".")[1]: engine.read_sql(f"select * from {name}") for name in names}
 
 
 def _run(engine, name: str, **params) -> pd.DataFrame:
-    return engine.read_sql(sqlmod.load_sql("report", name), {"period": PERIOD, **params})
+    return engine.read_sql(sqlmod.load_sql("report", name), {"period": PERIOD, "inicio": INICIO, **params})
 
 
 def _same(actual: pd.DataFrame, expected: pd.DataFrame, keys: list[str]) -> None:
@@ -49,6 +53,15 @@ def _month(gold: pd.DataFrame) -> pd.DataFrame:
     return gold[gold["anio_mes"] == PERIOD]
 
 
+def _reported(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[frame["anio_mes"].between(INICIO, PERIOD)]
+
+
+def _known_by_period(months: pd.Series) -> pd.Series:
+    """The point-in-time rule of the quality queries: undated records count in every edition."""
+    return months.isna() | (months <= PERIOD)
+
+
 def test_every_report_query_has_a_parity_test():
     covered = {name.removeprefix("test_") for name in globals() if name.startswith("test_")}
     assert set(REPORT_QUERIES) <= covered
@@ -56,7 +69,7 @@ def test_every_report_query_has_a_parity_test():
 
 def test_kpi_by_month(engine, tables):
     gold = tables["gold_facturacion_teorica_mes"]
-    expected = _kpi(gold[gold["anio_mes"] <= PERIOD], ["anio_mes"])
+    expected = _kpi(_reported(gold), ["anio_mes"])
     actual = _run(engine, "kpi_by_month")
     assert actual["anio_mes"].is_monotonic_increasing
     _same(actual, expected, ["anio_mes"])
@@ -77,9 +90,12 @@ def test_kpi_by_zone(engine, tables):
 
 
 def test_kpi_by_zone_year(engine, tables):
-    gold = tables["gold_facturacion_teorica_mes"]
-    expected = _kpi(gold[gold["anio"] <= int(PERIOD[:4])], ["zona", "anio"])
-    _same(_run(engine, "kpi_by_zone_year"), expected, ["anio", "zona"])
+    reported = _reported(tables["gold_facturacion_teorica_mes"])
+    expected = _kpi(reported, ["zona", "anio"]).merge(
+        reported.groupby(["zona", "anio"])["anio_mes"].nunique().rename("meses").reset_index())
+    actual = _run(engine, "kpi_by_zone_year")
+    assert actual["anio"].min() == int(INICIO[:4]) and actual.loc[actual["anio"] == 2025, "meses"].max() == 6
+    _same(actual, expected, ["anio", "zona"])
 
 
 def test_critical_cases(engine, tables):
@@ -95,17 +111,44 @@ def test_critical_cases(engine, tables):
     assert excess.reindex(actual["id_suministro"]).is_monotonic_decreasing
 
 
+#: The date each BRONZE table is placed in time by (the month of the record); sectors are undated.
+_RECORD_DATE = {"tarifa": "anio_mes", "cliente": "fecha_alta", "suministro": "fecha_conexion",
+                "medidor": "fecha_instalacion", "asignacion_tarifa": "fecha_inicio", "acumulado": "anio_mes",
+                "inspeccion": "fecha_inspeccion"}
+
+
+def _valid_rows_by_period(tables) -> pd.Series:
+    counts = {"sector": len(tables["bronze_sector"])}
+    for table, column in _RECORD_DATE.items():
+        months = pd.to_datetime(tables[f"bronze_{table}"][column].astype(str)).dt.strftime("%Y-%m")
+        counts[table] = int(_known_by_period(months).sum())
+    return pd.Series(counts)
+
+
 def test_reconciliation(engine, tables):
-    _same(_run(engine, "reconciliation"), tables["bronze_conciliacion"], ["tabla"])
+    rejects = tables["bronze_rechazos"]
+    rejected = rejects[_known_by_period(rejects["mes_registro"])].groupby("tabla").size()
+    valid = _valid_rows_by_period(tables)
+    expected = pd.DataFrame({"filas_bronze": valid, "filas_rechazadas": rejected.reindex(valid.index, fill_value=0)})
+    actual = _run(engine, "reconciliation")
+    assert actual["cuadra"].all()
+    whole_lake = tables["bronze_conciliacion"].set_index("tabla")
+    later = whole_lake["filas_raw"] - actual.set_index("tabla")["filas_raw"].reindex(whole_lake.index)
+    assert (later > 0).sum() >= 4 and (later >= 0).all(), later
+    _same(actual.drop(columns=["filas_raw", "cuadra"]), expected.rename_axis("tabla").reset_index(), ["tabla"])
 
 
 def test_rejects_by_reason(engine, tables):
-    expected = tables["bronze_rechazos"].groupby(["tabla", "motivo"]).size().rename("filas").reset_index()
+    rejects = tables["bronze_rechazos"]
+    known = rejects[_known_by_period(rejects["mes_registro"])]
+    assert len(known) < len(rejects)
+    expected = known.groupby(["tabla", "motivo"]).size().rename("filas").reset_index()
     _same(_run(engine, "rejects_by_reason"), expected, ["tabla", "motivo"])
 
 
 def test_reject_examples(engine, tables):
     rejects = tables["bronze_rechazos"]
+    rejects = rejects[_known_by_period(rejects["mes_registro"])]
     shown = rejects[~rejects["tabla"].isin(["cliente", "medidor"])]
     expected = shown.groupby(["tabla", "motivo"])["registro"].min().reset_index()
     actual = _run(engine, "reject_examples", personal_tables="cliente,medidor")
@@ -119,7 +162,7 @@ def test_silver_month(engine, tables):
 
 
 def test_all_bills(engine, tables):
-    _same(_run(engine, "all_bills"), tables["gold_facturacion_teorica_mes"], ["id_suministro", "anio_mes"])
+    _same(_run(engine, "all_bills"), _reported(tables["gold_facturacion_teorica_mes"]), ["id_suministro", "anio_mes"])
 
 
 def test_gold_month(engine, tables):
@@ -130,7 +173,7 @@ def test_gold_month(engine, tables):
 
 def test_consumption_by_month(engine, tables):
     silver = tables["silver_consumo_mensual"]
-    measured = silver[(silver["anio_mes"] <= PERIOD) & (silver["n_diferencias"] > 0)]
+    measured = _reported(silver)[lambda s: s["n_diferencias"] > 0]
     grouped = measured.groupby("anio_mes")
     expected = pd.DataFrame({
         "suministros": grouped.size(),
@@ -163,7 +206,12 @@ def test_segments(engine, tables):
 
 
 def test_supplies_by_zone_and_type(engine, tables):
-    joined = (tables["bronze_suministro"][["id_cliente", "id_sector"]]
+    supplies = tables["bronze_suministro"]
+    connected = pd.to_datetime(supplies["fecha_conexion"]).dt.strftime("%Y-%m")
+    disconnected = pd.to_datetime(supplies["fecha_baja"]).dt.strftime("%Y-%m")
+    active = (connected <= PERIOD) & (disconnected.isna() | (disconnected > PERIOD))
+    assert 0 < active.sum() < len(supplies)
+    joined = (supplies[active][["id_cliente", "id_sector"]]
               .merge(tables["bronze_cliente"][["id_cliente", "tipo_cliente"]], on="id_cliente")
               .merge(tables["bronze_sector"][["id_sector", "zona"]], on="id_sector"))
     expected = joined.groupby(["zona", "tipo_cliente"]).size().rename("suministros").reset_index()
@@ -186,6 +234,14 @@ def test_catalog_columns(engine, tables):
     assert coded["tipo"].tolist() == ["VARCHAR"]  # the ENUM of a coded column reads as text
 
 
+def test_raw_sample(engine, tables):
+    raw = tables["acumulado"]
+    expected = raw[raw["fecha_lectura"].str.strip().str[:7] <= PERIOD].sort_values("id_lectura").head(5)
+    actual = _run(engine, "raw_sample")
+    assert len(actual) == 5
+    pd.testing.assert_frame_equal(actual, expected.reset_index(drop=True), check_dtype=False)
+
+
 def test_latest_month(engine, tables):
     assert _run(engine, "latest_month")["anio_mes"].iloc[0] == tables["gold_facturacion_teorica_mes"]["anio_mes"].max()
 
@@ -203,13 +259,13 @@ def test_gold_months(engine, tables):
 def test_detections(engine, tables, alert_tables):
     signals, alerts = alert_tables["gold_senales_mes"], alert_tables["gold_alertas_mes"]
     gold = tables["gold_facturacion_teorica_mes"][["id_suministro", "anio_mes", "es_atipico"]]
-    joined = (signals[signals["anio_mes"] <= PERIOD].merge(gold, on=["id_suministro", "anio_mes"])
+    joined = (_reported(signals).merge(gold, on=["id_suministro", "anio_mes"])
               .merge(alerts[["id_suministro", "anio_mes", "prioridad", "capacidad", "dentro_capacidad"]],
                      on=["id_suministro", "anio_mes"], how="left", indicator=True))
     expected = joined.assign(es_alerta_iqr=joined["es_atipico"], es_alerta_complementaria=joined["es_alerta"],
                              es_alerta_combinada=joined["_merge"] == "both",
                              dentro_capacidad=joined["dentro_capacidad"].fillna(False).astype(bool))
-    actual = engine.read_sql(sqlmod.load_sql("report", "detections"), {"hasta": PERIOD})
+    actual = engine.read_sql(sqlmod.load_sql("report", "detections"), {"desde": INICIO, "hasta": PERIOD})
     expected = expected.astype({column: actual[column].dtype for column in ("prioridad", "capacidad")})
     assert actual["es_alerta_combinada"].any()
     _same(actual, expected, ["id_suministro", "anio_mes"])
@@ -218,9 +274,10 @@ def test_detections(engine, tables, alert_tables):
 def test_inspections(engine):
     inspections = engine.read_sql("select * from bronze_db.bronze_inspeccion")
     month = inspections["fecha_inspeccion"].astype(str).str[:7]
-    expected = inspections[month <= PERIOD].assign(mes_inspeccion=month[month <= PERIOD])
-    actual = engine.read_sql(sqlmod.load_sql("report", "inspections"), {"hasta": PERIOD})
-    assert len(actual) and actual["mes_inspeccion"].max() <= PERIOD
+    inside = month.between(INICIO, PERIOD)
+    expected = inspections[inside].assign(mes_inspeccion=month[inside])
+    actual = engine.read_sql(sqlmod.load_sql("report", "inspections"), {"desde": INICIO, "hasta": PERIOD})
+    assert len(actual) and actual["mes_inspeccion"].between(INICIO, PERIOD).all()
     _same(actual, expected, ["id_suministro", "mes_inspeccion", "motivo_inspeccion", "resultado"])
 
 

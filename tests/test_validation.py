@@ -124,7 +124,7 @@ def test_values_are_bound_never_formatted(built_lake):
         with pytest.raises(ValueError, match="found 0"):
             contexto.tariff_schedule("BT5B' or '1'='1")
         with pytest.raises(UsageError, match="invalid SQL identifier"):
-            contexto.sample_rows("bronze_db", "bronze_sector; drop table bronze_db.bronze_sector")
+            report.check_identifier("bronze_sector; drop table bronze_db.bronze_sector")
         assert contexto.sql("select count(*) as n from gold_db.gold_facturacion_teorica_mes")["n"].iloc[0] == antes
     finally:
         contexto.close()

@@ -34,19 +34,30 @@ DETECTORES = {
 }
 
 
-def read_anomalies(lake: Path) -> pd.DataFrame:
+def read_anomalies(lake: Path, desde: str | None = None, hasta: str | None = None) -> pd.DataFrame:
     """truth/anomalias.csv of a generated lake (evaluation only): every column text but magnitud (a number, NaN
-    when the anomaly has none). The one reader of the ground truth."""
+    when the anomaly has none). The one reader of the ground truth.
+
+    With ``desde``/``hasta``, only the anomalies active in those months, their last month cut at ``hasta``: what
+    had happened by the close of ``hasta``.
+    """
     path = LakePaths(Path(lake)).truth / "anomalias.csv"
     if not path.is_file():
         raise UsageError(f"no ground truth at {path}: it exists only for lakes made by `lds_utils generate`")
     texto = ["id_anomalia", "tipo", "id_suministro", "anio_mes_inicio", "anio_mes_fin", "detalle"]
-    return pd.read_csv(path, dtype=dict.fromkeys(texto, str), keep_default_na=False, na_values={"magnitud": [""]})
+    anomalias = pd.read_csv(path, dtype=dict.fromkeys(texto, str), keep_default_na=False, na_values={"magnitud": [""]})
+    activas = pd.Series(True, index=anomalias.index)
+    if desde:
+        activas &= anomalias["anio_mes_fin"] >= desde
+    if hasta:
+        activas &= anomalias["anio_mes_inicio"] <= hasta
+        anomalias["anio_mes_fin"] = anomalias["anio_mes_fin"].where(anomalias["anio_mes_fin"] <= hasta, hasta)
+    return anomalias[activas].reset_index(drop=True)
 
 
-def read_detections(engine, hasta: str) -> pd.DataFrame:
-    """One row per billed supply-month up to ``hasta`` with each detector's flag and the alert's rank."""
-    return engine.read_sql(load_sql("report", "detections"), {"hasta": hasta})
+def read_detections(engine, desde: str, hasta: str) -> pd.DataFrame:
+    """One row per billed supply-month from ``desde`` to ``hasta`` with each detector's flag and the alert's rank."""
+    return engine.read_sql(load_sql("report", "detections"), {"desde": desde, "hasta": hasta})
 
 
 def label_detections(detecciones: pd.DataFrame, anomalias: pd.DataFrame) -> pd.DataFrame:
@@ -154,9 +165,10 @@ def precision_by_reason(etiquetado: pd.DataFrame) -> pd.DataFrame:
 
 
 # -- inspection validation --------------------------------------------------------------------------------
-def read_inspections(engine, hasta: str) -> pd.DataFrame:
-    """Inspections up to ``hasta`` with the month of the bill they follow and whether they found a problem."""
-    inspecciones = engine.read_sql(load_sql("report", "inspections"), {"hasta": hasta})
+def read_inspections(engine, desde: str, hasta: str) -> pd.DataFrame:
+    """Inspections from ``desde`` to ``hasta`` with the month of the bill they follow and whether they found a
+    problem."""
+    inspecciones = engine.read_sql(load_sql("report", "inspections"), {"desde": desde, "hasta": hasta})
     anio, mes = inspecciones["mes_inspeccion"].str[:4].astype(int), inspecciones["mes_inspeccion"].str[5:].astype(int)
     indice = anio * 12 + mes - 2  # the month before, as year * 12 + month - 1
     anio_mes = (indice // 12).astype(str).str.zfill(4) + "-" + (indice % 12 + 1).astype(str).str.zfill(2)

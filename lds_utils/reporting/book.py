@@ -140,10 +140,6 @@ def manifest_markdown(manifiesto: dict) -> str:
         + [(f"Generación `{clave}`", f"`{manifiesto['generacion'][clave]}`") for clave in GENERATION_SHOWN],
         columns=["Dato", "Valor"],
     )
-    filas = pd.DataFrame(
-        [(capa, tabla, f"{n:,}") for capa, tablas in manifiesto["filas_por_capa"].items() for tabla, n in tablas.items()],
-        columns=["Capa", "Tabla", "Filas"],
-    )
     duraciones = pd.DataFrame(
         [(paso, f"{segundos:,.1f}") for paso, segundos in manifiesto["duraciones_s"].items()],
         columns=["Paso", "Segundos"],
@@ -151,7 +147,6 @@ def manifest_markdown(manifiesto: dict) -> str:
     paquetes = pd.DataFrame(list(manifiesto["paquetes"].items()), columns=["Paquete", "Versión"])
     partes = [
         "## Ejecución", _markdown_table(generales),
-        "## Filas por capa", _markdown_table(filas),
         "## Duración de cada paso",
         "Los pasos de preparación del lago aparecen solo si esta construcción los ejecutó; la "
         "construcción del HTML se registra en `manifiesto.json`, junto al libro.",
@@ -178,13 +173,15 @@ def _markdown_table(tabla: pd.DataFrame) -> str:
 
 
 def dictionary_markdown(diccionario: pd.DataFrame) -> str:
-    """The data dictionary (base_datos, tabla, filas, columna, tipo, descripcion) as Markdown sections."""
+    """The data dictionary (base_datos, tabla, columna, tipo, descripcion) as Markdown sections.
+
+    Row counts are left out: they are the whole lake's, and an edition shows nothing recorded after its period.
+    """
     partes = []
     for base, tablas in diccionario.groupby("base_datos", sort=False):
         partes.append(f"## `{base}`")
         for tabla, columnas in tablas.groupby("tabla", sort=False):
-            filas = columnas["filas"].iloc[0]
-            partes.append(f"### `{base}.{tabla}`\n\n{filas:,} filas.")
+            partes.append(f"### `{base}.{tabla}`")
             partes.append(_markdown_table(columnas[["columna", "tipo", "descripcion"]].rename(
                 columns={"columna": "Columna", "tipo": "Tipo", "descripcion": "Descripción"})))
     return "\n\n".join(partes) + "\n"

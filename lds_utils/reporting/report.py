@@ -83,7 +83,8 @@ def require_built_lake(lake: Path) -> None:
 
 
 def require_period(engine, lake: Path, period: str | None) -> str:
-    """The analysis month (None = latest in GOLD), refused in one line if GOLD does not hold it."""
+    """The analysis month (None = latest in GOLD), refused in one line if GOLD does not hold it or it comes
+    before the first reported month."""
     meses = _gold_months(engine)
     if not meses:
         raise UsageError(f"no {GOLD} in {lake}: run {_pipeline_command(lake)}")
@@ -92,7 +93,17 @@ def require_period(engine, lake: Path, period: str | None) -> str:
     if period not in meses:
         raise UsageError(f"period {period} is not built in {lake} (GOLD holds {meses[0]} to {meses[-1]}): "
                          f"run {_pipeline_command(lake, period)}")
+    inicio = first_reported_month(lake, meses)
+    if period < inicio:
+        raise UsageError(f"period {period} is history before the first reported month {inicio} of {lake}")
     return period
+
+
+def first_reported_month(lake: Path, meses: list[str]) -> str:
+    """The first month the report covers: the generation's ``desde`` (its earlier months are the history its
+    bills are compared with), or the first month in GOLD (``meses``) for a lake that was not generated."""
+    generacion = read_generation(lake)
+    return max(generacion["desde"], meses[0]) if generacion else meses[0]
 
 
 def _gold_months(engine) -> list[str]:
@@ -353,17 +364,19 @@ def company_customers() -> dict:
     return {"valor": int(dato["value"]), "anio": int(dato["year"]), "fuente": dato["source"]}
 
 
-def generation_parameters(generacion: dict) -> pd.DataFrame:
-    """The headline parameters and results of generacion.json as (parametro, valor) rows."""
+def generation_parameters(generacion: dict, period: str) -> pd.DataFrame:
+    """The parameters of generacion.json an edition may show as (parametro, valor) rows: the months are cut at
+    ``period`` and the whole generation's counts are left out (they include later months)."""
+    desde = generacion["desde"]
     filas = [
         ("Clientes", f"{generacion['n_clientes']:,}"),
         ("Semilla", str(generacion["seed"])),
-        ("Meses", f"{generacion['desde']} a {generacion['hasta']}"),
-        ("Suministro-meses simulados", f"{generacion['meses_suministro']:,}"),
-        ("Suministro-meses con anomalía", f"{generacion['meses_con_anomalia']:,}"),
-        ("Versión del generador", str(generacion["version"])),
+        ("Meses informados", f"{desde} a {period}"),
     ]
-    filas += [(f"Filas RAW de {tabla}", f"{n:,}") for tabla, n in generacion["filas"].items() if tabla in config.RAW_TABLES]
+    desde_datos = generacion.get("desde_datos", desde)
+    if desde_datos < desde:
+        filas.append(("Historia previa (no se informa)", f"{desde_datos} a {config.shift_period(desde, -1)}"))
+    filas.append(("Versión del generador", str(generacion["version"])))
     return pd.DataFrame(filas, columns=["parametro", "valor"])
 
 
@@ -528,27 +541,32 @@ def glue_value(nombre: str, valor) -> None:
 # -- the context object -------------------------------------------------------------------------------------
 @dataclass
 class ReportContext:
-    """Parameters of the run plus read helpers over the engine; every query is bound to ``period``."""
+    """Parameters of the run plus read helpers over the engine.
+
+    Every query is bound to ``period`` (the analysis month) and ``inicio`` (the first reported month): an edition
+    reads nothing recorded after its period, so rebuilding it after newer months arrived gives the same figures.
+    """
 
     period: str
+    inicio: str
     engine_name: str
     lake: Path
     engine: object = field(repr=False)
 
     def sql(self, query: str, **params) -> pd.DataFrame:
-        """Run a Trino SELECT; ``:period`` is always bound to the analysis month."""
-        return self.engine.read_sql(query, {"period": self.period, **params})
+        """Run a Trino SELECT with ``:period`` and ``:inicio`` bound."""
+        return self.engine.read_sql(query, {"period": self.period, "inicio": self.inicio, **params})
 
     def close(self) -> None:
         self.engine.close()
 
     def query(self, name: str, **params) -> pd.DataFrame:
-        """Run the report query sql/report/<name>.sql; ``:period`` is always bound to the analysis month."""
+        """Run the report query sql/report/<name>.sql with ``:period`` and ``:inicio`` bound."""
         return self.sql(load_sql("report", name), **params)
 
     # KPIs and dashboard ------------------------------------------------------------------------------------
     def kpi_by_month(self) -> pd.DataFrame:
-        """vw_kpi_atipicos_mes from the first month up to the analysis month."""
+        """vw_kpi_atipicos_mes from the first reported month up to the analysis month."""
         return self.query("kpi_by_month")
 
     def period_summary(self) -> dict:
@@ -562,7 +580,7 @@ class ReportContext:
         return self.query("kpi_by_zone")
 
     def kpi_by_zone_year(self) -> pd.DataFrame:
-        """Yearly zone KPIs up to the year of the analysis month (that year counts its months so far)."""
+        """Yearly zone KPIs of the reported years up to the analysis month (its year counts its months so far)."""
         return self.query("kpi_by_zone_year")
 
     def critical_cases(self, n: int = 15) -> pd.DataFrame:
@@ -585,10 +603,8 @@ class ReportContext:
         return self.query("silver_month")
 
     def all_bills(self) -> pd.DataFrame:
-        """Every GOLD bill of the lake, whatever the analysis month, with what detect.compare_candidates needs.
-
-        Choosing valor_evaluado is a design decision taken on the whole history, not a result of one month.
-        """
+        """Every GOLD bill of the reported months up to the analysis month, with what detect.compare_candidates
+        needs: the evidence for choosing valor_evaluado that an analyst had at the close of the period."""
         return self.query("all_bills")
 
     def gold_month(self) -> pd.DataFrame:
@@ -611,24 +627,17 @@ class ReportContext:
         return self.query("segments")
 
     def supplies_by_zone_and_type(self) -> pd.DataFrame:
-        """Supplies in BRONZE by zone and customer type (the whole sample, every month)."""
+        """Supplies active at the close of the analysis month, by zone and customer type."""
         return self.query("supplies_by_zone_and_type")
 
-    def row_counts(self, base: str, tablas) -> pd.DataFrame:
-        """Row count of each base.tabla (names are checked identifiers)."""
-        check_identifier(base)
-        consulta = " union all ".join(
-            f"select '{t}' as tabla, count(*) as filas from {base}.{check_identifier(t)}" for t in tablas
-        )
-        return self.sql(consulta)
-
     def raw_inventory(self) -> pd.DataFrame:
-        """Each RAW table: primary key, rows, columns, whether they are the schema contract's and all text."""
+        """Each RAW table: primary key, rows received by the analysis month, columns, whether they are the schema
+        contract's and all text."""
         catalogo = self.query("raw_columns")
         columnas = catalogo.groupby("tabla")["columna"].agg(list)
         texto = catalogo.assign(es_texto=catalogo["tipo"].str.upper().isin(["VARCHAR", "STRING"])).groupby("tabla")["es_texto"].all()
         tablas = list(config.RAW_TABLES)
-        filas = self.row_counts("raw_db", tablas).set_index("tabla")["filas"]
+        filas = self.reconciliation().set_index("tabla")["filas_raw"]
         return pd.DataFrame({
             "tabla": tablas,
             "clave": [PRIMARY_KEYS[t] for t in tablas],
@@ -638,10 +647,9 @@ class ReportContext:
             "solo_texto": texto.reindex(tablas, fill_value=False).to_numpy(),
         })
 
-    def sample_rows(self, base: str, tabla: str, n: int = 5) -> pd.DataFrame:
-        """First rows of a table by its first column, refused if it holds personal data."""
-        filas = self.sql(f"select * from {check_identifier(base)}.{check_identifier(tabla)} order by 1")
-        return without_personal_data(filas.head(n).reset_index(drop=True))
+    def raw_sample(self) -> pd.DataFrame:
+        """Five raw readings as received, from the analysis month or earlier (readings hold no personal data)."""
+        return without_personal_data(self.query("raw_sample"))
 
     # catalog ------------------------------------------------------------------------------------------------
     def data_dictionary(self) -> pd.DataFrame:
@@ -685,7 +693,8 @@ def open_report(period: str | None = None, engine: str = config.DEFAULT_ENGINE,
             periodo = require_period(motor, lago, periodo)
         elif periodo is None:
             periodo = str(motor.read_sql(load_sql("report", "latest_month"))["anio_mes"].iloc[0])
+        inicio = first_reported_month(lago, _gold_months(motor))
     except BaseException:
         motor.close()
         raise
-    return ReportContext(periodo, nombre_motor, lago, motor)
+    return ReportContext(periodo, inicio, nombre_motor, lago, motor)

@@ -27,7 +27,7 @@ def rng_for(cfg: GeneratorConfig, stream: int, chunk: int = 0, table: int = 0) -
 
 @dataclass(frozen=True)
 class Calendar:
-    """Months of the readings: column 0 is the month before ``desde`` (opening readings), then desde..hasta."""
+    """Months of the readings: column 0 is the month before ``desde_datos`` (opening readings), then the billing months."""
 
     periods: list[str]
     month_start: np.ndarray  # days since epoch of the 1st of each month
@@ -40,7 +40,7 @@ class Calendar:
 
 
 def build_calendar(cfg: GeneratorConfig) -> Calendar:
-    periods = config.period_range(config.shift_period(cfg.desde, -1), cfg.hasta)
+    periods = config.period_range(config.shift_period(cfg.desde_datos, -1), cfg.hasta)
     starts = np.array([np.datetime64(p, "M") for p in periods] + [np.datetime64(cfg.hasta, "M") + 1])
     start_days = (starts.astype("datetime64[D]") - text.EPOCH).astype(np.int64)
     return Calendar(
@@ -143,7 +143,7 @@ def tariff_index(cfg: GeneratorConfig, periods: list[str]) -> np.ndarray:
 
 
 def tarifa_table(cfg: GeneratorConfig) -> pa.Table:
-    """One pliego row per option and month desde..hasta, effective on day ``dia_vigencia_tarifa``."""
+    """One pliego row per option and billing month, effective on day ``dia_vigencia_tarifa``."""
     rng = rng_for(cfg, STREAM_TARIFF)
     options = reference.tariff_options()
     periods = cfg.periodos

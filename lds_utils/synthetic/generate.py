@@ -133,7 +133,7 @@ def _chunk_tables(cfg: GeneratorConfig, calendar, network, chunk: int):
         "acumulado": acumulado_table(cfg, calendar, pop, cons, registers),
         "inspeccion": inspeccion_table(cfg, calendar, pop, cons),
     }
-    window = np.s_[:, 1:]  # column 0 is the month before desde (opening readings only)
+    window = np.s_[:, 1:]  # column 0 is the month before desde_datos (opening readings only)
     stats = {"meses_suministro": int(cons.closing[window].sum()),
              "meses_con_anomalia": int((cons.anomaly[window] >= 0).sum())}
     return raw, anomalias_table(events, pop, calendar), stats
@@ -261,6 +261,7 @@ def _write_summary(lake: Path, cfg: GeneratorConfig, counts: dict[str, int], mon
         "seed": cfg.seed,
         "desde": cfg.desde,
         "hasta": cfg.hasta,
+        "desde_datos": cfg.desde_datos,
         "filas": counts,
         **months,
         "tasa_anomalias_realizada": round(months["meses_con_anomalia"] / max(months["meses_suministro"], 1), 5),

@@ -1,7 +1,7 @@
 """Customers, supply points, meters and tariff assignments of one chunk of customers.
 
 Everything is drawn per supply as flat numpy arrays; dates are integer days since 1970-01-01 and
-months are columns of the calendar (column 0 = the month before ``desde``, whose reading opens the
+months are columns of the calendar (column 0 = the month before ``desde_datos``, whose reading opens the
 window for the supplies connected earlier).
 """
 

@@ -5,7 +5,7 @@ Each meter shows an integer register (kWh / factor) that starts at a random valu
 negative difference d as a rollover when d + 10^digits < 10^digits / 2. The generator guarantees
 every real advance is below half the register (``tope_avance_registro``), so that rule is exact.
 
-Rows per supply: an opening reading (a REAL reading in the month before ``desde`` for supplies
+Rows per supply: an opening reading (a REAL reading in the month before ``desde_datos`` for supplies
 connected earlier, or the INSTALACION reading of a new connection), one REAL/ESTIMADA reading per
 billing month, a RETIRO reading at disconnection (it replaces that month's route reading), and on a
 meter replacement a RETIRO of the old meter plus an INSTALACION of the new one on the same date.

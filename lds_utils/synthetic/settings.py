@@ -44,8 +44,11 @@ MESES = 12
 class GeneratorConfig:
     n_clientes: int = config.DEFAULT_CLIENTES
     seed: int = config.DEFAULT_SEED
-    desde: str = config.DEFAULT_DESDE
+    desde: str = config.DEFAULT_DESDE  # first reported month: the book and the evaluation start here
     hasta: str = config.DEFAULT_HASTA
+    # Months of readings generated before ``desde`` so that its bills already have the 12 months of own history
+    # valor_evaluado compares with (without them the first reported months are barely evaluated).
+    historia_previa_meses: int = config.DEFAULT_HISTORIA_PREVIA
     # Customers per part file. Fixed (not derived from memory) so the output never depends on the machine.
     clientes_por_bloque: int = 50_000
 
@@ -258,6 +261,8 @@ class GeneratorConfig:
         if self.seed < 0:
             raise UsageError(f"seed must not be negative (got {self.seed})")
         config.period_range(config.parse_period(self.desde, "desde"), config.parse_period(self.hasta, "hasta"))
+        if self.historia_previa_meses < 0:
+            raise UsageError(f"historia_previa_meses must not be negative (got {self.historia_previa_meses})")
         if self.clientes_por_bloque < 1:
             raise UsageError("clientes_por_bloque must be greater than zero")
         for name in ("tasa_anomalias", "tasa_suciedad", "capacidad_inspeccion", "tasa_baja_anual",
@@ -271,9 +276,14 @@ class GeneratorConfig:
             _check_mix(name, getattr(self, name), OPCIONES)
 
     @property
+    def desde_datos(self) -> str:
+        """First billing month generated: ``historia_previa_meses`` before ``desde``."""
+        return config.shift_period(self.desde, -self.historia_previa_meses)
+
+    @property
     def periodos(self) -> list[str]:
-        """Billing months of the window, desde..hasta."""
-        return config.period_range(self.desde, self.hasta)
+        """Billing months generated, desde_datos..hasta."""
+        return config.period_range(self.desde_datos, self.hasta)
 
     @property
     def n_bloques(self) -> int:

@@ -1,6 +1,7 @@
--- all_bills: every GOLD bill of the lake, with what the valor_evaluado candidate comparison needs.
--- Grain: one row per billed supply-month, every month of the lake.
--- Input: gold_db.gold_facturacion_teorica_mes. Parameters: none.
+-- all_bills: the GOLD bills of every reported month up to the analysis month, with what the valor_evaluado
+--   candidate comparison needs.
+-- Grain: one row per billed supply-month from :inicio to :period.
+-- Input: gold_db.gold_facturacion_teorica_mes. Parameters: :inicio (first reported month), :period ('YYYY-MM').
 select
     id_suministro,
     anio_mes,
@@ -9,3 +10,4 @@ select
     facturacion_teorica,
     dias_facturados
 from gold_db.gold_facturacion_teorica_mes
+where anio_mes between :inicio and :period

@@ -1,6 +1,6 @@
--- detections: each billed supply-month up to :hasta with each detector's flag and the alert's rank.
--- Grain: one row per supply-month (id_suministro, anio_mes) of gold_db.gold_senales_mes up to :hasta.
--- Inputs: gold_db.gold_senales_mes, gold_facturacion_teorica_mes, gold_alertas_mes. Parameters: :hasta ('YYYY-MM').
+-- detections: each billed supply-month from :desde to :hasta with each detector's flag and the alert's rank.
+-- Grain: one row per supply-month (id_suministro, anio_mes) of gold_db.gold_senales_mes from :desde to :hasta.
+-- Inputs: gold_db.gold_senales_mes, gold_facturacion_teorica_mes, gold_alertas_mes. Parameters: :desde, :hasta ('YYYY-MM').
 select
     s.id_suministro,
     s.anio_mes,
@@ -19,4 +19,4 @@ inner join gold_db.gold_facturacion_teorica_mes as g
 left join gold_db.gold_alertas_mes as a
     on s.id_suministro = a.id_suministro
     and s.anio_mes = a.anio_mes
-where s.anio_mes <= :hasta
+where s.anio_mes between :desde and :hasta

@@ -1,11 +1,55 @@
--- reconciliation: raw = bronze + rejected, per raw table.
+-- reconciliation: raw = bronze + rejected, per raw table, for the records that had arrived by the analysis month.
 -- Grain: one row per raw table.
--- Input: bronze_db.bronze_conciliacion. Parameters: none.
+-- Inputs: bronze_db.stg_<tabla> (one row per raw row), bronze_db.bronze_<tabla>, bronze_db.bronze_rechazos.
+-- Parameters: :period ('YYYY-MM'). A record counts when the month it refers to (reading, inspection, pliego,
+--   connection, installation, start of the assignment, customer's start date) is :period or earlier; sectors
+--   (undated) and records whose date cannot be read count in every edition, as bronze_rechazos.mes_registro does.
+with
+
+recibidas as (
+    select 'sector' as tabla, cast(null as varchar) as mes from bronze_db.stg_sector
+    union all select 'tarifa', anio_mes from bronze_db.stg_tarifa
+    union all select 'cliente', date_format(fecha_alta, '%Y-%m') from bronze_db.stg_cliente
+    union all select 'suministro', date_format(fecha_conexion, '%Y-%m') from bronze_db.stg_suministro
+    union all select 'medidor', date_format(fecha_instalacion, '%Y-%m') from bronze_db.stg_medidor
+    union all select 'asignacion_tarifa', date_format(fecha_inicio, '%Y-%m') from bronze_db.stg_asignacion_tarifa
+    union all select 'acumulado', anio_mes from bronze_db.stg_acumulado
+    union all select 'inspeccion', date_format(fecha_inspeccion, '%Y-%m') from bronze_db.stg_inspeccion
+),
+
+validas as (
+    select 'sector' as tabla, cast(null as varchar) as mes from bronze_db.bronze_sector
+    union all select 'tarifa', anio_mes from bronze_db.bronze_tarifa
+    union all select 'cliente', date_format(fecha_alta, '%Y-%m') from bronze_db.bronze_cliente
+    union all select 'suministro', date_format(fecha_conexion, '%Y-%m') from bronze_db.bronze_suministro
+    union all select 'medidor', date_format(fecha_instalacion, '%Y-%m') from bronze_db.bronze_medidor
+    union all select 'asignacion_tarifa', date_format(fecha_inicio, '%Y-%m') from bronze_db.bronze_asignacion_tarifa
+    union all select 'acumulado', anio_mes from bronze_db.bronze_acumulado
+    union all select 'inspeccion', date_format(fecha_inspeccion, '%Y-%m') from bronze_db.bronze_inspeccion
+),
+
+registros as (
+    select tabla, 'raw' as capa, mes from recibidas
+    union all select tabla, 'bronze' as capa, mes from validas
+    union all select tabla, 'rechazo' as capa, mes_registro as mes from bronze_db.bronze_rechazos
+),
+
+conteos as (
+    select
+        tabla,
+        count_if(capa = 'raw') as filas_raw,
+        count_if(capa = 'bronze') as filas_bronze,
+        count_if(capa = 'rechazo') as filas_rechazadas
+    from registros
+    where mes is null or mes <= :period
+    group by tabla
+)
+
 select
     tabla,
     filas_raw,
     filas_bronze,
     filas_rechazadas,
-    cuadra
-from bronze_db.bronze_conciliacion
+    filas_raw = filas_bronze + filas_rechazadas as cuadra
+from conteos
 order by tabla
