@@ -162,7 +162,8 @@ def test_silver_month(engine, tables):
 
 
 def test_all_bills(engine, tables):
-    _same(_run(engine, "all_bills"), _reported(tables["gold_facturacion_teorica_mes"]), ["id_suministro", "anio_mes"])
+    gold = tables["gold_facturacion_teorica_mes"]
+    _same(_run(engine, "all_bills"), gold[gold["anio_mes"] <= PERIOD], ["id_suministro", "anio_mes"])
 
 
 def test_gold_month(engine, tables):
@@ -239,7 +240,7 @@ def test_raw_sample(engine, tables):
     expected = raw[raw["fecha_lectura"].str.strip().str[:7] <= PERIOD].sort_values("id_lectura").head(5)
     actual = _run(engine, "raw_sample")
     assert len(actual) == 5
-    pd.testing.assert_frame_equal(actual, expected.reset_index(drop=True), check_dtype=False)
+    assert actual.fillna("").to_dict("records") == expected.fillna("").to_dict("records")
 
 
 def test_latest_month(engine, tables):

@@ -161,16 +161,20 @@ def _metrics(flag: pd.Series, etiquetas: pd.DataFrame, anio_mes: pd.Series) -> d
     }
 
 
-def compare_candidates(bills: pd.DataFrame, anomalias: pd.DataFrame) -> pd.DataFrame:
-    """Flag rate (overall, monthly min/max), precision and recall (%) of each valor_evaluado candidate.
+def compare_candidates(bills: pd.DataFrame, anomalias: pd.DataFrame, desde: str) -> pd.DataFrame:
+    """Flag rate (overall, monthly min/max), precision and recall (%) of each valor_evaluado candidate over the
+    bills from ``desde`` on (earlier bills are only their history).
 
     bills: gold rows (at least id_suministro, anio_mes, tipo_cliente, nivel_tension,
     facturacion_teorica, dias_facturados); anomalias: the ground truth (``evaluate.read_anomalies``).
     """
+    evaluadas = bills["anio_mes"] >= desde
+    valores = candidate_values(bills)[evaluadas]
+    bills = bills[evaluadas]
     etiquetas = evaluate.label_detections(bills[["id_suministro", "anio_mes"]], anomalias)
     filas = {}
-    for nombre, valores in candidate_values(bills).items():
-        marcado = atypical(bills[SEGMENTO].assign(valor=valores), value="valor")
+    for nombre, valor in valores.items():
+        marcado = atypical(bills[SEGMENTO].assign(valor=valor), value="valor")
         filas[nombre] = _metrics(marcado, etiquetas, bills["anio_mes"])
     return pd.DataFrame(filas).T
 

@@ -1,7 +1,7 @@
--- all_bills: the GOLD bills of every reported month up to the analysis month, with what the valor_evaluado
---   candidate comparison needs.
--- Grain: one row per billed supply-month from :inicio to :period.
--- Input: gold_db.gold_facturacion_teorica_mes. Parameters: :inicio (first reported month), :period ('YYYY-MM').
+-- all_bills: the GOLD bills up to the analysis month, with what the valor_evaluado candidate comparison needs.
+-- Grain: one row per billed supply-month up to :period, the months before the first reported one included: they
+--   are the history the candidates compare the reported bills with.
+-- Input: gold_db.gold_facturacion_teorica_mes. Parameters: :period ('YYYY-MM').
 select
     id_suministro,
     anio_mes,
@@ -10,4 +10,4 @@ select
     facturacion_teorica,
     dias_facturados
 from gold_db.gold_facturacion_teorica_mes
-where anio_mes between :inicio and :period
+where anio_mes <= :period
