@@ -103,7 +103,8 @@ def test_manifest_records_parameters_rows_packages_and_durations(libros):
 
 def test_dashboard_has_map_charts_and_critical_cases(libros):
     tablero = (libros["build"] / "versions" / "2025-12" / "notebooks" / "08_tablero.html").read_text()
-    assert "leaflet" in tablero.lower()
+    assert "leaflet" in tablero.lower() and tablero.count('<iframe class="district-map"') == 1
+    assert not re.search(r"cdn\.|unpkg\.com/leaflet|openstreetmap|jquery", tablero, re.IGNORECASE)
     assert tablero.count("<img") >= 3
     assert "Veces el umbral" in tablero
 

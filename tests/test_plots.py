@@ -1,4 +1,4 @@
-"""House style: number formats, the traffic light and the charts/map built from small frames."""
+"""House style: number formats, the traffic light and the charts built from small frames."""
 
 from __future__ import annotations
 
@@ -69,25 +69,6 @@ def test_evolution_chart_has_one_point_per_month_up_to_the_period():
     arriba, abajo = fig.axes
     assert len(arriba.patches) == 12
     assert np.allclose(abajo.lines[0].get_ydata(), kpi["pct_atipicos"])
-
-
-def test_map_has_one_marker_per_district_with_coordinates(distritos):
-    sin_coordenadas = pd.concat([distritos, distritos.head(1).assign(distrito="X", lat=np.nan)])
-    mapa = plots.traffic_light_map(sin_coordenadas)
-    marcadores = [hijo for hijo in mapa._children.values() if type(hijo).__name__ == "CircleMarker"]
-    assert len(marcadores) == len(distritos)
-    colores = sorted(m.options["color"] for m in marcadores)
-    assert colores == sorted(plots.traffic_light(distritos["pct_atipicos"]).map(plots.SEMAFORO_COLORES).astype(str))
-    # the largest count gets the largest circle
-    radios = {m.location[0]: m.options["radius"] for m in marcadores}
-    assert max(radios, key=radios.get) == -12.03
-    html = mapa.get_root().render()
-    assert "Ate" in html and "3,100" in html and "% de suministros atípicos" in html
-
-
-def test_map_without_coordinates_is_an_error(distritos):
-    with pytest.raises(ValueError, match="coordinates"):
-        plots.traffic_light_map(distritos.assign(lat=np.nan))
 
 
 def test_ranking_can_leave_out_rows_without_cases(distritos):

@@ -1,4 +1,5 @@
-"""House style of the book: matplotlib/seaborn charts, number formats and the folium risk map.
+"""House style of the book: matplotlib/seaborn charts, number formats and the traffic light (the district
+risk map built on them is in ``district_map``).
 
 Numbers follow Peruvian commercial practice (as on SUNAT receipts and Luz del Sur bills): comma
 as thousands separator, dot as decimal mark, currency written ``S/ 1,234.50``. Figures are built
@@ -8,12 +9,10 @@ and no global state leaks between charts.
 
 from __future__ import annotations
 
-import folium
 import matplotlib
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from branca.element import Element
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
@@ -265,47 +264,6 @@ def histogram_chart(valores: pd.Series, titulo: str, etiqueta_x: str, etiqueta_y
         ax.set_yscale("log")
     axis_thousands(ax)
     return fig
-
-
-def traffic_light_map(distritos: pd.DataFrame) -> folium.Map:
-    """Folium map: one circle per district, area proportional to total_atipicos, colour = traffic light.
-
-    distritos: distrito, zona, lat, lon, total_suministros, total_atipicos, pct_atipicos.
-    """
-    con_coordenadas = distritos.dropna(subset=["lat", "lon"])
-    if con_coordenadas.empty:
-        raise ValueError("no district has coordinates: cannot draw the map")
-    mapa = folium.Map(location=[con_coordenadas["lat"].mean(), con_coordenadas["lon"].mean()], zoom_start=10,
-                      tiles="OpenStreetMap", control_scale=True)
-    colores = traffic_light(con_coordenadas["pct_atipicos"]).map(SEMAFORO_COLORES).astype(str)
-    radios = 4 + 26 * np.sqrt(con_coordenadas["total_atipicos"] / max(con_coordenadas["total_atipicos"].max(), 1))
-    for fila, color, radio in zip(con_coordenadas.itertuples(index=False), colores, radios):
-        folium.CircleMarker(
-            location=[fila.lat, fila.lon], radius=float(radio), color=color, weight=1, fill=True,
-            fill_color=color, fill_opacity=0.65, tooltip=_district_card(fila),
-        ).add_to(mapa)
-    mapa.get_root().html.add_child(Element(_map_legend()))
-    return mapa
-
-
-def _district_card(fila) -> str:
-    return (f"<b>{fila.distrito}</b> ({fila.zona})<br>Suministros: {format_thousands(fila.total_suministros)}"
-            f"<br>Atípicos: {format_thousands(fila.total_atipicos)} ({format_pct(fila.pct_atipicos)})")
-
-
-def _map_legend() -> str:
-    filas = "".join(
-        f'<div><span style="display:inline-block;width:12px;height:12px;border-radius:6px;'
-        f'background:{SEMAFORO_COLORES[n]};margin-right:6px"></span>{texto}</div>'
-        for n, texto in zip(SEMAFORO_ORDEN, (
-            f"verde: menos de {format_pct(SEMAFORO_AMBAR_DESDE, 0)}",
-            f"ámbar: {format_pct(SEMAFORO_AMBAR_DESDE, 0)} a menos de {format_pct(SEMAFORO_ROJO_DESDE, 0)}",
-            f"rojo: {format_pct(SEMAFORO_ROJO_DESDE, 0)} o más",
-        ))
-    )
-    return ('<div style="position:fixed;bottom:24px;left:24px;z-index:9999;background:white;padding:8px 10px;'
-            'border:1px solid #999;border-radius:4px;font:12px sans-serif">'
-            f"<b>% de suministros atípicos</b>{filas}<div>Tamaño: n.º de atípicos</div></div>")
 
 
 _FORMATOS = {
