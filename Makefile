@@ -4,8 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PERIOD ?=
+SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: book test data pipeline bench clean
+.PHONY: book test chromium data pipeline bench clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,9 +19,14 @@ $(STAMP): requirements.txt
 book: $(STAMP)
 	$(BIN)/python -m lds_utils book $(if $(PERIOD),--period $(PERIOD))
 
-## Run every test: unit, SQL parity, and the notebooks under nbval.
-test: $(STAMP)
+## Run every test: unit, SQL parity, the book in headless Chromium, and the notebooks under nbval.
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider
+
+## Debian's Chromium for tests/test_browser.py, installed with apt-get when missing (sudo unless root).
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
 
 data: $(STAMP)
 	$(BIN)/python -m lds_utils generate

@@ -1,10 +1,11 @@
-"""Shared fixtures: one generated lake per test session."""
+"""Shared fixtures: one generated lake per test session, and the book's editions built from it once."""
 
 from __future__ import annotations
 
 import pytest
 
 from lds_utils import config
+from lds_utils.reporting import book
 from lds_utils.synthetic.generate import GeneratorConfig, run_generate
 
 
@@ -33,3 +34,16 @@ def built_lake(sample_lake):
     with DuckDBEngine(sample_lake) as engine:
         alerts.build_all_alerts(engine)
     return sample_lake
+
+
+@pytest.fixture(scope="session")
+def libros(built_lake, tmp_path_factory):
+    """Two editions of the book (a mid-year month and the sample's last) built once into a temporary _build.
+
+    The build only reads the lake; test_book checks the files, test_browser reads the pages in Chromium.
+    """
+    periodos = ("2025-06", "2025-12")
+    build = tmp_path_factory.mktemp("libro") / "_build"
+    indices = {periodo: book.build_book(periodo, lake=built_lake, build_root=build, progress=False)
+               for periodo in periodos}
+    return {"lago": built_lake, "build": build, "periodos": periodos, "indices": indices}

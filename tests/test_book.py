@@ -1,7 +1,8 @@
 """The versioned book: two periods built into a temporary _build from the default-sample lake.
 
-The module fixture runs the whole ``build_book`` twice (eight notebooks and jupyter-book with
-warnings as errors each time), so this is the slowest module of the suite (about a minute).
+The session fixture ``libros`` (tests/conftest.py) runs the whole ``build_book`` twice (eight notebooks
+and jupyter-book with warnings as errors each time), so this is the slowest module of the suite (about a
+minute); test_browser reads the same editions.
 """
 
 from __future__ import annotations
@@ -16,17 +17,6 @@ import yaml
 from lds_utils.lake.engines import DuckDBEngine
 from lds_utils.lake.registry import open_engine
 from lds_utils.reporting import book
-
-PERIODOS = ("2025-06", "2025-12")
-
-
-@pytest.fixture(scope="module")
-def libros(built_lake, tmp_path_factory):
-    """Both periods built from the session's default-sample lake (the build only reads it)."""
-    build = tmp_path_factory.mktemp("libro") / "_build"
-    indices = {periodo: book.build_book(periodo, lake=built_lake, build_root=build, progress=False) for periodo in PERIODOS}
-    return {"lago": built_lake, "build": build, "indices": indices}
-
 
 def _paginas(carpeta):
     return sorted((carpeta / "book").glob("*.html")) + sorted((carpeta / "notebooks").glob("*.html"))
@@ -53,11 +43,11 @@ def test_each_period_has_its_own_index_and_both_are_kept(libros):
 def test_version_index_lists_both_periods_newest_first(libros):
     texto = (libros["build"] / "versions" / "index.html").read_text()
     enlaces = re.findall(r'href="(\d{4}-\d{2})/index.html"', texto)
-    assert enlaces == sorted(PERIODOS, reverse=True)
+    assert enlaces == sorted(libros["periodos"], reverse=True)
 
 
 def test_every_page_shows_the_report_version_and_period(libros):
-    for periodo in PERIODOS:
+    for periodo in libros["periodos"]:
         carpeta = libros["build"] / "versions" / periodo
         manifiesto = json.loads((carpeta / book.MANIFEST).read_text())
         paginas = _paginas(carpeta)
@@ -77,7 +67,7 @@ def test_parameter_cells_are_hidden_from_readers(libros):
 def test_conclusions_figures_equal_the_kpi_view(libros):
     with open_engine("duckdb", libros["lago"], read_only=True) as motor:
         kpi = motor.read_sql("select * from gold_db.vw_kpi_atipicos_mes").set_index("anio_mes")
-    for periodo in PERIODOS:
+    for periodo in libros["periodos"]:
         pegados = _pegados(libros["build"] / "versions" / periodo / "book" / "conclusiones.html")
         fila, anterior = kpi.loc[periodo], kpi.loc[f"{int(periodo[:4]) - 1}{periodo[4:]}"]
         assert pegados[:3] == [f"{int(fila.total_suministros):,d}", f"{int(fila.total_atipicos):,d}",
