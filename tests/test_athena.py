@@ -576,13 +576,14 @@ def test_notebooks_read_through_read_sql_query_with_canned_results(aws, moto_url
 
     from lds_utils.reporting.report import open_report  # the notebooks' own entry point, settings from the environment
 
+    (tmp_path / "generacion.json").write_text('{"desde": "2023-01"}')  # the first reported month: no query for it
     ctx = open_report("2024-03", "athena", tmp_path)
     try:
         assert ctx.kpi_by_month().to_dict("records") == kpi.to_dict("records")
     finally:
         ctx.close()
     last = _sent_queries()[-1]
-    assert " ".join(last.split()).endswith("from gold_db.vw_kpi_atipicos_mes where anio_mes <= '2024-03' order by anio_mes")
+    assert " ".join(last.split()).endswith("from gold_db.vw_kpi_atipicos_mes where anio_mes between '2023-01' and '2024-03' order by anio_mes")
 
 
 # -- the dry run ---------------------------------------------------------------------------------------------
@@ -779,7 +780,7 @@ def small_lake(tmp_path_factory) -> Path:
     from lds_utils.synthetic.generate import GeneratorConfig, run_generate
 
     lake = tmp_path_factory.mktemp("athena_lake")
-    run_generate(GeneratorConfig(n_clientes=200, seed=7, desde="2024-12", hasta="2025-03"), lake)
+    run_generate(GeneratorConfig(n_clientes=200, seed=7, desde="2024-12", hasta="2025-03", historia_previa_meses=0), lake)
     run_pipeline(lake)
     return lake
 

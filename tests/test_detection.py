@@ -368,18 +368,18 @@ def test_a_reader_requires_the_alert_tables_of_every_month(sample_lake, tmp_path
     run_pipeline(copia)
     with DuckDBEngine(copia, read_only=True) as motor:
         assert not motor.table_exists("gold_db", alerts.SENALES), "the pipeline builds them only on request"
-        with pytest.raises(UsageError, match="run `python -m lds_utils alertas --desde 2022-01 --hasta 2025-06"):
-            alerts.require_tables(ReportContext("2025-06", "duckdb", copia, motor))
+        with pytest.raises(UsageError, match="run `python -m lds_utils alertas --desde 2021-01 --hasta 2025-06"):
+            alerts.require_tables(ReportContext("2025-06", "2022-01", "duckdb", copia, motor))
     with DuckDBEngine(copia) as engine:
-        alerts.build_alerts(engine, "2022-01", "2025-06")
+        alerts.build_alerts(engine, "2021-01", "2025-06")
     with DuckDBEngine(copia, read_only=True) as motor:
-        alerts.require_tables(ReportContext("2025-06", "duckdb", copia, motor))
+        alerts.require_tables(ReportContext("2025-06", "2022-01", "duckdb", copia, motor))
         assert alerts.tables_match_gold(motor, "2025-06") and len(alerts.read_alerts(motor, "2025-06"))
     with DuckDBEngine(copia) as engine:
         engine.con.execute(f"drop view gold_db.{alerts.SENALES}")
     with DuckDBEngine(copia, read_only=True) as motor:
         with pytest.raises(UsageError, match="gold_senales_mes and gold_db.gold_alertas_mes are missing"):
-            alerts.require_tables(ReportContext("2025-06", "duckdb", copia, motor))
+            alerts.require_tables(ReportContext("2025-06", "2022-01", "duckdb", copia, motor))
 
 
 # -- the alertas command -------------------------------------------------------------------------------------
@@ -497,7 +497,7 @@ def test_inspection_hit_rates():
 
 def test_inspections_point_to_the_bill_of_the_month_before(lake):
     with DuckDBEngine(lake, read_only=True) as engine:
-        inspecciones = evaluate.read_inspections(engine, "2025-12")
+        inspecciones = evaluate.read_inspections(engine, "2022-01", "2025-12")
     pares = inspecciones[["mes_inspeccion", "anio_mes"]].drop_duplicates()
     esperado = (pd.PeriodIndex(pares["mes_inspeccion"], freq="M") - 1).strftime("%Y-%m")
     assert (pares["anio_mes"].to_numpy() == np.asarray(esperado)).all()

@@ -352,7 +352,7 @@ def rebuilt(clean):
 
 def test_registers_reproduce_the_intended_consumption(raw, clean, suciedad, esperado, rebuilt):
     skip = dirty_supplies(raw, clean, suciedad)
-    month = rebuilt[rebuilt["anio_mes"] >= CFG.desde].groupby(["id_suministro", "anio_mes"])["kwh"].sum()
+    month = rebuilt[rebuilt["anio_mes"] >= CFG.desde_datos].groupby(["id_suministro", "anio_mes"])["kwh"].sum()
     expected = esperado[~esperado["id_suministro"].isin(skip)].set_index(["id_suministro", "anio_mes"])["consumo_kwh"]
     month = month[~month.index.get_level_values(0).isin(skip)]
     assert len(expected) > 0.8 * len(esperado)

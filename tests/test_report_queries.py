@@ -84,6 +84,11 @@ def test_kpi_by_district(engine, tables):
     _same(actual, expected, ["distrito"])
 
 
+def test_kpi_by_district_type(engine, tables):
+    expected = _kpi(_month(tables["gold_facturacion_teorica_mes"]), ["zona", "distrito", "tipo_cliente"])
+    _same(_run(engine, "kpi_by_district_type"), expected, ["zona", "distrito", "tipo_cliente"])
+
+
 def test_kpi_by_zone(engine, tables):
     expected = _kpi(_month(tables["gold_facturacion_teorica_mes"]), ["zona"])
     _same(_run(engine, "kpi_by_zone"), expected, ["zona"])

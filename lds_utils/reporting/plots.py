@@ -121,7 +121,7 @@ def monthly_trend_chart(kpi_mes: pd.DataFrame, periodo: str) -> Figure:
     fechas = pd.to_datetime(datos["anio_mes"] + "-01")
     fig, (arriba, abajo) = _figure(filas=2, alto=6.4, compartir_x=True)
     arriba.bar(fechas, datos["total_atipicos"], width=20, color=AZUL)
-    arriba.set(title="Facturas atípicas por mes", ylabel="Suministros atípicos")
+    arriba.set(title="Facturas atípicas por mes", ylabel="Facturas atípicas")
     arriba.yaxis.set_major_locator(MaxNLocator(integer=True))
     axis_thousands(arriba)
     tope = max(float(datos["pct_atipicos"].max()) * 1.15, SEMAFORO_ROJO_DESDE * 1.5)

@@ -93,17 +93,17 @@ def require_period(engine, lake: Path, period: str | None) -> str:
     if period not in meses:
         raise UsageError(f"period {period} is not built in {lake} (GOLD holds {meses[0]} to {meses[-1]}): "
                          f"run {_pipeline_command(lake, period)}")
-    inicio = first_reported_month(lake, meses)
+    inicio = first_reported_month(engine, lake)
     if period < inicio:
         raise UsageError(f"period {period} is history before the first reported month {inicio} of {lake}")
     return period
 
 
-def first_reported_month(lake: Path, meses: list[str]) -> str:
+def first_reported_month(engine, lake: Path) -> str:
     """The first month the report covers: the generation's ``desde`` (its earlier months are the history its
-    bills are compared with), or the first month in GOLD (``meses``) for a lake that was not generated."""
+    bills are compared with), or the first month in GOLD for a lake that was not generated."""
     generacion = read_generation(lake)
-    return max(generacion["desde"], meses[0]) if generacion else meses[0]
+    return generacion["desde"] if generacion else _gold_months(engine)[0]
 
 
 def _gold_months(engine) -> list[str]:
@@ -288,6 +288,35 @@ def bill_breakdown(factura: pd.Series, pliego: pd.Series) -> pd.DataFrame:
     return pd.DataFrame(lineas, columns=["concepto", "calculo", "importe_soles"]).astype({"importe_soles": float})
 
 
+#: Customer types as a reader names them.
+TIPOS_CLIENTE = {"RESIDENCIAL": "Residencial", "COMERCIAL": "Comercial", "INDUSTRIAL": "Industrial",
+                 "ALUMBRADO_PUBLICO": "Alumbrado público"}
+
+
+def customer_type(codigos: pd.Series) -> pd.Series:
+    """The readable name of each customer-type code (an unknown code stays as it is)."""
+    return codigos.map(TIPOS_CLIENTE).fillna(codigos)
+
+
+def inspection_list(alertas: pd.DataFrame) -> pd.DataFrame:
+    """The month's ranked alerts (alerts.read_alerts) as a manager reads them: supply code, place, customer type,
+    the bill, each reason in plain Spanish, whether it is new and whether it fits the inspection capacity."""
+    from lds_utils.detection.alerts import MOTIVOS
+
+    motivos = alertas["motivos"].str.split(",").map(lambda codigos: "; ".join(MOTIVOS[c] for c in codigos))
+    return without_personal_data(pd.DataFrame({
+        "prioridad": alertas["prioridad"],
+        "id_suministro": alertas["id_suministro"],
+        "zona": alertas["zona"],
+        "distrito": alertas["distrito"],
+        "tipo_cliente": customer_type(alertas["tipo_cliente"]),
+        "facturacion_teorica": alertas["facturacion_teorica"],
+        "se_inspecciona": alertas["dentro_capacidad"].map({True: "Sí", False: "No, fuera de la capacidad"}),
+        "es_nueva": alertas["es_nueva"].map({True: "Nueva", False: "Ya alertada el mes anterior"}),
+        "motivos": motivos,
+    }))
+
+
 #: The fence's segment within one month's bills (the month is implicit).
 _MONTH_SEGMENT = [column for column in fence.SEGMENTO if column != "anio_mes"]
 
@@ -312,8 +341,8 @@ def sensitivity(gold: pd.DataFrame, parametro: str, valores, factor: float = fen
 
 
 def segment_label(datos: pd.DataFrame) -> pd.Series:
-    """'RESIDENCIAL BT'-style label of each row's segment (the month is implicit)."""
-    return datos["tipo_cliente"] + " " + datos["nivel_tension"]
+    """'Residencial, BT'-style label of each row's segment (the month is implicit)."""
+    return customer_type(datos["tipo_cliente"]) + ", " + datos["nivel_tension"]
 
 
 def readable_segments(segmentos: pd.DataFrame) -> pd.DataFrame:
@@ -351,7 +380,7 @@ CANDIDATOS = {
 
 def candidates_table(comparacion: pd.DataFrame) -> pd.DataFrame:
     """detect.compare_candidates' result as a readable table: one row per candidate, main metrics."""
-    columnas = ["pct_atipicos", "pct_mes_min", "pct_mes_max", "precision", "recall"]
+    columnas = ["pct_atipicos", "pct_mes_min", "pct_mes_max", "pct_meses_en_banda", "precision", "recall", "f1"]
     tabla = comparacion[columnas].astype(float).rename_axis("clave").reset_index()
     return tabla.assign(valor=tabla["clave"].map(CANDIDATOS))[["clave", "valor", *columnas]]
 
@@ -576,6 +605,11 @@ class ReportContext:
         """District KPIs of the month with the district's coordinates (mean of its sectors)."""
         return self.query("kpi_by_district")
 
+    def kpi_by_district_type(self) -> pd.DataFrame:
+        """The month's KPIs per zone, district and customer type (readable names)."""
+        kpi = self.query("kpi_by_district_type")
+        return kpi.assign(tipo_cliente=customer_type(kpi["tipo_cliente"]))
+
     def kpi_by_zone(self) -> pd.DataFrame:
         return self.query("kpi_by_zone")
 
@@ -693,7 +727,7 @@ def open_report(period: str | None = None, engine: str = config.DEFAULT_ENGINE,
             periodo = require_period(motor, lago, periodo)
         elif periodo is None:
             periodo = str(motor.read_sql(load_sql("report", "latest_month"))["anio_mes"].iloc[0])
-        inicio = first_reported_month(lago, _gold_months(motor))
+        inicio = first_reported_month(motor, lago)
     except BaseException:
         motor.close()
         raise

@@ -18,6 +18,9 @@ import pandas as pd
 IQR_FACTOR = 1.5
 MIN_SEGMENTO = 30
 SEGMENTO = ["tipo_cliente", "nivel_tension", "anio_mes"]
+#: % of a month's bills that merit review, the project's working assumption (no published Luz del Sur rate): the
+#: official rule should flag a volume inside this band every month. The traffic light uses the same cut-offs.
+BANDA_REVISION_PCT = (1.0, 2.0)
 
 
 def fence_parameters() -> dict:
