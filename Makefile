@@ -34,7 +34,7 @@ data: $(STAMP)
 pipeline: $(STAMP)
 	$(BIN)/python -m lds_utils pipeline $(if $(PERIOD),--period $(PERIOD))
 
-## Scale benchmark (~30 min): writes bench/results/escala.json, read by the 'Escalabilidad' appendix.
+## Scale benchmark (~16 min): writes bench/results/escala.json, read by the 'Escalabilidad' appendix.
 bench: $(STAMP)
 	$(BIN)/python bench/bench_scale.py
 

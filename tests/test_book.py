@@ -87,16 +87,17 @@ def test_manifest_records_parameters_rows_packages_and_durations(libros):
     assert {f"cuaderno {p.stem}" for p in book.notebooks()} <= manifiesto["duraciones_s"].keys()
     assert manifiesto["duraciones_s"]["libro html"] > 0
     reproducibilidad = (libros["build"] / "versions" / "2025-06" / "book" / "reproducibilidad.html").read_text()
-    assert manifiesto["version"] in reproducibilidad and "gold_facturacion_teorica_mes" in reproducibilidad
+    assert manifiesto["version"] in reproducibilidad and "Duración de cada paso" in reproducibilidad
     assert "<code class=\"docutils literal notranslate\"><span class=\"pre\">1500</span></code>" in reproducibilidad
 
 
-def test_dashboard_has_map_charts_and_critical_cases(libros):
+def test_dashboard_has_map_charts_filters_and_the_inspection_list(libros):
     tablero = (libros["build"] / "versions" / "2025-12" / "notebooks" / "08_tablero.html").read_text()
     assert "leaflet" in tablero.lower() and tablero.count('<iframe class="district-map"') == 1
     assert not re.search(r"cdn\.|unpkg\.com/leaflet|openstreetmap|jquery", tablero, re.IGNORECASE)
     assert tablero.count("<img") >= 3
-    assert "Veces el umbral" in tablero
+    assert tablero.count('class="lds-tabla"') == 2, "the KPI and inspection tables with their filters"
+    assert "Lista de inspección del mes" in tablero and "Motivos" in tablero and "FACTOR_CARGA" not in tablero
 
 
 def test_no_page_shows_personal_data(libros):
@@ -145,7 +146,7 @@ def test_manifest_and_dictionary_render_as_markdown_tables():
                      "segundos_por_capa": {"bronze": 0.6}},
     }
     texto = book.manifest_markdown(manifiesto)
-    assert "| gold_db | gold_facturacion_teorica_mes | 69,212 |" in texto
+    assert "69,212" not in texto, "the whole lake's row counts include months after the edition's period"
     assert "| cuaderno 01 | 4.2 |" in texto or "| cuaderno 01 | 4.3 |" in texto
     assert "## Última ejecución del pipeline" in texto and "| bronze | 0.60 |" in texto
     assert "| Parámetro `engine` | `duckdb` |" in texto and "| Generación `seed` | `42` |" in texto
@@ -153,7 +154,7 @@ def test_manifest_and_dictionary_render_as_markdown_tables():
         "base_datos": ["raw_db", "raw_db"], "tabla": ["cliente", "cliente"], "filas": [10, 10],
         "columna": ["id_cliente", "nombre"], "tipo": ["VARCHAR", "VARCHAR"], "descripcion": ["Código | id", ""],
     }))
-    assert "### `raw_db.cliente`" in diccionario and "10 filas." in diccionario
+    assert "### `raw_db.cliente`" in diccionario and "filas" not in diccionario
     assert "Código \\| id" in diccionario
 
 
@@ -209,3 +210,63 @@ def test_demo_lake_is_generated_once_and_rebuilt_only_when_stale(tmp_path, monke
     with DuckDBEngine(lake) as engine:
         engine.con.execute("drop view gold_db.gold_senales_mes")
     assert list(book.prepare_demo_lake(lake)) == ["alertas"]
+
+
+# -- point-in-time editions ------------------------------------------------------------------------------------
+#: Build metadata an edition may differ in when rebuilt: the run manifest (durations, build time), the
+#: Reproducibilidad page that renders it and the search index holding that page's words.
+BUILD_METADATA = {"manifiesto.json", "book/reproducibilidad.html", "searchindex.js",
+                  "_sources/book/reproducibilidad.md", ".buildinfo"}
+#: Annexes that report the committed benchmark runs (bench/results/), measured on lakes of their own: their months
+#: are those runs', not the edition's data.
+BENCHMARK_ANNEXES = {"despliegue_aws.html", "escalabilidad.html"}
+
+
+def _edition_files(carpeta, construido: str) -> dict[str, bytes]:
+    """Every file of an edition but the build metadata, with its build time (the footer's) masked."""
+    return {
+        ruta.relative_to(carpeta).as_posix(): ruta.read_bytes().replace(construido.encode(), b"<construido>")
+        for ruta in sorted(carpeta.rglob("*"))
+        if ruta.is_file() and ruta.relative_to(carpeta).as_posix() not in BUILD_METADATA
+    }
+
+
+def _later_months(periodo: str) -> str:
+    """A pattern of any YYYY-MM label after periodo, up to three years later (the sample ends within them)."""
+    anio, mes = int(periodo[:4]), int(periodo[5:])
+    meses = [f"{anio}-{m:02d}" for m in range(mes + 1, 13)] + [f"{a}-{m:02d}" for a in range(anio + 1, anio + 4)
+                                                                for m in range(1, 13)]
+    return "|".join(meses)
+
+
+def test_an_earlier_edition_shows_nothing_of_a_later_month(libros):
+    periodo, posterior = libros["periodos"]
+    carpeta = libros["build"] / "versions" / periodo
+    meses_posteriores = _later_months(periodo)
+    later = re.compile(meses_posteriores)
+    construido = json.loads((carpeta / book.MANIFEST).read_text())["construido"]  # build metadata, not data
+    for pagina in _paginas(carpeta):
+        if pagina.name in BENCHMARK_ANNEXES or f"book/{pagina.name}" in BUILD_METADATA:
+            continue
+        texto = pagina.read_text(encoding="utf-8").replace(construido, "")
+        texto = re.sub(r"<script.*?</script>|<style.*?</style>", "", texto, flags=re.S)
+        texto = re.sub(r'<section id="fuentes">.*?</section>', "", texto, flags=re.S)  # citations: dated by publication
+        texto = re.sub(r'srcdoc="[^"]*"', "", texto)  # the map's own page (its figures are the month's: checked below)
+        hallado = later.search(html.unescape(re.sub(r"<[^>]+>", " ", texto)))
+        assert hallado is None, f"{pagina.name} shows {hallado.group(0)}, after the edition's period {periodo}"
+    tablero = (carpeta / "notebooks" / "08_tablero.html").read_text(encoding="utf-8").replace(construido, "")
+    assert not re.search(meses_posteriores, html.unescape(tablero)), "the dashboard's map or tables name a later month"
+    assert f"Periodo de análisis: {periodo}" in (carpeta / "book" / "intro.html").read_text(encoding="utf-8")
+    assert posterior > periodo
+
+
+def test_an_edition_rebuilt_after_a_later_one_is_identical(libros, tmp_path):
+    periodo = libros["periodos"][0]
+    primera = libros["build"] / "versions" / periodo
+    book.build_book(periodo, lake=libros["lago"], build_root=tmp_path / "_build", progress=False)
+    segunda = tmp_path / "_build" / "versions" / periodo
+    construidas = [json.loads((c / book.MANIFEST).read_text())["construido"] for c in (primera, segunda)]
+    antes, despues = _edition_files(primera, construidas[0]), _edition_files(segunda, construidas[1])
+    assert sorted(antes) == sorted(despues)
+    distintos = [ruta for ruta in antes if antes[ruta] != despues[ruta]]
+    assert not distintos, f"rebuilding {periodo} changed {distintos[:10]}"

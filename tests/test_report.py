@@ -230,12 +230,12 @@ def test_segment_quartiles_read_as_percent_above_the_own_median():
                               "segmento_valido": [True], "q1": [np.log(0.9)], "q3": [np.log(1.1)],
                               "umbral_atipico": [np.log(1.5)], "atipicos": [2]})
     legible = report.readable_segments(segmentos).iloc[0]
-    assert legible["segmento"] == "RESIDENCIAL BT"
+    assert legible["segmento"] == "Residencial, BT"
     assert legible[["q1_pct", "q3_pct", "umbral_pct"]].tolist() == pytest.approx([-10.0, 10.0, 50.0])
     gold = pd.DataFrame({"tipo_cliente": ["COMERCIAL", "COMERCIAL"], "nivel_tension": ["BT", "BT"],
                          "valor_evaluado": [np.log(2.0), np.nan]})
     razones = report.segment_ratios(gold)
-    assert razones["razon"].tolist() == pytest.approx([2.0]) and razones["segmento"].tolist() == ["COMERCIAL BT"]
+    assert razones["razon"].tolist() == pytest.approx([2.0]) and razones["segmento"].tolist() == ["Comercial, BT"]
 
 
 def test_rejects_group_by_rule_before_the_colon():

@@ -196,7 +196,9 @@ def stage_sources(staging: Path, version: str, period: str, construido: str) -> 
     shutil.copytree(PROJECT_ROOT / BOOK_DIR, staging / BOOK_DIR)
     shutil.copy2(PROJECT_ROOT / "_toc.yml", staging / "_toc.yml")
     ajustes = yaml.safe_load((PROJECT_ROOT / "_config.yml").read_text(encoding="utf-8"))
-    ajustes["parse"]["myst_substitutions"] = {"version": version, "periodo": period}
+    ajustes["parse"]["myst_substitutions"] = {  # inline code takes no substitution: the commands are substituted whole
+        "version": version, "periodo": period,
+        "comando_libro": f"`python -m lds_utils book --period {period}`", "comando_make": f"`make book PERIOD={period}`"}
     ajustes["html"]["announcement"] = f"Informe versión {version} · Periodo de análisis: {period}"
     ajustes["html"]["extra_footer"] = (
         f"<p>Versión del informe {html.escape(version)} · periodo de análisis {period} · "
@@ -211,13 +213,26 @@ def write_generated(staging: Path, nombre: str, texto: str) -> None:
     (carpeta / nombre).write_text(texto, encoding="utf-8")
 
 
-def hide_injected_parameters(path: Path) -> None:
-    """Tag papermill's injected-parameters cell so readers never see it."""
+#: What papermill and the kernel write about the run into an executed notebook (timings, the staging paths): build
+#: metadata (the manifest keeps each notebook's duration), dropped so an edition rebuilt from the same data is the
+#: same file.
+_TIMINGS = ("start_time", "end_time", "duration", "input_path", "output_path")
+
+
+def finish_executed_notebook(path: Path) -> None:
+    """Tag papermill's injected-parameters cell so readers never see it, and drop the run timings."""
     cuaderno = nbformat.read(path, as_version=4)
+    for clave in _TIMINGS:
+        cuaderno.metadata.get("papermill", {}).pop(clave, None)
     for celda in cuaderno.cells:
         etiquetas = celda.metadata.setdefault("tags", [])
-        if "injected-parameters" in etiquetas and HIDDEN_TAG not in etiquetas:
-            etiquetas.append(HIDDEN_TAG)
+        if "injected-parameters" in etiquetas:
+            celda.id = "parametros-inyectados"  # papermill draws a random id
+            if HIDDEN_TAG not in etiquetas:
+                etiquetas.append(HIDDEN_TAG)
+        celda.metadata.pop("execution", None)
+        for clave in _TIMINGS:
+            celda.metadata.get("papermill", {}).pop(clave, None)
     nbformat.write(cuaderno, path)
 
 
@@ -237,7 +252,7 @@ def run_notebook(fuente: Path, destino: Path, parametros: dict) -> float:
             f"notebook {fuente.name} failed in cell {error.exec_count}: {error.ename}: {error.evalue} "
             f"(executed copy: {destino})"
         ) from None
-    hide_injected_parameters(destino)
+    finish_executed_notebook(destino)
     return round(time.perf_counter() - inicio, 2)
 
 

@@ -77,6 +77,13 @@ class _StableFigure(Figure):
                 'style="position:absolute;width:100%;height:100%;left:0;top:0;border:none"></iframe></div>')
 
 
+class _DistrictMap(folium.Map):
+    """A folium Map whose plain-text form is not its memory address: a rebuilt edition is the same file."""
+
+    def __repr__(self) -> str:
+        return "Mapa de riesgo por distrito"
+
+
 def traffic_light_map(distritos: pd.DataFrame) -> folium.Map:
     """District choropleth of the month coloured by the traffic light of pct_atipicos, self-contained.
 
@@ -86,7 +93,7 @@ def traffic_light_map(distritos: pd.DataFrame) -> folium.Map:
     lat/lon if it is not in the reference. ValueError if a district has neither.
     """
     features = [_feature(fila) for fila in _districts_to_draw(distritos).itertuples(index=False)]
-    mapa = folium.Map(tiles=None, attribution_control=False, control_scale=True, zoom_snap=0.25, font_size="0.85rem")
+    mapa = _DistrictMap(tiles=None, attribution_control=False, control_scale=True, zoom_snap=0.25, font_size="0.85rem")
     mapa.default_js, mapa.default_css = [], []
     _StableFigure(ratio="90%").add_child(mapa)
     mapa.get_root().header.add_child(Element(_leaflet_assets()), name="leaflet")

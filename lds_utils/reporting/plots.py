@@ -9,12 +9,14 @@ and no global state leaks between charts.
 
 from __future__ import annotations
 
+import hashlib
 import matplotlib
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
+from pandas.io.formats.style import Styler
 
 AZUL = "#1f4e79"
 AZUL_CLARO = "#8fb3d9"
@@ -213,7 +215,8 @@ def sensitivity_chart(tabla: pd.DataFrame, x: str, titulo: str, etiqueta_x: str,
     ax.axvline(marca, color=NARANJA, ls="--", lw=1, label=f"Valor adoptado: {format_thousands(marca, 1 if marca % 1 else 0)}")
     ax.set(title=titulo, xlabel=etiqueta_x, ylabel="% atípicos")
     ax.set_ylim(bottom=0)
-    axis_pct(ax)
+    ax.margins(x=0.06)  # the first and last points are drawn whole, not cut by the frame
+    axis_pct(ax, decimales=2)
     ax.legend(fontsize=8)
     return fig
 
@@ -275,7 +278,14 @@ _FORMATOS = {
 }
 
 
-def table(datos: pd.DataFrame, formatos: dict[str, str] | None = None, nombres: dict[str, str] | None = None):
+class Tabla(Styler):
+    """A Styler whose plain-text form names its size, not its memory address: a rebuilt edition is the same file."""
+
+    def __repr__(self) -> str:
+        return f"Tabla de {len(self.data)} filas"
+
+
+def table(datos: pd.DataFrame, formatos: dict[str, str] | None = None, nombres: dict[str, str] | None = None) -> Tabla:
     """A pandas Styler in the house format: no index, numbers formatted per column, Spanish headers.
 
     formatos maps a column to miles, decimal, coordenada, soles or pct; nombres renames columns for
@@ -286,11 +296,15 @@ def table(datos: pd.DataFrame, formatos: dict[str, str] | None = None, nombres: 
     if desconocidos:
         raise ValueError(f"unknown formats: {sorted(desconocidos)}")
     booleanas = {columna: lambda valor: "sí" if valor else "no" for columna in datos.columns[datos.dtypes == bool]}
+    # the table's HTML id from its content, not pandas' random one: a rebuilt edition is the same file
+    contenido = f"{datos.to_csv()}{sorted(formatos.items())}{sorted((nombres or {}).items())}"
     # one format call: each call resets the columns it does not name
     return (
-        datos.style.format(booleanas | {columna: _FORMATOS[nombre] for columna, nombre in formatos.items()}, na_rep="")
+        Tabla(datos).format(booleanas | {columna: _FORMATOS[nombre] for columna, nombre in formatos.items()}, na_rep="")
         .format_index(lambda columna: (nombres or {}).get(columna, columna), axis="columns")
         .hide(axis="index")
+        .set_uuid(hashlib.sha256(contenido.encode()).hexdigest()[:10])
+        .set_table_styles([{"selector": "th, td", "props": "padding: 0.3rem 0.75rem;"}])
     )
 
 
