@@ -18,6 +18,7 @@ from lds_utils.lake.engines import DuckDBEngine
 from lds_utils.lake.registry import open_engine
 from lds_utils.reporting import book
 
+
 def _paginas(carpeta):
     return sorted((carpeta / "book").glob("*.html")) + sorted((carpeta / "notebooks").glob("*.html"))
 

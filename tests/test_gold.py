@@ -235,3 +235,13 @@ def test_chosen_candidate_reproduces_gold_flags(sample_lake, gold):
 def test_methodology_text_names_the_choice():
     text = detect.valor_evaluado_methodology()
     assert text.startswith("Choosing valor_evaluado") and "**Chosen.**" in text
+
+
+def test_every_reported_month_is_evaluated(gold):
+    """The year of history before the first reported month gives its bills their 12-month reference."""
+    reported = gold[gold["anio_mes"] >= config.DEFAULT_DESDE]
+    by_month = reported.groupby("anio_mes")
+    assert by_month["valor_evaluado"].apply(lambda v: v.notna().mean()).min() > 0.95
+    assert reported.loc[reported["anio_mes"] == config.DEFAULT_DESDE, "meses_historia"].median() == 12
+    assert by_month["es_atipico"].sum().min() > 0, "a reported month without any atypical bill"
+    assert gold["anio_mes"].min() == config.shift_period(config.DEFAULT_DESDE, -config.DEFAULT_HISTORIA_PREVIA)

@@ -1,7 +1,7 @@
 """The filterable table: deterministic bytes, escaping, Spanish formats, filter options, no external asset.
 
-The last test (marked BROWSER) drives the fragment's script in headless Chromium; it is skipped where
-Chromium is not installed.
+The last test (marked BROWSER) drives the fragment's script in headless Chromium (`make test` installs it); without
+Chromium it fails, it is never skipped.
 """
 
 from __future__ import annotations
@@ -235,8 +235,8 @@ document.addEventListener("DOMContentLoaded", function () {
 """
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="BROWSER test: chromium is not installed")
 def test_BROWSER_filters_cascade_search_sort_and_summary_run_in_chromium(distritos, tmp_path):
+    assert CHROMIUM, "chromium is not installed: run `make chromium` (make test does)"
     hostil = filter_table(pd.DataFrame({"distrito": [HOSTIL, COMILLAS]}), filtros={"distrito": "Todos"})
     pagina = tmp_path / "pagina.html"
     pagina.write_text(f'<!doctype html><html lang="es"><head><meta charset="utf-8"><script>{_DRIVER}</script>'

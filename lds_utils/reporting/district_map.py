@@ -21,14 +21,8 @@ import pandas as pd
 import xstatic.pkg.leaflet
 from branca.element import Element, Figure
 
-from lds_utils.reporting.plots import (
-    SEMAFORO_AMBAR_DESDE,
-    SEMAFORO_COLORES,
-    SEMAFORO_ROJO_DESDE,
-    format_pct,
-    format_thousands,
-    traffic_light,
-)
+from lds_utils.reporting.plots import (SEMAFORO_AMBAR_DESDE, SEMAFORO_COLORES, SEMAFORO_ROJO_DESDE, format_pct,
+                                       format_thousands, traffic_light)
 from lds_utils.synthetic.reference import districts as reference_districts
 
 GEOMETRY_PATH = Path(__file__).with_name("data") / "lds_distritos_inei2007.geojson"

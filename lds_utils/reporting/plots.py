@@ -10,6 +10,7 @@ and no global state leaks between charts.
 from __future__ import annotations
 
 import hashlib
+
 import matplotlib
 import numpy as np
 import pandas as pd
