@@ -133,6 +133,8 @@ def monthly_trend_chart(kpi_mes: pd.DataFrame, periodo: str) -> Figure:
     abajo.plot(fechas, datos["pct_atipicos"], color=NARANJA, marker="o", markersize=3)
     abajo.set(title="Porcentaje de suministros atípicos", ylabel="% atípicos", ylim=(0, tope), xlabel="Mes")
     axis_pct(abajo)
+    semestres = fechas[fechas.dt.month.isin([1, 7])]  # labels only on months with data: none after the period
+    abajo.set_xticks(semestres, semestres.dt.strftime("%Y-%m"))
     marca = pd.Timestamp(f"{periodo}-01")
     for ax in (arriba, abajo):
         ax.axvline(marca, color=GRIS, ls="--", lw=1)
