@@ -272,3 +272,14 @@ def test_every_billing_rule_is_stated_in_spanish_with_its_source():
     assert len(fuentes) == len(billing.SOURCES)
     assert not fuentes["fuente"].str.contains("approx|common knowledge|Source").any()
     assert fuentes["regla"].str.contains(f"{billing.FOSE_UMBRAL_KWH:.0f} kWh").any()
+
+
+def test_a_month_of_the_history_year_is_not_reported(built_lake):
+    with pytest.raises(UsageError, match="2021-06 is history before the first reported month 2022-01"):
+        report.open_report("2021-06", lake=built_lake)
+    ctx = report.open_report("2022-01", lake=built_lake)
+    try:
+        assert (ctx.period, ctx.inicio) == ("2022-01", "2022-01")
+        assert ctx.kpi_by_month()["anio_mes"].tolist() == ["2022-01"]
+    finally:
+        ctx.close()

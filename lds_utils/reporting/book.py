@@ -374,7 +374,7 @@ def prepare_demo_lake(lake: Path, progress: bool = False) -> dict[str, float]:
 
 def _alerts_match_gold(lake: Path) -> bool:
     with open_engine("duckdb", lake, read_only=True) as engine:
-        return alerts.tables_match_gold(engine, report.require_period(engine, lake, None))
+        return alerts.tables_match_gold(engine, report.require_period(engine, lake, None)[0])
 
 
 def _timed(funcion, *args, **kwargs) -> float:

@@ -82,28 +82,31 @@ def require_built_lake(lake: Path) -> None:
                          f"differs): run {_pipeline_command(lake)}")
 
 
-def require_period(engine, lake: Path, period: str | None) -> str:
-    """The analysis month (None = latest in GOLD), refused in one line if GOLD does not hold it or it comes
-    before the first reported month."""
+def require_period(engine, lake: Path, period: str | None) -> tuple[str, str]:
+    """The analysis month (None = latest in GOLD) and the first reported month, refused in one line if GOLD does
+    not hold the month or it comes before the first reported one."""
     meses = _gold_months(engine)
     if not meses:
         raise UsageError(f"no {GOLD} in {lake}: run {_pipeline_command(lake)}")
+    inicio = first_reported_month(engine, lake, meses)
     if period is None:
-        return meses[-1]
+        return meses[-1], inicio
     if period not in meses:
         raise UsageError(f"period {period} is not built in {lake} (GOLD holds {meses[0]} to {meses[-1]}): "
                          f"run {_pipeline_command(lake, period)}")
-    inicio = first_reported_month(engine, lake)
     if period < inicio:
         raise UsageError(f"period {period} is history before the first reported month {inicio} of {lake}")
-    return period
+    return period, inicio
 
 
-def first_reported_month(engine, lake: Path) -> str:
+def first_reported_month(engine, lake: Path, meses: list[str] | None = None) -> str:
     """The first month the report covers: the generation's ``desde`` (its earlier months are the history its
-    bills are compared with), or the first month in GOLD for a lake that was not generated."""
+    bills are compared with), or the first month in GOLD (``meses`` when already read) for a lake that was not
+    generated."""
     generacion = read_generation(lake)
-    return generacion["desde"] if generacion else _gold_months(engine)[0]
+    if generacion:
+        return generacion["desde"]
+    return (meses if meses is not None else _gold_months(engine))[0]
 
 
 def _gold_months(engine) -> list[str]:
@@ -724,10 +727,11 @@ def open_report(period: str | None = None, engine: str = config.DEFAULT_ENGINE,
     motor = open_engine(nombre_motor, lago, read_only=True)
     try:
         if local:
-            periodo = require_period(motor, lago, periodo)
-        elif periodo is None:
-            periodo = str(motor.read_sql(load_sql("report", "latest_month"))["anio_mes"].iloc[0])
-        inicio = first_reported_month(motor, lago)
+            periodo, inicio = require_period(motor, lago, periodo)
+        else:
+            if periodo is None:
+                periodo = str(motor.read_sql(load_sql("report", "latest_month"))["anio_mes"].iloc[0])
+            inicio = first_reported_month(motor, lago)
     except BaseException:
         motor.close()
         raise

@@ -4,6 +4,8 @@
 -- Parameters: :period ('YYYY-MM'). A record counts when the month it refers to (reading, inspection, pliego,
 --   connection, installation, start of the assignment, customer's start date) is :period or earlier; sectors
 --   (undated) and records whose date cannot be read count in every edition, as bronze_rechazos.mes_registro does.
+--   The rule is written for the staging tables (one row per raw row) and again for the published BRONZE tables:
+--   counting both is what makes cuadra a check rather than an identity.
 with
 
 recibidas as (
