@@ -3,7 +3,7 @@
 Secrets: AWS credentials placed in the environment never reach the output of the Athena dry run, the
 files it or a book build writes, the executed notebooks rendered in the book, or the manifests.
 Personal data: no customer name or document number of the lake (rejected rows included) appears
-in the built book; outside BRONZE's customer tables no relation has a personal-data column.
+in the built book; outside BRONZE's customer tables no relation has a personal-data column or value.
 """
 
 from __future__ import annotations
@@ -161,6 +161,37 @@ def test_personal_columns_exist_only_in_bronze_customer_tables(built_lake):
     personales = columnas[columnas["column_name"].isin(PERSONAL_DATA_COLUMNS)]
     assert set(zip(personales["table_schema"], personales["table_name"])) == {
         ("raw_db", "cliente"), ("bronze_db", "stg_cliente"), ("bronze_db", "bronze_cliente")}
+
+
+#: The relations that hold personal data by design (README, "Personal data is never published").
+PERSONAL_RELATIONS = {("raw_db", "cliente"), ("bronze_db", "stg_cliente"), ("bronze_db", "bronze_cliente")}
+
+
+def _text_values(engine, schema: str, table: str, columns: list[str]) -> list[str]:
+    selects = " union all ".join(f"select distinct cast({column} as varchar) as valor from {schema}.{table}"
+                                 for column in columns)
+    return engine.read_sql(f"select distinct valor from ({selects}) as t where valor is not null")["valor"].tolist()
+
+
+def test_no_relation_but_the_customer_tables_holds_a_name_or_document_number(built_lake):
+    """Values, not column names: a rejected customer row (bronze_rechazos.registro) carries neither."""
+    nombres, documentos = _customers(built_lake)
+    with open_engine("duckdb", built_lake, read_only=True) as engine:
+        columnas = engine.read_sql("select table_schema, table_name, column_name from information_schema.columns "
+                                   "where data_type = 'VARCHAR' or data_type like 'ENUM%'")
+        textos = {(schema, table): _text_values(engine, schema, table, grupo["column_name"].tolist())
+                  for (schema, table), grupo in columnas.groupby(["table_schema", "table_name"])
+                  if (schema, table) not in PERSONAL_RELATIONS}
+        rechazados = engine.read_sql("select registro from bronze_db.bronze_rechazos where tabla = 'cliente'")
+    assert ("bronze_db", "bronze_rechazos") in textos and len(textos) > 20
+    for relacion, valores in textos.items():
+        texto = "\n".join(valores)
+        assert not documentos & set(re.findall(r"(?<!\d)(\d{8}|\d{11})(?!\d)", texto)), relacion
+        assert not _names_in(texto, nombres), relacion
+    campos = rechazados["registro"].str.split(",", expand=True)
+    assert len(campos) and set(campos[3]) <= {"", "<oculto>"}
+    assert campos[2].str.fullmatch(r"[9X]*").all(), "the document number keeps its shape only"
+    assert campos[2].str.fullmatch(r"9{8}|9{11}").any() and campos[0].str.len().gt(0).any()
 
 
 def test_rejected_customer_records_are_never_shown(built_lake):

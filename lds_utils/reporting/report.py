@@ -131,7 +131,8 @@ DESCRIPCIONES = {
     "anio": "Año de facturación",
     "mes": "Mes de facturación (1-12)",
     "motivo": "Motivo de rechazo REGLA[:columna]; vacío si el registro es válido",
-    "registro": "Registro RAW original como texto, para auditoría (el libro no muestra los de clientes)",
+    "registro": "Registro RAW original como texto, para auditoría; en los de clientes, el nombre oculto y el "
+                "documento como su forma (9 por dígito, X por otro carácter). El libro no muestra los de clientes",
     "firma": "Contenido normalizado del registro, para distinguir duplicados exactos de claves repetidas",
     "clave_repetida": "La clave aparece en más de un registro RAW: su motivo final está en stg_acumulado_duplicado",
     "tabla": "Tabla RAW de origen",

@@ -2,6 +2,10 @@
 -- Build: table
 -- Grain: one row per row of raw_db.cliente; valid rows have motivo null, the others carry the reject reason.
 -- Inputs: raw_db.cliente. Parameters: :fecha_maxima (latest plausible date, 'YYYY-MM-DD').
+-- registro, the raw row as text that a rejected row takes to bronze_rechazos, carries no personal data: the name is
+-- '<oculto>' (empty stays empty) and the document number its shape (each digit as 9, any other character as X, so a
+-- FORMATO_INVALIDO stays explainable). The raw record is found in raw_db.cliente by id_cliente (or, for a row
+-- without one, by the other fields). registro_completo, the unmasked text, only orders exact duplicates.
 with raw as (
     select
         upper(trim(id_cliente)) as id_cliente,
@@ -11,7 +15,11 @@ with raw as (
         upper(trim(tipo_cliente)) as tipo_cliente,
         trim(fecha_alta) as fecha_alta_txt,
         concat_ws(',', coalesce(id_cliente, ''), coalesce(tipo_documento, ''), coalesce(numero_documento, ''),
-            coalesce(nombre, ''), coalesce(tipo_cliente, ''), coalesce(fecha_alta, '')) as registro
+            coalesce(nombre, ''), coalesce(tipo_cliente, ''), coalesce(fecha_alta, '')) as registro_completo,
+        concat_ws(',', coalesce(id_cliente, ''), coalesce(tipo_documento, ''),
+            regexp_replace(regexp_replace(coalesce(numero_documento, ''), '[0-9]', '9'), '[^9]', 'X'),
+            case when coalesce(nombre, '') = '' then '' else '<oculto>' end,
+            coalesce(tipo_cliente, ''), coalesce(fecha_alta, '')) as registro
     from raw_db.cliente
 ),
 
@@ -53,7 +61,7 @@ deduplicated as (
             when min(case when motivo_fila is null then firma end) over (partition by id_cliente)
                 <> max(case when motivo_fila is null then firma end) over (partition by id_cliente)
                 then 'CLAVE_DUPLICADA'
-            when row_number() over (partition by id_cliente, motivo_fila is null order by registro) > 1
+            when row_number() over (partition by id_cliente, motivo_fila is null order by registro_completo) > 1
                 then 'FILA_DUPLICADA'
         end as motivo
     from checked
