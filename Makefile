@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PERIOD ?=
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: book test chromium data pipeline bench clean
+.PHONY: book test chromium data pipeline mes bench clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ data: $(STAMP)
 
 pipeline: $(STAMP)
 	$(BIN)/python -m lds_utils pipeline $(if $(PERIOD),--period $(PERIOD))
+
+## Publish the month PERIOD (required): its pipeline run, alerts and book edition, then a summary.
+mes: $(STAMP)
+	@test -n "$(PERIOD)" || { echo "error: give the month as make mes PERIOD=YYYY-MM" >&2; exit 2; }
+	$(BIN)/python -m lds_utils mes --period $(PERIOD)
 
 ## Scale benchmark (~16 min): writes bench/results/escala.json, read by the 'Escalabilidad' appendix.
 bench: $(STAMP)

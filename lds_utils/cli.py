@@ -61,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_lake(alertas)
     _add_aws(alertas)
 
+    mes = commands.add_parser("mes", help="publish a month: its pipeline run, alerts and book edition, then a summary "
+                              "beside the month before")
+    mes.add_argument("--period", required=True, help="the month YYYY-MM")
+    mes.add_argument("--engine", default=config.DEFAULT_ENGINE, help="duckdb (default) or athena")
+    _add_lake(mes)
+    _add_aws(mes)
+
     setup = commands.add_parser("setup", help="create the AWS bucket layout, Glue databases and Athena workgroup")
     setup.add_argument("--dry-run", action="store_true", help="print the actions without calling AWS")
     _add_aws(setup, scan_limit=True)
@@ -148,6 +155,15 @@ def _run(args: argparse.Namespace) -> int:
         capacidad = CAPACIDAD_INSPECCION if args.capacidad is None else _share(args.capacidad, "--capacidad")
         run_alertas(config.resolve_lake(args.lake), args.period, engine=engine, capacidad_inspeccion=capacidad,
                     desde=args.desde, hasta=args.hasta, **aws_options)
+        return 0
+    if args.command == "mes":
+        from lds_utils.reporting.cycle import run_month
+
+        period = config.parse_period(args.period, "--period")
+        engine = config.parse_engine(args.engine)
+        resumen = run_month(config.resolve_lake(args.lake), period, engine=engine,
+                            **_engine_aws_options(engine, args))
+        print(resumen.text())
         return 0
     if args.command == "book":
         from lds_utils.reporting.book import build_book

@@ -17,6 +17,7 @@ import yaml
 from lds_utils.lake.engines import DuckDBEngine
 from lds_utils.lake.registry import open_engine
 from lds_utils.reporting import book
+from tests import editions
 
 
 def _paginas(carpeta):
@@ -214,22 +215,9 @@ def test_demo_lake_is_generated_once_and_rebuilt_only_when_stale(tmp_path, monke
 
 
 # -- point-in-time editions ------------------------------------------------------------------------------------
-#: Build metadata an edition may differ in when rebuilt: the run manifest (durations, build time), the
-#: Reproducibilidad page that renders it and the search index holding that page's words.
-BUILD_METADATA = {"manifiesto.json", "book/reproducibilidad.html", "searchindex.js",
-                  "_sources/book/reproducibilidad.md", ".buildinfo"}
 #: Annexes that report the committed benchmark runs (bench/results/), measured on lakes of their own: their months
 #: are those runs', not the edition's data.
 BENCHMARK_ANNEXES = {"despliegue_aws.html", "escalabilidad.html"}
-
-
-def _edition_files(carpeta, construido: str) -> dict[str, bytes]:
-    """Every file of an edition but the build metadata, with its build time (the footer's) masked."""
-    return {
-        ruta.relative_to(carpeta).as_posix(): ruta.read_bytes().replace(construido.encode(), b"<construido>")
-        for ruta in sorted(carpeta.rglob("*"))
-        if ruta.is_file() and ruta.relative_to(carpeta).as_posix() not in BUILD_METADATA
-    }
 
 
 def _later_months(periodo: str) -> str:
@@ -247,7 +235,7 @@ def test_an_earlier_edition_shows_nothing_of_a_later_month(libros):
     later = re.compile(meses_posteriores)
     construido = json.loads((carpeta / book.MANIFEST).read_text())["construido"]  # build metadata, not data
     for pagina in _paginas(carpeta):
-        if pagina.name in BENCHMARK_ANNEXES or f"book/{pagina.name}" in BUILD_METADATA:
+        if pagina.name in BENCHMARK_ANNEXES or f"book/{pagina.name}" in editions.BUILD_METADATA:
             continue
         texto = pagina.read_text(encoding="utf-8").replace(construido, "")
         texto = re.sub(r"<script.*?</script>|<style.*?</style>", "", texto, flags=re.S)
@@ -266,8 +254,5 @@ def test_an_edition_rebuilt_after_a_later_one_is_identical(libros, tmp_path):
     primera = libros["build"] / "versions" / periodo
     book.build_book(periodo, lake=libros["lago"], build_root=tmp_path / "_build", progress=False)
     segunda = tmp_path / "_build" / "versions" / periodo
-    construidas = [json.loads((c / book.MANIFEST).read_text())["construido"] for c in (primera, segunda)]
-    antes, despues = _edition_files(primera, construidas[0]), _edition_files(segunda, construidas[1])
-    assert sorted(antes) == sorted(despues)
-    distintos = [ruta for ruta in antes if antes[ruta] != despues[ruta]]
+    distintos = editions.changed_files(primera, segunda)
     assert not distintos, f"rebuilding {periodo} changed {distintos[:10]}"

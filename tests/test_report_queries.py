@@ -304,3 +304,23 @@ def test_alert_tables_check(engine, tables, alert_tables):
     assert actual["gold_kwh"] == pytest.approx(gold["consumo_kwh"].sum(), rel=1e-12)
     assert actual["senales_kwh"] == pytest.approx(signals["consumo_kwh"].sum(), rel=1e-12)
     assert actual["gold_atipicos"] == gold["es_atipico"].sum() and actual["alertas_iqr"] == alerts["es_alerta_iqr"].sum()
+
+
+def test_month_summary(engine, tables, alert_tables):
+    gold, alerts = tables["gold_facturacion_teorica_mes"], alert_tables["gold_alertas_mes"]
+    before = "2025-05"
+    month, previous = gold[gold["anio_mes"] == PERIOD], gold[gold["anio_mes"] == before]
+    listed, listed_before = alerts[alerts["anio_mes"] == PERIOD], alerts[alerts["anio_mes"] == before]
+    expected = {
+        "facturas": len(month), "facturas_anterior": len(previous),
+        "atipicos": month["es_atipico"].sum(), "atipicos_anterior": previous["es_atipico"].sum(),
+        "facturacion_soles": month["facturacion_teorica"].sum(),
+        "facturacion_soles_anterior": previous["facturacion_teorica"].sum(),
+        "suministros_nuevos": len(set(month["id_suministro"]) - set(previous["id_suministro"])),
+        "suministros_sin_factura": len(set(previous["id_suministro"]) - set(month["id_suministro"])),
+        "alertas": len(listed), "alertas_anterior": len(listed_before),
+        "alertas_nuevas": listed["es_nueva"].sum(), "a_inspeccionar": listed["dentro_capacidad"].sum(),
+    }
+    actual = _run(engine, "month_summary", mes_anterior=before).iloc[0]
+    assert actual.to_dict() == pytest.approx(expected, rel=1e-12)
+    assert expected["suministros_nuevos"] and expected["alertas_nuevas"] and expected["atipicos"]

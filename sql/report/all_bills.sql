@@ -11,3 +11,4 @@ select
     dias_facturados
 from gold_db.gold_facturacion_teorica_mes
 where anio_mes <= :period
+order by id_suministro, anio_mes

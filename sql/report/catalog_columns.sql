@@ -10,3 +10,4 @@ select
     ordinal_position as posicion
 from information_schema.columns
 where table_schema in ('raw_db', 'bronze_db', 'silver_db', 'gold_db')
+order by table_schema, table_name, ordinal_position

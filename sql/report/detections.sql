@@ -20,3 +20,4 @@ left join gold_db.gold_alertas_mes as a
     on s.id_suministro = a.id_suministro
     and s.anio_mes = a.anio_mes
 where s.anio_mes between :desde and :hasta
+order by s.anio_mes, s.id_suministro

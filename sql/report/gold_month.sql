@@ -32,3 +32,4 @@ select
     es_atipico
 from gold_db.gold_facturacion_teorica_mes
 where anio_mes = :period
+order by id_suministro

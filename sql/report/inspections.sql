@@ -8,3 +8,4 @@ select
     resultado
 from bronze_db.bronze_inspeccion
 where substr(cast(fecha_inspeccion as varchar), 1, 7) between :desde and :hasta
+order by id_inspeccion

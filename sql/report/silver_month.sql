@@ -16,3 +16,4 @@ select
     pct_error
 from silver_db.silver_consumo_mensual
 where anio_mes = :period
+order by id_suministro
