@@ -105,7 +105,6 @@ def _engine_aws_options(engine: str, args: argparse.Namespace) -> dict:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "generate":
-        from lds_utils.lake.pipeline import lake_lock
         from lds_utils.synthetic.generate import GeneratorConfig, run_generate
 
         cfg = GeneratorConfig(
@@ -117,11 +116,7 @@ def _run(args: argparse.Namespace) -> int:
                                                           config.MAX_HISTORIA_PREVIA),
         )
         config.period_range(cfg.desde, cfg.hasta)
-        lake = config.require_lake_or_empty(config.resolve_lake(args.lake))
-        with config.writing(lake, "python -m lds_utils generate"):
-            lake.mkdir(parents=True, exist_ok=True)
-            with lake_lock(lake):  # never rewrite raw/ under a running pipeline
-                run_generate(cfg, lake, progress=not args.quiet)
+        run_generate(cfg, config.resolve_lake(args.lake), progress=not args.quiet)
         return 0
     if args.command == "pipeline":
         from lds_utils.lake.pipeline import run_pipeline

@@ -161,13 +161,16 @@ def _check_lake_location(path: Path, given: str) -> None:
     for special in _SPECIAL_ROOTS:
         if path.is_relative_to(special):
             raise UsageError(f"the lake path {shown} is inside the system folder {special}: choose an ordinary folder")
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"the lake path {shown} is a file, not a folder")
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise UsageError(f"the lake path {shown} is under {parent}, which is a file, not a folder")
-            return
+    try:
+        if path.exists() and not path.is_dir():
+            raise UsageError(f"the lake path {shown} is a file, not a folder")
+        for parent in path.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise UsageError(f"the lake path {shown} is under {parent}, which is a file, not a folder")
+                return
+    except OSError as error:  # a name too long, a folder that may not be looked into
+        raise UsageError(f"the lake path {shown} cannot be used: {error.strerror}") from None
 
 
 #: What makes a folder a lake: the generator's summary, the pipeline's catalog, or a RAW table folder.
@@ -219,6 +222,11 @@ def ensure_writable_dir(path: Path) -> Path:
     return path
 
 
+def is_disk_full(error: BaseException) -> bool:
+    """Whether error reports a full disk or quota, also when wrapped without its errno (shutil.copytree's Error)."""
+    return getattr(error, "errno", None) in _FULL or any(os.strerror(code) in str(error) for code in _FULL)
+
+
 @contextmanager
 def writing(target: Path, command: str | None = None) -> Iterator[None]:
     """Turn the OSError of a full disk, a read-only filesystem or a refused write under target into one line.
@@ -230,7 +238,7 @@ def writing(target: Path, command: str | None = None) -> Iterator[None]:
         yield
     except OSError as error:
         where = error.filename or target
-        if error.errno in _FULL:
+        if is_disk_full(error):
             again = f", then run `{command}` again" if command else ""
             raise RunFailed(f"no space left on the device of {where}: free some space{again}") from None
         if error.errno in _REFUSED:

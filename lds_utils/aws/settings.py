@@ -147,7 +147,7 @@ def _read_config_file(path: Path) -> dict:
 
 def _check(pattern: re.Pattern, value, what: str) -> str:
     text = str(value).strip()
-    if not pattern.fullmatch(text) or ".." in text:
+    if not pattern.fullmatch(text) or ".." in text or _CONTROL_RE.search(str(value)):
         raise UsageError(f"invalid {what}: {value!r}")
     return text
 

@@ -69,22 +69,29 @@ _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def run_generate(cfg: GeneratorConfig, lake, progress: bool = False) -> dict[str, int]:
-    """Generate the lake's RAW data and ground truth; return the row count of every table written."""
+    """Generate the lake's RAW data and ground truth under the lake lock; return the row count of every table written.
+
+    A target it must not write into is refused before anything is written.
+    """
+    from lds_utils.lake.pipeline import lake_lock
+
     lake = config.require_lake_or_empty(Path(lake))
+    refuse_foreign_files(lake)
     staging = lake / STAGING
     with config.writing(lake, f"python -m lds_utils generate --lake {lake}"):
-        for name in config.GENERATE_LEFTOVERS:
-            _remove(lake / name)
-        config.ensure_writable_dir(lake)
-        refuse_foreign_files(lake)
-        try:
-            counts, months = _generate(cfg, staging, progress)
-            (lake / GENERACION).unlink(missing_ok=True)  # never leave a summary describing other data
-            _publish(staging, lake)
-            _write_summary(lake, cfg, counts, months)
-        except BaseException:
-            _remove(staging)
-            raise
+        lake.mkdir(parents=True, exist_ok=True)
+        with lake_lock(lake):  # never rewrite raw/ under a running pipeline
+            for name in config.GENERATE_LEFTOVERS:
+                _remove(lake / name)
+            config.ensure_writable_dir(lake)
+            try:
+                counts, months = _generate(cfg, staging, progress)
+                (lake / GENERACION).unlink(missing_ok=True)  # never leave a summary describing other data
+                _publish(staging, lake)
+                _write_summary(lake, cfg, counts, months)
+            except BaseException:
+                _remove(staging)
+                raise
     return counts
 
 
@@ -304,7 +311,7 @@ def _header(columns: list[str]) -> bytes:
 def _publish(staging: Path, lake: Path) -> None:
     """Swap the staged raw/ and truth/ into the lake (each by one rename), then drop the old ones.
 
-    run_generate removed any earlier .old-raw and .old-truth, and checked raw/ and truth/ hold only its files.
+    run_generate removed any earlier .old-raw and .old-truth and checked that raw/ and truth/ hold only its files.
     """
     paths = LakePaths(lake)
     for target in (paths.raw, paths.truth):
