@@ -292,9 +292,9 @@ def test_generate_on_a_full_disk_is_one_line_and_leaves_no_staging(generated, tm
     assert cli.main(["generate", *TINY, "--lake", str(lake)]) == 1
     message = one_line(capsys.readouterr().err, "failed: ")
     assert "no space left on the device" in message and "python -m lds_utils generate" in message
-    assert not (lake / STAGING).exists() and not (lake / config.WRITE_PROBE).exists()
+    assert not (lake / STAGING).exists() and not (lake / ".write_probe").exists()
     def data(digest):  # the lake folder's own time changes (the staging came and went), and the lock's
-        return {name: value for name, value in digest.items() if name not in (".", config.LOCK_FILE)}
+        return {name: value for name, value in digest.items() if name not in (".", ".lock")}
 
     assert data(tree_digest(lake)) == data(before)
 
@@ -304,13 +304,13 @@ def test_generate_removes_a_stale_staging_and_probe_before_checking_the_disk(tmp
     with small_disk(tmp_path / "disco", "1m") as disk:
         lake = disk / "lake"
         (lake / STAGING / "raw").mkdir(parents=True)
-        (lake / config.LOCK_FILE).write_text("1")
+        (lake / ".lock").write_text("1")
         with pytest.raises(OSError) as full:
             (lake / STAGING / "raw" / "relleno.csv").write_bytes(b"0" * (2 << 20))
         assert full.value.errno == errno.ENOSPC
-        (lake / config.WRITE_PROBE).touch()
+        (lake / ".write_probe").touch()
         assert cli.main(["generate", *TINY, "--lake", str(lake)]) == 0, capsys.readouterr().err
-        assert not (lake / STAGING).exists() and not (lake / config.WRITE_PROBE).exists()
+        assert not (lake / STAGING).exists() and not (lake / ".write_probe").exists()
         assert (lake / GENERACION).is_file()
 
 
@@ -319,7 +319,7 @@ def test_generate_too_big_for_a_real_small_disk_is_one_line_and_leaves_nothing(t
         done = run("generate", "--clientes", "400", "--quiet", "--lake", str(disk / "lake"))
         assert done.returncode == 1
         assert "no space left on the device" in one_line(done.stderr, "failed: ")
-        assert sorted(path.name for path in (disk / "lake").iterdir()) == [config.LOCK_FILE]
+        assert sorted(path.name for path in (disk / "lake").iterdir()) == [".lock"]
 
 
 def test_generate_on_a_read_only_lake_is_one_line(generated, tmp_path, capsys):
