@@ -130,8 +130,8 @@ NUMBERS = [
     (["setup", "--dry-run", "--scan-limit-gb", "inf"], "scan limit (GB) must be a number"),
     (["setup", "--dry-run", "--scan-limit-gb", "nan"], "scan limit (GB) must be a number"),
     (["setup", "--dry-run", "--scan-limit-gb", "1e400"], "scan limit (GB) is out of range"),
-    (["setup", "--dry-run", "--scan-limit-gb", "-1"], "scan limit must be between 0.01 GB"),
-    (["setup", "--dry-run", "--scan-limit-gb", "1e300"], "scan limit must be between 0.01 GB"),
+    (["setup", "--dry-run", "--scan-limit-gb", "-1"], "scan limit must be at least 0.01 GB"),
+    (["setup", "--dry-run", "--scan-limit-gb", "1e300"], "scan limit must be at least 0.01 GB"),
     (["setup", "--dry-run", "--scan-limit-gb", "٥٠"], "scan limit (GB) must be a number"),
 ]
 

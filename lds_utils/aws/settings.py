@@ -176,7 +176,7 @@ def check_key_part(value: str) -> str:
 def _scan_limit_bytes(value) -> int:
     gigabytes = finite_number(value, "scan limit (GB)")
     if not ATHENA_MIN_SCAN_LIMIT_BYTES <= gigabytes * 1e9 <= ATHENA_MAX_SCAN_LIMIT_BYTES:
-        raise UsageError(f"scan limit must be between 0.01 GB (Athena's minimum) and "
+        raise UsageError(f"scan limit must be at least 0.01 GB, Athena's minimum, and at most "
                          f"{ATHENA_MAX_SCAN_LIMIT_BYTES / 1e9:,.0f} GB (got {value!r})")
     return int(gigabytes * 1e9)
 
