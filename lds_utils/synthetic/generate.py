@@ -11,10 +11,11 @@ staging folder and then moved into place, so a re-run replaces raw/ and truth/ a
 the previous lake intact and no staging behind (what a killed run left is removed by the next run
 before it checks the disk).
 
-It writes only into a new or empty folder or a lake (``config.require_lake_or_empty``), and never deletes
-a file it did not write: a raw/ or truth/ holding anything else (an analyst's note, a real extract, a
-symbolic link) is refused in one line naming it. A full disk, a read-only filesystem or a refused
-permission stops it in one line (``config.writing``).
+It takes the lake lock (never rewriting raw/ under a running pipeline), writes only into a new or
+empty folder or a lake (``config.require_lake_or_empty``), and never deletes a file it did not write:
+a raw/ or truth/ holding anything else (an analyst's note, a real extract, a symbolic link) is refused
+in one line naming it. A full disk, a read-only filesystem or a refused permission stops it in one
+line (``config.writing``).
 
 ``consumo_esperado(cfg)`` replays the simulation without writing and returns the intended
 consumption per supply and billing month, for tests and evaluation.
@@ -46,6 +47,7 @@ from tqdm import tqdm
 import lds_utils
 from lds_utils import config
 from lds_utils.config import RAW_TABLES, LakePaths
+from lds_utils.lake.pipeline import lake_lock
 from lds_utils.lake.schema import column_names
 from lds_utils.synthetic.catalog import STREAM_DIRT, build_calendar, build_network, rng_for, sector_table, tarifa_table
 from lds_utils.synthetic.consumption import ANOMALIA_COLUMNS, TARIFA, anomalias_table, simulate_consumption
@@ -73,8 +75,6 @@ def run_generate(cfg: GeneratorConfig, lake, progress: bool = False) -> dict[str
 
     A target it must not write into is refused before anything is written.
     """
-    from lds_utils.lake.pipeline import lake_lock
-
     lake = config.require_lake_or_empty(Path(lake))
     refuse_foreign_files(lake)
     staging = lake / STAGING
