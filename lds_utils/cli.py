@@ -112,20 +112,18 @@ def _engine_aws_options(engine: str, args: argparse.Namespace) -> dict:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "generate":
-        from lds_utils.lake.pipeline import lake_lock
         from lds_utils.synthetic.generate import GeneratorConfig, run_generate
 
         cfg = GeneratorConfig(
             n_clientes=config.positive_int(args.clientes, "--clientes", config.MAX_CLIENTES),
-            seed=config.non_negative_int(args.seed, "--seed"),
+            seed=config.non_negative_int(args.seed, "--seed", config.MAX_SEED),
             desde=config.parse_period(args.desde, "--desde"),
             hasta=config.parse_period(args.hasta, "--hasta"),
-            historia_previa_meses=config.non_negative_int(args.historia_previa, "--historia-previa"),
+            historia_previa_meses=config.non_negative_int(args.historia_previa, "--historia-previa",
+                                                          config.MAX_HISTORIA_PREVIA),
         )
         config.period_range(cfg.desde, cfg.hasta)
-        lake = config.ensure_writable_dir(config.resolve_lake(args.lake))
-        with lake_lock(lake):  # never rewrite raw/ under a running pipeline
-            run_generate(cfg, lake, progress=not args.quiet)
+        run_generate(cfg, config.resolve_lake(args.lake), progress=not args.quiet)
         return 0
     if args.command == "pipeline":
         from lds_utils.lake.pipeline import run_pipeline
@@ -175,10 +173,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _share(value: str, name: str) -> float:
-    try:
-        share = float(str(value).strip())
-    except ValueError:
-        raise UsageError(f"{name} must be a number (got {value!r})") from None
+    share = config.finite_number(value, name)
     if not 0 < share <= 1:
         raise UsageError(f"{name} must be a share greater than 0 and at most 1 (got {value!r})")
     return share

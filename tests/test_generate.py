@@ -494,7 +494,7 @@ def test_rerun_replaces_raw_and_truth(tmp_path):
     assert sorted(p.name for p in (lake / "raw" / "cliente").iterdir()) == ["part-00000.csv"]
     assert read_folder(lake / "raw" / "suministro").shape[0] == counts["suministro"]
     assert json.loads((lake / GENERACION).read_text())["n_clientes"] == 100
-    assert sorted(p.name for p in lake.iterdir()) == [GENERACION, "raw", "truth"]
+    assert sorted(p.name for p in lake.iterdir()) == [".lock", GENERACION, "raw", "truth"]  # nothing left over
 
 
 def test_keys_are_unique_across_chunks(tmp_path):

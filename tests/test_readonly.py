@@ -4,7 +4,8 @@ The lake here is someone's own: another size and seed than the demo sample, buil
 alert relations). Each test first puts it in the state it needs: like a lake of real extracts (no
 ``generacion.json``) or as generated, with an analyst's own file under ``raw/`` in both. Every file's bytes and
 modification time, and every folder's, are compared before and after (the DuckDB catalog included: a read-only
-connection must not touch it).
+connection must not touch it). A whole book is also built over a real read-only bind mount of the lake
+(tests/mounts.py), read as the demo lake, as managers and auditors read a lake published on a read-only share.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from lds_utils.lake.engines import DuckDBEngine
 from lds_utils.lake.pipeline import run_pipeline
 from lds_utils.reporting import book
 from lds_utils.synthetic.generate import GENERACION, GeneratorConfig, run_generate
+from tests.mounts import read_only_view
 
 OWN_SAMPLE = GeneratorConfig(n_clientes=300, seed=11, desde="2024-01", hasta="2025-06")
 ANALYST_FILE = Path("raw") / "notas_del_analista.txt"
@@ -109,3 +111,16 @@ def test_book_command_on_a_path_that_does_not_exist_creates_nothing(tmp_path, ca
     assert error.startswith(f"error: no built lake at {missing}: run `python -m lds_utils generate --lake ")
     assert error.count("\n") == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_whole_book_over_a_read_only_mount_of_a_built_demo_lake(own_lake, tmp_path, monkeypatch):
+    """The demo lake needs no writer step: prepare_demo_lake takes no lock and writes nothing, the notebooks only read."""
+    lake = _as_generated(own_lake)
+    before = tree_digest(lake)
+    with read_only_view(lake, tmp_path / "publicado") as view:
+        monkeypatch.setattr(book, "DEMO_LAKE", view)
+        indice = book.build_book("2025-06", lake=view, build_root=tmp_path / "_build", progress=False)
+        manifiesto = json.loads((indice.parent / book.MANIFEST).read_text(encoding="utf-8"))
+    assert tree_digest(lake) == before
+    assert manifiesto["parametros"]["lake"] == str(view)
+    assert not {"generacion", "pipeline", "alertas"} & manifiesto["duraciones_s"].keys(), "nothing was prepared"

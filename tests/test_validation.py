@@ -7,6 +7,7 @@ the catalog is opened or a file is written. Property tests fuzz the validators w
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 
@@ -163,6 +164,26 @@ def test_numeric_parameters_are_whole_numbers_or_a_usage_error(value):
     except UsageError:
         return
     assert isinstance(number, int) and 1 <= number <= config.MAX_CLIENTES
+
+
+@given(st.one_of(st.text(), st.text(alphabet="0123456789٠١٢٣٤٥٦٧٨٩０１２３-+_ ")))
+@settings(max_examples=300, deadline=None)
+def test_whole_numbers_are_written_with_ascii_digits(text):
+    try:
+        number = config.non_negative_int(text, "n")
+    except UsageError:
+        return
+    assert text.strip().lstrip("+").isascii() and number == int(text.strip())
+
+
+@given(st.one_of(st.text(), st.floats().map(str), st.sampled_from(["inf", "-inf", "nan", "1e400", "٠.٥", "Infinity"])))
+@settings(max_examples=300, deadline=None)
+def test_decimals_are_ascii_and_finite(text):
+    try:
+        number = config.finite_number(text, "x")
+    except UsageError:
+        return
+    assert math.isfinite(number) and text.strip().isascii()
 
 
 @given(st.text())

@@ -154,10 +154,10 @@ class AthenaEngine(Engine):
         """Upload lake/raw/<table>/*.csv to s3://bucket/raw/<table>/ and (re)define the Glue CSV table."""
         self._check_writable()
         prefix = self.settings.prefix("raw", sqlmod.check_identifier(table))
-        files = self._raw_files(table, columns)
-        for local in files:
-            self._upload(local, prefix + local.name)
-        self._delete_stale_raw(prefix, keep={prefix + local.name for local in files})
+        keys = {local: self.settings.uri("raw", table, local.name) for local in self._raw_files(table, columns)}
+        for local, key in keys.items():
+            self._upload(local, key)
+        self._delete_stale_raw(prefix, keep=set(keys.values()))
         database = self.settings.database("raw_db")
         detail = f"CSV, OpenCSVSerde, header skipped, {len(columns)} string columns at {prefix}"
         if self.plan.add(Step("glue", "create_csv_table", f"{database}.{table}", detail)):

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from lds_utils.config import DATABASES, LAYERS, UsageError
+from lds_utils.config import DATABASES, LAYERS, UsageError, finite_number
 from lds_utils.lake.sql import check_identifier
 
 DEFAULT_BUCKET = "lds-s3-bucket-demo"
@@ -40,9 +40,17 @@ CONFIG_ENV = "LDS_AWS_CONFIG"
 
 _FILE_KEYS = {"bucket", "region", "workgroup", "scan_limit_gb", "databases"}
 _CREDENTIAL_WORDS = ("access_key", "secret", "session_token", "password", "credential", "token")
-_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
-_WORKGROUP_RE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+#: Athena stores the cutoff in bytes as a 64-bit integer.
+ATHENA_MAX_SCAN_LIMIT_BYTES = 2**63 - 1
+
+# General purpose bucket naming rules (docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
+_BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_IP_ADDRESS_RE = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+")
+_BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+_REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
+_WORKGROUP_RE = re.compile(r"[A-Za-z0-9._-]{1,128}")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -67,8 +75,8 @@ class AwsSettings:
         return dict(self.databases) != DATABASES
 
     def uri(self, *parts: str) -> str:
-        """s3://bucket/part/part... (no trailing slash)."""
-        return "/".join([f"s3://{self.bucket}", *parts])
+        """s3://bucket/part/part... (no trailing slash); each part a non-blank key part without control characters."""
+        return "/".join([f"s3://{self.bucket}", *map(check_key_part, parts)])
 
     def prefix(self, *parts: str) -> str:
         """s3://bucket/part/.../ : a folder-like prefix, always with the trailing slash."""
@@ -106,7 +114,7 @@ def load_settings(
                            if env.get(f"{ENV_PREFIX}DB_{layer.upper()}")})
     database_names.update(databases or {})
     return AwsSettings(
-        bucket=_check(_BUCKET_RE, pick("bucket", bucket, DEFAULT_BUCKET), "S3 bucket name"),
+        bucket=check_bucket(pick("bucket", bucket, DEFAULT_BUCKET)),
         region=_check(_REGION_RE, pick("region", region, region_default), "AWS region"),
         workgroup=_check(_WORKGROUP_RE, pick("workgroup", workgroup, DEFAULT_WORKGROUP), "Athena workgroup"),
         scan_limit_bytes=_scan_limit_bytes(pick("scan_limit_gb", scan_limit_gb, DEFAULT_SCAN_LIMIT_GB)),
@@ -115,6 +123,8 @@ def load_settings(
 
 
 def _read_config_file(path: Path) -> dict:
+    if _CONTROL_RE.search(str(path)):
+        raise UsageError(f"the AWS config file path must not contain control characters: {str(path)!r}")
     try:
         content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as error:
@@ -137,19 +147,38 @@ def _read_config_file(path: Path) -> dict:
 
 def _check(pattern: re.Pattern, value, what: str) -> str:
     text = str(value).strip()
-    if not pattern.match(text) or ".." in text:
+    if not pattern.fullmatch(text) or ".." in text or _CONTROL_RE.search(str(value)):
         raise UsageError(f"invalid {what}: {value!r}")
     return text
 
 
+def check_bucket(value) -> str:
+    """A general purpose bucket name S3 accepts, else UsageError naming the rule it breaks."""
+    name = _check(_BUCKET_RE, value, "S3 bucket name (3-63 lowercase letters, digits, dots and hyphens, "
+                                     "starting and ending with a letter or digit, no '..')")
+    if _IP_ADDRESS_RE.fullmatch(name):
+        raise UsageError(f"invalid S3 bucket name: {value!r} is formatted as an IP address")
+    reserved = [part for part in _BUCKET_RESERVED_PREFIXES if name.startswith(part)]
+    reserved += [part for part in _BUCKET_RESERVED_SUFFIXES if name.endswith(part)]
+    if reserved:
+        raise UsageError(f"invalid S3 bucket name: {value!r} uses {reserved[0]!r}, which S3 reserves")
+    return name
+
+
+def check_key_part(value: str) -> str:
+    """A part of an S3 key or prefix: not blank, no control characters (NUL included)."""
+    text = str(value)
+    if not text.strip() or _CONTROL_RE.search(text):
+        raise UsageError(f"invalid S3 key part {value!r}: it must not be blank or hold control characters")
+    return text
+
+
 def _scan_limit_bytes(value) -> int:
-    try:
-        limit = int(float(str(value).strip()) * 1e9)
-    except ValueError:
-        raise UsageError(f"scan limit must be a number of GB (got {value!r})") from None
-    if limit < ATHENA_MIN_SCAN_LIMIT_BYTES:
-        raise UsageError(f"scan limit must be at least 0.01 GB, Athena's minimum (got {value!r})")
-    return limit
+    gigabytes = finite_number(value, "scan limit (GB)")
+    if not ATHENA_MIN_SCAN_LIMIT_BYTES <= gigabytes * 1e9 <= ATHENA_MAX_SCAN_LIMIT_BYTES:
+        raise UsageError(f"scan limit must be at least 0.01 GB, Athena's minimum, and at most "
+                         f"{ATHENA_MAX_SCAN_LIMIT_BYTES / 1e9:,.0f} GB (got {value!r})")
+    return int(gigabytes * 1e9)
 
 
 def _check_database_map(names: Mapping, source: str) -> dict[str, str]:

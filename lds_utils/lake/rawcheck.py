@@ -8,8 +8,10 @@ missing or extra), it is UTF-8 (a leading byte-order mark is allowed), every rec
 header's number of fields (RFC 4180 quoting: commas and line breaks inside double quotes belong to
 the value), line endings are consistent (all LF or all CRLF), and the file ends with a line break
 (one that does not was most likely cut off in transfer). Empty lines are skipped, as the engines
-skip them. A file that breaks a rule stops the run with one message naming the table, the file and
-the line; the record counts the check returns are compared with what the engine read, so no row
+skip them. A RAW file, a table folder or raw/ itself that is a symbolic link is refused before
+anything is read through it (the lake holds its data; a link could point anywhere, and an error
+message must not show a line of its target). A file that breaks a rule stops the run with one
+message naming the table, the file and the line; the record counts the check returns are compared with what the engine read, so no row
 can be lost or invented between the files and ``raw_db``.
 """
 
@@ -57,8 +59,16 @@ def check_raw(lake: Path) -> dict[str, list[RawFile]]:
 
 def table_files(folder: Path, table: str) -> list[Path]:
     """The *.csv files of a RAW table folder; anything else there (but hidden or _marker files) is an error."""
+    for link in (folder.parent, folder):
+        if link.is_symlink():
+            raise RawInputError(f"raw table {table!r}: {link} is a symbolic link; RAW data must be inside the lake "
+                                "(copy the files in)")
     entries = sorted(folder.iterdir()) if folder.is_dir() else []
     visible = [entry for entry in entries if not entry.name.startswith((".", "_"))]
+    links = [entry.name for entry in visible if entry.is_symlink()]
+    if links:
+        raise RawInputError(f"raw table {table!r}: {folder} holds symbolic links ({', '.join(links)}); RAW files "
+                            "must be inside the lake (copy them in)")
     strays = [entry.name for entry in visible if not (entry.is_file() and entry.name.endswith(".csv"))]
     if strays:
         raise RawInputError(

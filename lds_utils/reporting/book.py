@@ -11,20 +11,29 @@ stops the build in one line naming the command that builds it.
 The book is built from a staging copy (``_build/.staging/<period>/``) that holds the executed
 notebooks, the generated pages (data dictionary, run manifest) and a ``_config.yml`` carrying the
 report version and period, so the committed notebooks stay free of outputs. The staging copy and
-its ``jupyter-book.log`` are kept after a failed build for inspection.
+its ``jupyter-book.log`` are kept after a failed build for inspection, except when the disk is full:
+then it is removed and the build stops in one line.
+
+The demo lake's writer steps need a lake that can be written: on a read-only one (a published lake on
+a read-only share) a step that is needed stops the build in one line before anything is written, and a
+demo lake that needs no step is only read, like any other lake.
 """
 
 from __future__ import annotations
 
+import errno
 import html
 import json
+import os
 import platform
 import shutil
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -294,6 +303,8 @@ def run_jupyter_book(staging: Path) -> float:
     hecho = subprocess.run(comando, capture_output=True, text=True)
     log = staging / "jupyter-book.log"
     log.write_text(hecho.stdout + hecho.stderr, encoding="utf-8")
+    if hecho.returncode != 0 and config.is_disk_full(OSError(hecho.stdout + hecho.stderr)):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(staging))
     if hecho.returncode != 0:
         avisos = [linea for linea in (hecho.stdout + hecho.stderr).splitlines() if "WARNING" in linea or "ERROR" in linea]
         raise BookBuildError("jupyter-book build failed:\n" + "\n".join(avisos[:20] or [f"see {log}"]))
@@ -352,8 +363,9 @@ def prepare_demo_lake(lake: Path, progress: bool = False) -> dict[str, float]:
     """The writers `make book` runs on the demo lake, each only when needed; the seconds of each step taken.
 
     Generates the default sample when the lake has no RAW data (an existing lake is never regenerated
-    or emptied), runs the whole pipeline when GOLD is missing or was built by other SQL, and builds both alert
-    relations for every month (what `alertas` builds for a range) when the pipeline ran or they do not match GOLD.
+    or emptied, and a folder that is not a lake is never written into), runs the whole pipeline when GOLD is
+    missing or was built by other SQL, and builds both alert relations for every month (what `alertas` builds
+    for a range) when the pipeline ran or they do not match GOLD. A lake that needs no step is only read.
     """
     from lds_utils.lake.pipeline import lake_lock, pipeline_fingerprint, read_fingerprint, run_pipeline
     from lds_utils.synthetic.generate import run_generate
@@ -361,15 +373,27 @@ def prepare_demo_lake(lake: Path, progress: bool = False) -> dict[str, float]:
     duraciones = {}
     raw = config.LakePaths(lake).raw
     if not (raw.is_dir() and any(raw.iterdir())):
-        config.ensure_writable_dir(lake)
-        with lake_lock(lake):  # never write raw/ under a running pipeline
+        with _writer_step(config.require_lake_or_empty(lake), "the default sample generated"):
             duraciones["generacion"] = _timed(run_generate, DEMO_SAMPLE, lake, progress=progress)
     if not report.gold_months(lake) or read_fingerprint(lake) != pipeline_fingerprint():
-        duraciones["pipeline"] = _timed(run_pipeline, lake)
+        with _writer_step(lake, "the pipeline run"):
+            duraciones["pipeline"] = _timed(run_pipeline, lake)
     if "pipeline" in duraciones or not _alerts_match_gold(lake):
-        with lake_lock(lake), open_engine("duckdb", lake) as engine:
+        with _writer_step(lake, "its alert relations built"), lake_lock(lake), open_engine("duckdb", lake) as engine:
             duraciones["alertas"] = _timed(alerts.build_all_alerts, engine)
     return duraciones
+
+
+@contextmanager
+def _writer_step(lake: Path, step: str) -> Iterator[None]:
+    """A step that writes the demo lake: refused in one line, before any write, where the lake cannot be written."""
+    existing = next(folder for folder in (lake, *lake.parents) if folder.exists())
+    if not os.access(existing, os.W_OK):
+        raise config.UsageError(
+            f"the demo lake {lake} needs {step}, but {existing} cannot be written (a read-only share?): prepare it "
+            f"where it can be written (`make book`), or build the book of a built lake with `--lake`")
+    with config.writing(lake, "python -m lds_utils book"):
+        yield
 
 
 def _alerts_match_gold(lake: Path) -> bool:
@@ -410,23 +434,37 @@ def build_book(period: str | None = None, engine: str = config.DEFAULT_ENGINE, l
     version = report_version(git)
     construido = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
     staging = build_root / ".staging" / ctx.period
-    stage_sources(staging, version, ctx.period, construido)
     parametros = {"period": ctx.period, "engine": ctx.engine_name, "lake": str(lake)}
-    duraciones |= run_notebooks(staging / "notebooks", parametros, progress)
     manifiesto = {"version": version, "periodo": ctx.period, "parametros": parametros, "git": git,
                   "construido": construido, **_run_facts(lake, generacion, diccionario), "duraciones_s": duraciones}
+    try:
+        destino = _build_edition(staging, build_root, manifiesto, diccionario, progress)
+        manifiesto["duraciones_s"]["total"] = round(time.perf_counter() - inicio, 2)
+        (destino / MANIFEST).write_text(json.dumps(manifiesto, ensure_ascii=False, indent=2), encoding="utf-8")
+        write_versions_index(destino.parent)
+    except Exception as error:
+        if not config.is_disk_full(error):
+            raise  # the staging copy is kept for inspection
+        shutil.rmtree(staging, ignore_errors=True)
+        raise config.RunFailed(f"no space left on the device of {build_root} while building the book of "
+                               f"{ctx.period}: free some space, then run `python -m lds_utils book` again") from None
+    _say(progress, f"Libro {ctx.period} listo en {destino / 'index.html'} ({manifiesto['duraciones_s']['total']:.0f} s)")
+    return destino / "index.html"
+
+
+def _build_edition(staging: Path, build_root: Path, manifiesto: dict, diccionario: pd.DataFrame,
+                   progress: bool) -> Path:
+    """Execute the notebooks in the staging copy, build the HTML and publish it; return the edition's folder."""
+    stage_sources(staging, manifiesto["version"], manifiesto["periodo"], manifiesto["construido"])
+    manifiesto["duraciones_s"] |= run_notebooks(staging / "notebooks", manifiesto["parametros"], progress)
     write_generated(staging, "manifiesto.md", manifest_markdown(manifiesto))
     write_generated(staging, "diccionario.md", dictionary_markdown(diccionario))
     _say(progress, "Construyendo el HTML (jupyter-book, advertencias como errores) ...")
     manifiesto["duraciones_s"]["libro html"] = run_jupyter_book(staging)
-    manifiesto["duraciones_s"]["total"] = round(time.perf_counter() - inicio, 2)
-    destino = build_root / "versions" / ctx.period
+    destino = build_root / "versions" / manifiesto["periodo"]
     _publish(staging / "_build" / "html", destino)
-    (destino / MANIFEST).write_text(json.dumps(manifiesto, ensure_ascii=False, indent=2), encoding="utf-8")
-    write_versions_index(destino.parent)
     shutil.rmtree(staging)
-    _say(progress, f"Libro {ctx.period} listo en {destino / 'index.html'} ({manifiesto['duraciones_s']['total']:.0f} s)")
-    return destino / "index.html"
+    return destino
 
 
 def _run_facts(lake: Path, generacion: dict, diccionario: pd.DataFrame) -> dict:

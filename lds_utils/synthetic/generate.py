@@ -8,7 +8,14 @@ with their own random streams, one part file per chunk, so the output is byte-id
 configuration and memory stays flat at any scale; with several chunks, one worker process per core
 writes them (the bytes do not depend on which process wrote a chunk). Everything is written to a
 staging folder and then moved into place, so a re-run replaces raw/ and truth/ and a failed run leaves
-the previous lake intact.
+the previous lake intact and no staging behind (what a killed run left is removed by the next run
+before it checks the disk).
+
+It takes the lake lock (never rewriting raw/ under a running pipeline), writes only into a new or
+empty folder or a lake (``config.require_lake_or_empty``), and never deletes a file it did not write:
+a raw/ or truth/ holding anything else (an analyst's note, a real extract, a symbolic link) is refused
+in one line naming it. A full disk, a read-only filesystem or a refused permission stops it in one
+line (``config.writing``).
 
 ``consumo_esperado(cfg)`` replays the simulation without writing and returns the intended
 consumption per supply and billing month, for tests and evaluation.
@@ -20,6 +27,7 @@ import ctypes
 import json
 import multiprocessing
 import os
+import re
 import shutil
 import signal
 import sys
@@ -39,6 +47,7 @@ from tqdm import tqdm
 import lds_utils
 from lds_utils import config
 from lds_utils.config import RAW_TABLES, LakePaths
+from lds_utils.lake.pipeline import lake_lock
 from lds_utils.lake.schema import column_names
 from lds_utils.synthetic.catalog import STREAM_DIRT, build_calendar, build_network, rng_for, sector_table, tarifa_table
 from lds_utils.synthetic.consumption import ANOMALIA_COLUMNS, TARIFA, anomalias_table, simulate_consumption
@@ -52,17 +61,80 @@ from lds_utils.synthetic.settings import TIPOS_ANOMALIA, GeneratorConfig
 __all__ = ["GeneratorConfig", "run_generate", "consumo_esperado", "GENERACION"]
 
 GENERACION = "generacion.json"
-STAGING = ".generate-staging"
+STAGING = config.GENERATE_LEFTOVERS[0]
 TRUTH_FILES = {"anomalias": ANOMALIA_COLUMNS, "suciedad": SUCIEDAD_COLUMNS}
+#: The folders and files generate writes under raw/ and truth/ (paths relative to the lake).
+_OWN_FOLDER = re.compile(rf"raw(/({'|'.join(RAW_TABLES)}))?|truth")
+_OWN_FILE = re.compile(rf"raw/({'|'.join(RAW_TABLES)})/part-[0-9]{{5}}\.csv|truth/({'|'.join(TRUTH_FILES)})\.csv")
 _CSV = pcsv.WriteOptions(include_header=False, quoting_style="none")
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def run_generate(cfg: GeneratorConfig, lake, progress: bool = False) -> dict[str, int]:
-    """Generate the lake's RAW data and ground truth; return the row count of every table written."""
-    lake = config.ensure_writable_dir(Path(lake))
+    """Generate the lake's RAW data and ground truth under the lake lock; return the row count of every table written.
+
+    A target it must not write into is refused before anything is written.
+    """
+    lake = config.require_lake_or_empty(Path(lake))
+    refuse_foreign_files(lake)
     staging = lake / STAGING
-    shutil.rmtree(staging, ignore_errors=True)
+    with config.writing(lake, f"python -m lds_utils generate --lake {lake}"):
+        lake.mkdir(parents=True, exist_ok=True)
+        with lake_lock(lake):  # never rewrite raw/ under a running pipeline
+            for name in config.GENERATE_LEFTOVERS:
+                _remove(lake / name)
+            config.ensure_writable_dir(lake)
+            try:
+                counts, months = _generate(cfg, staging, progress)
+                (lake / GENERACION).unlink(missing_ok=True)  # never leave a summary describing other data
+                _publish(staging, lake)
+                _write_summary(lake, cfg, counts, months)
+            except BaseException:
+                _remove(staging)
+                raise
+    return counts
+
+
+def refuse_foreign_files(lake: Path) -> None:
+    """Refuse (UsageError) a lake whose raw/ or truth/ holds what generate did not write: it replaces both whole."""
+    foreign = _foreign_entries(lake)
+    if foreign:
+        more = f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        raise config.UsageError(
+            f"generate replaces raw/ and truth/ of {lake}, which hold what it did not write: "
+            f"{', '.join(foreign[:5])}{more}; move them out of the lake (or generate into another folder)")
+
+
+def _foreign_entries(lake: Path) -> list[str]:
+    """Entries of raw/ and truth/ (relative paths) that generate does not write; symbolic links are never its own."""
+    foreign = []
+    for top in ("raw", "truth"):
+        if (lake / top).is_symlink() or (lake / top).is_file():
+            foreign.append(top)
+            continue
+        for folder, dirs, files in os.walk(lake / top):  # descends into no symbolic link
+            base = Path(folder).relative_to(lake)
+            own_dirs = [name for name in dirs if _own(lake, base / name, _OWN_FOLDER)]
+            foreign += [(base / name).as_posix() for name in dirs if name not in own_dirs]
+            foreign += [(base / name).as_posix() for name in files if not _own(lake, base / name, _OWN_FILE)]
+            dirs[:] = own_dirs
+    return sorted(foreign)
+
+
+def _own(lake: Path, relative: Path, pattern: re.Pattern) -> bool:
+    return bool(pattern.fullmatch(relative.as_posix())) and not (lake / relative).is_symlink()
+
+
+def _remove(path: Path) -> None:
+    """Remove a file, a symbolic link (never what it points to) or a folder, if present."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _generate(cfg: GeneratorConfig, staging: Path, progress: bool) -> tuple[dict[str, int], dict[str, int]]:
+    """Write raw/ and truth/ into the staging folder; return the row counts and the month statistics."""
     calendar = build_calendar(cfg)
     network = build_network(cfg, calendar)
     counts = {name: 0 for name in (*RAW_TABLES, *TRUTH_FILES)}
@@ -85,10 +157,7 @@ def run_generate(cfg: GeneratorConfig, lake, progress: bool = False) -> dict[str
                 bar.update(chunk.clientes)
         counts["suciedad"] = output.rows["suciedad"]
         counts["anomalias"] = output.rows["anomalias"]
-    (lake / GENERACION).unlink(missing_ok=True)  # never leave a summary describing other data
-    _publish(staging, lake)
-    _write_summary(lake, cfg, counts, months)
-    return counts
+    return counts, months
 
 
 def consumo_esperado(cfg: GeneratorConfig) -> pd.DataFrame:
@@ -217,8 +286,6 @@ class _Output:
         for sink, writer in self._truth.values():
             writer.close()
             sink.close()
-        if exc[0] is not None:
-            shutil.rmtree(self.staging, ignore_errors=True)
         return False
 
     def truth(self, name: str, table: pa.Table) -> None:
@@ -242,16 +309,18 @@ def _header(columns: list[str]) -> bytes:
 
 
 def _publish(staging: Path, lake: Path) -> None:
-    """Swap the staged raw/ and truth/ into the lake (each by one rename), then drop the old ones."""
+    """Swap the staged raw/ and truth/ into the lake (each by one rename), then drop the old ones.
+
+    run_generate removed any earlier .old-raw and .old-truth and checked that raw/ and truth/ hold only its files.
+    """
     paths = LakePaths(lake)
     for target in (paths.raw, paths.truth):
         old = lake / f".old-{target.name}"
-        shutil.rmtree(old, ignore_errors=True)
         if target.exists():
             os.replace(target, old)
         os.replace(staging / target.name, target)
-        shutil.rmtree(old, ignore_errors=True)
-    shutil.rmtree(staging, ignore_errors=True)
+        _remove(old)
+    _remove(staging)
 
 
 def _write_summary(lake: Path, cfg: GeneratorConfig, counts: dict[str, int], months: dict[str, int]) -> None:

@@ -258,11 +258,14 @@ class GeneratorConfig:
     def __post_init__(self):
         if not 1 <= self.n_clientes <= config.MAX_CLIENTES:  # ids are sized for this many customers
             raise UsageError(f"n_clientes must be between 1 and {config.MAX_CLIENTES:,} (got {self.n_clientes})")
-        if self.seed < 0:
-            raise UsageError(f"seed must not be negative (got {self.seed})")
+        if not 0 <= self.seed <= config.MAX_SEED:
+            raise UsageError(f"seed must be between 0 and {config.MAX_SEED:,} (got {self.seed})")
         config.period_range(config.parse_period(self.desde, "desde"), config.parse_period(self.hasta, "hasta"))
-        if self.historia_previa_meses < 0:
-            raise UsageError(f"historia_previa_meses must not be negative (got {self.historia_previa_meses})")
+        if not 0 <= self.historia_previa_meses <= config.MAX_HISTORIA_PREVIA:
+            raise UsageError(f"historia_previa_meses must be between 0 and {config.MAX_HISTORIA_PREVIA} "
+                             f"(got {self.historia_previa_meses})")
+        if config.month_index(self.desde) - self.historia_previa_meses < config.month_index("1900-01"):
+            raise UsageError(f"{self.historia_previa_meses} months of history before {self.desde} start before 1900-01")
         if self.clientes_por_bloque < 1:
             raise UsageError("clientes_por_bloque must be greater than zero")
         for name in ("tasa_anomalias", "tasa_suciedad", "capacidad_inspeccion", "tasa_baja_anual",
