@@ -38,8 +38,6 @@ _STAGING_PREFIX = ".tmp-"
 _EMPTY_FILE = "_vacio.parquet"
 #: The DuckDB variable holding the lake's root, set by every connection: views read files under it.
 ROOT_VARIABLE = "lds_lago"
-#: A view over files named by a literal path: one written before the catalog held no path of the lake.
-_LITERAL_PATH = re.compile(r"read_(?:parquet|csv)\((?:list_value\()?'")
 #: Errors of the filesystem a write may meet, each named in one line: (errno, DuckDB's words for it).
 RESOURCE_ERRORS = {
     errno.ENOSPC: "No space left on device",
@@ -321,7 +319,8 @@ class DuckDBEngine(Engine):
 
     def _legacy_views(self) -> list[tuple[str, str, str]]:
         """(database, view, sql) of the views that read files by a literal (absolute) path."""
-        return [view for view in self._views() if _LITERAL_PATH.search(view[2])]
+        return [(database, view, sql) for database, view, sql in self._views()
+                if re.search(r"read_(parquet|csv)\(", sql) and ROOT_VARIABLE not in sql]
 
     def _migrate_legacy_views(self) -> None:
         """Re-point the views a previous version wrote over absolute paths at the same versions under this root,
