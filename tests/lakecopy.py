@@ -1,6 +1,6 @@
 """Copies of the session's sample lake for tests that damage its input or kill runs on it.
 
-The DuckDB catalog stores absolute paths, so a copy is made of raw/ only and built by its own run.
+``copy_raw`` copies raw/ only, for tests that need a lake built by their own run.
 """
 
 from __future__ import annotations

@@ -255,6 +255,12 @@ def test_a_catalog_that_lost_an_entry_is_rebuilt(lake, capsys):
     with DuckDBEngine(lake) as engine:
         engine.con.execute("drop view gold_db.vw_kpi_atipicos_mes")
         engine.con.execute("drop view silver_db.silver_consumo_mensual")
+    folders = sorted(p.name for p in lake.glob("*/*/v*"))
+    code, err = run(capsys, "pipeline", "--period", "2025-06", "--lake", str(lake))
+    assert (code, err) == (1, f"failed: the catalog {lake / 'catalog.duckdb'} lost entries that publicado.json names "
+                              f"(silver_db.silver_consumo_mensual): rebuild it with `python -m lds_utils verificar "
+                              f"--lake {lake} --reparar`")
+    assert sorted(p.name for p in lake.glob("*/*/v*")) == folders, "no published folder removed"
     capsys.readouterr()
     assert cli.main(["verificar", "--lake", str(lake)]) == 1
     assert "lost entries: silver_db.silver_consumo_mensual, gold_db.vw_kpi_atipicos_mes" in capsys.readouterr().out

@@ -166,6 +166,12 @@ class DuckDBEngine(Engine):
     all its tables at once or none of them (DuckDB's write-ahead log makes the commit atomic, and a transaction
     never committed is discarded when the catalog is next opened). Version folders the catalog does not point
     to (a killed run's staging and versions) are removed when the next ``publish_together()`` starts.
+
+    Each version is written with its manifest (``_contenido.json``) and a partition write links the untouched
+    partitions only once they match the current version's manifest; after each commit ``publicado.json`` records
+    the published versions (lds_utils.lake.integrity). A full disk, a denied permission or a folder gone during
+    ``publish_together()`` rolls back and stops in one line; readers open the catalog read-only with DuckDB's spill
+    folder outside the lake, so a lake on a read-only share can be read.
     """
 
     name = "duckdb"
@@ -246,6 +252,7 @@ class DuckDBEngine(Engine):
             raise RuntimeError("publish_together() is already open on this engine")
         with self._resource_errors("nothing was published"):
             self._migrate_legacy_views()
+            self._require_recorded_entries()
             self._record_published()  # a crash after the last commit may have left the record behind the catalog
             self._remove_unpublished()
         self.con.execute("begin transaction")
@@ -313,6 +320,16 @@ class DuckDBEngine(Engine):
             except (duckdb.Error, UsageError):
                 continue
         self._record_published()
+
+    def _require_recorded_entries(self) -> None:
+        """Refuse to write (and so to remove the folders the catalog does not read) when the catalog lost tables that
+        the lake's record says are published: their folders are what rebuilds it."""
+        present = {f"{DATABASES[layer]}.{table}" for layer, table in self._view_versions()}
+        lost = sorted(set(integrity.read_record(self.paths.root) or {}) - present)
+        if lost:
+            raise RunFailed(f"the catalog {self.paths.catalog} lost entries that {integrity.RECORD_NAME} names "
+                            f"({', '.join(lost)}): rebuild it with `python -m lds_utils verificar --lake "
+                            f"{_shell(self.paths.root)} --reparar`")
 
     def _record_published(self) -> None:
         integrity.write_record(self.paths.root, self.published())
