@@ -301,9 +301,9 @@ class DuckDBEngine(Engine):
 
     def rebuild_catalog(self, published: dict[str, str], views: Sequence[tuple[str, str, str | None]]) -> None:
         """Fill an empty catalog from the published versions (database.table -> version folder name) and the views
-        (database, name, SELECT; None: a RAW table's view), in one transaction. A version folder that is gone or a
-        view that cannot be created (it reads what is missing) is left out: verificar then names it. Statement by
-        statement: a rebuild that stops half-way leaves a catalog verificar finds incomplete and rebuilds again."""
+        (database, name, SELECT; None: a RAW table's view), statement by statement: a rebuild that stops half-way
+        leaves a catalog that verificar finds incomplete and rebuilds again. A version without its manifest or a
+        view that cannot be created (it reads what is missing) is left out, and verificar then names it."""
         import duckdb
 
         for name, folder in integrity.published_folders(self.paths.root, published):
@@ -512,11 +512,7 @@ class DuckDBEngine(Engine):
 
     def _view_versions(self) -> dict[tuple[str, str], str | None]:
         """(layer, table) -> the version folder name its catalog view reads (None if it reads no version)."""
-        found = {}
-        for database, table, sql in self._views():
-            match = _version_in(table, sql)
-            found[(_layer_of(database), table)] = match
-        return found
+        return {(_layer_of(database), table): _version_in(table, sql) for database, table, sql in self._views()}
 
     def _version_folder(self, database: str, table: str, sql: str) -> Path:
         version = _version_in(table, sql)
