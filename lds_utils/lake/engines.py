@@ -595,9 +595,9 @@ def _resource_reason(error: BaseException) -> str | None:
 def _read_csv_select(header: tuple[str, ...], files: list[str], columns: list[str]) -> str:
     """SELECT columns (in the given order) from CSV files that share a header order; every value as text.
 
-    files: SQL expressions of their paths. Every parsing option is fixed here; auto_detect stays on only so the planner knows how many rows the
-    files hold (without it DuckDB assumes about a hundred and builds its hash joins on the CSV side, which
-    at full scale holds every reading in memory).
+    files: SQL expressions of their paths. Every parsing option is fixed here; auto_detect stays on only so the
+    planner knows how many rows the files hold (without it DuckDB assumes about a hundred and builds its hash joins
+    on the CSV side, which at full scale holds every reading in memory).
     """
     file_list = ", ".join(files)
     types = ", ".join(f"'{sqlmod.check_identifier(name)}': 'VARCHAR'" for name in header)

@@ -33,7 +33,6 @@ from lds_utils.config import RunFailed, UsageError
 
 CONTENT_NAME = "_contenido.json"
 RECORD_NAME = "publicado.json"
-_MORE_PROBLEMS = "run `python -m lds_utils verificar --lake {lake}` for the full list"
 
 
 @dataclass(frozen=True)
@@ -71,8 +70,10 @@ def failure_line(problems: list[Problem], lake: Path) -> str:
     """One line for a list of problems: the oldest month's first (repairing it first lets the later repairs run)."""
     first = min(problems, key=lambda problem: (problem.month or "", problem.table))
     more = len(problems) - 1
-    return first.line(lake) + (f" ({more} more problem{'s' * (more > 1)}: {_MORE_PROBLEMS.format(lake=shlex.quote(str(lake)))})"
-                               if more else "")
+    if not more:
+        return first.line(lake)
+    return (f"{first.line(lake)} ({more} more problem{'s' * (more > 1)}: run `python -m lds_utils verificar --lake "
+            f"{shlex.quote(str(lake))}` for the full list)")
 
 
 # -- the version manifest ------------------------------------------------------------------------------------

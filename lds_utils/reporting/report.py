@@ -3,8 +3,8 @@
 ``open_report`` opens the lake read-only and returns a ``ReportContext`` whose read helpers run SQL through the
 engine; it never generates data, runs the pipeline, takes the lake lock or writes anything. A local lake
 that is missing, not built, built by other SQL (the pipeline's fingerprint), without the requested month or with a
-damaged file among those an edition reads stops in one line naming the command that builds or repairs it. Notebooks stay thin: every query and every
-computation two notebooks share lives here, with unit tests.
+damaged file among those an edition reads stops in one line naming the command that builds or repairs it.
+Notebooks stay thin: every query and every computation two notebooks share lives here, with unit tests.
 """
 
 from __future__ import annotations
