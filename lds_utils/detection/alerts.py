@@ -158,7 +158,7 @@ def run_alertas(lake: Path, period: str | None = None, engine: str = config.DEFA
     months = alert_months(period, desde, hasta)
     engine_type = engine_class(engine)
     lake = Path(lake)
-    require_lake_for_alerts(engine_type, lake)
+    _require_lake(engine_type, lake)
     folder = csv_folder(lake, salida)
     params = detection_parameters(capacidad_inspeccion)
     listas = _read_built(engine_type, lake, months, capacidad_inspeccion, engine_options)
@@ -171,7 +171,7 @@ def run_alertas(lake: Path, period: str | None = None, engine: str = config.DEFA
     return paths
 
 
-def require_lake_for_alerts(engine_type, lake: Path) -> None:
+def _require_lake(engine_type, lake: Path) -> None:
     from lds_utils.lake.pipeline import require_lake
 
     require_lake(lake)
