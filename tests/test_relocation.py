@@ -142,3 +142,20 @@ def test_a_catalog_written_before_is_refused_by_readers_and_migrated_by_the_next
     works_as_the_original(moved, capsys, expected, expected_alerts, tmp_path)
     with DuckDBEngine(moved, read_only=True) as engine:
         assert engine._legacy_views() == []
+
+
+def test_alertas_of_built_months_only_reads_the_lake(original, tmp_path, capsys):
+    """Months whose alert relations are built from the lake's GOLD with the same capacity are read without the lake
+    lock (so also while another run holds it, and on a read-only share); another capacity must build, and waits for
+    the lock like any writer."""
+    from lds_utils.lake.pipeline import lake_lock
+
+    lake, _, expected_alerts = original
+    salida = tmp_path / "durante"
+    with lake_lock(lake):
+        before = tree_digest(lake)
+        assert run(capsys, "alertas", "--period", "2025-12", "--lake", str(lake), "--salida", str(salida))[0] == 0
+        assert tree_digest(lake) == before
+        code, err = run(capsys, "alertas", "--period", "2025-12", "--capacidad", "0.01", "--lake", str(lake))
+        assert code == 2 and err.startswith(f"error: another run is using the lake {lake}")
+    pd.testing.assert_frame_equal(alert_list(lake, "2025-12", salida), expected_alerts)
