@@ -159,3 +159,16 @@ def test_alertas_of_built_months_only_reads_the_lake(original, tmp_path, capsys)
         code, err = run(capsys, "alertas", "--period", "2025-12", "--capacidad", "0.01", "--lake", str(lake))
         assert code == 2 and err.startswith(f"error: another run is using the lake {lake}")
     pd.testing.assert_frame_equal(alert_list(lake, "2025-12", salida), expected_alerts)
+
+
+def test_verificar_on_a_catalog_written_before_names_the_run_that_migrates_it(original, capsys):
+    lake, _, _ = original
+    _as_written_before(lake)
+    capsys.readouterr()
+    assert cli.main(["verificar", "--lake", str(lake), "--reparar"]) == 1
+    first, summary = capsys.readouterr().out.strip().splitlines()
+    assert first.startswith(f"the catalog {lake / 'catalog.duckdb'} was written by an earlier version")
+    assert first.endswith(f"run `python -m lds_utils pipeline --lake {lake}` once (its first step rewrites the catalog)")
+    assert summary.startswith(f"verificar: {lake}: 1 problem")
+    assert run(capsys, "pipeline", "--period", "2025-06", "--lake", str(lake))[0] == 0
+    assert run(capsys, "verificar", "--lake", str(lake))[0] == 0
