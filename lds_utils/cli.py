@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     alertas.add_argument("--engine", default=config.DEFAULT_ENGINE, help="duckdb (default) or athena")
     alertas.add_argument("--capacidad", default=None, help="inspections a month as a share of billed supplies "
                          "(default 0.005)")
+    alertas.add_argument("--salida", default=None, help="folder for the CSV lists (default: the lake's gold/alertas/; "
+                         "needed on a read-only lake)")
     _add_lake(alertas)
     _add_aws(alertas)
 
@@ -67,6 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
     mes.add_argument("--engine", default=config.DEFAULT_ENGINE, help="duckdb (default) or athena")
     _add_lake(mes)
     _add_aws(mes)
+
+    verificar = commands.add_parser("verificar", help="check every published file of the local lake and its catalog "
+                                    "(exit 0 when intact, 1 otherwise)")
+    verificar.add_argument("--reparar", action="store_true", help="rebuild a damaged catalog from the version "
+                           "folders (the damaged one is moved aside); damaged data files are named with the command "
+                           "that re-creates them")
+    verificar.add_argument("--engine", default=config.DEFAULT_ENGINE, help="duckdb (default): the local lake")
+    _add_lake(verificar)
 
     setup = commands.add_parser("setup", help="create the AWS bucket layout, Glue databases and Athena workgroup")
     setup.add_argument("--dry-run", action="store_true", help="print the actions without calling AWS")
@@ -152,7 +162,7 @@ def _run(args: argparse.Namespace) -> int:
         aws_options = _engine_aws_options(engine, args)
         capacidad = CAPACIDAD_INSPECCION if args.capacidad is None else _share(args.capacidad, "--capacidad")
         run_alertas(config.resolve_lake(args.lake), args.period, engine=engine, capacidad_inspeccion=capacidad,
-                    desde=args.desde, hasta=args.hasta, **aws_options)
+                    desde=args.desde, hasta=args.hasta, salida=args.salida, **aws_options)
         return 0
     if args.command == "mes":
         from lds_utils.reporting.cycle import run_month
@@ -163,6 +173,8 @@ def _run(args: argparse.Namespace) -> int:
                             **_engine_aws_options(engine, args))
         print(resumen.text())
         return 0
+    if args.command == "verificar":
+        return _verificar(args)
     if args.command == "book":
         from lds_utils.reporting.book import build_book
 
@@ -170,6 +182,21 @@ def _run(args: argparse.Namespace) -> int:
         build_book(period=period, engine=config.parse_engine(args.engine), lake=config.resolve_lake(args.lake))
         return 0
     raise UsageError(f"unknown command {args.command!r}")
+
+
+def _verificar(args: argparse.Namespace) -> int:
+    from lds_utils.lake.integrity import verify_lake
+    from lds_utils.lake.pipeline import require_lake
+    from lds_utils.lake.registry import engine_class
+
+    if not engine_class(config.parse_engine(args.engine)).keeps_local_state:
+        raise UsageError("verificar checks a local lake (--engine duckdb); an Athena lake's files are S3's to keep")
+    lake = config.resolve_lake(args.lake)
+    require_lake(lake)
+    verification = verify_lake(lake, repair=args.reparar)
+    for line in verification.lines:
+        print(line)
+    return 0 if verification.intact else 1
 
 
 def _share(value: str, name: str) -> float:

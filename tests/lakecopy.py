@@ -1,6 +1,6 @@
 """Copies of the session's sample lake for tests that damage its input or kill runs on it.
 
-The DuckDB catalog stores absolute paths, so a copy is made of raw/ only and built by its own run.
+``copy_raw`` copies raw/ only, for tests that need a lake built by their own run.
 """
 
 from __future__ import annotations
@@ -49,11 +49,12 @@ def snapshot(lake: Path, databases=tuple(DATABASES.values())) -> dict[str, tuple
 
 
 def leftovers(lake: Path) -> list[str]:
-    """Anything in a table folder besides its one current version (staging folders, old versions)."""
+    """Anything in a table folder besides its one current version (staging folders, old versions); the alert lists'
+    folder (gold/alertas/) is no table folder."""
     paths = LakePaths(lake)
     found = []
     for layer in BUILT_LAYERS:
-        for table_dir in sorted(p for p in paths.layer(layer).iterdir() if p.is_dir()):
+        for table_dir in sorted(p for p in paths.layer(layer).iterdir() if p.is_dir() and p != paths.gold / "alertas"):
             entries = sorted(entry.name for entry in table_dir.iterdir())
             if len(entries) != 1 or not entries[0].startswith("v"):
                 found.append(f"{layer}/{table_dir.name}: {entries}")

@@ -5,8 +5,11 @@ signals and reason codes per supply-month; ``gold_db.gold_alertas_mes``: the ran
 the graph's runner builds them when asked, not in every pipeline run. ``python -m lds_utils alertas --period P``
 (or ``--desde A --hasta B``) builds them for those months (the signals of the month before too) and exports each
 month's list to
-``lake/gold/alertas/alertas_P.csv``. The official KPI stays the IQR rule of
-``gold_facturacion_teorica_mes``: the list reports it beside the companion (see the SQL headers).
+``lake/gold/alertas/alertas_P.csv`` (or to ``--salida DIR``). When both relations already hold those months, built
+from the GOLD the lake holds with the same inspection capacity, ``alertas`` only reads them: no lock, nothing
+written in the lake, so it works on a lake published on a read-only share (with ``--salida``). The official KPI
+stays the IQR rule of ``gold_facturacion_teorica_mes``: the list reports it beside the companion (see the SQL
+headers).
 
 The companion's thresholds and the inspection capacity are rules (lds_utils.rules.companion); nothing here
 reads the ground truth.
@@ -106,9 +109,18 @@ def read_alerts(engine: Engine, period: str) -> pd.DataFrame:
     return alertas[[PARTITION_COLUMN, *alertas.columns.drop(PARTITION_COLUMN)]]
 
 
-def write_csv(alertas: pd.DataFrame, lake: Path, period: str) -> Path:
-    """lake/gold/alertas/alertas_<period>.csv, written to a temporary file and renamed into place."""
-    folder = config.ensure_writable_dir(LakePaths(Path(lake)).gold / CSV_FOLDER)
+def csv_folder(lake: Path, salida: str | Path | None = None) -> Path:
+    """Where the lists go: --salida when given, else the lake's gold/alertas/ (a read-only lake needs --salida)."""
+    if salida is not None:
+        return Path(salida).expanduser().resolve()
+    if not os.access(lake, os.W_OK):
+        raise UsageError(f"the lake {lake} is read-only: pass --salida DIR to write the alert lists elsewhere")
+    return LakePaths(Path(lake)).gold / CSV_FOLDER
+
+
+def write_csv(alertas: pd.DataFrame, folder: Path, period: str) -> Path:
+    """folder/alertas_<period>.csv, written to a temporary file and renamed into place."""
+    folder = config.ensure_writable_dir(Path(folder))
     target = folder / f"alertas_{config.parse_period(period)}.csv"
     temporary = folder / f".{target.name}.tmp"
     alertas.to_csv(temporary, index=False, encoding="utf-8")
@@ -137,28 +149,85 @@ def alert_months(period: str | None = None, desde: str | None = None, hasta: str
 
 def run_alertas(lake: Path, period: str | None = None, engine: str = config.DEFAULT_ENGINE,
                 capacidad_inspeccion: float = CAPACIDAD_INSPECCION, desde: str | None = None,
-                hasta: str | None = None, **engine_options) -> list[Path]:
-    """The ``alertas`` command: build the alert relations for one month or a range of months, export each month's
-    CSV and print its one-line summary; return the CSV files."""
-    from lds_utils.lake.pipeline import Months, locked, require_lake
+                hasta: str | None = None, salida: str | Path | None = None, **engine_options) -> list[Path]:
+    """The ``alertas`` command: read the alert relations of one month or a range of months (building them first
+    unless they are built from the lake's GOLD with this capacity), export each month's CSV (to ``salida``, default
+    the lake's gold/alertas/) and print its one-line summary; return the CSV files."""
     from lds_utils.lake.registry import engine_class
 
     months = alert_months(period, desde, hasta)
     engine_type = engine_class(engine)
     lake = Path(lake)
-    require_lake(lake)
-    engine_type.require_catalog(lake)
+    _require_lake(engine_type, lake)
+    folder = csv_folder(lake, salida)
     params = detection_parameters(capacidad_inspeccion)
-    with locked(engine_type, lake), engine_type.open(lake, **engine_options) as opened:
-        _require_months(opened, months)
-        with opened.publish_together():
-            _build_alerts(opened, Months.between(months[0], months[-1]), params)
-        listas = {month: read_alerts(opened, month) for month in months}
+    listas = _read_built(engine_type, lake, months, capacidad_inspeccion, engine_options)
+    if listas is None:
+        listas = _build_and_read(engine_type, lake, months, params, engine_options)
     paths = []
     for month, alertas in listas.items():
-        paths.append(write_csv(alertas, lake, month))
+        paths.append(write_csv(alertas, folder, month))
         print(_summary_line(alertas, month, paths[-1]))
     return paths
+
+
+def _require_lake(engine_type, lake: Path) -> None:
+    from lds_utils.lake.pipeline import require_lake
+
+    require_lake(lake)
+    engine_type.require_catalog(lake)
+
+
+def _upto(hasta: str):
+    return lambda month: month <= hasta
+
+
+def _is_alert_relation(table: str) -> bool:
+    return table in (f"gold_db.{SENALES}", f"gold_db.{ALERTAS}")
+
+
+def _is_read_by_alerts(table: str) -> bool:
+    """The published tables the alert relations are computed from: SILVER and GOLD but themselves."""
+    return table.startswith(("silver_db.", "gold_db.")) and not _is_alert_relation(table)
+
+
+def _read_built(engine_type, lake: Path, months: list[str], capacidad_inspeccion: float,
+                engine_options: dict) -> dict[str, pd.DataFrame] | None:
+    """Each month's list when the relations already hold it as a build now would (report mode: read-only, no lock);
+    None when they must be built. Only where the engine keeps the lake local (Athena's runs always build)."""
+    if not engine_type.keeps_local_state:
+        return None
+    with engine_type.open(lake, read_only=True, **engine_options) as opened:
+        opened.check_published(_is_read_by_alerts, months=_upto(months[-1]))
+        _require_months(opened, months)
+        try:
+            opened.check_published(_is_alert_relation, months=_upto(months[-1]))
+        except config.RunFailed:  # damaged alert relations: the build replaces them
+            return None
+        if not (tables_match_gold(opened, months[-1]) and _same_capacity(opened, months, capacidad_inspeccion)):
+            return None
+        return {month: read_alerts(opened, month) for month in months}
+
+
+def _same_capacity(engine: Engine, months: list[str], capacidad_inspeccion: float) -> bool:
+    """Every month's list was ranked against the capacity this share gives (a month without alerts has none)."""
+    capacidades = engine.read_sql(
+        f"select distinct anio_mes, capacidad, suministros_facturados from gold_db.{ALERTAS} "
+        "where anio_mes between :desde and :hasta", {"desde": months[0], "hasta": months[-1]})
+    return all(int(row.capacidad) == math.ceil(capacidad_inspeccion * int(row.suministros_facturados))
+               for row in capacidades.itertuples())
+
+
+def _build_and_read(engine_type, lake: Path, months: list[str], params: dict,
+                    engine_options: dict) -> dict[str, pd.DataFrame]:
+    from lds_utils.lake.pipeline import Months, locked
+
+    with locked(engine_type, lake), engine_type.open(lake, **engine_options) as opened:
+        with opened.publish_together():  # the alert relations' own damaged months are replaced or checked at linking
+            opened.check_published(_is_read_by_alerts, months=_upto(months[-1]))
+            _require_months(opened, months)
+            _build_alerts(opened, Months.between(months[0], months[-1]), params)
+        return {month: read_alerts(opened, month) for month in months}
 
 
 def _summary_line(alertas: pd.DataFrame, period: str, path: Path) -> str:

@@ -6,28 +6,47 @@ text of the files under ``sql/``; each backend adapts it (DuckDB transpiles it w
 engines is a capability of the class (``computes_in_slices``, ``keeps_local_state``, ...) or a method
 (``publish_together``, ``check_raw_header``, ``require_catalog``), never a test of the engine's name.
 ``lds_utils.lake.registry`` opens an engine by name; this module knows no other engine than DuckDB.
+
+The DuckDB lake can be moved, copied or mounted elsewhere: nothing in it holds its own path. Its catalog views read
+``getvariable('lds_lago') || '/<layer>/<table>/<version>/...'`` and every connection sets ``lds_lago`` to the lake's
+root when it opens. A catalog written before (views over absolute paths) is migrated by the next writer (any
+pipeline or alertas run: the views are re-pointed at the same versions, and versions without a manifest get one);
+a reader of such a catalog stops in one line that asks for that run.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
+import tempfile
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import pandas as pd
 
-from lds_utils.config import DATABASES, LAYERS, LakePaths, UsageError
-from lds_utils.lake import rawcheck
+from lds_utils.config import DATABASES, LAYERS, LakePaths, RunFailed, UsageError
+from lds_utils.lake import integrity, rawcheck, schema
 from lds_utils.lake import sql as sqlmod
 
 _VERSION_PREFIX = "v"
 _STAGING_PREFIX = ".tmp-"
 _EMPTY_FILE = "_vacio.parquet"
+#: The DuckDB variable holding the lake's root, set by every connection: views read files under it.
+ROOT_VARIABLE = "lds_lago"
+#: Errors of the filesystem a write may meet, each named in one line: (errno, DuckDB's words for it).
+RESOURCE_ERRORS = {
+    errno.ENOSPC: "No space left on device",
+    errno.EDQUOT: "Disk quota exceeded",
+    errno.EACCES: "Permission denied",
+    errno.EPERM: "Operation not permitted",
+    errno.EROFS: "Read-only file system",
+    errno.ENOENT: "No such file or directory",
+}
 MEMORY_LIMIT = "4GB"
 PARTITION_FLUSH_ROWS = 20_000
 _WRITTEN_LAYERS = tuple(layer for layer in LAYERS if layer != "raw")  # raw/ holds the immutable input
@@ -76,6 +95,11 @@ class Engine(ABC):
     def publish_together(self):
         """Writes and views inside the block reach readers together where the engine can; else one by one."""
         return nullcontext()
+
+    def check_published(self, tables: Callable[[str], bool], months: Callable[[str], bool] | None = None) -> None:
+        """Stop in one line (RunFailed) when a published file of the tables that ``tables`` accepts (given
+        'database.table'; of their partitions, the months that ``months`` accepts) is missing or changed, where the
+        engine's files are local and cheap to check (a stat a file); an engine over object storage trusts it."""
 
     @abstractmethod
     def register_raw(self, table: str, columns: Sequence[str]) -> None:
@@ -142,6 +166,12 @@ class DuckDBEngine(Engine):
     all its tables at once or none of them (DuckDB's write-ahead log makes the commit atomic, and a transaction
     never committed is discarded when the catalog is next opened). Version folders the catalog does not point
     to (a killed run's staging and versions) are removed when the next ``publish_together()`` starts.
+
+    Each version is written with its manifest (``_contenido.json``) and a partition write links the untouched
+    partitions only once they match the current version's manifest; after each commit ``publicado.json`` records
+    the published versions (lds_utils.lake.integrity). A full disk, a denied permission or a folder gone during
+    ``publish_together()`` rolls back and stops in one line; readers open the catalog read-only with DuckDB's spill
+    folder outside the lake, so a lake on a read-only share can be read.
     """
 
     name = "duckdb"
@@ -164,9 +194,15 @@ class DuckDBEngine(Engine):
         self.paths = LakePaths(Path(lake))
         if read_only and not self.paths.catalog.exists():
             raise UsageError(f"no catalog at {self.paths.catalog}: run the pipeline first")
-        self.paths.root.mkdir(parents=True, exist_ok=True)
-        self.con = _connect(self.paths.catalog, read_only)
+        if not read_only:
+            self.paths.root.mkdir(parents=True, exist_ok=True)
+        self.con = _connect(self.paths.catalog, read_only, self.paths.root)
         self._written: list[Path] | None = None  # versions written inside publish_together()
+        if read_only and self._legacy_views():
+            self.con.close()
+            raise RunFailed(f"the catalog {self.paths.catalog} was written by an earlier version and reads files by "
+                            f"absolute path: run `python -m lds_utils pipeline --lake {_shell(self.paths.root)}` once "
+                            "(its first step rewrites the catalog)")
         if not read_only:
             # The pipeline's writes never depend on row order; keeping it costs memory in every big COPY.
             self.con.execute("set preserve_insertion_order = false")
@@ -205,7 +241,8 @@ class DuckDBEngine(Engine):
         by_header: dict[tuple[str, ...], list[Path]] = {}
         for path in rawcheck.table_files(folder, table):
             by_header.setdefault(rawcheck.read_header(path, table, columns, self.paths.root), []).append(path)
-        selects = [_read_csv_select(header, files, columns) for header, files in by_header.items()]
+        selects = [_read_csv_select(header, [self._lake_path(path) for path in files], columns)
+                   for header, files in by_header.items()]
         self.con.execute(f"create or replace view raw_db.{table} as {' union all '.join(selects)}")
 
     @contextmanager
@@ -213,18 +250,114 @@ class DuckDBEngine(Engine):
         """Writes and views inside the block reach the catalog in one transaction, or not at all."""
         if self._written is not None:
             raise RuntimeError("publish_together() is already open on this engine")
-        self._remove_unpublished()
+        with self._resource_errors("nothing was published"):
+            self._migrate_legacy_views()
+            self._require_recorded_entries()
+            self._record_published()  # a crash after the last commit may have left the record behind the catalog
+            self._remove_unpublished()
         self.con.execute("begin transaction")
         self._written = []
         try:
-            yield
-            self.con.execute("commit")
+            with self._resource_errors("nothing was published: the lake is as it was"):
+                yield
+                self._commit()
         except BaseException:
             self._rollback()
             raise
         finally:
             self._written = None
-        self._remove_unpublished()
+        with self._resource_errors("the run was published, its record not yet (the next run writes it)"):
+            self._record_published()
+            self._remove_unpublished()
+
+    def _commit(self) -> None:
+        self.con.execute("commit")
+
+    @contextmanager
+    def _resource_errors(self, outcome: str) -> Iterator[None]:
+        """A full disk, a denied permission or a vanished folder during a write: one line, not a traceback."""
+        import duckdb
+
+        try:
+            yield
+        except (OSError, duckdb.Error) as error:
+            reason = _resource_reason(error)
+            if reason is None:
+                raise
+            raise RunFailed(f"could not write the lake {self.paths.root}: {reason}; {outcome}") from None
+
+    def check_published(self, tables, months=None) -> None:
+        problems = []
+        for name, folder in integrity.published_folders(self.paths.root, self.published()):
+            if tables(name):
+                problems += integrity.quick_problems(name, folder, months)
+        if problems:
+            raise RunFailed(integrity.failure_line(problems, self.paths.root))
+
+    def published(self) -> dict[str, str]:
+        """database.table -> the version folder its catalog view reads, for every table of the catalog."""
+        return {f"{DATABASES[layer]}.{table}": version
+                for (layer, table), version in self._view_versions().items() if version is not None}
+
+    def rebuild_catalog(self, published: dict[str, str], views: Sequence[tuple[str, str, str | None]]) -> None:
+        """Fill an empty catalog from the published versions (database.table -> version folder name) and the views
+        (database, name, SELECT; None: a RAW table's view), statement by statement: a rebuild that stops half-way
+        leaves a catalog that verificar finds incomplete and rebuilds again. A version without its manifest or a
+        view that cannot be created (it reads what is missing) is left out, and verificar then names it."""
+        import duckdb
+
+        for name, folder in integrity.published_folders(self.paths.root, published):
+            content = integrity.read_content(folder)
+            if content is not None:
+                database, _, table = name.partition(".")
+                self._point_view(database, table, folder, content["particion"])
+        for database, view, select_sql in views:
+            try:
+                if select_sql is None:
+                    self.register_raw(view, schema.column_names(view))
+                else:
+                    self.create_view(database, view, select_sql)
+            except (duckdb.Error, UsageError):
+                continue
+        self._record_published()
+
+    def _require_recorded_entries(self) -> None:
+        """Refuse to write (and so to remove the folders the catalog does not read) when the catalog lost tables that
+        the lake's record says are published: their folders are what rebuilds it."""
+        present = {f"{DATABASES[layer]}.{table}" for layer, table in self._view_versions()}
+        lost = sorted(set(integrity.read_record(self.paths.root) or {}) - present)
+        if lost:
+            raise RunFailed(f"the catalog {self.paths.catalog} lost entries that {integrity.RECORD_NAME} names "
+                            f"({', '.join(lost)}): rebuild it with `python -m lds_utils verificar --lake "
+                            f"{_shell(self.paths.root)} --reparar`")
+
+    def _record_published(self) -> None:
+        integrity.write_record(self.paths.root, self.published())
+
+    def _legacy_views(self) -> list[tuple[str, str, str]]:
+        """(database, view, sql) of the views that read files by a literal (absolute) path."""
+        return [(database, view, sql) for database, view, sql in self._views()
+                if re.search(r"read_(parquet|csv)\(", sql) and ROOT_VARIABLE not in sql]
+
+    def _migrate_legacy_views(self) -> None:
+        """Re-point the views a previous version wrote over absolute paths at the same versions under this root,
+        giving a manifest to each version that has none; one committed transaction."""
+        legacy = self._legacy_views()
+        if not legacy:
+            return
+        self.con.execute("begin transaction")
+        for database, table, sql in legacy:
+            if database == DATABASES["raw"]:
+                self.register_raw(table, schema.column_names(table))
+                continue
+            version = self._version_folder(database, table, sql)
+            partition_col = "anio_mes" if "hive_partitioning" in sql else None
+            if integrity.read_content(version) is None:
+                files = {path.relative_to(version).as_posix(): integrity.file_entry(path)
+                         for path in integrity.data_files(version)}
+                integrity.write_content(version, integrity.describe(f"{database}.{table}", partition_col, files))
+            self._point_view(database, table, version, partition_col)
+        self._commit()
 
     def _rollback(self) -> None:
         import duckdb
@@ -233,7 +366,7 @@ class DuckDBEngine(Engine):
             self.con.execute("rollback")
         except duckdb.Error:  # the connection already aborted the transaction
             pass
-        for version in self._written:
+        for version in self._written or []:
             shutil.rmtree(version, ignore_errors=True)
 
     def create_view(self, database: str, view: str, select_sql: str) -> None:
@@ -252,17 +385,22 @@ class DuckDBEngine(Engine):
         current = self._published_version(database, table) if partitions is not None else None
         staging = table_dir / f"{_STAGING_PREFIX}{uuid.uuid4().hex}"
         staging.mkdir()
+        name = f"{database}.{table}"
         try:
             rows = sum(
                 self._copy(select_sql, {**(params or {}), **overrides}, staging, partition_col, part=number)
                 for number, overrides in enumerate(slices or [{}])
             )
+            linked = {}
             if partitions is not None:
                 self._check_partitions(staging, partition_col, partitions)
                 if current is not None:
-                    self._link_other_partitions(current, staging, partition_col, partitions)
-            if not any(staging.glob("*.parquet")) and not any(staging.glob("*/*.parquet")):
+                    linked = self._link_other_partitions(name, current, staging, partition_col, partitions)
+            if not integrity.data_files(staging):
                 self._write_empty(select_sql, params, staging)
+            files = {relative: linked.get(relative) or integrity.file_entry(staging / relative)
+                     for relative in (path.relative_to(staging).as_posix() for path in integrity.data_files(staging))}
+            integrity.write_content(staging, integrity.describe(name, partition_col, files))
             version = table_dir / f"{_VERSION_PREFIX}{self._next_version_number(table_dir):06d}"
             staging.rename(version)
         except BaseException:
@@ -271,6 +409,7 @@ class DuckDBEngine(Engine):
         self._point_view(database, table, version, partition_col)
         if self._written is None:
             self._remove_old_versions(table_dir, keep=version)
+            self._record_published()
         else:  # the committed catalog still points to the old version until publish_together() ends
             self._written.append(version)
         return rows
@@ -303,28 +442,39 @@ class DuckDBEngine(Engine):
         if unexpected:
             raise RuntimeError(f"SELECT returned rows outside the partitions being replaced: {sorted(unexpected)}")
 
-    @staticmethod
-    def _link_other_partitions(current: Path, staging: Path, partition_col: str, partitions: Sequence[str]):
-        """Hard-link the untouched partitions into the new version: no data is copied."""
-        replaced = {f"{partition_col}={value}" for value in partitions}
-        for partition_dir in current.glob(f"{partition_col}=*"):
-            if partition_dir.name in replaced:
+    def _link_other_partitions(self, table: str, current: Path, staging: Path, partition_col: str,
+                               partitions: Sequence[str]) -> dict[str, dict]:
+        """Hard-link the untouched partitions into the new version (no data is copied) once every file is as the
+        current version's manifest records it; return their manifest entries."""
+        replaced = set(partitions)
+
+        def kept(month: str) -> bool:
+            return month not in replaced
+
+        problems = integrity.quick_problems(table, current, kept)
+        if problems:
+            raise RunFailed(integrity.failure_line(problems, self.paths.root))
+        content = integrity.read_content(current)
+        linked = {}
+        for relative, entry in content["archivos"].items():
+            partition = integrity.partition_of(relative)
+            if partition is None or not kept(partition.split("=", 1)[1]):
                 continue
-            target_dir = staging / partition_dir.name
-            target_dir.mkdir()
-            for data_file in partition_dir.glob("*.parquet"):
-                os.link(data_file, target_dir / data_file.name)
+            (staging / partition).mkdir(exist_ok=True)
+            os.link(current / relative, staging / relative)
+            linked[relative] = entry
+        return linked
 
     def _point_view(self, database: str, table: str, version: Path, partition_col: str | None) -> None:
         if partition_col and any(version.glob("*/*.parquet")):
             source = (
-                f"read_parquet('{_quote_path(version)}/*/*.parquet', hive_partitioning = true, "
+                f"read_parquet({self._lake_path(version / '*' / '*.parquet')}, hive_partitioning = true, "
                 f"hive_types = {{'{partition_col}': 'VARCHAR'}})"
             )
         elif (version / _EMPTY_FILE).exists():
-            source = f"read_parquet('{_quote_path(version / _EMPTY_FILE)}')"
+            source = f"read_parquet({self._lake_path(version / _EMPTY_FILE)})"
         else:
-            source = f"read_parquet('{_quote_path(version / 'data.parquet')}')"
+            source = f"read_parquet({self._lake_path(version / 'data.parquet')})"
         coded = self._coded_columns(database, table, source)
         for column in coded:  # ordered like the text: sorting and comparing the ENUM give what the text gives
             self.con.execute(
@@ -347,18 +497,26 @@ class DuckDBEngine(Engine):
         versions = version_folders(table_dir)
         return int(versions[-1].name[1:]) + 1 if versions else 1
 
-    def _view_versions(self) -> dict[tuple[str, str], str | None]:
-        """(layer, table) -> the version folder name its catalog view reads (None if it reads no version)."""
-        views = self.con.execute(
+    def _lake_path(self, path: Path) -> str:
+        """SQL for a path of the lake: the lake's root (a variable of the connection) and the path under it."""
+        relative = _quote_path(path.relative_to(self.paths.root).as_posix())
+        return f"(getvariable('{ROOT_VARIABLE}') || '/{relative}')"
+
+    def _views(self) -> list[tuple[str, str, str]]:
+        """(database, view, sql) of every view of the lake's databases."""
+        return self.con.execute(
             "select schema_name, view_name, sql from duckdb_views() where not internal and schema_name in "
             f"({', '.join('?' for _ in DATABASES)})",
             list(DATABASES.values()),
         ).fetchall()
-        found = {}
-        for database, table, sql in views:
-            match = re.search(rf"/{re.escape(table)}/({_VERSION_PREFIX}\d{{6}})/", sql)
-            found[(_layer_of(database), table)] = match.group(1) if match else None
-        return found
+
+    def _view_versions(self) -> dict[tuple[str, str], str | None]:
+        """(layer, table) -> the version folder name its catalog view reads (None if it reads no version)."""
+        return {(_layer_of(database), table): _version_in(table, sql) for database, table, sql in self._views()}
+
+    def _version_folder(self, database: str, table: str, sql: str) -> Path:
+        version = _version_in(table, sql)
+        return self.paths.layer(_layer_of(database)) / table / version
 
     def _published_version(self, database: str, table: str) -> Path | None:
         """The version the catalog reads for database.table; None for a table not in the catalog yet.
@@ -404,19 +562,44 @@ def version_folders(table_dir: Path) -> list[Path]:
     )
 
 
-def _quote_path(path: Path) -> str:
+def _quote_path(path: Path | str) -> str:
     """A filesystem path as the body of a single-quoted SQL string literal."""
     return str(path).replace("'", "''")
 
 
-def _read_csv_select(header: tuple[str, ...], files: list[Path], columns: list[str]) -> str:
+def _shell(path: Path) -> str:
+    import shlex
+
+    return shlex.quote(str(path))
+
+
+def _version_in(table: str, sql: str) -> str | None:
+    """The version folder name a view's SQL reads for the table (None when it reads none)."""
+    match = re.search(rf"/{re.escape(table)}/({_VERSION_PREFIX}\d{{6}})/", sql)
+    return match.group(1) if match else None
+
+
+def _resource_reason(error: BaseException) -> str | None:
+    """What the filesystem refused (with the path when the error names one), for the RESOURCE_ERRORS only."""
+    if isinstance(error, OSError):
+        if error.errno not in RESOURCE_ERRORS:
+            return None
+        return f"{os.strerror(error.errno)}{f' ({error.filename})' if error.filename else ''}"
+    text = str(error)
+    for words in RESOURCE_ERRORS.values():
+        if words.lower() in text.lower():
+            return f"{words} ({text.strip().splitlines()[0]})"
+    return None
+
+
+def _read_csv_select(header: tuple[str, ...], files: list[str], columns: list[str]) -> str:
     """SELECT columns (in the given order) from CSV files that share a header order; every value as text.
 
-    Every parsing option is fixed here; auto_detect stays on only so the planner knows how many rows the
-    files hold (without it DuckDB assumes about a hundred and builds its hash joins on the CSV side, which
-    at full scale holds every reading in memory).
+    files: SQL expressions of their paths. Every parsing option is fixed here; auto_detect stays on only so the
+    planner knows how many rows the files hold (without it DuckDB assumes about a hundred and builds its hash joins
+    on the CSV side, which at full scale holds every reading in memory).
     """
-    file_list = ", ".join(f"'{_quote_path(path)}'" for path in files)
+    file_list = ", ".join(files)
     types = ", ".join(f"'{sqlmod.check_identifier(name)}': 'VARCHAR'" for name in header)
     return (
         f"select {', '.join(columns)} from read_csv([{file_list}], header = true, auto_detect = true, skip = 0, "
@@ -430,20 +613,29 @@ def _enum_type(database: str, table: str, column: str) -> str:
     return f"{database}.{table}__{column}"
 
 
-def _connect(catalog: Path, read_only: bool):
-    """Open the DuckDB catalog; another process holding it is a clear error, not a driver traceback."""
+def _connect(catalog: Path, read_only: bool, root: Path):
+    """Open the DuckDB catalog with the lake's root set; another process holding it, or a catalog that cannot be
+    read, is a clear error, not a driver traceback."""
     import duckdb
 
     try:
         connection = duckdb.connect(str(catalog), read_only=read_only)
-    except duckdb.IOException as error:
-        if "lock" not in str(error).lower():
-            raise
-        holder = re.search(r"\(PID (\d+)\)", str(error))
-        raise UsageError(
-            f"the catalog {catalog} is open in another process{f' (PID {holder.group(1)})' if holder else ''}: "
-            "wait for the pipeline run to end, or close the notebook kernels that read this lake"
-        ) from None
+    except duckdb.Error as error:
+        text = str(error)
+        if "lock" in text.lower():
+            holder = re.search(r"\(PID (\d+)\)", text)
+            raise UsageError(
+                f"the catalog {catalog} is open in another process{f' (PID {holder.group(1)})' if holder else ''}: "
+                "wait for the pipeline run to end, or close the notebook kernels that read this lake"
+            ) from None
+        reason = _resource_reason(error)
+        if reason is not None:
+            raise RunFailed(f"cannot open the catalog {catalog}: {reason}") from None
+        raise DamagedCatalog(catalog, text) from None
+    connection.execute(f"set variable {ROOT_VARIABLE} = '{_quote_path(root)}'")
+    if read_only:  # a reader writes nothing in the lake, which may be on a read-only share
+        scratch = Path(tempfile.gettempdir()) / f"lds-duckdb-{uuid.uuid4().hex}"
+        connection.execute(f"set temp_directory = '{_quote_path(scratch)}'")
     # DuckDB's default (80 % of RAM) lets one query of the full universe take the machine; past this cap the big
     # sorts, joins and aggregates spill to <lake>/catalog.duckdb.tmp instead.
     connection.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
@@ -452,3 +644,13 @@ def _connect(catalog: Path, read_only: bool):
     except duckdb.InvalidInputException:  # inside a Jupyter kernel DuckDB refuses to touch it without ipywidgets
         pass
     return connection
+
+
+class DamagedCatalog(RunFailed):
+    """The catalog file cannot be opened as a DuckDB database (truncated, overwritten)."""
+
+    def __init__(self, catalog: Path, reason: str):
+        self.catalog = Path(catalog)
+        self.damage = f"the catalog {catalog} is damaged ({(reason.strip().splitlines() or ['unreadable'])[0]})"
+        super().__init__(f"{self.damage}: rebuild it from the version folders with "
+                         f"`python -m lds_utils verificar --lake {_shell(self.catalog.parent)} --reparar`")

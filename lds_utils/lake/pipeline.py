@@ -12,11 +12,15 @@ its state in the lake folder only one run may use a lake at a time (a lock file)
 
 Before anything is written the RAW files are checked (lds_utils.lake.rawcheck); an engine that can then publishes the
 whole run at once (DuckDB: one catalog transaction), so a run that fails or is killed leaves every table as it was.
+A period run first checks the published files it reuses (BRONZE when reused, the other months of SILVER and GOLD,
+which it reads and links into its new versions) against their versions' manifests (lds_utils.lake.integrity) and
+stops in one line naming the damaged table, month and the command that repairs it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import fcntl
 import hashlib
 import json
@@ -28,8 +32,8 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
-from lds_utils.config import (DEFAULT_ENGINE, RAW_TABLES, SQL_ROOT, LakePaths, UsageError, parse_period, period_range,
-                              resolve_lake, shift_period)
+from lds_utils.config import (DEFAULT_ENGINE, RAW_TABLES, SQL_ROOT, LakePaths, RunFailed, UsageError, parse_period,
+                              period_range, resolve_lake, shift_period)
 from lds_utils.lake import graph, rawcheck, schema
 from lds_utils.lake.engines import Engine
 from lds_utils.lake.graph import PARTITION_COLUMN, Relation
@@ -107,10 +111,20 @@ def lake_lock(lake: Path) -> Iterator[None]:
     """Exclusive lock on the lake: a second run stops at once with a clear message instead of interleaving.
 
     The lock is the kernel's (flock), so it disappears with the process that held it, even one killed with
-    SIGKILL; the lock file only records the holder's process id for the message. The lake folder must exist.
+    SIGKILL; the lock file only records the holder's process id for the message. The lake folder must exist; on a
+    read-only lake (a published copy on a read-only share) a writer stops here in one line.
     """
     lock_path = Path(lake) / LOCK_NAME
-    with open(lock_path, "a+") as handle:
+    try:
+        handle = open(lock_path, "a+")
+    except OSError as error:
+        if error.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise
+        raise RunFailed(f"the lake {lake} is read-only (cannot open its lock file {lock_path}: {error.strerror}): "
+                        "runs that write (pipeline, alertas that must build its relations) need a writable copy of "
+                        "it; reading it (the report, the book, alertas of months already built with --salida) "
+                        "works") from None
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -259,6 +273,16 @@ def _check_raw_files(lake: Path, engine_type: type[Engine]) -> dict[str, int]:
     return rows
 
 
+def check_reused(engine: Engine, period: str, build_bronze: bool) -> None:
+    """Before a period run computes anything: the published files it reads or links are as recorded (BRONZE when
+    reused; every other month of the SILVER and GOLD tables it rewrites, among them the GOLD bills' 12 months
+    before the period that its incremental SELECT reads)."""
+    rewritten = {f"{relation.database}.{relation.name}" for relation in relations(["silver", "gold"])}
+    if not build_bronze:
+        engine.check_published(lambda table: table.startswith("bronze_db."))
+    engine.check_published(rewritten.__contains__, months=lambda month: month != period)
+
+
 def pipeline_parameters(period: str | None = None, today: dt.date | None = None) -> dict:
     """Bound parameters of every SQL file: the run's months and their calendar (a statement computing other months
     gets its own), the date sanity limit, the regulated billing values and the alert thresholds."""
@@ -393,6 +417,8 @@ def run_pipeline(
             _log(f"[bronze] reused: raw files and bronze SQL unchanged since the run of {state['construido']}")
         options = {"dry_run": True, **engine_options} if dry_run else engine_options
         with engine_type.open(lake, **options) as opened, opened.publish_together():
+            if period:
+                check_reused(opened, period, build_bronze)
             runner = GraphRunner(opened, params)
             _run_steps(runner, months, build_bronze)
             if build_bronze and not dry_run:

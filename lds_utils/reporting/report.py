@@ -2,9 +2,9 @@
 
 ``open_report`` opens the lake read-only and returns a ``ReportContext`` whose read helpers run SQL through the
 engine; it never generates data, runs the pipeline, takes the lake lock or writes anything. A local lake
-that is missing, not built, built by other SQL (the pipeline's fingerprint) or without the requested month
-stops in one line naming the command that builds it. Notebooks stay thin: every query and every
-computation two notebooks share lives here, with unit tests.
+that is missing, not built, built by other SQL (the pipeline's fingerprint), without the requested month or with a
+damaged file among those an edition reads stops in one line naming the command that builds or repairs it.
+Notebooks stay thin: every query and every computation two notebooks share lives here, with unit tests.
 """
 
 from __future__ import annotations
@@ -80,6 +80,13 @@ def require_built_lake(lake: Path) -> None:
     if read_fingerprint(lake) != pipeline_fingerprint():
         raise UsageError(f"the lake {lake} was built by other SQL than this checkout's (the pipeline fingerprint "
                          f"differs): run {_pipeline_command(lake)}")
+
+
+def check_edition_files(engine, period: str | None) -> None:
+    """Stop in one line when a file an edition of ``period`` (None = the latest) reads is missing or changed: every
+    table's files, of the monthly ones those up to the period (a stat a file, checked against the versions'
+    manifests; lds_utils.lake.integrity)."""
+    engine.check_published(lambda table: True, months=None if period is None else (lambda month: month <= period))
 
 
 def require_period(engine, lake: Path, period: str | None) -> tuple[str, str]:
@@ -728,6 +735,7 @@ def open_report(period: str | None = None, engine: str = config.DEFAULT_ENGINE,
     motor = open_engine(nombre_motor, lago, read_only=True)
     try:
         if local:
+            check_edition_files(motor, periodo)
             periodo, inicio = require_period(motor, lago, periodo)
         else:
             if periodo is None:
