@@ -6,8 +6,10 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
+from lds_utils import cli
 from lds_utils.config import DATABASES, LakePaths
 from lds_utils.lake.registry import open_engine
 from lds_utils.synthetic.generate import GENERACION
@@ -68,3 +70,19 @@ def file_digests(lake: Path) -> dict[str, tuple[int, int]]:
         for path in sorted(lake.rglob("*"))
         if path.is_file() and path.name != ".lock"
     }
+
+
+def cp_a(source: Path, target: Path) -> Path:
+    """A copy of a lake made as a user makes one: ``cp -a`` (hard links, modes and times kept)."""
+    subprocess.run(["cp", "-a", str(source), str(target)], check=True)
+    return target
+
+
+def run_cli(capsys, *args) -> tuple[int, str]:
+    """A command as the user types it: its exit code and the last line of its stderr (after the progress lines, the
+    one line of a failure; never a traceback)."""
+    capsys.readouterr()
+    code = cli.main(list(args))
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return code, (err.strip().splitlines() or [""])[-1]

@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from lds_utils.config import PROJECT_ROOT, UsageError
-from lds_utils.lake.pipeline import LOCK_NAME, run_pipeline
+from lds_utils.config import LOCK_FILE, PROJECT_ROOT, UsageError
+from lds_utils.lake.pipeline import run_pipeline
 from tests import lakecopy
 
 BUILT = ("bronze_db", "silver_db", "gold_db")
@@ -31,7 +31,7 @@ def _run(*args):
 
 
 def _lock_holder(lake) -> str:
-    path = lake / LOCK_NAME
+    path = lake / LOCK_FILE
     return path.read_text().strip() if path.exists() else ""
 
 
@@ -46,7 +46,7 @@ def _wait_for_lock(lake, holder: subprocess.Popen) -> None:
 def _assert_refused(result: subprocess.CompletedProcess, lake, holder: subprocess.Popen) -> None:
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        f"error: another run is using the lake {lake} by process {holder.pid} (lock {lake / LOCK_NAME}); "
+        f"error: another run is using the lake {lake} by process {holder.pid} (lock {lake / LOCK_FILE}); "
         "try again when it ends"
     )
 

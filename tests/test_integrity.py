@@ -23,6 +23,7 @@ from lds_utils.lake import integrity
 from lds_utils.lake.engines import DuckDBEngine
 from lds_utils.reporting import report
 from tests import lakecopy
+from tests.lakecopy import run_cli
 
 BILLS = "gold_factura_evaluada_mes"
 FENCE = "gold_cerco_segmento_mes"
@@ -37,16 +38,6 @@ def copy_lake(source, target):
 @pytest.fixture
 def lake(built_lake, tmp_path):
     return copy_lake(built_lake, tmp_path / "lago")
-
-
-def run(capsys, *args) -> tuple[int, str]:
-    """A command as the user types it: its exit code and the last line of its stderr (after the progress lines, the
-    one line of a failure; never a traceback)."""
-    capsys.readouterr()
-    code = cli.main(list(args))
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    return code, (err.strip().splitlines() or [""])[-1]
 
 
 def version(lake, layer: str, table: str):
@@ -69,7 +60,7 @@ def repair(capsys, message: str, lake) -> None:
     assert command, message
     args = shlex.split(command.group(1))
     assert args[args.index("--lake") + 1] == str(lake)
-    code, err = run(capsys, *args)
+    code, err = run_cli(capsys, *args)
     assert code == 0, err
 
 
@@ -105,14 +96,14 @@ def test_a_removed_gold_month_stops_readers_and_period_runs_and_the_printed_comm
                 "--period 2025-11`")
     for command in (["alertas", "--period", "2025-12"], ["pipeline", "--period", "2025-12"],
                     ["book", "--period", "2025-12"]):
-        assert run(capsys, *command, "--lake", str(lake)) == (1, expected), command
+        assert run_cli(capsys, *command, "--lake", str(lake)) == (1, expected), command
     with pytest.raises(RunFailed, match=f"gold_db.{BILLS}, partition anio_mes=2025-11"):
         report.open_report("2025-12", lake=lake)
     assert lakecopy.file_digests(lake) == digests, "nothing written"
     repair(capsys, expected, lake)
     assert lakecopy.snapshot(lake) == before
-    assert run(capsys, "verificar", "--lake", str(lake))[0] == 0
-    assert run(capsys, "alertas", "--period", "2025-12", "--lake", str(lake))[0] == 0
+    assert run_cli(capsys, "verificar", "--lake", str(lake))[0] == 0
+    assert run_cli(capsys, "alertas", "--period", "2025-12", "--lake", str(lake))[0] == 0
 
 
 def test_verificar_names_a_removed_month(lake, capsys):
@@ -130,7 +121,7 @@ def test_a_truncated_file_is_never_linked_into_a_new_version(lake, capsys):
     published = integrity.read_record(lake)
     (damaged,) = partition_files(lake, FENCE, "2025-10")
     truncate(damaged)
-    code, err = run(capsys, "pipeline", "--period", "2025-06", "--lake", str(lake))
+    code, err = run_cli(capsys, "pipeline", "--period", "2025-06", "--lake", str(lake))
     assert code == 1
     assert err.startswith(f"failed: gold_db.{FENCE}, partition anio_mes=2025-10: data_0_0.parquet has 1,000 bytes, "
                           "its manifest ")
@@ -163,7 +154,7 @@ def test_damaged_bronze_before_a_period_run_that_reuses_it(lake, capsys):
     before = lakecopy.snapshot(lake)
     damaged = version(lake, "bronze", "bronze_cliente") / "data.parquet"
     truncate(damaged)
-    code, err = run(capsys, "pipeline", "--period", "2025-06", "--lake", str(lake))
+    code, err = run_cli(capsys, "pipeline", "--period", "2025-06", "--lake", str(lake))
     assert code == 1
     assert err.startswith("failed: bronze_db.bronze_cliente: data.parquet has 1,000 bytes")
     assert err.endswith(f"repair with `python -m lds_utils pipeline --lake {lake}`")
@@ -212,7 +203,7 @@ def test_a_damaged_alert_month_is_repaired_by_alertas(lake, capsys):
     assert line.endswith(f"repair with `python -m lds_utils alertas --lake {lake} --period 2025-03`")
     repair(capsys, line, lake)
     assert lakecopy.snapshot(lake) == before
-    assert run(capsys, "verificar", "--lake", str(lake))[0] == 0
+    assert run_cli(capsys, "verificar", "--lake", str(lake))[0] == 0
 
 
 def _truncated(catalog):
@@ -231,14 +222,14 @@ def test_a_damaged_catalog_stops_every_command_and_verificar_reparar_rebuilds_it
     damaged_bytes = catalog.read_bytes()
     for command in (["pipeline"], ["pipeline", "--period", "2025-06"], ["alertas", "--period", "2025-12"],
                     ["book", "--period", "2025-12"]):
-        code, err = run(capsys, *command, "--lake", str(lake))
+        code, err = run_cli(capsys, *command, "--lake", str(lake))
         assert code == 1, command
         assert err.startswith(f"failed: the catalog {catalog} is damaged ("), command
         assert err.endswith(f"`python -m lds_utils verificar --lake {lake} --reparar`"), command
         assert "\n" not in err
     with pytest.raises(RunFailed, match="is damaged"):
         report.open_report("2025-12", lake=lake)
-    assert run(capsys, "verificar", "--lake", str(lake))[0] == 1
+    assert run_cli(capsys, "verificar", "--lake", str(lake))[0] == 1
     capsys.readouterr()
     assert cli.main(["verificar", "--lake", str(lake), "--reparar"]) == 0
     out = capsys.readouterr().out
@@ -246,7 +237,7 @@ def test_a_damaged_catalog_stops_every_command_and_verificar_reparar_rebuilds_it
     (aside,) = lake.glob("catalog.duckdb.danado-*")
     assert aside.read_bytes() == damaged_bytes, "the damaged catalog is kept"
     assert lakecopy.snapshot(lake) == before
-    assert run(capsys, "pipeline", "--period", "2025-06", "--lake", str(lake))[0] == 0
+    assert run_cli(capsys, "pipeline", "--period", "2025-06", "--lake", str(lake))[0] == 0
     assert lakecopy.snapshot(lake) == before
 
 
@@ -256,7 +247,7 @@ def test_a_catalog_that_lost_an_entry_is_rebuilt(lake, capsys):
         engine.con.execute("drop view gold_db.vw_kpi_atipicos_mes")
         engine.con.execute("drop view silver_db.silver_consumo_mensual")
     folders = sorted(p.name for p in lake.glob("*/*/v*"))
-    code, err = run(capsys, "pipeline", "--period", "2025-06", "--lake", str(lake))
+    code, err = run_cli(capsys, "pipeline", "--period", "2025-06", "--lake", str(lake))
     assert (code, err) == (1, f"failed: the catalog {lake / 'catalog.duckdb'} lost entries that publicado.json names "
                               f"(silver_db.silver_consumo_mensual): rebuild it with `python -m lds_utils verificar "
                               f"--lake {lake} --reparar`")
@@ -273,19 +264,19 @@ def test_a_crash_between_the_commit_and_the_record_loses_nothing(lake, capsys):
     catalog; the next writer rewrites it from the catalog before removing unpublished folders."""
     record = LakePaths(lake).root / integrity.RECORD_NAME
     old = record.read_text(encoding="utf-8")
-    assert run(capsys, "pipeline", "--period", "2025-06", "--lake", str(lake))[0] == 0
+    assert run_cli(capsys, "pipeline", "--period", "2025-06", "--lake", str(lake))[0] == 0
     after = lakecopy.snapshot(lake)
     record.write_text(old, encoding="utf-8")  # as if killed right after the commit
     capsys.readouterr()
     assert cli.main(["verificar", "--lake", str(lake)]) == 1
     assert "publicado.json differs from the catalog" in capsys.readouterr().out
-    assert run(capsys, "pipeline", "--period", "2025-07", "--lake", str(lake))[0] == 0  # the next writer
+    assert run_cli(capsys, "pipeline", "--period", "2025-07", "--lake", str(lake))[0] == 0  # the next writer
     assert json.loads(record.read_text(encoding="utf-8")) != json.loads(old)
-    assert run(capsys, "verificar", "--lake", str(lake))[0] == 0
+    assert run_cli(capsys, "verificar", "--lake", str(lake))[0] == 0
     assert lakecopy.snapshot(lake) == after
 
 
 def test_verificar_is_for_the_local_lake(capsys, lake):
-    code, err = run(capsys, "verificar", "--engine", "athena", "--lake", str(lake))
+    code, err = run_cli(capsys, "verificar", "--engine", "athena", "--lake", str(lake))
     assert code == 2 and err == ("error: verificar checks a local lake (--engine duckdb); an Athena lake's files are "
                                  "S3's to keep")

@@ -25,6 +25,7 @@ from lds_utils.lake.pipeline import run_pipeline
 from lds_utils.reporting import book
 from lds_utils.synthetic import generate
 from lds_utils.synthetic.generate import GENERACION, STAGING, GeneratorConfig, run_generate
+from tests.lakecopy import cp_a
 from tests.mounts import read_only_view, small_disk
 from tests.test_readonly import tree_digest
 
@@ -51,11 +52,6 @@ def generated(tmp_path_factory) -> Path:
     lake = tmp_path_factory.mktemp("generado") / "lake"
     run_generate(TINY_SAMPLE, lake)
     return lake
-
-
-def cp_a(source: Path, target: Path) -> Path:
-    subprocess.run(["cp", "-a", str(source), str(target)], check=True)
-    return target
 
 
 def etc_copy(folder: Path) -> Path:
@@ -329,7 +325,7 @@ def test_generate_on_a_read_only_lake_is_one_line(generated, tmp_path, capsys):
     with read_only_view(lake, tmp_path / "solo_lectura") as view:
         assert cli.main(["generate", *TINY, "--lake", str(view)]) == 2
         message = one_line(capsys.readouterr().err)
-        assert "cannot write to" in message and "Read-only file system" in message
+        assert f"the lake {view} is read-only" in message and "Read-only file system" in message
     assert tree_digest(lake) == before
 
 

@@ -22,21 +22,8 @@ from lds_utils.lake import integrity
 from lds_utils.lake.engines import DuckDBEngine
 from lds_utils.reporting import report
 from tests import lakecopy, mounts
+from tests.lakecopy import cp_a, run_cli
 from tests.test_readonly import tree_digest
-
-
-def cp_a(source, target):
-    subprocess.run(["cp", "-a", str(source), str(target)], check=True)
-    return target
-
-
-def run(capsys, *args) -> tuple[int, str]:
-    """Exit code and the last stderr line of a command (never a traceback)."""
-    capsys.readouterr()
-    code = cli.main(list(args))
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    return code, (err.strip().splitlines() or [""])[-1]
 
 
 def alert_list(lake, period: str, folder) -> pd.DataFrame:
@@ -45,9 +32,9 @@ def alert_list(lake, period: str, folder) -> pd.DataFrame:
 
 def works_as_the_original(lake, capsys, expected: dict, expected_alerts: pd.DataFrame, tmp_path) -> None:
     """A period run, alertas and the report's reads on the lake give what the original holds."""
-    assert run(capsys, "pipeline", "--period", "2025-06", "--lake", str(lake))[0] == 0
+    assert run_cli(capsys, "pipeline", "--period", "2025-06", "--lake", str(lake))[0] == 0
     salida = tmp_path / f"alertas-{lake.name}"
-    assert run(capsys, "alertas", "--period", "2025-12", "--lake", str(lake), "--salida", str(salida))[0] == 0
+    assert run_cli(capsys, "alertas", "--period", "2025-12", "--lake", str(lake), "--salida", str(salida))[0] == 0
     pd.testing.assert_frame_equal(alert_list(lake, "2025-12", salida), expected_alerts)
     ctx = report.open_report("2025-12", lake=lake)
     try:
@@ -55,7 +42,7 @@ def works_as_the_original(lake, capsys, expected: dict, expected_alerts: pd.Data
     finally:
         ctx.close()
     assert lakecopy.snapshot(lake) == expected
-    assert run(capsys, "verificar", "--lake", str(lake))[0] == 0
+    assert run_cli(capsys, "verificar", "--lake", str(lake))[0] == 0
 
 
 @pytest.fixture
@@ -63,7 +50,7 @@ def original(built_lake, tmp_path, capsys):
     """A copy of the built sample (cp -a), its tables' rows and its 2025-12 alert list."""
     lake = cp_a(built_lake, tmp_path / "original")
     salida = tmp_path / "alertas-original"
-    assert run(capsys, "alertas", "--period", "2025-12", "--lake", str(lake), "--salida", str(salida))[0] == 0
+    assert run_cli(capsys, "alertas", "--period", "2025-12", "--lake", str(lake), "--salida", str(salida))[0] == 0
     return lake, lakecopy.snapshot(lake), alert_list(lake, "2025-12", salida)
 
 
@@ -105,16 +92,16 @@ def test_a_read_only_lake_is_read_and_writers_stop_in_one_line(original, tmp_pat
             ctx.close()
         assert lakecopy.snapshot(shared) == expected
         salida = tmp_path / "alertas-compartido"
-        assert run(capsys, "alertas", "--period", "2025-12", "--lake", str(shared), "--salida", str(salida))[0] == 0
+        assert run_cli(capsys, "alertas", "--period", "2025-12", "--lake", str(shared), "--salida", str(salida))[0] == 0
         pd.testing.assert_frame_equal(alert_list(shared, "2025-12", salida), expected_alerts)
-        assert run(capsys, "alertas", "--period", "2025-12", "--lake", str(shared)) == (
+        assert run_cli(capsys, "alertas", "--period", "2025-12", "--lake", str(shared)) == (
             2, f"error: the lake {shared} is read-only: pass --salida DIR to write the alert lists elsewhere")
-        read_only = f"failed: the lake {shared} is read-only (cannot open its lock file {shared / '.lock'}: "
+        read_only = f"error: the lake {shared} is read-only (cannot open its lock file {shared / '.lock'}: "
         for writer in (["pipeline", "--period", "2025-06"], ["pipeline"],
                        ["alertas", "--period", "2025-12", "--capacidad", "0.01", "--salida", str(salida)]):
-            code, err = run(capsys, *writer, "--lake", str(shared))
-            assert code == 1 and err.startswith(read_only), (writer, err)
-        assert run(capsys, "verificar", "--lake", str(shared))[0] == 0
+            code, err = run_cli(capsys, *writer, "--lake", str(shared))
+            assert code == 2 and err.startswith(read_only), (writer, err)
+        assert run_cli(capsys, "verificar", "--lake", str(shared))[0] == 0
     assert tree_digest(lake) == before
 
 
@@ -154,9 +141,9 @@ def test_alertas_of_built_months_only_reads_the_lake(original, tmp_path, capsys)
     salida = tmp_path / "durante"
     with lake_lock(lake):
         before = tree_digest(lake)
-        assert run(capsys, "alertas", "--period", "2025-12", "--lake", str(lake), "--salida", str(salida))[0] == 0
+        assert run_cli(capsys, "alertas", "--period", "2025-12", "--lake", str(lake), "--salida", str(salida))[0] == 0
         assert tree_digest(lake) == before
-        code, err = run(capsys, "alertas", "--period", "2025-12", "--capacidad", "0.01", "--lake", str(lake))
+        code, err = run_cli(capsys, "alertas", "--period", "2025-12", "--capacidad", "0.01", "--lake", str(lake))
         assert code == 2 and err.startswith(f"error: another run is using the lake {lake}")
     pd.testing.assert_frame_equal(alert_list(lake, "2025-12", salida), expected_alerts)
 
@@ -170,5 +157,5 @@ def test_verificar_on_a_catalog_written_before_names_the_run_that_migrates_it(or
     assert first.startswith(f"the catalog {lake / 'catalog.duckdb'} was written by an earlier version")
     assert first.endswith(f"run `python -m lds_utils pipeline --lake {lake}` once (its first step rewrites the catalog)")
     assert summary.startswith(f"verificar: {lake}: 1 problem")
-    assert run(capsys, "pipeline", "--period", "2025-06", "--lake", str(lake))[0] == 0
-    assert run(capsys, "verificar", "--lake", str(lake))[0] == 0
+    assert run_cli(capsys, "pipeline", "--period", "2025-06", "--lake", str(lake))[0] == 0
+    assert run_cli(capsys, "verificar", "--lake", str(lake))[0] == 0

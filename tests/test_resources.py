@@ -10,32 +10,18 @@ from __future__ import annotations
 
 import errno
 import os
-import subprocess
 
 import duckdb
 import pytest
 
-from lds_utils import cli
 from lds_utils.detection import alerts
 from lds_utils.lake import integrity
 from lds_utils.lake.engines import DuckDBEngine
 from lds_utils.lake.pipeline import run_pipeline
 from lds_utils.synthetic.generate import run_generate
 from tests import lakecopy, mounts
+from tests.lakecopy import cp_a, run_cli
 from tests.test_readonly import OWN_SAMPLE
-
-
-def cp_a(source, target):
-    subprocess.run(["cp", "-a", str(source), str(target)], check=True)
-    return target
-
-
-def run(capsys, *args) -> tuple[int, str]:
-    capsys.readouterr()
-    code = cli.main(list(args))
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    return code, (err.strip().splitlines() or [""])[-1]
 
 
 @pytest.fixture(scope="module")
@@ -74,14 +60,14 @@ def test_disk_full_at_the_catalog_commit(lake, capsys, monkeypatch, command):
 
     with monkeypatch.context() as patched:
         patched.setattr(DuckDBEngine, "_commit", full)
-        code, err = run(capsys, *command, "--lake", str(lake))
+        code, err = run_cli(capsys, *command, "--lake", str(lake))
     assert code == 1
     assert err.startswith(f"failed: could not write the lake {lake}: No space left on device (IO Error: Could not "
                           "write file")
     assert err.endswith("; nothing was published: the lake is as it was")
     assert_unchanged(lake, before)
-    assert run(capsys, *command, "--lake", str(lake))[0] == 0
-    assert run(capsys, "verificar", "--lake", str(lake))[0] == 0
+    assert run_cli(capsys, *command, "--lake", str(lake))[0] == 0
+    assert run_cli(capsys, "verificar", "--lake", str(lake))[0] == 0
 
 
 @pytest.mark.parametrize("number, words", [(errno.ENOSPC, "No space left on device"),
@@ -100,12 +86,12 @@ def test_a_refused_write_during_a_run(lake, capsys, monkeypatch, number, words):
 
     with monkeypatch.context() as patched:
         patched.setattr(integrity, "write_content", refuse_the_fifth)
-        code, err = run(capsys, "pipeline", "--lake", str(lake))
+        code, err = run_cli(capsys, "pipeline", "--lake", str(lake))
     assert code == 1
     assert err == (f"failed: could not write the lake {lake}: {words} ({written[4] / integrity.CONTENT_NAME}); "
                    "nothing was published: the lake is as it was")
     assert_unchanged(lake, before)
-    assert run(capsys, "pipeline", "--lake", str(lake))[0] == 0
+    assert run_cli(capsys, "pipeline", "--lake", str(lake))[0] == 0
 
 
 def _bytes(folder) -> int:
@@ -121,12 +107,12 @@ def test_a_full_disk_during_a_pipeline_run(small_lake, tmp_path, capsys):
         free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
         ballast = disk / "lastre"
         ballast.write_bytes(b"\0" * max(free - lake_bytes // 4, 0))  # room for a quarter of the lake's files
-        code, err = run(capsys, "pipeline", "--lake", str(lake))
+        code, err = run_cli(capsys, "pipeline", "--lake", str(lake))
         assert code == 1
         assert err.startswith(f"failed: could not write the lake {lake}: No space left on device"), err
         assert_unchanged(lake, before)
         ballast.unlink()
-        assert run(capsys, "pipeline", "--lake", str(lake))[0] == 0
+        assert run_cli(capsys, "pipeline", "--lake", str(lake))[0] == 0
         assert lakecopy.snapshot(lake) == before[0]
         assert lakecopy.leftovers(lake) == []
-        assert run(capsys, "verificar", "--lake", str(lake))[0] == 0
+        assert run_cli(capsys, "verificar", "--lake", str(lake))[0] == 0

@@ -32,7 +32,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
-from lds_utils.config import (DEFAULT_ENGINE, RAW_TABLES, SQL_ROOT, LakePaths, RunFailed, UsageError, parse_period,
+from lds_utils.config import (DEFAULT_ENGINE, LOCK_FILE, RAW_TABLES, SQL_ROOT, LakePaths, UsageError, parse_period,
                               period_range, resolve_lake, shift_period)
 from lds_utils.lake import graph, rawcheck, schema
 from lds_utils.lake.engines import Engine
@@ -51,7 +51,6 @@ FINGERPRINT_NAME = "huella_pipeline.txt"
 BRONZE_STATE_NAME = "huella_bronze.json"
 #: Reject reasons (SQL LIKE patterns) of the BRONZE checks against :fecha_maxima, the day-of-run date limit.
 DATE_LIMITED_REASONS = ("FUERA_DE_RANGO:fecha%", "FUERA_DE_RANGO:vigencia%", "FECHA_INCONSISTENTE:%")
-LOCK_NAME = ".lock"
 #: SILVER and the GOLD bills run in slices of supplies of about this many readings on an engine that computes in
 #: slices. Measured at 1.3 M customers with the 4 GB DuckDB cap: SILVER as one statement spilled 41 GB and took
 #: 126 s, and the GOLD bills with the fence as one statement 281 s. In 8 slices (7.7 M readings each) SILVER takes
@@ -114,16 +113,16 @@ def lake_lock(lake: Path) -> Iterator[None]:
     SIGKILL; the lock file only records the holder's process id for the message. The lake folder must exist; on a
     read-only lake (a published copy on a read-only share) a writer stops here in one line.
     """
-    lock_path = Path(lake) / LOCK_NAME
+    lock_path = Path(lake) / LOCK_FILE
     try:
         handle = open(lock_path, "a+")
     except OSError as error:
         if error.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
             raise
-        raise RunFailed(f"the lake {lake} is read-only (cannot open its lock file {lock_path}: {error.strerror}): "
-                        "runs that write (pipeline, alertas that must build its relations) need a writable copy of "
-                        "it; reading it (the report, the book, alertas of months already built with --salida) "
-                        "works") from None
+        raise UsageError(f"the lake {lake} is read-only (cannot open its lock file {lock_path}: {error.strerror}): "
+                         "runs that write (pipeline, alertas that must build its relations) need a writable copy of "
+                         "it; reading it (the report, the book, alertas of months already built with --salida) "
+                         "works") from None
     with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -397,7 +396,7 @@ def run_pipeline(
         raise UsageError(f"--dry-run prints the plan of an engine that plans its runs; the {engine_type.name} engine "
                          "runs them: use --engine athena")
     if not dry_run:  # before the lock, which creates a file: only a lake with RAW data, or one being generated
-        require_lake(lake, raw=not (lake / LOCK_NAME).exists())
+        require_lake(lake, raw=not (lake / LOCK_FILE).exists())
     started = time.perf_counter()
     params = pipeline_parameters(period)
     months = Months.between(period, period) if period else Months.every()
