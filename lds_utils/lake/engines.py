@@ -231,18 +231,20 @@ class DuckDBEngine(Engine):
 
     # -- writing -------------------------------------------------------------------------------------------
     def register_raw(self, table: str, columns: Sequence[str]) -> None:
-        """raw_db.<table> over its CSV files, columns read by header name (files may order them differently).
+        """raw_db.<table> over its CSV files, columns read by header name (files may order them differently), plus
+        ``entrega``: the month of the file's delivery (rawcheck.delivery_of).
 
         The reader is strict: a record with too few or too many fields stops the query instead of being
         padded or cut (lds_utils.lake.rawcheck reports such files with their line before the pipeline starts).
         """
         columns = [sqlmod.check_identifier(column) for column in columns]
         folder = self.paths.raw_table(table)
-        by_header: dict[tuple[str, ...], list[Path]] = {}
+        by_header: dict[tuple[tuple[str, ...], bool], list[Path]] = {}
         for path in rawcheck.table_files(folder, table):
-            by_header.setdefault(rawcheck.read_header(path, table, columns, self.paths.root), []).append(path)
-        selects = [_read_csv_select(header, [self._lake_path(path) for path in files], columns)
-                   for header, files in by_header.items()]
+            header = rawcheck.read_header(path, table, columns, self.paths.root)
+            by_header.setdefault((header, rawcheck.delivery_of(path) == rawcheck.UNDATED), []).append(path)
+        selects = [_read_csv_select(header, [self._lake_path(path) for path in files], columns, undated)
+                   for (header, undated), files in by_header.items()]
         self.con.execute(f"create or replace view raw_db.{table} as {' union all '.join(selects)}")
 
     @contextmanager
@@ -592,8 +594,9 @@ def _resource_reason(error: BaseException) -> str | None:
     return None
 
 
-def _read_csv_select(header: tuple[str, ...], files: list[str], columns: list[str]) -> str:
-    """SELECT columns (in the given order) from CSV files that share a header order; every value as text.
+def _read_csv_select(header: tuple[str, ...], files: list[str], columns: list[str], undated: bool) -> str:
+    """SELECT columns (in the given order) and entrega from CSV files that share a header order; every value as
+    text. entrega comes from the files' delivery folders (hive partitioning), or is UNDATED for undated files.
 
     files: SQL expressions of their paths. Every parsing option is fixed here; auto_detect stays on only so the
     planner knows how many rows the files hold (without it DuckDB assumes about a hundred and builds its hash joins
@@ -601,10 +604,12 @@ def _read_csv_select(header: tuple[str, ...], files: list[str], columns: list[st
     """
     file_list = ", ".join(files)
     types = ", ".join(f"'{sqlmod.check_identifier(name)}': 'VARCHAR'" for name in header)
+    delivery = (f"'{rawcheck.UNDATED}' as entrega" if undated else "entrega")
+    partitioning = "" if undated else "hive_partitioning = true, hive_types = {'entrega': 'VARCHAR'}, "
     return (
-        f"select {', '.join(columns)} from read_csv([{file_list}], header = true, auto_detect = true, skip = 0, "
-        f"delim = ',', quote = '\"', escape = '\"', strict_mode = true, null_padding = false, "
-        f"columns = {{{types}}})"
+        f"select {', '.join(columns)}, {delivery} from read_csv([{file_list}], header = true, auto_detect = true, "
+        f"skip = 0, delim = ',', quote = '\"', escape = '\"', strict_mode = true, null_padding = false, "
+        f"{partitioning}columns = {{{types}}})"
     )
 
 

@@ -2,7 +2,7 @@
 
 A CSV reader that meets a row with too few or too many fields, a wrong byte encoding or a cut-off
 last line either fails with a message about its own internals or, worse, pads, merges or drops
-rows. So each file under ``raw/<tabla>/`` is checked first, streaming (memory stays flat whatever
+rows. So each file of ``raw/<tabla>/`` (and of its monthly deliveries ``raw/<tabla>/entrega=YYYY-MM/``) is checked first, streaming (memory stays flat whatever
 the file size): its header names the contract's columns (lds_utils.lake.schema; any order, no column
 missing or extra), it is UTF-8 (a leading byte-order mark is allowed), every record has exactly the
 header's number of fields (RFC 4180 quoting: commas and line breaks inside double quotes belong to
@@ -18,6 +18,7 @@ can be lost or invented between the files and ``raw_db``.
 from __future__ import annotations
 
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,10 @@ CHUNK_BYTES = 8 << 20
 MAX_LINE_BYTES = 64 << 20
 BOM = b"\xef\xbb\xbf"
 OTHER_DELIMITERS = (";", "\t", "|")
+#: A monthly delivery of a RAW table: raw/<tabla>/entrega=YYYY-MM/.
+DELIVERY_FOLDER = re.compile(r"entrega=([0-9]{4}-[0-9]{2})")
+#: The delivery of the files directly in a table folder: before every dated one (it sorts first).
+UNDATED = "0000-00"
 _COMMA, _QUOTE, _LF, _CR = (ord(c) for c in ',"\n\r')
 
 
@@ -58,25 +63,58 @@ def check_raw(lake: Path) -> dict[str, list[RawFile]]:
 
 
 def table_files(folder: Path, table: str) -> list[Path]:
-    """The *.csv files of a RAW table folder; anything else there (but hidden or _marker files) is an error."""
+    """The *.csv files of a RAW table: its monthly deliveries (``entrega=YYYY-MM/*.csv``, in month order) after any
+    file directly in the table folder (an undated delivery, which comes before every dated one). Anything else
+    there (but hidden or _marker entries) is an error."""
     for link in (folder.parent, folder):
         if link.is_symlink():
             raise RawInputError(f"raw table {table!r}: {link} is a symbolic link; RAW data must be inside the lake "
                                 "(copy the files in)")
-    entries = sorted(folder.iterdir()) if folder.is_dir() else []
-    visible = [entry for entry in entries if not entry.name.startswith((".", "_"))]
-    links = [entry.name for entry in visible if entry.is_symlink()]
+    if not folder.is_dir():
+        raise RawInputError(f"raw table {table!r} has no CSV files in {folder}")
+    files = _csv_files(folder, table, deliveries=True)
+    for delivery in _visible(folder, table):
+        if delivery.is_dir():
+            files += _csv_files(delivery, table, deliveries=False)
+    if not files:
+        raise RawInputError(f"raw table {table!r} has no CSV files in {folder}")
+    return files
+
+
+def delivery_of(path: Path) -> str:
+    """The month of the delivery a RAW file belongs to ('YYYY-MM'), or UNDATED for a file directly in its table
+    folder."""
+    found = DELIVERY_FOLDER.fullmatch(path.parent.name)
+    return found.group(1) if found else UNDATED
+
+
+def _visible(folder: Path, table: str) -> list[Path]:
+    entries = sorted(entry for entry in folder.iterdir() if not entry.name.startswith((".", "_")))
+    links = [entry.name for entry in entries if entry.is_symlink()]
     if links:
         raise RawInputError(f"raw table {table!r}: {folder} holds symbolic links ({', '.join(links)}); RAW files "
                             "must be inside the lake (copy them in)")
-    strays = [entry.name for entry in visible if not (entry.is_file() and entry.name.endswith(".csv"))]
+    return entries
+
+
+def _csv_files(folder: Path, table: str, deliveries: bool) -> list[Path]:
+    """The *.csv files of one folder; in the table folder, delivery folders may sit beside them."""
+    entries = _visible(folder, table)
+    csv = [entry for entry in entries if entry.is_file() and entry.name.endswith(".csv")]
+    allowed = [entry for entry in entries if deliveries and entry.is_dir() and _delivery_month(entry.name)]
+    strays = [entry.name for entry in entries if entry not in csv and entry not in allowed]
     if strays:
-        raise RawInputError(
-            f"raw table {table!r}: unexpected {', '.join(strays)} in {folder} (RAW tables hold *.csv files only)"
-        )
-    if not visible:
-        raise RawInputError(f"raw table {table!r} has no CSV files in {folder}")
-    return visible
+        holds = "*.csv files and entrega=YYYY-MM/ folders of them" if deliveries else "*.csv files only"
+        raise RawInputError(f"raw table {table!r}: unexpected {', '.join(strays)} in {folder} (a RAW table holds "
+                            f"{holds})")
+    if not deliveries and not csv:
+        raise RawInputError(f"raw table {table!r}: the delivery folder {folder} holds no CSV file")
+    return csv
+
+
+def _delivery_month(name: str) -> bool:
+    found = DELIVERY_FOLDER.fullmatch(name)
+    return bool(found) and 1 <= int(found.group(1)[5:]) <= 12
 
 
 def read_header(path: Path, table: str, expected: list[str], lake: Path | None = None) -> tuple[str, ...]:
