@@ -85,7 +85,10 @@ def test_order_follows_reads_not_names(tmp_path):
     ("tabla", "must start with one of"),
     ("table, sliced by month", "unknown build option"),
     ("view partitioned by anio_mes", "only a table takes build options"),
-    ("table sliced by supply", "need a partitioned table"),
+    ("table sliced by supply", "need a table partitioned by anio_mes"),
+    ("table partitioned by entrega, sliced by supply", "need a table partitioned by anio_mes"),
+    ("table, incremental", "an incremental build needs a partitioned table"),
+    ("table partitioned by anio_mes, partitioned by entrega", "partitioned by one column"),
     ("table partitioned by anio_mes, incremental", "does not exist"),
 ])
 def test_a_bad_declaration_is_a_clear_error(tmp_path, build, message):

@@ -5,6 +5,8 @@ Every file under ``sql/<layer>/`` carries one ``-- Build:`` line in its header:
     -- Build: table                                    a table, rewritten whole
     -- Build: view                                     a view (no data of its own)
     -- Build: table partitioned by anio_mes            a table of months; a run of some months replaces only those
+    -- Build: table partitioned by entrega             a table of RAW deliveries; a run that loads new deliveries
+                                                       adds their partitions only (with ``incremental``)
     -- Build: ..., sliced by supply                    computed in slices of supplies on an engine that computes so
     -- Build: ..., incremental                         has a second SELECT, <name>_incremental.sql, that computes one
                                                        month from the relation's own published earlier months
@@ -33,12 +35,14 @@ from lds_utils.config import DATABASES, LAYERS, SQL_ROOT, period_from_index
 from lds_utils.lake import sql as sqlmod
 
 PARTITION_COLUMN = "anio_mes"
+DELIVERY_COLUMN = "entrega"
 RAW_DATABASE = DATABASES["raw"]
 INCREMENTAL_SUFFIX = "_incremental"
 _BUILD_LINE = re.compile(r"^-- Build: (.+)$", re.MULTILINE)
 _KINDS = ("table", "view", "ephemeral")
 _OPTIONS = {
     f"partitioned by {PARTITION_COLUMN}": "partitioned",
+    f"partitioned by {DELIVERY_COLUMN}": "by_delivery",
     "sliced by supply": "sliced",
     "incremental": "incremental",
     "rewrites the month before": "with_month_before",
@@ -64,6 +68,11 @@ class Relation:
     incremental: bool = False
     with_month_before: bool = False
     on_request: bool = False
+    by_delivery: bool = False
+
+    @property
+    def partition_column(self) -> str | None:
+        return PARTITION_COLUMN if self.partitioned else DELIVERY_COLUMN if self.by_delivery else None
 
     @property
     def database(self) -> str:
@@ -95,8 +104,13 @@ def parse_build(text: str, source: str = "SQL") -> dict:
         declared[_OPTIONS[clause]] = True
     if declared["kind"] != "table" and len(declared) > 1:
         raise GraphError(f"{source}: only a table takes build options")
-    if set(declared) - {"kind", "partitioned", "on_request"} and not declared.get("partitioned"):
-        raise GraphError(f"{source}: slices, incremental builds and the month before need a partitioned table")
+    if declared.get("partitioned") and declared.get("by_delivery"):
+        raise GraphError(f"{source}: a table is partitioned by one column")
+    if set(declared) - {"kind", "partitioned", "on_request", "by_delivery", "incremental"} and not declared.get(
+            "partitioned"):
+        raise GraphError(f"{source}: slices and the month before need a table partitioned by {PARTITION_COLUMN}")
+    if declared.get("incremental") and not (declared.get("partitioned") or declared.get("by_delivery")):
+        raise GraphError(f"{source}: an incremental build needs a partitioned table")
     return declared
 
 

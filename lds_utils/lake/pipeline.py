@@ -6,8 +6,11 @@ SQL file and the order is derived from what each SELECT reads (lds_utils.lake.gr
 the graph on any engine. ``run_pipeline(lake)`` rebuilds every relation but those built on request (the alerts,
 ``lds_utils.detection.alerts``) for every month. ``run_pipeline(lake,
 period="2025-03")`` recomputes SILVER and GOLD for that month only, replacing its partitions (a re-run never
-duplicates); it rebuilds BRONZE too unless BRONZE is known to be what a rebuild would produce (``bronze_reusable``:
-same RAW files, same BRONZE SQL, and no reading whose acceptance depends on today's date). On an engine that keeps
+duplicates). RAW arrives in monthly deliveries (``raw/<tabla>/entrega=YYYY-MM/``); on an engine that keeps its state
+in the lake, a period run loads only the deliveries that arrived since BRONZE was built (``plan_bronze``: the
+dimensions and inspections are re-read whole, the readings' new deliveries appended as new partitions of
+stg_acumulado), reuses BRONZE when nothing arrived, and rebuilds it from every delivery when a loaded file changed
+(the rule and its reasons are in plan_bronze). On an engine that keeps
 its state in the lake folder only one run may use a lake at a time (a lock file); progress and timings go to stderr.
 
 Before anything is written the RAW files are checked (lds_utils.lake.rawcheck); an engine that can then publishes the
@@ -36,7 +39,7 @@ from lds_utils.config import (DEFAULT_ENGINE, LOCK_FILE, RAW_TABLES, SQL_ROOT, L
                               period_range, resolve_lake, shift_period)
 from lds_utils.lake import graph, rawcheck, schema
 from lds_utils.lake.engines import Engine
-from lds_utils.lake.graph import PARTITION_COLUMN, Relation
+from lds_utils.lake.graph import Relation
 from lds_utils.lake.registry import engine_class
 from lds_utils.rules.billing import billing_parameters
 from lds_utils.rules.companion import detection_parameters
@@ -165,9 +168,10 @@ class GraphRunner:
     params: the run's bound values (each statement gets its own months and their calendar).
     """
 
-    def __init__(self, engine: Engine, params: dict):
+    def __init__(self, engine: Engine, params: dict, new_deliveries: Sequence[str] | None = None):
         self.engine = engine
         self.params = params
+        self.new_deliveries = new_deliveries  # of the readings, to load into BRONZE; None: every delivery, anew
         self.results: list[StepResult] = []
 
     def raw(self, table: str) -> None:
@@ -185,6 +189,8 @@ class GraphRunner:
         for relation in selected:
             if relation.kind == "view":
                 self._view(relation)
+            elif relation.by_delivery:
+                self._deliveries(relation)
             elif not relation.partitioned:
                 self._table(relation, graph.statement(relation.name), {})
             elif relation.incremental and months.partial and self.engine.table_exists(relation.database,
@@ -193,6 +199,17 @@ class GraphRunner:
                     self._months(relation, Months(month, month, partial=True), slices, incremental=True)
             else:
                 self._months(relation, months, slices)
+
+    def _deliveries(self, relation: Relation) -> None:
+        """A table of RAW deliveries: built from every delivery, or the new ones appended to its published ones."""
+        if self.new_deliveries is None or not self.engine.table_exists(relation.database, relation.name):
+            self._table(relation, graph.statement(relation.name), {})
+        elif self.new_deliveries:
+            bounds = {"entrega_desde": min(self.new_deliveries), "entrega_hasta": max(self.new_deliveries)}
+            self._table(relation, graph.statement(relation.name, incremental=True), bounds,
+                        partitions=list(self.new_deliveries))
+        else:
+            _log(f"[{relation.layer:>6}] {relation.name:<34} no new delivery: kept")
 
     def _months(self, relation: Relation, months: Months, slices: list[dict] | None,
                 incremental: bool = False) -> None:
@@ -209,7 +226,7 @@ class GraphRunner:
         started = time.perf_counter()
         rows = self.engine.write_table(
             relation.database, relation.name, select_sql, {**self.params, **month_params},
-            partition_col=PARTITION_COLUMN if relation.partitioned else None, partitions=partitions, slices=slices,
+            partition_col=relation.partition_column, partitions=partitions, slices=slices,
         )
         self._done(relation.layer, relation.name, rows, started)
         return rows
@@ -258,18 +275,40 @@ def _check_reconciliation(engine: Engine, raw_rows: dict[str, int] | None) -> No
         raise RuntimeError(f"the engine read a different number of raw rows than the files hold: {detail}")
 
 
-def _check_raw_files(lake: Path, engine_type: type[Engine]) -> dict[str, int]:
-    """Check every RAW file (lds_utils.lake.rawcheck, and the engine's own rules on headers) and return the data
-    records of each table."""
+def _check_raw_files(lake: Path, engine_type: type[Engine], only: set[Path] | None = None) -> dict[str, int]:
+    """Check every RAW file, or only some (lds_utils.lake.rawcheck, and the engine's own rules on headers); return
+    the data records of each file checked, by its path under raw/."""
     started = time.perf_counter()
-    checked = rawcheck.check_raw(lake)
+    checked = rawcheck.check_raw(lake, only)
+    raw = LakePaths(lake).raw
+    records = {}
     for table, files in checked.items():
         for file in files:
             engine_type.check_raw_header(table, file.path, file.columns, lake)
-    rows = {table: sum(f.rows for f in files) for table, files in checked.items()}
-    n_files = sum(len(files) for files in checked.values())
-    _log(f"[ check] raw files: {n_files} files, {sum(rows.values()):,} rows {time.perf_counter() - started:7.2f} s")
+            records[file.path.relative_to(raw).as_posix()] = file.rows
+    _log(f"[ check] raw files: {len(records)} files, {sum(records.values()):,} rows "
+         f"{time.perf_counter() - started:7.2f} s")
+    return records
+
+
+def _raw_paths(lake: Path, relative: Sequence[str]) -> set[Path]:
+    raw = LakePaths(lake).raw
+    return {raw / path for path in relative}
+
+
+def _rows_per_table(records: dict[str, int]) -> dict[str, int]:
+    rows = dict.fromkeys(RAW_TABLES, 0)
+    for path, count in records.items():
+        rows[path.split("/", 1)[0]] += count
     return rows
+
+
+def _bronze_plan(lake: Path, period: str | None, local_state: bool, inventory: dict[str, list[int]],
+                 fecha_maxima: str) -> BronzePlan:
+    """A whole run, or an engine that keeps no state in the lake, rebuilds BRONZE; a period run follows plan_bronze."""
+    if not (period and local_state):
+        return BronzePlan(REBUILD, "a run of every month")
+    return plan_bronze(_read_bronze_state(lake), inventory, bronze_sql_digest(), fecha_maxima)
 
 
 def check_reused(engine: Engine, period: str, build_bronze: bool) -> None:
@@ -334,17 +373,22 @@ def read_fingerprint(lake: Path) -> str | None:
     return path.read_text(encoding="utf-8").strip() if path.is_file() else None
 
 
-def raw_signature(lake: Path) -> str:
-    """Fingerprint of what BRONZE is built from: every RAW file (path, size, modification time) and the BRONZE SQL.
+def raw_inventory(lake: Path) -> dict[str, list[int]]:
+    """Every RAW file (path under raw/) with its size and modification time: what BRONZE is built from.
 
     File metadata, not content, as make and rsync do: a RAW file rewritten in place gets a new modification time.
     """
-    digest = hashlib.sha256()
     paths = LakePaths(lake)
+    inventory = {}
     for table in RAW_TABLES:
         for path in rawcheck.table_files(paths.raw_table(table), table):
             stat = path.stat()
-            digest.update(f"{path.relative_to(paths.raw)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+            inventory[path.relative_to(paths.raw).as_posix()] = [stat.st_size, stat.st_mtime_ns]
+    return inventory
+
+
+def bronze_sql_digest() -> str:
+    digest = hashlib.sha256()
     _add_sql_files(digest, sorted((SQL_ROOT / "bronze").glob("*.sql")))
     return digest.hexdigest()
 
@@ -356,14 +400,63 @@ def _dated_rejects(engine: Engine) -> int:
     return int(counted["n"].iloc[0])
 
 
-def bronze_reusable(state: dict | None, signature: str, fecha_maxima: str) -> bool:
-    """Would rebuilding BRONZE give what the lake holds? state: what the last BRONZE build recorded.
+@dataclass(frozen=True)
+class BronzePlan:
+    """What a period run does with BRONZE: rebuild it from every delivery, reuse it, or load the new deliveries."""
 
-    Yes when RAW and the BRONZE SQL are unchanged and the date limit cannot change a verdict: the same limit,
-    or a later one while no row was rejected for its date (every date then lies within both limits).
+    action: str  # REBUILD, REUSE or LOAD
+    reason: str
+    new_files: tuple[str, ...] = ()  # LOAD: paths under raw/ of the files of the new deliveries
+    new_deliveries: tuple[str, ...] = ()  # LOAD: the new deliveries of the readings (maybe none)
+
+
+REBUILD, REUSE, LOAD = "rebuilt", "reused", "loaded"
+
+
+def _table_and_delivery(relative: str) -> tuple[str, str]:
+    path = Path(relative)
+    return path.parts[0], rawcheck.delivery_of(path)
+
+
+def plan_bronze(state: dict | None, inventory: dict[str, list[int]], sql_digest: str, fecha_maxima: str) -> BronzePlan:
+    """The rule of a period run (state: what the last BRONZE build or load recorded).
+
+    A delivery is loaded once. BRONZE is reused when no RAW file changed and none arrived; the new deliveries are
+    loaded when every loaded file is as it was and each new file belongs to a delivery not loaded yet (for the
+    readings, one after the last loaded). Otherwise BRONZE is rebuilt from every delivery: never built, other BRONZE
+    SQL, a date limit that could change a verdict (see date_limit_allows), a loaded file that changed or
+    disappeared, a file added to a loaded delivery, or a delivery of readings older than one loaded.
     """
-    if not state or state.get("firma") != signature:
-        return False
+    if not state or state.get("sql") != sql_digest:
+        return BronzePlan(REBUILD, "BRONZE was not built by this BRONZE SQL")
+    if not date_limit_allows(state, fecha_maxima):
+        return BronzePlan(REBUILD, f"rows were rejected for their date under the limit {state['fecha_maxima']}")
+    loaded = state["archivos"]
+    changed = [path for path, (size, mtime, _) in loaded.items() if inventory.get(path) != [size, mtime]]
+    if changed:
+        return BronzePlan(REBUILD, f"raw/{changed[0]} changed or disappeared after it was loaded on "
+                                   f"{state['construido']}" + _more(changed))
+    new = sorted(set(inventory) - set(loaded))
+    if not new:
+        return BronzePlan(REUSE, f"raw files and bronze SQL unchanged since the run of {state['construido']}")
+    loaded_deliveries = {_table_and_delivery(path) for path in loaded}
+    into_loaded = [path for path in new if _table_and_delivery(path) in loaded_deliveries]
+    if into_loaded:
+        return BronzePlan(REBUILD, f"raw/{into_loaded[0]} was added to a delivery already loaded" + _more(into_loaded))
+    readings = sorted({delivery for table, delivery in map(_table_and_delivery, new) if table == "acumulado"})
+    last = max((delivery for table, delivery in loaded_deliveries if table == "acumulado"), default=None)
+    if readings and last is not None and readings[0] <= last:
+        return BronzePlan(REBUILD, f"the readings' delivery {readings[0]} arrived after {last} was loaded")
+    return BronzePlan(LOAD, f"{len(new)} new raw files", tuple(new), tuple(readings))
+
+
+def _more(paths: list[str]) -> str:
+    return f" (and {len(paths) - 1} more)" if len(paths) > 1 else ""
+
+
+def date_limit_allows(state: dict, fecha_maxima: str) -> bool:
+    """Can BRONZE built under the recorded date limit stand beside rows judged under fecha_maxima? Yes with the
+    same limit, or a later one while no row was rejected for its date (every date then lies within both limits)."""
     if state["fecha_maxima"] == fecha_maxima:
         return True
     return state["rechazos_por_fecha"] == 0 and fecha_maxima > state["fecha_maxima"]
@@ -406,19 +499,21 @@ def run_pipeline(
         if not dry_run:
             require_lake(lake, raw=True)  # under the lock: generate may be writing raw/
         _log(f"pipeline: engine={engine_type.name} period={period or 'all months'} lake={lake}")
-        signature = raw_signature(lake) if local_state else None
-        state = _read_bronze_state(lake) if local_state else None
-        build_bronze = not (period and bronze_reusable(state, signature, params["fecha_maxima"]))
-        if build_bronze:  # the recorded state stays valid until replaced: it describes RAW, not this run
-            raw_rows = _check_raw_files(lake, engine_type) if has_raw else None
-        else:
-            raw_rows = state["raw_rows"]
-            _log(f"[bronze] reused: raw files and bronze SQL unchanged since the run of {state['construido']}")
+        inventory = raw_inventory(lake) if local_state and has_raw else {}
+        plan = _bronze_plan(lake, period, local_state, inventory, params["fecha_maxima"])
+        build_bronze = plan.action != REUSE
+        if period and local_state:
+            _log(f"[bronze] {plan.action}: {plan.reason}")
+        records = (_check_raw_files(lake, engine_type, only=_raw_paths(lake, plan.new_files) if plan.action == LOAD
+                                    else None) if plan.action != REUSE and has_raw else {})
+        if plan.action != REBUILD:  # the files loaded before, with the records the check counted then
+            records = {**{path: entry[2] for path, entry in _read_bronze_state(lake)["archivos"].items()}, **records}
+        raw_rows = _rows_per_table(records) if records else None
         options = {"dry_run": True, **engine_options} if dry_run else engine_options
         with engine_type.open(lake, **options) as opened, opened.publish_together():
             if period:
                 check_reused(opened, period, build_bronze)
-            runner = GraphRunner(opened, params)
+            runner = GraphRunner(opened, params, plan.new_deliveries if plan.action == LOAD else None)
             _run_steps(runner, months, build_bronze)
             if build_bronze and not dry_run:
                 _check_reconciliation(opened, raw_rows)
@@ -429,16 +524,16 @@ def run_pipeline(
             "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "total_seconds": round(time.perf_counter() - started, 3),
             "raw_rows": raw_rows,
-            "bronze": "rebuilt" if build_bronze else "reused",
+            "bronze": plan.action,
             "steps": [vars(result) for result in runner.results],
         }
         if local_state:
             _write_manifest(lake, manifest)
-            if build_bronze:
-                bronze_state = {"firma": signature, "fecha_maxima": params["fecha_maxima"],
-                                "rechazos_por_fecha": dated_rejects, "raw_rows": raw_rows,
-                                "construido": manifest["finished_at"]}
-                _write_atomically(lake / BRONZE_STATE_NAME, json.dumps(bronze_state, indent=2))
+            if build_bronze:  # the recorded state stays valid until replaced: it describes RAW, not this run
+                bronze_state = {"sql": bronze_sql_digest(), "fecha_maxima": params["fecha_maxima"],
+                                "rechazos_por_fecha": dated_rejects, "construido": manifest["finished_at"],
+                                "archivos": {path: [*inventory[path], rows] for path, rows in records.items()}}
+                _write_atomically(lake / BRONZE_STATE_NAME, json.dumps(bronze_state, indent=1))
             if period is None:
                 _write_atomically(lake / FINGERPRINT_NAME, pipeline_fingerprint())
     _log(f"pipeline: done in {manifest['total_seconds']:.1f} s")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,10 +51,12 @@ class RawFile:
     rows: int  # data records (header and empty lines excluded)
 
 
-def check_raw(lake: Path) -> dict[str, list[RawFile]]:
-    """Check every file of every RAW table (several files at once); return each table's files."""
+def check_raw(lake: Path, only: Collection[Path] | None = None) -> dict[str, list[RawFile]]:
+    """Check every file of every RAW table, or only some of them (several files at once); return each table's
+    checked files."""
     lake = Path(lake)
-    jobs = [(table, path) for table in RAW_TABLES for path in table_files(LakePaths(lake).raw_table(table), table)]
+    jobs = [(table, path) for table in RAW_TABLES for path in table_files(LakePaths(lake).raw_table(table), table)
+            if only is None or path in only]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # numpy releases the GIL
         checked = list(pool.map(lambda job: check_file(job[1], job[0], column_names(job[0]), lake), jobs))
     files: dict[str, list[RawFile]] = {table: [] for table in RAW_TABLES}

@@ -1,10 +1,13 @@
 -- stg_acumulado: every raw meter reading, normalised, typed and validated (foreign key included).
--- Build: table
+-- Build: table partitioned by entrega, incremental
 -- Grain: one row per row of raw_db.acumulado. motivo is the row's own reject reason (null: valid). A row whose
 --   key occurs more than once (clave_repetida, a few per thousand) gets its final reason in
 --   stg_acumulado_duplicado, which tells a repeated key from an exact copy: it reads firma (the normalised
 --   content) and registro (the raw record as text), kept for those rows and for the rejected ones only.
 -- Inputs: raw_db.acumulado, bronze_db.bronze_medidor. Parameters: :fecha_maxima ('YYYY-MM-DD').
+-- Partitioned by entrega, the RAW delivery: a monthly run loads its new deliveries with stg_acumulado_incremental
+--   and keeps the earlier partitions' files. A key delivered in more than one delivery is a repeated key too
+--   (stg_acumulado_duplicado rejects the later deliveries' rows: a reading is never replaced).
 -- A register value must fit the meter's register (0 <= lectura < 10^numero_digitos).
 -- Ranges are written as not (valid range), so NaN and Infinity fail them on every engine; whole numbers
 -- must be plain digits (a bare cast reads '0x10', '.5' or '1e3' as integers on DuckDB only).
@@ -21,6 +24,7 @@ with medidor as (
 
 raw as (
     select
+        entrega,
         id_lectura as texto_id_lectura,
         id_medidor as texto_id_medidor,
         fecha_lectura as texto_fecha_lectura,
@@ -109,6 +113,7 @@ select
     id_lectura, id_medidor, fecha_lectura, tipo_lectura, lectura_kwh, lectura_kwh_hp, demanda_max_kw,
     registros_esperados, registros_error,
     date_format(fecha_lectura, '%Y-%m') as anio_mes,
+    entrega,
     motivo_fila as motivo,
     clave_repetida,
     case when clave_repetida then concat_ws('|', coalesce(id_lectura, ''), coalesce(id_medidor, ''),

@@ -2,13 +2,15 @@
 -- Build: table
 -- Grain: one row per row of bronze_db.stg_acumulado with clave_repetida (a few per thousand readings).
 -- Inputs: bronze_db.stg_acumulado. Parameters: none.
--- A row rejected for its own content keeps that reason. Among the valid rows of a key: if their contents
--- (firma) differ, all are CLAVE_DUPLICADA; if they are copies of one content, one is kept and the other
--- copies are FILA_DUPLICADA (which one is kept does not matter: they are the same reading).
+-- A row rejected for its own content keeps that reason. A reading is never replaced: a row of a delivery after the
+-- first one that brought its key (valid or not) is CLAVE_YA_ENTREGADA. Among the valid rows of a key in that first
+-- delivery: if their contents (firma) differ, all are CLAVE_DUPLICADA; if they are copies of one content, one is
+-- kept and the other copies are FILA_DUPLICADA (which one is kept does not matter: they are the same reading).
 with repetida as (
     select
         id_lectura, id_medidor, fecha_lectura, tipo_lectura, lectura_kwh, lectura_kwh_hp, demanda_max_kw,
-        registros_esperados, registros_error, anio_mes, motivo as motivo_fila, firma, registro
+        registros_esperados, registros_error, anio_mes, motivo as motivo_fila, firma, registro, entrega,
+        min(entrega) over (partition by id_lectura) as primera_entrega
     from bronze_db.stg_acumulado
     where clave_repetida
 ),
@@ -19,10 +21,11 @@ decidida as (
         registros_esperados, registros_error, anio_mes, registro,
         case
             when motivo_fila is not null then motivo_fila
-            when min(case when motivo_fila is null then firma end) over (partition by id_lectura)
-                <> max(case when motivo_fila is null then firma end) over (partition by id_lectura)
+            when entrega > primera_entrega then 'CLAVE_YA_ENTREGADA'
+            when min(case when motivo_fila is null then firma end) over (partition by id_lectura, entrega)
+                <> max(case when motivo_fila is null then firma end) over (partition by id_lectura, entrega)
                 then 'CLAVE_DUPLICADA'
-            when row_number() over (partition by id_lectura, motivo_fila is null order by registro) > 1
+            when row_number() over (partition by id_lectura, entrega, motivo_fila is null order by registro) > 1
                 then 'FILA_DUPLICADA'
         end as motivo
     from repetida

@@ -3,8 +3,10 @@
 -- Grain: one row per row of raw_db.asignacion_tarifa; valid rows have motivo null, the others carry the reason.
 -- Inputs: raw_db.asignacion_tarifa, bronze_db.bronze_suministro, bronze_db.ref_opcion_tarifaria (the valid options).
 -- Parameters: :fecha_maxima ('YYYY-MM-DD').
+-- Deliveries: duplicates are judged within one delivery (entrega); a key's valid row of its latest delivery is
+--   current, its valid rows of earlier deliveries are reemplazada (superseded by a newer state, not rejected).
 -- An assignment that overlaps an earlier valid one of the same supply is rejected (ASIGNACION_SUPERPUESTA):
--- a supply has one tariff option at a time, so gold can never bill a month twice.
+-- a supply has one tariff option at a time, so gold can never bill a month twice. Only current rows take part.
 with suministro as (
     select id_suministro from bronze_db.bronze_suministro
 ),
@@ -15,6 +17,7 @@ opcion as (
 
 raw as (
     select
+        entrega,
         upper(trim(id_asignacion)) as id_asignacion,
         upper(trim(id_suministro)) as id_suministro,
         upper(trim(opcion_tarifaria)) as opcion_tarifaria,
@@ -60,30 +63,39 @@ deduplicated as (
         checked.*,
         case
             when motivo_fila is not null then motivo_fila
-            when min(case when motivo_fila is null then firma end) over (partition by id_asignacion)
-                <> max(case when motivo_fila is null then firma end) over (partition by id_asignacion)
+            when min(case when motivo_fila is null then firma end) over (partition by id_asignacion, entrega)
+                <> max(case when motivo_fila is null then firma end) over (partition by id_asignacion, entrega)
                 then 'CLAVE_DUPLICADA'
-            when row_number() over (partition by id_asignacion, motivo_fila is null order by registro) > 1
+            when row_number() over (partition by id_asignacion, entrega, motivo_fila is null order by registro) > 1
                 then 'FILA_DUPLICADA'
         end as motivo_unico
     from checked
 ),
 
-overlaps as (
+current_state as (
     select
         deduplicated.*,
+        motivo_unico is null and entrega < max(case when motivo_unico is null then entrega end)
+            over (partition by id_asignacion) as reemplazada
+    from deduplicated
+),
+
+overlaps as (
+    select
+        current_state.*,
         case
             when motivo_unico is not null then motivo_unico
+            when reemplazada then null
             when max(coalesce(fecha_fin, date '9999-12-31')) over (
-                    partition by id_suministro, motivo_unico is null
+                    partition by id_suministro, motivo_unico is null and not reemplazada
                     order by fecha_inicio, id_asignacion
                     rows between unbounded preceding and 1 preceding
                 ) >= fecha_inicio then 'ASIGNACION_SUPERPUESTA'
         end as motivo
-    from deduplicated
+    from current_state
 )
 
 select
     id_asignacion, id_suministro, opcion_tarifaria, fecha_inicio, fecha_fin,
-    motivo, registro
+    motivo, registro, entrega, reemplazada
 from overlaps

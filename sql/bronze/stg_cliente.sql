@@ -2,12 +2,15 @@
 -- Build: table
 -- Grain: one row per row of raw_db.cliente; valid rows have motivo null, the others carry the reject reason.
 -- Inputs: raw_db.cliente. Parameters: :fecha_maxima (latest plausible date, 'YYYY-MM-DD').
+-- Deliveries: duplicates are judged within one delivery (entrega); a key's valid row of its latest delivery is
+--   current, its valid rows of earlier deliveries are reemplazada (superseded by a newer state, not rejected).
 -- registro, the raw row as text that a rejected row takes to bronze_rechazos, carries no personal data: the name is
 -- '<oculto>' (empty stays empty) and the document number its shape (each digit as 9, any other character as X, so a
 -- FORMATO_INVALIDO stays explainable). The raw record is found in raw_db.cliente by id_cliente (or, for a row
 -- without one, by the other fields). registro_completo, the unmasked text, only orders exact duplicates.
 with raw as (
     select
+        entrega,
         upper(trim(id_cliente)) as id_cliente,
         upper(trim(tipo_documento)) as tipo_documento,
         trim(numero_documento) as numero_documento,
@@ -58,10 +61,10 @@ deduplicated as (
         checked.*,
         case
             when motivo_fila is not null then motivo_fila
-            when min(case when motivo_fila is null then firma end) over (partition by id_cliente)
-                <> max(case when motivo_fila is null then firma end) over (partition by id_cliente)
+            when min(case when motivo_fila is null then firma end) over (partition by id_cliente, entrega)
+                <> max(case when motivo_fila is null then firma end) over (partition by id_cliente, entrega)
                 then 'CLAVE_DUPLICADA'
-            when row_number() over (partition by id_cliente, motivo_fila is null order by registro_completo) > 1
+            when row_number() over (partition by id_cliente, entrega, motivo_fila is null order by registro_completo) > 1
                 then 'FILA_DUPLICADA'
         end as motivo
     from checked
@@ -69,5 +72,7 @@ deduplicated as (
 
 select
     id_cliente, tipo_documento, numero_documento, nombre, tipo_cliente, fecha_alta,
-    motivo, registro
+    motivo, registro, entrega,
+    motivo is null and entrega < max(case when motivo is null then entrega end) over (partition by id_cliente)
+        as reemplazada
 from deduplicated

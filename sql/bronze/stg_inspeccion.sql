@@ -2,12 +2,15 @@
 -- Build: table
 -- Grain: one row per row of raw_db.inspeccion; valid rows have motivo null, the others carry the reason.
 -- Inputs: raw_db.inspeccion, bronze_db.bronze_suministro. Parameters: :fecha_maxima ('YYYY-MM-DD').
+-- Deliveries: duplicates are judged within one delivery (entrega); a key's valid row of its latest delivery is
+--   current, its valid rows of earlier deliveries are reemplazada (superseded by a newer state, not rejected).
 with suministro as (
     select id_suministro from bronze_db.bronze_suministro
 ),
 
 raw as (
     select
+        entrega,
         upper(trim(id_inspeccion)) as id_inspeccion,
         upper(trim(id_suministro)) as id_suministro,
         trim(fecha_inspeccion) as fecha_inspeccion_txt,
@@ -53,10 +56,10 @@ deduplicated as (
         checked.*,
         case
             when motivo_fila is not null then motivo_fila
-            when min(case when motivo_fila is null then firma end) over (partition by id_inspeccion)
-                <> max(case when motivo_fila is null then firma end) over (partition by id_inspeccion)
+            when min(case when motivo_fila is null then firma end) over (partition by id_inspeccion, entrega)
+                <> max(case when motivo_fila is null then firma end) over (partition by id_inspeccion, entrega)
                 then 'CLAVE_DUPLICADA'
-            when row_number() over (partition by id_inspeccion, motivo_fila is null order by registro) > 1
+            when row_number() over (partition by id_inspeccion, entrega, motivo_fila is null order by registro) > 1
                 then 'FILA_DUPLICADA'
         end as motivo
     from checked
@@ -64,5 +67,7 @@ deduplicated as (
 
 select
     id_inspeccion, id_suministro, fecha_inspeccion, motivo_inspeccion, resultado,
-    motivo, registro
+    motivo, registro, entrega,
+    motivo is null and entrega < max(case when motivo is null then entrega end) over (partition by id_inspeccion)
+        as reemplazada
 from deduplicated

@@ -2,6 +2,8 @@
 -- Build: table
 -- Grain: one row per row of raw_db.medidor; valid rows have motivo null, the others carry the reject reason.
 -- Inputs: raw_db.medidor, bronze_db.bronze_suministro. Parameters: :fecha_maxima ('YYYY-MM-DD').
+-- Deliveries: duplicates are judged within one delivery (entrega); a key's valid row of its latest delivery is
+--   current, its valid rows of earlier deliveries are reemplazada (superseded by a newer state, not rejected).
 -- Ranges are written as not (valid range), so NaN and Infinity fail them on every engine; numero_digitos
 -- must be plain digits (a bare cast reads '0x10', '.5' or '1e3' as integers on DuckDB only).
 with suministro as (
@@ -10,6 +12,7 @@ with suministro as (
 
 raw as (
     select
+        entrega,
         upper(trim(id_medidor)) as id_medidor,
         upper(trim(id_suministro)) as id_suministro,
         upper(trim(tipo_medidor)) as tipo_medidor,
@@ -69,10 +72,10 @@ deduplicated as (
         checked.*,
         case
             when motivo_fila is not null then motivo_fila
-            when min(case when motivo_fila is null then firma end) over (partition by id_medidor)
-                <> max(case when motivo_fila is null then firma end) over (partition by id_medidor)
+            when min(case when motivo_fila is null then firma end) over (partition by id_medidor, entrega)
+                <> max(case when motivo_fila is null then firma end) over (partition by id_medidor, entrega)
                 then 'CLAVE_DUPLICADA'
-            when row_number() over (partition by id_medidor, motivo_fila is null order by registro) > 1
+            when row_number() over (partition by id_medidor, entrega, motivo_fila is null order by registro) > 1
                 then 'FILA_DUPLICADA'
         end as motivo
     from checked
@@ -80,5 +83,7 @@ deduplicated as (
 
 select
     id_medidor, id_suministro, tipo_medidor, numero_digitos, factor_medidor, fecha_instalacion, fecha_retiro,
-    motivo, registro
+    motivo, registro, entrega,
+    motivo is null and entrega < max(case when motivo is null then entrega end) over (partition by id_medidor)
+        as reemplazada
 from deduplicated

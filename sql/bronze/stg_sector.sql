@@ -2,8 +2,11 @@
 -- Build: table
 -- Grain: one row per row of raw_db.sector; valid rows have motivo null, the others carry the reject reason.
 -- Inputs: raw_db.sector. Parameters: none.
+-- Deliveries: duplicates are judged within one delivery (entrega); a key's valid row of its latest delivery is
+--   current, its valid rows of earlier deliveries are reemplazada (superseded by a newer state, not rejected).
 with raw as (
     select
+        entrega,
         upper(trim(id_sector)) as id_sector,
         trim(nombre_sector) as nombre_sector,
         upper(trim(alimentador)) as alimentador,
@@ -51,10 +54,10 @@ deduplicated as (
         checked.*,
         case
             when motivo_fila is not null then motivo_fila
-            when min(case when motivo_fila is null then firma end) over (partition by id_sector)
-                <> max(case when motivo_fila is null then firma end) over (partition by id_sector)
+            when min(case when motivo_fila is null then firma end) over (partition by id_sector, entrega)
+                <> max(case when motivo_fila is null then firma end) over (partition by id_sector, entrega)
                 then 'CLAVE_DUPLICADA'
-            when row_number() over (partition by id_sector, motivo_fila is null order by registro) > 1
+            when row_number() over (partition by id_sector, entrega, motivo_fila is null order by registro) > 1
                 then 'FILA_DUPLICADA'
         end as motivo
     from checked
@@ -62,5 +65,7 @@ deduplicated as (
 
 select
     id_sector, nombre_sector, alimentador, ubigeo, distrito, provincia, zona, subzona, lat, lon,
-    motivo, registro
+    motivo, registro, entrega,
+    motivo is null and entrega < max(case when motivo is null then entrega end) over (partition by id_sector)
+        as reemplazada
 from deduplicated

@@ -2,6 +2,8 @@
 -- Build: table
 -- Grain: one row per row of raw_db.suministro; valid rows have motivo null, the others carry the reject reason.
 -- Inputs: raw_db.suministro, bronze_db.bronze_cliente, bronze_db.bronze_sector.
+-- Deliveries: duplicates are judged within one delivery (entrega); a key's valid row of its latest delivery is
+--   current, its valid rows of earlier deliveries are reemplazada (superseded by a newer state, not rejected).
 -- Parameters: :fecha_maxima (latest plausible date, 'YYYY-MM-DD').
 -- Ranges are written as not (valid range), so NaN and Infinity fail them on every engine.
 with cliente as (
@@ -14,6 +16,7 @@ sector as (
 
 raw as (
     select
+        entrega,
         upper(trim(id_suministro)) as id_suministro,
         upper(trim(id_cliente)) as id_cliente,
         upper(trim(id_sector)) as id_sector,
@@ -71,10 +74,10 @@ deduplicated as (
         checked.*,
         case
             when motivo_fila is not null then motivo_fila
-            when min(case when motivo_fila is null then firma end) over (partition by id_suministro)
-                <> max(case when motivo_fila is null then firma end) over (partition by id_suministro)
+            when min(case when motivo_fila is null then firma end) over (partition by id_suministro, entrega)
+                <> max(case when motivo_fila is null then firma end) over (partition by id_suministro, entrega)
                 then 'CLAVE_DUPLICADA'
-            when row_number() over (partition by id_suministro, motivo_fila is null order by registro) > 1
+            when row_number() over (partition by id_suministro, entrega, motivo_fila is null order by registro) > 1
                 then 'FILA_DUPLICADA'
         end as motivo
     from checked
@@ -82,5 +85,7 @@ deduplicated as (
 
 select
     id_suministro, id_cliente, id_sector, nivel_tension, potencia_contratada_kw, fecha_conexion, fecha_baja,
-    motivo, registro
+    motivo, registro, entrega,
+    motivo is null and entrega < max(case when motivo is null then entrega end) over (partition by id_suministro)
+        as reemplazada
 from deduplicated

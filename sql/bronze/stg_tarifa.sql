@@ -3,6 +3,8 @@
 -- Grain: one row per row of raw_db.tarifa; valid rows have motivo null, the others carry the reject reason.
 -- Inputs: raw_db.tarifa; bronze_db.ref_opcion_tarifaria (the valid options, their voltage level and which
 --   charges their pliego must carry). Parameters: :fecha_maxima (latest plausible date, 'YYYY-MM-DD').
+-- Deliveries: duplicates are judged within one delivery (entrega); a key's valid row of its latest delivery is
+--   current, its valid rows of earlier deliveries are reemplazada (superseded by a newer state, not rejected).
 -- Charges: cargo_fijo S/ per month; cargo_energia* ctm S/ per kWh; cargo_potencia_* S/ per kW-month (no IGV).
 with opcion as (
     select
@@ -15,6 +17,7 @@ with opcion as (
 
 raw as (
     select
+        entrega,
         upper(trim(id_tarifa)) as id_tarifa,
         upper(trim(opcion_tarifaria)) as opcion_tarifaria,
         upper(trim(nivel_tension)) as nivel_tension,
@@ -89,10 +92,10 @@ deduplicated as (
         checked.*,
         case
             when motivo_fila is not null then motivo_fila
-            when min(case when motivo_fila is null then firma end) over (partition by id_tarifa)
-                <> max(case when motivo_fila is null then firma end) over (partition by id_tarifa)
+            when min(case when motivo_fila is null then firma end) over (partition by id_tarifa, entrega)
+                <> max(case when motivo_fila is null then firma end) over (partition by id_tarifa, entrega)
                 then 'CLAVE_DUPLICADA'
-            when row_number() over (partition by id_tarifa, motivo_fila is null order by registro) > 1
+            when row_number() over (partition by id_tarifa, entrega, motivo_fila is null order by registro) > 1
                 then 'FILA_DUPLICADA'
         end as motivo
     from checked
@@ -102,5 +105,7 @@ select
     id_tarifa, opcion_tarifaria, nivel_tension, vigencia_desde, cargo_fijo, cargo_energia, cargo_energia_hp,
     cargo_energia_hfp, cargo_potencia_generacion, cargo_potencia_distribucion,
     date_format(vigencia_desde, '%Y-%m') as anio_mes,
-    motivo, registro
+    motivo, registro, entrega,
+    motivo is null and entrega < max(case when motivo is null then entrega end) over (partition by id_tarifa)
+        as reemplazada
 from deduplicated
