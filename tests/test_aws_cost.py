@@ -49,7 +49,7 @@ def test_every_statement_of_the_monthly_plan_is_priced(measurement):
     assert (billed >= aws_cost.MIN_BILLED_BYTES).all() and (billed % aws_cost.MB == 0).all()
     assert statements["usd"].sum() == pytest.approx(billed.sum() / aws_cost.TB * aws_cost.ATHENA_USD_PER_TB)
     conciliation = statements.set_index("sentencia").loc["bronze_db.bronze_conciliacion"]
-    assert "raw_db.acumulado" in conciliation["lee"]
+    assert "bronze_db.stg_acumulado" in conciliation["lee"] and "raw_db.acumulado" not in conciliation["lee"]
     # one incremental statement of the bills: the month is computed once
     for statement in ("gold_db.gold_factura_evaluada_mes", "conteo de filas gold_db.gold_factura_evaluada_mes"):
         assert (statements["sentencia"] == statement).sum() == 1

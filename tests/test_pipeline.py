@@ -11,7 +11,7 @@ import pytest
 
 from lds_utils.config import PROJECT_ROOT, RAW_TABLES, SQL_ROOT, UsageError
 from lds_utils.lake import integrity, pipeline
-from lds_utils.lake.pipeline import (DATE_LIMITED_REASONS, GraphRunner, Months, bronze_reusable, lake_lock,
+from lds_utils.lake.pipeline import (DATE_LIMITED_REASONS, GraphRunner, Months, date_limit_allows, lake_lock,
                                      pipeline_parameters, relations, run_pipeline, supply_slices, view_names)
 from lds_utils.lake.registry import open_engine
 from tests import lakecopy
@@ -199,16 +199,14 @@ def test_a_period_run_rebuilds_bronze_when_a_raw_file_changed(built_lake, tmp_pa
     assert _query(lake, "select count(*) as n from bronze_db.stg_acumulado").n.iloc[0] == readings - 1
 
 
-@pytest.mark.parametrize("state, fecha_maxima, reusable", [
-    (None, "2026-01-10", False),  # never built
-    ({"firma": "otra", "fecha_maxima": "2026-01-10", "rechazos_por_fecha": 0}, "2026-01-10", False),
-    ({"firma": "f", "fecha_maxima": "2026-01-10", "rechazos_por_fecha": 3}, "2026-01-10", True),
-    ({"firma": "f", "fecha_maxima": "2026-01-10", "rechazos_por_fecha": 0}, "2026-02-01", True),
-    ({"firma": "f", "fecha_maxima": "2026-01-10", "rechazos_por_fecha": 3}, "2026-02-01", False),
-    ({"firma": "f", "fecha_maxima": "2026-01-10", "rechazos_por_fecha": 0}, "2026-01-01", False),
+@pytest.mark.parametrize("state, fecha_maxima, allowed", [
+    ({"fecha_maxima": "2026-01-10", "rechazos_por_fecha": 3}, "2026-01-10", True),
+    ({"fecha_maxima": "2026-01-10", "rechazos_por_fecha": 0}, "2026-02-01", True),
+    ({"fecha_maxima": "2026-01-10", "rechazos_por_fecha": 3}, "2026-02-01", False),
+    ({"fecha_maxima": "2026-01-10", "rechazos_por_fecha": 0}, "2026-01-01", False),
 ])
-def test_bronze_is_reused_only_when_a_rebuild_would_give_the_same_tables(state, fecha_maxima, reusable):
-    assert bronze_reusable(state, "f", fecha_maxima) is reusable
+def test_bronze_stands_under_a_new_date_limit_only_when_no_verdict_could_change(state, fecha_maxima, allowed):
+    assert date_limit_allows(state, fecha_maxima) is allowed
 
 
 def test_every_check_against_the_date_limit_has_a_reason_the_bronze_state_counts():

@@ -130,11 +130,21 @@ def _valid_rows_by_period(tables) -> pd.Series:
     return pd.Series(counts)
 
 
+def _replaced_rows_by_period(engine) -> pd.Series:
+    counts = {"sector": len(engine.read_sql("select 1 from bronze_db.stg_sector where reemplazada")), "acumulado": 0}
+    for table, column in _RECORD_DATE.items():
+        if table != "acumulado":
+            dates = engine.read_sql(f"select {column} from bronze_db.stg_{table} where reemplazada")[column]
+            counts[table] = int(_known_by_period(pd.to_datetime(dates.astype(str)).dt.strftime("%Y-%m")).sum())
+    return pd.Series(counts)
+
+
 def test_reconciliation(engine, tables):
     rejects = tables["bronze_rechazos"]
     rejected = rejects[_known_by_period(rejects["mes_registro"])].groupby("tabla").size()
     valid = _valid_rows_by_period(tables)
-    expected = pd.DataFrame({"filas_bronze": valid, "filas_rechazadas": rejected.reindex(valid.index, fill_value=0)})
+    expected = pd.DataFrame({"filas_bronze": valid, "filas_rechazadas": rejected.reindex(valid.index, fill_value=0),
+                             "filas_reemplazadas": _replaced_rows_by_period(engine).reindex(valid.index)})
     actual = _run(engine, "reconciliation")
     assert actual["cuadra"].all()
     whole_lake = tables["bronze_conciliacion"].set_index("tabla")

@@ -4,7 +4,8 @@
 --   repeated key from bronze_db.stg_acumulado_duplicado). Parameters: none.
 -- motivo is '<REGLA>[:<columna>]': CAMPO_VACIO, FORMATO_INVALIDO, CODIGO_INVALIDO, FUERA_DE_RANGO,
 -- FECHA_INCONSISTENTE, HUERFANO (foreign key without parent), CLAVE_DUPLICADA (same key, different content),
--- FILA_DUPLICADA (extra copy of a kept row), ASIGNACION_SUPERPUESTA. registro is the raw row as text (a customer's
+-- FILA_DUPLICADA (extra copy of a kept row), CLAVE_YA_ENTREGADA (a reading key of an earlier delivery),
+-- ASIGNACION_SUPERPUESTA. registro is the raw row as text (a customer's
 -- without its name and document number: see stg_cliente).
 -- mes_registro is the month the record refers to (reading, inspection, pliego, connection, installation, start of
 -- the assignment, customer's start date), so an edition counts only what had arrived by its period; null for

@@ -1,6 +1,8 @@
--- reconciliation: raw = bronze + rejected, per raw table, for the records that had arrived by the analysis month.
+-- reconciliation: raw = bronze + rejected + replaced, per raw table, for the records that had arrived by the analysis
+--   month (replaced: a valid row that a later delivery brought again in a newer state).
 -- Grain: one row per raw table.
--- Inputs: bronze_db.stg_<tabla> (one row per raw row), bronze_db.bronze_<tabla>, bronze_db.bronze_rechazos.
+-- Inputs: bronze_db.stg_<tabla> (one row per raw row; reemplazada), bronze_db.bronze_<tabla>,
+--   bronze_db.bronze_rechazos.
 -- Parameters: :period ('YYYY-MM'). A record counts when the month it refers to (reading, inspection, pliego,
 --   connection, installation, start of the assignment, customer's start date) is :period or earlier; sectors
 --   (undated) and records whose date cannot be read count in every edition, as bronze_rechazos.mes_registro does.
@@ -30,10 +32,22 @@ validas as (
     union all select 'inspeccion', date_format(fecha_inspeccion, '%Y-%m') from bronze_db.bronze_inspeccion
 ),
 
+reemplazadas as (
+    select 'sector' as tabla, cast(null as varchar) as mes from bronze_db.stg_sector where reemplazada
+    union all select 'tarifa', anio_mes from bronze_db.stg_tarifa where reemplazada
+    union all select 'cliente', date_format(fecha_alta, '%Y-%m') from bronze_db.stg_cliente where reemplazada
+    union all select 'suministro', date_format(fecha_conexion, '%Y-%m') from bronze_db.stg_suministro where reemplazada
+    union all select 'medidor', date_format(fecha_instalacion, '%Y-%m') from bronze_db.stg_medidor where reemplazada
+    union all select 'asignacion_tarifa', date_format(fecha_inicio, '%Y-%m')
+    from bronze_db.stg_asignacion_tarifa where reemplazada
+    union all select 'inspeccion', date_format(fecha_inspeccion, '%Y-%m') from bronze_db.stg_inspeccion where reemplazada
+),
+
 registros as (
     select tabla, 'raw' as capa, mes from recibidas
     union all select tabla, 'bronze' as capa, mes from validas
     union all select tabla, 'rechazo' as capa, mes_registro as mes from bronze_db.bronze_rechazos
+    union all select tabla, 'reemplazada' as capa, mes from reemplazadas
 ),
 
 conteos as (
@@ -41,7 +55,8 @@ conteos as (
         tabla,
         count_if(capa = 'raw') as filas_raw,
         count_if(capa = 'bronze') as filas_bronze,
-        count_if(capa = 'rechazo') as filas_rechazadas
+        count_if(capa = 'rechazo') as filas_rechazadas,
+        count_if(capa = 'reemplazada') as filas_reemplazadas
     from registros
     where mes is null or mes <= :period
     group by tabla
@@ -52,6 +67,7 @@ select
     filas_raw,
     filas_bronze,
     filas_rechazadas,
-    filas_raw = filas_bronze + filas_rechazadas as cuadra
+    filas_reemplazadas,
+    filas_raw = filas_bronze + filas_rechazadas + filas_reemplazadas as cuadra
 from conteos
 order by tabla
