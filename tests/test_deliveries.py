@@ -194,3 +194,24 @@ def test_the_bronze_plan_rebuilds_under_other_sql_or_a_date_limit_that_could_cha
     assert plan_bronze(None, FILES, "s", "2026-01-10").action == REBUILD
     assert plan_bronze({**STATE, "rechazos_por_fecha": 2}, FILES, "s", "2026-02-01").action == REBUILD
     assert plan_bronze(STATE, FILES, "s", "2026-02-01").action == REUSE
+
+
+@pytest.mark.parametrize("point, relation", [("_copy", "stg_acumulado"), ("_point_view", "gold_factura_evaluada_mes")])
+def test_a_killed_monthly_run_leaves_the_lake_as_it_was_and_the_next_one_loads_the_delivery(
+        built_lake, tmp_path, point, relation):
+    from tests.test_crash_safety import BUILT, _kill_at
+
+    lake = lakecopy.copy_raw(built_lake, tmp_path / "lake")
+    delivery = _hold_out_readings(lake, MONTH)
+    run_pipeline(lake)
+    before, state = lakecopy.snapshot(lake, BUILT), (lake / "huella_bronze.json").read_bytes()
+    _arrive(lake, delivery)
+    _kill_at(lake, point, relation, "--period", MONTH)
+    assert lakecopy.snapshot(lake, BUILT) == before
+    assert (lake / "huella_bronze.json").read_bytes() == state
+    assert run_pipeline(lake, period=MONTH)["bronze"] == LOAD
+    assert lakecopy.leftovers(lake) == []
+    whole = lakecopy.copy_raw(lake, tmp_path / "whole")
+    run_pipeline(whole)
+    for sql in COMPARED.values():
+        pd.testing.assert_frame_equal(_frame(lake, sql), _frame(whole, sql))
