@@ -30,6 +30,7 @@ import pandas as pd
 from sqlglot import exp
 
 from lds_utils.config import PROJECT_ROOT, LakePaths, UsageError
+from lds_utils.lake import rawcheck
 from lds_utils.lake import sql as sqlmod
 from lds_utils.lake.engines import version_folders
 from lds_utils.lake.graph import month_calendar
@@ -52,12 +53,13 @@ GOLD_TABLES = ("gold_factura_evaluada_mes", "gold_cerco_segmento_mes")
 
 # -- measuring a lake ----------------------------------------------------------------------------------------
 def lake_sizes(lake: Path) -> dict:
-    """Bytes of every table of a lake built by the DuckDB engine: raw CSV per table, Parquet per bronze table, and
+    """Bytes of every table of a lake built by the DuckDB engine: raw CSV per table (every delivery), Parquet per
+    bronze table, and
     per month for the partitioned silver and gold tables (current version only)."""
     paths = LakePaths(Path(lake))
     if not paths.bronze.is_dir():
         raise UsageError(f"no BRONZE layer in {lake}: run the pipeline first")
-    sizes = {"raw": {d.name: _bytes(d.glob("*.csv")) for d in _subdirs(paths.raw)}}
+    sizes = {"raw": {d.name: _bytes(rawcheck.table_files(d, d.name)) for d in _subdirs(paths.raw)}}
     for layer in ("bronze", "silver", "gold"):
         sizes[layer] = {}
         for table_dir in _subdirs(paths.layer(layer)):
