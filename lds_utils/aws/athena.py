@@ -4,8 +4,8 @@ Everything goes through awswrangler (and boto3 for the Glue calls it does not wr
 the local lake::
 
     raw/<tabla>/entrega=<YYYY-MM>/*.csv  each RAW file as it is, under its delivery (entrega=0000-00/ for a
-                                       file directly in the local table folder); Glue CSV table raw_db.<tabla>
-                                       (all string, header skipped) partitioned by entrega
+                                         file directly in the local table folder); Glue CSV table raw_db.<tabla>
+                                         (all string, header skipped) partitioned by entrega
     <layer>/<table>/run-<id>/...         each write of a table lands in a fresh prefix (Parquet + Snappy, Athena CTAS)
     athena_results/                      query results of the workgroup
 

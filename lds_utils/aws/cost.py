@@ -7,9 +7,10 @@ engine runs), and the tables each one reads come from parsing it. Sizes come fro
 built by the DuckDB engine (``measure``), scaled linearly to the target number of customers.
 
 The estimate is an upper bound: a statement is charged the full size of every table it reads (CSV has no column
-pruning, so for RAW that is exact; for Parquet, Athena usually reads fewer columns), except that partitioned
-tables read by a monthly statement are charged only for the months it can read (partition pruning on anio_mes):
-its months and the 12 before them, the longest look-back of the monthly SQL.
+pruning, so for RAW that is exact when it reads every delivery, raw_db tables being partitioned by entrega; for
+Parquet, Athena usually reads fewer columns), except that partitioned tables read by a monthly statement are
+charged only for the months it can read (partition pruning on anio_mes): its months and the 12 before them, the
+longest look-back of the monthly SQL.
 
 Measurements: ``bench/results/tamanos_*.json`` (the scale benchmark, up to 1.3 M customers) and
 ``aws/medicion_tamanos_*.json`` (smaller samples); ``latest_measurement()`` takes the one with most customers.
