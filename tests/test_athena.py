@@ -414,8 +414,8 @@ def test_raw_upload_registers_an_all_string_csv_table_and_removes_stale_files(aw
     _write_clientes(tmp_path, CLIENTES[2:], "b.csv")
     engine = _engine(aws, tmp_path)
     engine.register_raw("cliente", schema.column_names("cliente"))
-    assert _keys(aws, "raw/cliente/") == ["raw/cliente/a.csv", "raw/cliente/b.csv"]
-    stored = _s3().get_object(Bucket=aws.bucket, Key="raw/cliente/a.csv")
+    assert _keys(aws, "raw/cliente/") == ["raw/cliente/entrega=0000-00/a.csv", "raw/cliente/entrega=0000-00/b.csv"]
+    stored = _s3().get_object(Bucket=aws.bucket, Key="raw/cliente/entrega=0000-00/a.csv")
     assert stored["Body"].read() == first.read_bytes()
     table = _glue().get_table(DatabaseName="raw_db", Name="cliente")["Table"]
     columns = table["StorageDescriptor"]["Columns"]
@@ -437,10 +437,109 @@ def test_raw_upload_registers_an_all_string_csv_table_and_removes_stale_files(aw
     (tmp_path / "raw" / "cliente" / "b.csv").unlink()
     second = _engine(aws, tmp_path)
     second.register_raw("cliente", schema.column_names("cliente"))
-    assert _keys(aws, "raw/cliente/") == ["raw/cliente/a.csv"]
-    head = _s3().head_object(Bucket=aws.bucket, Key="raw/cliente/a.csv")
+    assert _keys(aws, "raw/cliente/") == ["raw/cliente/entrega=0000-00/a.csv"]
+    head = _s3().head_object(Bucket=aws.bucket, Key="raw/cliente/entrega=0000-00/a.csv")
     assert head["LastModified"] == stored["LastModified"]  # unchanged file (same sha256): not uploaded again
     assert CHECKSUM_METADATA in head["Metadata"]
+
+
+# -- raw deliveries -------------------------------------------------------------------------------------------
+ACUMULADO = {  # delivery folder ('' = undated, directly in raw/acumulado/) -> readings
+    "": [("L1", "M1", "2023-12-31", "NORMAL", "100", "40", "1.5", "96", "0")],
+    "entrega=2024-01": [("L2", "M1", "2024-01-31", "NORMAL", "180", "70", "1.6", "96", "0"),
+                        ("L3", "M2", "2024-01-31", "NORMAL", "90", "30", "0.9", "96", "1")],
+    "entrega=2024-02": [("L4", "M1", "2024-02-29", "NORMAL", "260", "100", "1.7", "96", "0")],
+}
+
+
+def _write_acumulado(lake: Path) -> Path:
+    """raw/acumulado split in two monthly deliveries plus an undated file."""
+    table = lake / "raw" / "acumulado"
+    header = ",".join(schema.column_names("acumulado"))
+    for folder, rows in ACUMULADO.items():
+        (table / folder).mkdir(parents=True, exist_ok=True)
+        (table / folder / "lecturas.csv").write_text("\n".join([header] + [",".join(r) for r in rows]) + "\n")
+    return table
+
+
+def test_raw_deliveries_become_entrega_partitions_and_a_removed_one_is_gone(aws, tmp_path):
+    import shutil
+
+    from lds_utils.lake.engines import DuckDBEngine
+
+    table = _write_acumulado(tmp_path)
+    columns = schema.column_names("acumulado")
+    s3 = _s3()
+    outside = ["raw/acumulado_otra/lecturas.csv", "raw/lecturas.csv", "bronze/acumulado/x.parquet"]
+    for key in outside + ["raw/acumulado/lecturas.csv"]:  # the last one: the flat layout of an earlier upload
+        s3.put_object(Bucket=aws.bucket, Key=key, Body=b"x\n")
+    _glue().create_table(DatabaseName="raw_db", TableInput={  # an earlier, unpartitioned definition
+        "Name": "acumulado", "TableType": "EXTERNAL_TABLE", "Parameters": {"skip.header.line.count": "1"},
+        "StorageDescriptor": {"Columns": [{"Name": c, "Type": "string"} for c in columns],
+                              "Location": f"s3://{aws.bucket}/raw/acumulado/",
+                              "SerdeInfo": {"SerializationLibrary": CSV_SERDE}}})
+    engine = _engine(aws, tmp_path)
+    engine.register_raw("acumulado", columns)
+
+    uploaded = ["raw/acumulado/entrega=0000-00/lecturas.csv", "raw/acumulado/entrega=2024-01/lecturas.csv",
+                "raw/acumulado/entrega=2024-02/lecturas.csv"]
+    assert _keys(aws, "raw/acumulado/") == uploaded
+    assert s3.get_object(Bucket=aws.bucket, Key=uploaded[1])["Body"].read() == (
+        table / "entrega=2024-01" / "lecturas.csv").read_bytes()
+    glue_table = _glue().get_table(DatabaseName="raw_db", Name="acumulado")["Table"]
+    assert glue_table["PartitionKeys"] == [{"Name": "entrega", "Type": "string"}]
+    assert glue_table["StorageDescriptor"]["Location"] == f"s3://{aws.bucket}/raw/acumulado/"
+    base = f"s3://{aws.bucket}/raw/acumulado/"
+    assert _partitions("raw_db", "acumulado") == {d: f"{base}entrega={d}/" for d in ("0000-00", "2024-01", "2024-02")}
+    parts = _glue().get_partitions(DatabaseName="raw_db", TableName="acumulado")["Partitions"]
+    assert {p["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"] for p in parts} == {CSV_SERDE}
+
+    query = "select entrega, count(*) as n from raw_db.acumulado group by entrega order by entrega"
+    assert engine.read_sql(query).values.tolist() == [["0000-00", 1], ["2024-01", 2], ["2024-02", 1]]
+    with DuckDBEngine(tmp_path) as duck:  # the same relation on both engines
+        duck.register_raw("acumulado", columns)
+        expected = duck.read_sql("select * from raw_db.acumulado")
+    got = engine.read_sql("select * from raw_db.acumulado")
+    assert list(got.columns) == list(expected.columns) and list(got.columns)[-1] == "entrega"
+    assert sorted(map(tuple, got.values.tolist())) == sorted(map(tuple, expected.values.tolist()))
+    kept_head = s3.head_object(Bucket=aws.bucket, Key=uploaded[2])
+
+    shutil.rmtree(table / "entrega=2024-01")
+    again = _engine(aws, tmp_path)
+    again.register_raw("acumulado", columns)
+    assert _keys(aws, "raw/acumulado/") == [uploaded[0], uploaded[2]]
+    assert sorted(_partitions("raw_db", "acumulado")) == ["0000-00", "2024-02"]
+    assert again.read_sql(query).values.tolist() == [["0000-00", 1], ["2024-02", 1]]
+    assert s3.head_object(Bucket=aws.bucket, Key=uploaded[2])["LastModified"] == kept_head["LastModified"]
+    assert set(outside) <= set(_keys(aws, "")), "nothing outside raw/acumulado/ is touched"
+
+
+def test_dry_run_plans_every_delivery_upload_and_partition(tmp_path):
+    _write_acumulado(tmp_path)
+    out = io.StringIO()
+    engine = AthenaEngine(load_settings(environ={}), lake=tmp_path, dry_run=True, out=out)
+    engine.register_raw("acumulado", schema.column_names("acumulado"))
+    base = "s3://lds-s3-bucket-demo/raw/acumulado/"
+    assert [(step.action, step.target) for step in engine.plan.steps] == [
+        ("put", f"{base}entrega=0000-00/lecturas.csv"), ("put", f"{base}entrega=2024-01/lecturas.csv"),
+        ("put", f"{base}entrega=2024-02/lecturas.csv"), ("create_csv_table", "raw_db.acumulado"),
+        ("replace_partitions", "raw_db.acumulado"), ("delete", f"{base}*")]
+    printed = out.getvalue()
+    assert "partitioned by entrega (string)" in printed
+    assert f"entrega in [0000-00, 2024-01, 2024-02] at {base}entrega=*/" in printed
+
+
+def test_pipeline_dry_run_lists_the_delivery_partitions(tmp_path, capsys):
+    from lds_utils.cli import main
+
+    _write_acumulado(tmp_path)
+    for table in set(schema.RAW_SCHEMAS) - {"acumulado"}:  # the other tables: a header, no rows
+        (tmp_path / "raw" / table).mkdir(parents=True)
+        (tmp_path / "raw" / table / f"{table}.csv").write_text(",".join(schema.column_names(table)) + "\n")
+    assert main(["pipeline", "--engine", "athena", "--dry-run", "--period", "2024-02", "--lake", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "[s3 put] s3://lds-s3-bucket-demo/raw/acumulado/entrega=2024-01/lecturas.csv" in printed
+    assert "[glue replace_partitions] raw_db.acumulado  (entrega in [0000-00, 2024-01, 2024-02]" in printed
 
 
 # -- tables, partitions and the per-period overwrite --------------------------------------------------------
@@ -604,8 +703,9 @@ def test_dry_run_needs_no_credentials_and_prints_every_action(tmp_path, monkeypa
     assert [step.render() for step in engine.plan.steps] == [
         block for block in _split_blocks(printed) if not block.startswith("-- Athena dry run")]
     actions = [(step.service, step.action) for step in engine.plan.steps]
-    assert actions[:3] == [("s3", "put"), ("s3", "delete"), ("glue", "create_csv_table")]
-    assert "s3://lds-s3-bucket-demo/raw/cliente/clientes.csv" in printed
+    assert actions[:4] == [("s3", "put"), ("glue", "create_csv_table"), ("glue", "replace_partitions"),
+                           ("s3", "delete")]
+    assert "s3://lds-s3-bucket-demo/raw/cliente/entrega=0000-00/clientes.csv" in printed
     assert printed.count("create table ") == 2 and "create or replace view gold_db.vw_prueba" in printed
     assert "replace_partitions] silver_db.prueba_mensual  (anio_mes in ['2024-02']" in printed
 

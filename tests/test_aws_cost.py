@@ -38,6 +38,17 @@ def test_lake_sizes_are_the_current_files_of_each_table(tmp_path):
     assert sizes["bronze"]["bronze_cliente"] > 0 and sizes["gold"] == {}
 
 
+def test_lake_sizes_count_every_delivery_of_a_raw_table(tmp_path):
+    table = tmp_path / "raw" / "acumulado"
+    header = ",".join(schema.column_names("acumulado"))
+    files = [table / "lecturas.csv", table / "entrega=2024-01" / "lecturas.csv", table / "entrega=2024-02" / "x.csv"]
+    for number, path in enumerate(files):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(header + f"\nL{number},M1,2024-01-31,NORMAL,1,1,1,96,0\n")
+    (tmp_path / "bronze").mkdir()
+    assert aws_cost.lake_sizes(tmp_path)["raw"] == {"acumulado": sum(path.stat().st_size for path in files)}
+
+
 def test_every_statement_of_the_monthly_plan_is_priced(measurement):
     statements = aws_cost.monthly_run_cost(measurement, PERIOD)
     planned = aws_cost.monthly_run_statements(PERIOD)

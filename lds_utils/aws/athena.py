@@ -3,9 +3,11 @@
 Everything goes through awswrangler (and boto3 for the Glue calls it does not wrap). Bucket layout, which mirrors
 the local lake::
 
-    raw/<tabla>/*.csv                  uploaded as they are; Glue CSV table raw_db.<tabla> (all string, header skipped)
-    <layer>/<table>/run-<id>/...       each write of a table lands in a fresh prefix (Parquet + Snappy, Athena CTAS)
-    athena_results/                    query results of the workgroup
+    raw/<tabla>/entrega=<YYYY-MM>/*.csv  each RAW file as it is, under its delivery (entrega=0000-00/ for a
+                                         file directly in the local table folder); Glue CSV table raw_db.<tabla>
+                                         (all string, header skipped) partitioned by entrega
+    <layer>/<table>/run-<id>/...         each write of a table lands in a fresh prefix (Parquet + Snappy, Athena CTAS)
+    athena_results/                      query results of the workgroup
 
 How a write is published, so that readers never see a half-written table:
 
@@ -57,6 +59,8 @@ RUN_PREFIX = "run-"
 CSV_SERDE = "org.apache.hadoop.hive.serde2.OpenCSVSerde"
 CSV_SERDE_PARAMETERS = {"separatorChar": ",", "quoteChar": '"', "escapeChar": "\\"}
 CHECKSUM_METADATA = "sha256"
+#: The partition key of every raw_db table: the month of a file's delivery (rawcheck.delivery_of).
+DELIVERY_COLUMN = "entrega"
 _GLUE_BATCH = {"create": 100, "update": 100, "delete": 25}
 # Keys of a Glue GetTable answer that CreateTable/UpdateTable accept back as TableInput.
 _TABLE_INPUT_KEYS = ("Name", "Description", "Owner", "Retention", "StorageDescriptor", "PartitionKeys", "TableType",
@@ -151,29 +155,51 @@ class AthenaEngine(Engine):
 
     # -- writing -------------------------------------------------------------------------------------------
     def register_raw(self, table: str, columns: Sequence[str]) -> None:
-        """Upload lake/raw/<table>/*.csv to s3://bucket/raw/<table>/ and (re)define the Glue CSV table."""
+        """Upload every file of the local RAW table (rawcheck.table_files) to
+        s3://bucket/raw/<table>/entrega=<delivery>/<file name>, define raw_db.<table> as a CSV table partitioned by
+        ``entrega`` (string), as on DuckDB, and give it one Glue partition per delivery present locally; then delete
+        every object under raw/<table>/ that was not just uploaded (a delivery removed locally, an older layout).
+
+        The partitions are explicit Glue partitions (BatchCreate/Update/DeletePartition), not partition projection:
+        the engine already keeps its partitioned tables so (same calls, same IAM actions), every Glue reader sees
+        them (projection is Athena's only), and an enum projection would need the table rewritten at each delivery
+        anyway. A delivery is queryable as soon as this returns, and a delivery gone from the lake no longer is: its
+        partition is dropped before its objects are deleted, so the catalog never points at missing files.
+        """
         self._check_writable()
-        prefix = self.settings.prefix("raw", sqlmod.check_identifier(table))
-        keys = {local: self.settings.uri("raw", table, local.name) for local in self._raw_files(table, columns)}
+        sqlmod.check_identifier(table)
+        prefix = self.settings.prefix("raw", table)
+        files = self._raw_files(table, columns)
+        keys = {local: self.settings.uri("raw", table, delivery_folder(local), local.name) for local in files}
         for local, key in keys.items():
             self._upload(local, key)
-        self._delete_stale_raw(prefix, keep=set(keys.values()))
         database = self.settings.database("raw_db")
-        detail = f"CSV, OpenCSVSerde, header skipped, {len(columns)} string columns at {prefix}"
+        deliveries = sorted({rawcheck.delivery_of(local) for local in files})
+        detail = (f"CSV, OpenCSVSerde, header skipped, {len(columns)} string columns at {prefix}, "
+                  f"partitioned by {DELIVERY_COLUMN} (string)")
+        definition = csv_table_input(table, prefix, columns)
+        kept = False
         if self.plan.add(Step("glue", "create_csv_table", f"{database}.{table}", detail)):
-            import awswrangler as wr
+            kept = self._put_table(database, definition)
+        self._sync_deliveries(database, definition, deliveries, kept)
+        self._delete_stale_raw(prefix, keep=set(keys.values()))
 
-            wr.catalog.create_csv_table(
-                database=database,
-                table=table,
-                path=prefix,
-                columns_types={sqlmod.check_identifier(column): "string" for column in columns},
-                skip_header_line_count=1,
-                serde_library=CSV_SERDE,
-                serde_parameters=CSV_SERDE_PARAMETERS,
-                mode="overwrite",
-                boto3_session=self._session,
-            )
+    def _sync_deliveries(self, database: str, definition: dict, deliveries: list[str], kept: bool) -> None:
+        """One partition per delivery, at raw/<table>/entrega=<delivery>/; partitions of other deliveries dropped.
+        kept: the table existed with the same partition key (its partitions are still there)."""
+        table, descriptor = definition["Name"], definition["StorageDescriptor"]
+        prefix = descriptor["Location"]
+        shown = ", ".join(deliveries) or "none"
+        detail = f"{DELIVERY_COLUMN} in [{shown}] at {prefix}{DELIVERY_COLUMN}=*/; drop the partitions of any other"
+        if not self.plan.add(Step("glue", "replace_partitions", f"{database}.{table}", detail)):
+            return
+        inputs = {delivery: {"Values": [delivery], "Parameters": {},
+                             "StorageDescriptor": {**descriptor, "Location": f"{prefix}{DELIVERY_COLUMN}={delivery}/"}}
+                  for delivery in deliveries}
+        current = set(self._partitions(database, table)) if kept else set()
+        self._glue_batches("update", database, table, [inputs[d] for d in deliveries if d in current])
+        self._glue_batches("create", database, table, [inputs[d] for d in deliveries if d not in current])
+        self._glue_batches("delete", database, table, [{"Values": [d]} for d in sorted(current - set(deliveries))])
 
     def create_view(self, database: str, view: str, select_sql: str) -> None:
         self._check_writable()
@@ -373,11 +399,12 @@ class AthenaEngine(Engine):
 
     # -- S3 -------------------------------------------------------------------------------------------------
     def _raw_files(self, table: str, columns: Sequence[str]) -> list[Path]:
-        """The table's local CSV files, each header checked (check_raw_header)."""
+        """The table's local CSV files, deliveries included (rawcheck.table_files), each header checked
+        (check_raw_header). A dry run plans with whatever is there, nothing if the table folder is missing."""
         folder = self.paths.raw_table(table)
-        files = sorted(folder.glob("*.csv")) if folder.is_dir() else []
-        if not files and not self.dry_run:
-            raise UsageError(f"raw table {table!r} has no CSV files in {folder}")
+        if self.dry_run and not folder.is_dir():
+            return []
+        files = rawcheck.table_files(folder, table)
         for path in files:
             header = rawcheck.read_header(path, table, list(columns), self.paths.root)
             self.check_raw_header(table, path, header, self.paths.root)
@@ -409,7 +436,8 @@ class AthenaEngine(Engine):
 
     def _delete_stale_raw(self, prefix: str, keep: set[str]) -> None:
         if self.dry_run:
-            self.plan.add(Step("s3", "delete", prefix + "*", "objects not uploaded above (stale raw files)"))
+            self.plan.add(Step("s3", "delete", prefix + "*", "objects not uploaded above (stale raw files, removed "
+                                                             "deliveries)"))
             return
         import awswrangler as wr
 
@@ -459,6 +487,35 @@ class AthenaEngine(Engine):
 def new_run_id() -> str:
     """Sortable, unique id of one write: UTC time plus random suffix (lower case, valid in Glue names)."""
     return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dt%H%M%S") + "_" + uuid.uuid4().hex[:6]
+
+
+def delivery_folder(local: Path) -> str:
+    """The key folder of a RAW file's delivery: entrega=YYYY-MM, or entrega=0000-00 for an undated file."""
+    return f"{DELIVERY_COLUMN}={rawcheck.delivery_of(local)}"
+
+
+def csv_table_input(table: str, location: str, columns: Sequence[str]) -> dict:
+    """Glue TableInput of a RAW table: CSV read by OpenCSVSerde, header skipped, every column a string, partitioned
+    by entrega (string)."""
+    parameters = {"classification": "csv", "compressionType": "none", "typeOfData": "file", "delimiter": ",",
+                  "columnsOrdered": "true", "areColumnsQuoted": "false", "skip.header.line.count": "1"}
+    return {
+        "Name": table,
+        "TableType": "EXTERNAL_TABLE",
+        "Parameters": parameters,
+        "PartitionKeys": [{"Name": DELIVERY_COLUMN, "Type": "string"}],
+        "StorageDescriptor": {
+            "Columns": [{"Name": sqlmod.check_identifier(column), "Type": "string"} for column in columns],
+            "Location": location,
+            "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
+            "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+            "Compressed": False,
+            "NumberOfBuckets": -1,
+            "SerdeInfo": {"SerializationLibrary": CSV_SERDE, "Parameters": CSV_SERDE_PARAMETERS},
+            "StoredAsSubDirectories": False,
+            "Parameters": parameters,
+        },
+    }
 
 
 def ctas_statement(database: str, table: str, location: str, select_sql: str, partition_col: str | None) -> str:

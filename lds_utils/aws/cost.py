@@ -7,9 +7,10 @@ engine runs), and the tables each one reads come from parsing it. Sizes come fro
 built by the DuckDB engine (``measure``), scaled linearly to the target number of customers.
 
 The estimate is an upper bound: a statement is charged the full size of every table it reads (CSV has no column
-pruning, so for RAW that is exact; for Parquet, Athena usually reads fewer columns), except that partitioned
-tables read by a monthly statement are charged only for the months it can read (partition pruning on anio_mes):
-its months and the 12 before them, the longest look-back of the monthly SQL.
+pruning, so for RAW that is exact when it reads every delivery, raw_db tables being partitioned by entrega; for
+Parquet, Athena usually reads fewer columns), except that partitioned tables read by a monthly statement are
+charged only for the months it can read (partition pruning on anio_mes): its months and the 12 before them, the
+longest look-back of the monthly SQL.
 
 Measurements: ``bench/results/tamanos_*.json`` (the scale benchmark, up to 1.3 M customers) and
 ``aws/medicion_tamanos_*.json`` (smaller samples); ``latest_measurement()`` takes the one with most customers.
@@ -30,6 +31,7 @@ import pandas as pd
 from sqlglot import exp
 
 from lds_utils.config import PROJECT_ROOT, LakePaths, UsageError
+from lds_utils.lake import rawcheck
 from lds_utils.lake import sql as sqlmod
 from lds_utils.lake.engines import version_folders
 from lds_utils.lake.graph import month_calendar
@@ -52,12 +54,13 @@ GOLD_TABLES = ("gold_factura_evaluada_mes", "gold_cerco_segmento_mes")
 
 # -- measuring a lake ----------------------------------------------------------------------------------------
 def lake_sizes(lake: Path) -> dict:
-    """Bytes of every table of a lake built by the DuckDB engine: raw CSV per table, Parquet per bronze table, and
+    """Bytes of every table of a lake built by the DuckDB engine: raw CSV per table (every delivery), Parquet per
+    bronze table, and
     per month for the partitioned silver and gold tables (current version only)."""
     paths = LakePaths(Path(lake))
     if not paths.bronze.is_dir():
         raise UsageError(f"no BRONZE layer in {lake}: run the pipeline first")
-    sizes = {"raw": {d.name: _bytes(d.glob("*.csv")) for d in _subdirs(paths.raw)}}
+    sizes = {"raw": {d.name: _bytes(rawcheck.table_files(d, d.name)) for d in _subdirs(paths.raw)}}
     for layer in ("bronze", "silver", "gold"):
         sizes[layer] = {}
         for table_dir in _subdirs(paths.layer(layer)):
