@@ -239,12 +239,15 @@ class DuckDBEngine(Engine):
         """
         columns = [sqlmod.check_identifier(column) for column in columns]
         folder = self.paths.raw_table(table)
-        by_header: dict[tuple[tuple[str, ...], bool], list[Path]] = {}
+        # One reader per header order, line ending and kind of folder: DuckDB sniffs the line ending of a file list
+        # once, and reading LF files with a CRLF file's settings silently drops their rows.
+        groups: dict[tuple[tuple[str, ...], bool, bool], list[Path]] = {}
         for path in rawcheck.table_files(folder, table):
             header = rawcheck.read_header(path, table, columns, self.paths.root)
-            by_header.setdefault((header, rawcheck.delivery_of(path) == rawcheck.UNDATED), []).append(path)
+            undated = rawcheck.delivery_of(path) == rawcheck.UNDATED
+            groups.setdefault((header, rawcheck.ends_lines_with_crlf(path), undated), []).append(path)
         selects = [_read_csv_select(header, [self._lake_path(path) for path in files], columns, undated)
-                   for (header, undated), files in by_header.items()]
+                   for (header, _, undated), files in groups.items()]
         self.con.execute(f"create or replace view raw_db.{table} as {' union all '.join(selects)}")
 
     @contextmanager

@@ -135,6 +135,12 @@ def read_header(path: Path, table: str, expected: list[str], lake: Path | None =
     return names
 
 
+def ends_lines_with_crlf(path: Path) -> bool:
+    """Whether the file's lines end with CRLF (its header's ending rules the file: check_file refuses a mix)."""
+    with open(path, "rb") as handle:
+        return handle.readline(MAX_LINE_BYTES).endswith(b"\r\n")
+
+
 def check_file(path: Path, table: str, expected: list[str], lake: Path | None = None) -> RawFile:
     columns = read_header(path, table, expected, lake)
     with open(path, "rb") as handle:
