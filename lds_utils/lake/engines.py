@@ -356,7 +356,7 @@ class DuckDBEngine(Engine):
                 self.register_raw(table, schema.column_names(table))
                 continue
             version = self._version_folder(database, table, sql)
-            partition_col = "anio_mes" if "hive_partitioning" in sql else None
+            partition_col = _partition_column_of(version) if "hive_partitioning" in sql else None
             if integrity.read_content(version) is None:
                 files = {path.relative_to(version).as_posix(): integrity.file_entry(path)
                          for path in integrity.data_files(version)}
@@ -614,6 +614,12 @@ def _read_csv_select(header: tuple[str, ...], files: list[str], columns: list[st
         f"skip = 0, delim = ',', quote = '\"', escape = '\"', strict_mode = true, null_padding = false, "
         f"{partitioning}columns = {{{types}}})"
     )
+
+
+def _partition_column_of(version: Path) -> str:
+    """The hive partition column a partitioned version's folders are named by ('anio_mes=2025-11' -> anio_mes)."""
+    folder = next(path for path in version.iterdir() if path.is_dir() and "=" in path.name)
+    return folder.name.split("=", 1)[0]
 
 
 def _enum_type(database: str, table: str, column: str) -> str:
