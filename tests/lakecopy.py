@@ -11,6 +11,7 @@ from pathlib import Path
 
 from lds_utils import cli
 from lds_utils.config import DATABASES, LakePaths
+from lds_utils.lake import rawcheck
 from lds_utils.lake.registry import open_engine
 from lds_utils.synthetic.generate import GENERACION
 
@@ -25,9 +26,13 @@ def copy_raw(source: Path, target: Path) -> Path:
 
 
 def raw_file(lake: Path, table: str) -> Path:
-    """The (single) part file of a raw table of the sample."""
-    (path,) = sorted(LakePaths(lake).raw_table(table).glob("*.csv"))
-    return path
+    """The largest file of a raw table (of its deliveries, the one with most rows)."""
+    return max(rawcheck.table_files(LakePaths(lake).raw_table(table), table), key=lambda path: path.stat().st_size)
+
+
+def delivery_file(lake: Path, table: str, entrega: str) -> Path:
+    """The first part file of one delivery of a raw table."""
+    return sorted((LakePaths(lake).raw_table(table) / f"entrega={entrega}").glob("*.csv"))[0]
 
 
 def rewrite_lines(path: Path, change) -> None:

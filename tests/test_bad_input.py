@@ -46,13 +46,18 @@ QUOTED_CLIENT = 'CTEST0001,DNI,12345678,"PEREZ, JUAN",RESIDENCIAL,2020-01-01'
 
 
 def _valid_raw_rows(lake, table: str, key: str, n: int, condition: str = "true") -> list[dict]:
-    """n raw records of a table that BRONZE accepted, as {column: raw text}."""
+    """n raw records of a table that BRONZE accepted, as {column: raw text} plus their delivery ('entrega')."""
     with open_engine("duckdb", lake, read_only=True) as engine:
         accepted = engine.read_sql(
-            f"select raw.* from raw_db.{table} as raw join (select {key} from bronze_db.stg_{table} "
-            f"where motivo is null and {condition} order by {key} limit {n}) as ok on upper(trim(raw.{key})) = ok.{key} "
-            f"order by ok.{key}")
-    return accepted[column_names(table)].fillna("").to_dict("records")
+            f"select raw.* from raw_db.{table} as raw join (select {key}, entrega from bronze_db.stg_{table} "
+            f"where motivo is null and {condition} order by {key} limit {n}) as ok "
+            f"on upper(trim(raw.{key})) = ok.{key} and raw.entrega = ok.entrega order by ok.{key}")
+    return accepted[[*column_names(table), "entrega"]].fillna("").to_dict("records")
+
+
+def _append_to_delivery(lake, table: str, record: dict, line: str) -> None:
+    """Add a line to the delivery the record came in (a later delivery of its key would replace it)."""
+    lakecopy.rewrite_lines(lakecopy.delivery_file(lake, table, record["entrega"]), lambda lines: lines + [line])
 
 
 def _line(table: str, record: dict) -> str:
@@ -63,11 +68,12 @@ def _damage_row_level(lake, built_lake) -> dict:
     """Apply every row-level case to the copy; return what the tests need to find them."""
     plantilla, otra = _valid_raw_rows(built_lake, "acumulado", "id_lectura", 2, "lectura_kwh between 10 and 1000")
     readings = [_line("acumulado", plantilla | {"id_lectura": key} | change) for key, (change, _) in READINGS.items()]
-    exact_copy = _line("acumulado", plantilla)
-    same_key = _line("acumulado", otra | {"lectura_kwh": str(float(otra["lectura_kwh"]) + 1)})
-    lakecopy.rewrite_lines(lakecopy.raw_file(lake, "acumulado"), lambda lines: lines + readings + [exact_copy, same_key])
+    lakecopy.rewrite_lines(lakecopy.raw_file(lake, "acumulado"), lambda lines: lines + readings)
+    _append_to_delivery(lake, "acumulado", plantilla, _line("acumulado", plantilla))
+    _append_to_delivery(lake, "acumulado", otra,
+                        _line("acumulado", otra | {"lectura_kwh": str(float(otra["lectura_kwh"]) + 1)}))
 
-    (suministro,) = _valid_raw_rows(built_lake, "suministro", "id_suministro", 1)
+    (suministro,) = _valid_raw_rows(built_lake, "suministro", "id_suministro", 1, "not reemplazada")
     lakecopy.rewrite_lines(lakecopy.raw_file(lake, "suministro"), lambda lines: lines + [
         _line("suministro", suministro | {"id_suministro": "STEST0001", "potencia_contratada_kw": "NaN"})])
     lakecopy.rewrite_lines(lakecopy.raw_file(lake, "inspeccion"), lambda lines: lines + [
@@ -135,7 +141,7 @@ def test_reconciliation_holds_and_raw_counts_equal_the_files(damaged):
     assert conciliacion["cuadra"].all()
     for table in RAW_TABLES:
         records = 0
-        for path in sorted(LakePaths(damaged["lake"]).raw_table(table).glob("*.csv")):
+        for path in rawcheck.table_files(LakePaths(damaged["lake"]).raw_table(table), table):
             with open(path, encoding="utf-8-sig", newline="") as handle:
                 records += sum(1 for row in csv.reader(handle) if row) - 1
         assert conciliacion.loc[table, "filas_raw"] == records == damaged["manifest"]["raw_rows"][table], table
@@ -208,7 +214,7 @@ def _mixed_line_endings(lake):
 
 
 def _empty_file(lake):
-    path = LakePaths(lake).raw_table("inspeccion") / "part-00001.csv"
+    path = lakecopy.raw_file(lake, "inspeccion").with_name("part-00001.csv")
     path.write_bytes(b"")
     return "inspeccion", path, None, "the file is empty"
 
@@ -248,7 +254,8 @@ def test_reordered_columns_are_refused_for_athena_which_reads_by_position(sample
     lake = lakecopy.copy_raw(sample_lake, tmp_path / "lake")
     lakecopy.rewrite_lines(lakecopy.raw_file(lake, "medidor"),
                            lambda lines: [",".join(reversed(line.split(","))) for line in lines])
-    with pytest.raises(RawInputError, match=r"raw table 'medidor', file raw/medidor/part-00000.csv, line 1: .* by position"):
+    with pytest.raises(RawInputError, match=r"raw table 'medidor', file raw/medidor/entrega=[-0-9]+/part-00000.csv, "
+                                            r"line 1: .* by position"):
         run_pipeline(lake, engine="athena", dry_run=True)
     assert "CREATE" not in capsys.readouterr().out.upper(), "nothing was planned"
 
@@ -257,12 +264,12 @@ def test_failed_check_leaves_a_built_lake_untouched(built_lake, tmp_path):
     lake = lakecopy.copy_raw(built_lake, tmp_path / "lake")
     run_pipeline(lake)
     before = lakecopy.file_digests(lake)
-    _cut_last_line(lake)
+    _, cut, _, _ = _cut_last_line(lake)
     with pytest.raises(RawInputError):
         run_pipeline(lake)
     after = lakecopy.file_digests(lake)
     changed = {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
-    assert changed == {"raw/acumulado/part-00000.csv"}
+    assert changed == {cut.relative_to(lake).as_posix()}
 
 
 def test_cli_prints_one_line_and_exits_2(sample_lake, tmp_path):
@@ -272,7 +279,7 @@ def test_cli_prints_one_line_and_exits_2(sample_lake, tmp_path):
                           capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300)
     errors = [line for line in done.stderr.splitlines() if not line.startswith(("pipeline:", "["))]
     assert done.returncode == 2
-    assert len(errors) == 1 and errors[0].startswith("error: raw table 'sector', file raw/sector/part-00000.csv, line")
+    assert len(errors) == 1 and errors[0].startswith("error: raw table 'sector', file raw/sector/entrega=")
     assert "Traceback" not in done.stderr
 
 

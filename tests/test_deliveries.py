@@ -1,60 +1,51 @@
-"""RAW deliveries: a period run loads only what arrived, and gives what a rebuild from every delivery gives.
+"""RAW deliveries: a lake extended by a month and run for it gives what one generation built whole gives.
 
-The sample's readings of its last month are held out as a new delivery (raw/acumulado/entrega=2025-12/); a lake
-built before it arrived then runs that month, and its tables are compared with a whole run over the same RAW.
+A lake generated to 2025-11 and built is extended by generate with the delivery of 2025-12 and runs that month
+(``pipeline --period``, then its alerts); its RAW bytes and tables are compared with the session's sample, generated
+to 2025-12 in one go and built by one full run. Other cases hold the sample's last delivery out of a copy (every
+raw/<tabla>/entrega=2025-12/ folder) and bring it back.
 """
 
 from __future__ import annotations
 
-import csv
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from lds_utils import config
 from lds_utils.config import LakePaths
+from lds_utils.detection.alerts import run_alertas
 from lds_utils.lake import rawcheck
 from lds_utils.lake.pipeline import LOAD, REBUILD, REUSE, plan_bronze, run_pipeline
 from lds_utils.lake.registry import open_engine
+from lds_utils.synthetic.generate import GeneratorConfig, run_generate
 from tests import lakecopy
 
 MONTH = "2025-12"
 HELD_OUT = f"entrega={MONTH}"
+SAMPLE = GeneratorConfig(n_clientes=config.DEFAULT_CLIENTES, seed=config.DEFAULT_SEED)
 
 
-def _hold_out_readings(lake: Path, month: str) -> Path:
-    """Move every reading dated in month into a delivery folder of its own, outside raw/; return that folder."""
-    folder = LakePaths(lake).raw_table("acumulado")
-    kept_rows, held = {}, []
-    for path in rawcheck.table_files(folder, "acumulado"):
-        with open(path, newline="", encoding="utf-8") as handle:
-            header, *rows = list(csv.reader(handle))
-        date = header.index("fecha_lectura")
-        held += [row for row in rows if row[date].strip().startswith(month)]
-        kept_rows[path] = [row for row in rows if not row[date].strip().startswith(month)]
-    for path, rows in kept_rows.items():
-        if rows:
-            _write(path, header, rows)
-        else:
-            path.unlink()
-            if not any(path.parent.iterdir()) and path.parent != folder:
-                path.parent.rmdir()
-    delivery = lake / "entrante" / f"entrega={month}"
-    _write(delivery / "part-00000.csv", header, held)
-    return delivery
+def _hold_out(lake: Path, month: str) -> Path:
+    """Move the delivery of month of every RAW table out of raw/; return the folder holding them by table."""
+    held = lake / "entrante"
+    for folder in sorted(LakePaths(lake).raw.glob(f"*/entrega={month}")):
+        (held / folder.parent.name).mkdir(parents=True)
+        shutil.move(folder, held / folder.parent.name / folder.name)
+    return held
 
 
-def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+def _arrive(lake: Path, held: Path) -> None:
+    for folder in sorted(held.glob("*/entrega=*")):
+        shutil.move(folder, LakePaths(lake).raw_table(folder.parent.name) / folder.name)
 
 
-def _arrive(lake: Path, delivery: Path, table: str = "acumulado") -> None:
-    shutil.move(delivery, LakePaths(lake).raw_table(table) / delivery.name)
+def _raw_bytes(lake: Path) -> dict[str, bytes]:
+    return {path.relative_to(lake).as_posix(): path.read_bytes()
+            for path in sorted(LakePaths(lake).raw.rglob("*")) if path.is_file()}
 
 
 def _frame(lake: Path, sql: str) -> pd.DataFrame:
@@ -74,19 +65,17 @@ COMPARED = {
 
 @pytest.fixture(scope="module")
 def loaded_and_rebuilt(built_lake, tmp_path_factory):
-    """(lake that loaded the month's delivery in a period run, its manifest, lake rebuilt whole, stg_acumulado's
-    files before the load)."""
-    root = tmp_path_factory.mktemp("deliveries")
-    monthly = lakecopy.copy_raw(built_lake, root / "monthly")
-    delivery = _hold_out_readings(monthly, MONTH)
+    """(lake generated to 2025-11, built, extended by 2025-12 and run for it with its alerts; the manifest of that
+    run; the sample built whole; stg_acumulado's files before the load)."""
+    monthly = tmp_path_factory.mktemp("deliveries") / "monthly"
+    run_generate(replace(SAMPLE, hasta="2025-11"), monthly)
     run_pipeline(monthly)
+    run_alertas(monthly, desde=SAMPLE.desde, hasta="2025-11")
     before = _stg_files(monthly)
-    _arrive(monthly, delivery)
+    run_generate(SAMPLE, monthly)
     manifest = run_pipeline(monthly, period=MONTH)
-    whole = root / "whole"
-    shutil.copytree(LakePaths(monthly).raw, LakePaths(whole).raw)
-    run_pipeline(whole)
-    return monthly, manifest, whole, before
+    run_alertas(monthly, MONTH)
+    return monthly, manifest, built_lake, before
 
 
 def _stg_files(lake: Path) -> dict[str, tuple[int, int]]:
@@ -111,21 +100,27 @@ def test_loading_a_delivery_leaves_the_earlier_partitions_files_untouched(loaded
     assert {name.split("/")[0] for name in set(after) - set(before)} == {HELD_OUT}
 
 
-@pytest.mark.parametrize("relation", COMPARED)
+def test_extending_by_a_month_gives_the_raw_bytes_of_one_generation(loaded_and_rebuilt):
+    monthly, _, whole, _ = loaded_and_rebuilt
+    assert _raw_bytes(monthly) == _raw_bytes(whole)
+
+
+@pytest.mark.parametrize("relation", [*COMPARED, "alerts"])
 def test_a_loaded_delivery_gives_what_a_rebuild_from_every_delivery_gives(loaded_and_rebuilt, relation):
     monthly, _, whole, _ = loaded_and_rebuilt
-    pd.testing.assert_frame_equal(_frame(monthly, COMPARED[relation]), _frame(whole, COMPARED[relation]))
+    sql = COMPARED.get(relation, f"select * from gold_db.gold_alertas_mes where anio_mes = '{MONTH}'")
+    pd.testing.assert_frame_equal(_frame(monthly, sql), _frame(whole, sql))
 
 
 def test_a_reading_delivered_again_is_rejected_and_the_first_stands(built_lake, tmp_path):
     monthly = lakecopy.copy_raw(built_lake, tmp_path / "monthly")
-    delivery = _hold_out_readings(monthly, MONTH)
+    held = _hold_out(monthly, MONTH)
     run_pipeline(monthly)
     first = _frame(monthly, "select * from bronze_db.bronze_acumulado where anio_mes = '2025-06' limit 1")
     key = first.id_lectura[0]
-    with open(delivery / "part-00000.csv", "a", encoding="utf-8") as handle:
+    with open(held / "acumulado" / HELD_OUT / "part-00000.csv", "a", encoding="utf-8") as handle:
         handle.write(f"{key},{first.id_medidor[0]},2025-12-20,REAL,1,,,0,0\n")
-    _arrive(monthly, delivery)
+    _arrive(monthly, held)
     assert run_pipeline(monthly, period=MONTH)["bronze"] == LOAD
     whole = lakecopy.copy_raw(monthly, tmp_path / "whole")
     run_pipeline(whole)
@@ -138,23 +133,24 @@ def test_a_reading_delivered_again_is_rejected_and_the_first_stands(built_lake, 
 
 def test_a_later_delivery_of_a_dimension_row_replaces_it_and_counts_as_replaced(built_lake, tmp_path):
     lake = lakecopy.copy_raw(built_lake, tmp_path / "lake")
+    held = _hold_out(lake, MONTH)
     run_pipeline(lake)
-    supply = _frame(lake, "select * from bronze_db.bronze_suministro where fecha_baja is null limit 1")
-    before = _frame(lake, "select * from bronze_db.bronze_conciliacion where tabla = 'suministro'")
+    supply = _frame(lake, "select * from bronze_db.bronze_suministro where fecha_baja is null "
+                          "and fecha_conexion < date '2025-11-01' limit 1")
     row = supply.iloc[0]
     header = "id_suministro,id_cliente,id_sector,nivel_tension,potencia_contratada_kw,fecha_conexion,fecha_baja"
     values = [row.id_suministro, row.id_cliente, row.id_sector, row.nivel_tension, str(float(row.potencia_contratada_kw)),
               str(row.fecha_conexion)[:10], "2025-12-15"]
-    changed = LakePaths(lake).raw_table("suministro") / HELD_OUT / "part-00000.csv"
-    changed.parent.mkdir()
-    changed.write_text(f"{header}\n{','.join(values)}\n", encoding="utf-8")
+    (held / "suministro" / HELD_OUT / "part-99999.csv").write_text(f"{header}\n{','.join(values)}\n", encoding="utf-8")
+    _arrive(lake, held)
     assert run_pipeline(lake, period=MONTH)["bronze"] == LOAD
     now = _frame(lake, f"select fecha_baja from bronze_db.bronze_suministro where id_suministro = '{row.id_suministro}'")
     assert [str(value)[:10] for value in now.fecha_baja] == ["2025-12-15"]
-    after = _frame(lake, "select * from bronze_db.bronze_conciliacion where tabla = 'suministro'")
-    assert after.filas_raw[0] == before.filas_raw[0] + 1
-    assert after.filas_reemplazadas[0] == before.filas_reemplazadas[0] + 1
-    assert after.filas_rechazadas[0] == before.filas_rechazadas[0] and bool(after.cuadra[0])
+    query = "select * from bronze_db.bronze_conciliacion where tabla = 'suministro'"
+    after, sample = _frame(lake, query), _frame(built_lake, query)
+    assert after.filas_raw[0] == sample.filas_raw[0] + 1
+    assert after.filas_reemplazadas[0] == sample.filas_reemplazadas[0] + 1
+    assert after.filas_rechazadas[0] == sample.filas_rechazadas[0] and bool(after.cuadra[0])
 
 
 def test_a_loaded_file_that_changed_rebuilds_bronze_and_the_log_names_it(built_lake, tmp_path, capsys):
@@ -202,10 +198,10 @@ def test_a_killed_monthly_run_leaves_the_lake_as_it_was_and_the_next_one_loads_t
     from tests.test_crash_safety import BUILT, _kill_at
 
     lake = lakecopy.copy_raw(built_lake, tmp_path / "lake")
-    delivery = _hold_out_readings(lake, MONTH)
+    held = _hold_out(lake, MONTH)
     run_pipeline(lake)
     before, state = lakecopy.snapshot(lake, BUILT), (lake / "huella_bronze.json").read_bytes()
-    _arrive(lake, delivery)
+    _arrive(lake, held)
     _kill_at(lake, point, relation, "--period", MONTH)
     assert lakecopy.snapshot(lake, BUILT) == before
     assert (lake / "huella_bronze.json").read_bytes() == state

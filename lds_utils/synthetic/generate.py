@@ -112,10 +112,14 @@ def recorded_config(lake: Path) -> GeneratorConfig | None:
     """The configuration generacion.json records (None when there is none or it is unreadable)."""
     try:
         parametros = json.loads((Path(lake) / GENERACION).read_text(encoding="utf-8"))["parametros"]
-        return GeneratorConfig(**{name: tuple(tuple(item) if isinstance(item, list) else item for item in value)
-                                  if isinstance(value, list) else value for name, value in parametros.items()})
+        return GeneratorConfig(**{name: _tuples(value) for name, value in parametros.items()})
     except (OSError, ValueError, KeyError, TypeError, config.UsageError):
         return None
+
+
+def _tuples(value):
+    """A JSON value with its lists (at any depth) as the tuples the configuration holds."""
+    return tuple(_tuples(item) for item in value) if isinstance(value, list) else value
 
 
 def _extended_month(lake: Path, cfg: GeneratorConfig) -> str | None:
