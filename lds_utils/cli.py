@@ -7,9 +7,9 @@ code 2; tracebacks are kept for real bugs.
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import replace
 from pathlib import Path
-import sys
 
 from lds_utils import config
 from lds_utils.config import RunFailed, UsageError

@@ -1,15 +1,18 @@
 """Synthetic RAW data for the lake, grounded in lds_utils/synthetic/reference.yaml, plus its ground truth.
 
-``run_generate(cfg, lake)`` writes ``raw/<tabla>/part-NNNNN.csv`` (the eight tables of
-``lds_utils.lake.schema``: CSV, comma, UTF-8, header, ISO dates, dot decimals, empty = null),
-``truth/anomalias.csv`` and ``truth/suciedad.csv`` (for evaluation only: the pipeline never reads
-them) and ``generacion.json`` (parameters and row counts). Customers are generated in fixed chunks
-with their own random streams, one part file per chunk, so the output is byte-identical for the same
-configuration and memory stays flat at any scale; with several chunks, one worker process per core
-writes them (the bytes do not depend on which process wrote a chunk). Everything is written to a
-staging folder and then moved into place, so a re-run replaces raw/ and truth/ and a failed run leaves
-the previous lake intact and no staging behind (what a killed run left is removed by the next run
-before it checks the disk).
+``run_generate(cfg, lake)`` writes the monthly deliveries ``raw/<tabla>/entrega=YYYY-MM/part-NNNNN.csv`` (the eight
+tables of ``lds_utils.lake.schema``: CSV, comma, UTF-8, header, ISO dates, dot decimals, empty = null; which delivery
+brings a row: lds_utils.synthetic.deliveries), ``truth/anomalias.csv`` and ``truth/suciedad.csv`` (for evaluation
+only: the pipeline never reads them) and ``generacion.json`` (parameters and row counts). The simulation runs to
+``cfg.horizonte`` and RAW holds its deliveries up to ``cfg.hasta``: a lake generated to a month knows nothing after it,
+and on a lake generated with the same parameters to an earlier month only the later deliveries are written (an
+extension), which gives the bytes one generation to ``cfg.hasta`` gives. Customers are generated in fixed chunks
+with their own random streams, one part file per chunk and delivery, so the output is byte-identical for the same
+configuration and memory stays flat at any scale; with several chunks, one worker process per core writes them (the
+bytes do not depend on which process wrote a chunk). Everything is written to a staging folder and then moved into
+place: a new generation swaps raw/ and truth/ whole; an extension moves its delivery folders into raw/ under a marker
+(``config.DELIVERY_MARKER``) the pipeline refuses and the next run undoes. A failed run leaves the previous lake intact
+and no staging behind (what a killed run left is removed by the next run before it checks the disk).
 
 It takes the lake lock (never rewriting raw/ under a running pipeline), writes only into a new or
 empty folder or a lake (``config.require_lake_or_empty``), and never deletes a file it did not write:
@@ -18,7 +21,7 @@ in one line naming it. A full disk, a read-only filesystem or a refused permissi
 line (``config.writing``).
 
 ``consumo_esperado(cfg)`` replays the simulation without writing and returns the intended
-consumption per supply and billing month, for tests and evaluation.
+consumption per supply and billing month up to ``cfg.hasta``, for tests and evaluation.
 """
 
 from __future__ import annotations
@@ -50,9 +53,9 @@ from lds_utils import config
 from lds_utils.config import RAW_TABLES, LakePaths
 from lds_utils.lake.pipeline import lake_lock
 from lds_utils.lake.schema import column_names
+from lds_utils.synthetic import deliveries
 from lds_utils.synthetic.catalog import STREAM_DIRT, build_calendar, build_network, rng_for, sector_table, tarifa_table
 from lds_utils.synthetic.consumption import ANOMALIA_COLUMNS, TARIFA, anomalias_table, simulate_consumption
-from lds_utils.synthetic import deliveries
 from lds_utils.synthetic.dirt import SUCIEDAD_COLUMNS, inject_dirt
 from lds_utils.synthetic.inspections import inspeccion_table
 from lds_utils.synthetic.population import (asignacion_table, build_population, cliente_table, medidor_table,
