@@ -203,7 +203,7 @@ class GraphRunner:
     def _deliveries(self, relation: Relation) -> None:
         """A table of RAW deliveries: built from every delivery, or the new ones appended to its published ones."""
         if self.new_deliveries is None or not self.engine.table_exists(relation.database, relation.name):
-            self._table(relation, graph.statement(relation.name), {})
+            self._table(relation, graph.statement(relation.name), EVERY_DELIVERY)
         elif self.new_deliveries:
             bounds = {"entrega_desde": min(self.new_deliveries), "entrega_hasta": max(self.new_deliveries)}
             self._table(relation, graph.statement(relation.name, incremental=True), bounds,
@@ -328,6 +328,10 @@ def check_reused(engine: Engine, period: str, build_bronze: bool) -> None:
     if not build_bronze:
         engine.check_published(lambda table: table.startswith("bronze_db."))
     engine.check_published(rewritten.__contains__, months=lambda month: month != period)
+
+
+#: The bounds a whole build of a table of deliveries binds: every delivery, the undated one ('0000-00') included.
+EVERY_DELIVERY = {"entrega_desde": rawcheck.UNDATED, "entrega_hasta": "9999-12"}
 
 
 def pipeline_parameters(period: str | None = None, today: dt.date | None = None) -> dict:

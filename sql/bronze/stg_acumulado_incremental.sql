@@ -2,43 +2,14 @@
 -- Build: incremental of stg_acumulado
 -- Grain: one row per row of raw_db.acumulado whose entrega lies in [:entrega_desde, :entrega_hasta], as
 --   stg_acumulado gives it for a key first delivered there.
--- Inputs: raw_db.acumulado (the new deliveries), bronze_db.bronze_medidor, bronze_db.stg_acumulado (the keys of the
---   earlier deliveries, entrega < :entrega_desde). Parameters: :fecha_maxima ('YYYY-MM-DD'), :entrega_desde and
---   :entrega_hasta ('YYYY-MM', the deliveries loaded; every earlier one is loaded already).
--- Same rules as stg_acumulado; a key already delivered is CLAVE_YA_ENTREGADA here (after the row's own reasons,
--- as stg_acumulado_duplicado decides it in a whole build), so the earlier partitions are never rewritten. The keys
--- already delivered are found by probing the earlier partitions' id_lectura with the new keys (the new delivery is
--- the small side of that join).
-with medidor as (
-    select id_medidor, numero_digitos from bronze_db.bronze_medidor
-),
-
-raw as (
-    select
-        entrega,
-        id_lectura as texto_id_lectura,
-        id_medidor as texto_id_medidor,
-        fecha_lectura as texto_fecha_lectura,
-        tipo_lectura as texto_tipo_lectura,
-        lectura_kwh as texto_lectura_kwh,
-        lectura_kwh_hp as texto_lectura_kwh_hp,
-        demanda_max_kw as texto_demanda_max_kw,
-        registros_esperados as texto_registros_esperados,
-        registros_error as texto_registros_error
-    from raw_db.acumulado
-    where entrega between :entrega_desde and :entrega_hasta
-),
-
-claves_repetidas as (
-    select xxhash64(to_utf8(upper(trim(id_lectura)))) as clave
-    from raw_db.acumulado
-    where entrega between :entrega_desde and :entrega_hasta
-        and id_lectura is not null  -- a missing key repeats nothing (DuckDB hashes NULL to a value)
-    group by xxhash64(to_utf8(upper(trim(id_lectura))))
-    having count(*) > 1
-),
-
-ya_entregada as (
+-- Inputs: bronze_db.stg_acumulado_validado (the rules, over the new deliveries of raw_db.acumulado and
+--   bronze_db.bronze_medidor), bronze_db.stg_acumulado (the keys of the earlier deliveries, entrega < :entrega_desde).
+--   Parameters: :fecha_maxima ('YYYY-MM-DD'), :entrega_desde and :entrega_hasta ('YYYY-MM', the deliveries loaded;
+--   every earlier one is loaded already).
+-- A key already delivered is CLAVE_YA_ENTREGADA here (after the row's own reasons, as stg_acumulado_duplicado
+-- decides it in a whole build), so the earlier partitions are never rewritten. The keys already delivered are found
+-- by probing the earlier partitions' id_lectura with the new keys (the new delivery is the small side of that join).
+with ya_entregada as (
     select distinct anterior.id_lectura
     from bronze_db.stg_acumulado as anterior
     where anterior.entrega < :entrega_desde
@@ -47,87 +18,26 @@ ya_entregada as (
         )
 ),
 
-normalizado as (
+decidida as (
     select
-        raw.*,
-        upper(trim(texto_id_lectura)) as id_lectura,
-        upper(trim(texto_id_medidor)) as id_medidor,
-        trim(texto_fecha_lectura) as fecha_lectura_txt,
-        upper(trim(texto_tipo_lectura)) as tipo_lectura,
-        trim(texto_lectura_kwh) as lectura_kwh_txt,
-        nullif(trim(texto_lectura_kwh_hp), '') as lectura_kwh_hp_txt,
-        nullif(trim(texto_demanda_max_kw), '') as demanda_max_kw_txt,
-        trim(texto_registros_esperados) as registros_esperados_txt,
-        trim(texto_registros_error) as registros_error_txt,
-        claves_repetidas.clave is not null as clave_repetida,
-        ya_entregada.id_lectura is not null as clave_ya_entregada
-    from raw
-    left join claves_repetidas on xxhash64(to_utf8(upper(trim(raw.texto_id_lectura)))) = claves_repetidas.clave
-    left join ya_entregada on upper(trim(raw.texto_id_lectura)) = ya_entregada.id_lectura
-),
-
-typed as (
-    select
-        normalizado.*,
-        try_cast(fecha_lectura_txt as date) as fecha_lectura,
-        try_cast(lectura_kwh_txt as double) as lectura_kwh,
-        try_cast(lectura_kwh_hp_txt as double) as lectura_kwh_hp,
-        try_cast(demanda_max_kw_txt as double) as demanda_max_kw,
-        try_cast(case when regexp_like(registros_esperados_txt, '^-?[0-9]+$') then registros_esperados_txt end as integer) as registros_esperados,
-        try_cast(case when regexp_like(registros_error_txt, '^-?[0-9]+$') then registros_error_txt end as integer) as registros_error
-    from normalizado
-),
-
-checked as (
-    select
-        typed.*,
-        case
-            when id_lectura is null or id_lectura = '' then 'CAMPO_VACIO:id_lectura'
-            when typed.id_medidor is null or typed.id_medidor = '' then 'CAMPO_VACIO:id_medidor'
-            when tipo_lectura is null or tipo_lectura not in ('INSTALACION', 'REAL', 'ESTIMADA', 'RETIRO')
-                then 'CODIGO_INVALIDO:tipo_lectura'
-            when fecha_lectura_txt is null or fecha_lectura_txt = '' then 'CAMPO_VACIO:fecha_lectura'
-            when fecha_lectura is null then 'FORMATO_INVALIDO:fecha_lectura'
-            when fecha_lectura not between date '2000-01-01' and cast(:fecha_maxima as date)
-                then 'FUERA_DE_RANGO:fecha_lectura'
-            when lectura_kwh_txt is null or lectura_kwh_txt = '' then 'CAMPO_VACIO:lectura_kwh'
-            when lectura_kwh is null then 'FORMATO_INVALIDO:lectura_kwh'
-            when lectura_kwh_hp is null and lectura_kwh_hp_txt is not null then 'FORMATO_INVALIDO:lectura_kwh_hp'
-            when demanda_max_kw is null and demanda_max_kw_txt is not null then 'FORMATO_INVALIDO:demanda_max_kw'
-            when registros_esperados_txt is null or registros_esperados_txt = '' then 'CAMPO_VACIO:registros_esperados'
-            when registros_esperados is null then 'FORMATO_INVALIDO:registros_esperados'
-            when registros_error_txt is null or registros_error_txt = '' then 'CAMPO_VACIO:registros_error'
-            when registros_error is null then 'FORMATO_INVALIDO:registros_error'
-            when medidor.id_medidor is null then 'HUERFANO:id_medidor'
-            when not (lectura_kwh >= 0 and lectura_kwh < power(10, medidor.numero_digitos))
-                then 'FUERA_DE_RANGO:lectura_kwh'
-            when not (lectura_kwh_hp >= 0 and lectura_kwh_hp < power(10, medidor.numero_digitos))
-                then 'FUERA_DE_RANGO:lectura_kwh_hp'
-            when not (demanda_max_kw between 0 and 100000) then 'FUERA_DE_RANGO:demanda_max_kw'
-            when registros_esperados not between 0 and 96 * 31 then 'FUERA_DE_RANGO:registros_esperados'
-            when registros_error not between 0 and registros_esperados then 'FUERA_DE_RANGO:registros_error'
-            when clave_ya_entregada then 'CLAVE_YA_ENTREGADA'
-        end as motivo_fila
-    from typed
-    left join medidor on typed.id_medidor = medidor.id_medidor
+        validado.*,
+        coalesce(motivo_fila, case when ya_entregada.id_lectura is not null then 'CLAVE_YA_ENTREGADA' end) as motivo
+    from bronze_db.stg_acumulado_validado as validado
+    left join ya_entregada on validado.id_lectura = ya_entregada.id_lectura
 )
 
--- The signature only where a key repeats, and the raw record as text only for the rows that can be rejected
--- (a bad row or a repeated key): building it for every valid reading would cost more than all the checks.
+-- The raw record as text only for the rows that can be rejected (a bad row, a repeated or delivered key).
 select
     id_lectura, id_medidor, fecha_lectura, tipo_lectura, lectura_kwh, lectura_kwh_hp, demanda_max_kw,
     registros_esperados, registros_error,
     date_format(fecha_lectura, '%Y-%m') as anio_mes,
     entrega,
-    motivo_fila as motivo,
+    motivo,
     clave_repetida,
-    case when clave_repetida then concat_ws('|', coalesce(id_lectura, ''), coalesce(id_medidor, ''),
-        coalesce(fecha_lectura_txt, ''), coalesce(tipo_lectura, ''), coalesce(lectura_kwh_txt, ''),
-        coalesce(lectura_kwh_hp_txt, ''), coalesce(demanda_max_kw_txt, ''), coalesce(registros_esperados_txt, ''),
-        coalesce(registros_error_txt, '')) end as firma,
-    case when clave_repetida or motivo_fila is not null then concat_ws(',',
+    firma,
+    case when clave_repetida or motivo is not null then concat_ws(',',
         coalesce(texto_id_lectura, ''), coalesce(texto_id_medidor, ''), coalesce(texto_fecha_lectura, ''),
         coalesce(texto_tipo_lectura, ''), coalesce(texto_lectura_kwh, ''), coalesce(texto_lectura_kwh_hp, ''),
         coalesce(texto_demanda_max_kw, ''), coalesce(texto_registros_esperados, ''),
         coalesce(texto_registros_error, '')) end as registro
-from checked
+from decidida
