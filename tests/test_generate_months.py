@@ -11,14 +11,17 @@ import os
 import subprocess
 import sys
 from dataclasses import replace
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from lds_utils import config
 from lds_utils.config import PROJECT_ROOT, RAW_TABLES, LakePaths, RunFailed
 from lds_utils.lake.pipeline import run_pipeline
-from lds_utils.synthetic import generate
+from lds_utils.synthetic import deliveries, generate
 from lds_utils.synthetic.generate import GeneratorConfig, run_generate
 
 # Two chunks, a short history and a horizon a few months past the end: cheap to generate several times.
@@ -134,9 +137,10 @@ def test_a_run_killed_while_it_moves_a_delivery_is_refused_by_the_pipeline_and_f
     real_replace, moved = os.replace, []
 
     def dies_after_three_folders(source, target):
-        if "entrega=" in str(target) and len(moved) == 3:
-            raise KeyboardInterrupt
-        moved.append(target)
+        if Path(target).parent.parent == LakePaths(lake).raw:  # a delivery folder moved into raw/<tabla>/
+            if len(moved) == 3:
+                raise KeyboardInterrupt
+            moved.append(target)
         real_replace(source, target)
 
     monkeypatch.setattr(generate.os, "replace", dies_after_three_folders)
@@ -155,3 +159,20 @@ def test_the_summary_counts_every_delivered_row(whole):
     assert summary["horizonte"] == "2024-12" and summary["hasta"] == "2024-09"
     for table in RAW_TABLES:
         assert summary["filas"][table] == len(read_table(whole, table)), table
+
+
+def test_rows_are_split_by_delivery_in_month_order_and_the_first_chunk_writes_every_month():
+    table = pa.table({"fila": list(range(6))})
+    delivery = np.array([5, 3, 5, 7, 3, 9])
+    split = [(month, rows["fila"].to_pylist()) for month, rows in deliveries.by_delivery(table, delivery, 3, 8)]
+    assert split == [(3, [1, 4]), (5, [0, 2]), (7, [3])]
+    every = [(month, rows["fila"].to_pylist())
+             for month, rows in deliveries.by_delivery(table, delivery, 4, 8, every_month=True)]
+    assert every == [(4, []), (5, [0, 2]), (6, []), (7, [3]), (8, [])]
+
+
+def test_a_table_without_rows_still_has_a_file_in_every_delivery(whole):
+    for table in RAW_TABLES:
+        folders = sorted(path.name for path in LakePaths(whole).raw_table(table).iterdir())
+        first = config.shift_period(CFG.desde_datos, -1)
+        assert folders == [f"entrega={month}" for month in config.period_range(first, CFG.hasta)], table

@@ -21,6 +21,7 @@ import pytest
 from lds_utils import cli, config
 from lds_utils.aws.settings import AwsSettings, load_settings
 from lds_utils.config import PROJECT_ROOT, UsageError
+from lds_utils.lake import rawcheck
 from lds_utils.lake.pipeline import run_pipeline
 from lds_utils.reporting import book
 from lds_utils.synthetic import generate
@@ -256,7 +257,7 @@ def test_rawcheck_refuses_symlinks_without_showing_the_target(link, generated, t
     lake = cp_a(generated, tmp_path / "lake")
     outside = etc_copy(tmp_path / "etc")
     if link == "file":
-        target = lake / "raw" / "sector" / "part-00000.csv"
+        target = rawcheck.table_files(lake / "raw" / "sector", "sector")[0]
         target.unlink()
         target.symlink_to(outside / "passwd")
     elif link == "table folder":
@@ -279,10 +280,10 @@ def test_generate_on_a_full_disk_is_one_line_and_leaves_no_staging(generated, tm
     before = tree_digest(lake)
     real_write_part = generate._write_part
 
-    def full_disk(staging, tabla, chunk, table):
+    def full_disk(staging, tabla, delivery, chunk, table):
         if tabla == "acumulado":
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(staging / "raw" / tabla))
-        return real_write_part(staging, tabla, chunk, table)
+        return real_write_part(staging, tabla, delivery, chunk, table)
 
     monkeypatch.setattr(generate, "_write_part", full_disk)
     assert cli.main(["generate", *TINY, "--lake", str(lake)]) == 1

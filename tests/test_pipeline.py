@@ -53,7 +53,9 @@ def test_reconciliation_holds_for_every_raw_table(built_lake):
     conciliacion = _query(built_lake, "select * from bronze_db.bronze_conciliacion order by tabla")
     assert sorted(conciliacion.tabla) == sorted(RAW_TABLES)
     assert conciliacion.cuadra.all()
-    assert (conciliacion.filas_raw == conciliacion.filas_bronze + conciliacion.filas_rechazadas).all()
+    assert (conciliacion.filas_raw == conciliacion.filas_bronze + conciliacion.filas_rechazadas
+            + conciliacion.filas_reemplazadas).all()
+    assert conciliacion.set_index("tabla").filas_reemplazadas["suministro"] > 0, "disconnections arrive again"
     raw_counts = {t: _query(built_lake, f"select count(*) as n from raw_db.{t}").n.iloc[0] for t in RAW_TABLES}
     assert dict(zip(conciliacion.tabla, conciliacion.filas_raw)) == raw_counts
 

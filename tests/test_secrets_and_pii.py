@@ -21,6 +21,7 @@ import time
 import pytest
 
 from lds_utils.config import PROJECT_ROOT, LakePaths
+from lds_utils.lake import rawcheck
 from lds_utils.lake.registry import open_engine
 from lds_utils.lake.schema import PERSONAL_DATA_COLUMNS
 from lds_utils.reporting import report
@@ -108,7 +109,7 @@ def test_book_build_leaves_no_credential_in_any_file(libro):
 def _customers(lake) -> tuple[set[tuple[str, ...]], set[str]]:
     """Every name (as a tuple of words) and document number in the lake's raw customer files."""
     nombres, documentos = set(), set()
-    for path in sorted(LakePaths(lake).raw_table("cliente").glob("*.csv")):
+    for path in rawcheck.table_files(LakePaths(lake).raw_table("cliente"), "cliente"):
         with open(path, encoding="utf-8-sig", newline="") as handle:
             for fila in csv.DictReader(handle):
                 palabras = tuple(_words(fila["nombre"] or ""))

@@ -66,10 +66,13 @@ def _months(dates: pa.ChunkedArray) -> np.ndarray:
     return pc.fill_null(index, -1).to_numpy()
 
 
-def by_delivery(table: pa.Table, delivery: np.ndarray, desde: int, hasta: int) -> Iterator[tuple[int, pa.Table]]:
-    """(delivery, its rows) for every delivery desde..hasta that has rows, in month order; rows keep their order."""
+def by_delivery(table: pa.Table, delivery: np.ndarray, desde: int, hasta: int,
+                every_month: bool = False) -> Iterator[tuple[int, pa.Table]]:
+    """(delivery, its rows) for every delivery desde..hasta that has rows (every one, empty or not, when every_month),
+    in month order; rows keep their order."""
     wanted = np.flatnonzero((delivery >= desde) & (delivery <= hasta))
     wanted = wanted[np.argsort(delivery[wanted], kind="stable")]
-    months, starts = np.unique(delivery[wanted], return_index=True)
-    for month, begin, end in zip(months, starts, [*starts[1:], len(wanted)]):
-        yield int(month), table.take(pa.array(wanted[begin:end]))
+    bounds = np.searchsorted(delivery[wanted], np.arange(desde, hasta + 2))
+    for month, begin, end in zip(range(desde, hasta + 1), bounds[:-1], bounds[1:]):
+        if end > begin or every_month:
+            yield month, table.take(pa.array(wanted[begin:end]))

@@ -231,7 +231,10 @@ def _deliver(cfg: GeneratorConfig, staging: Path, tabla: str, table: pa.Table, c
     rows, delivery = deliveries.delivered(tabla, table, window.first)
     dirtied = inject_dirt(cfg, tabla, rows, _dirt_rng(cfg, tabla, chunk))
     delivery_of_row = delivery[dirtied.origin]
-    for month, part in deliveries.by_delivery(dirtied.table, delivery_of_row, window.desde, window.hasta):
+    # The first chunk writes every delivery of the table, an empty one as its header: a month without new rows
+    # still arrives, and a table without any row still has its files.
+    for month, part in deliveries.by_delivery(dirtied.table, delivery_of_row, window.desde, window.hasta,
+                                              every_month=chunk == 0):
         _write_part(staging, tabla, month, chunk, part)
     truth_delivery = delivery[dirtied.truth_origin]
     known = truth_delivery <= window.hasta
