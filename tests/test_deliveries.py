@@ -18,7 +18,6 @@ import pytest
 from lds_utils import config
 from lds_utils.config import LakePaths
 from lds_utils.detection.alerts import run_alertas
-from lds_utils.lake import rawcheck
 from lds_utils.lake.pipeline import LOAD, REBUILD, REUSE, plan_bronze, run_pipeline
 from lds_utils.lake.registry import open_engine
 from lds_utils.synthetic.generate import GeneratorConfig, run_generate
@@ -156,7 +155,7 @@ def test_a_later_delivery_of_a_dimension_row_replaces_it_and_counts_as_replaced(
 def test_a_loaded_file_that_changed_rebuilds_bronze_and_the_log_names_it(built_lake, tmp_path, capsys):
     lake = lakecopy.copy_raw(built_lake, tmp_path / "lake")
     run_pipeline(lake)
-    (path, *_) = rawcheck.table_files(LakePaths(lake).raw_table("inspeccion"), "inspeccion")
+    path = lakecopy.raw_file(lake, "inspeccion")
     lakecopy.rewrite_lines(path, lambda lines: lines[:-1])
     capsys.readouterr()
     assert run_pipeline(lake, period=MONTH)["bronze"] == REBUILD
