@@ -350,7 +350,7 @@ def targets(result: dict) -> dict:
 
 def _row(label: str, seconds: float, peak: float | None = None, extra: str = "") -> None:
     peak_text = f"{peak:>10,.0f}" if peak is not None else f"{'':>10}"
-    print(f"  {label:<44}{seconds:>10.1f}{peak_text}  {extra}")
+    print(f"  {label:<50}{seconds:>10.1f}{peak_text}  {extra}")
 
 
 def print_table(result: dict) -> None:
@@ -360,7 +360,7 @@ def print_table(result: dict) -> None:
           f"{result['carga_inicial']} -> {result['carga_final']}, commit {result['commit']}")
     print(f"Lake: {lake['clientes']:,} customers, {lake['filas_lecturas'] or 0:,} readings to {lake['hasta']}, "
           f"snapshot {lake['bytes_instantanea'] / 1e9:.2f} GB (RAW {lake['bytes_raw'] / 1e9:.2f} GB)")
-    print(f"\n  {'step':<44}{'wall s':>10}{'peak MB':>10}")
+    print(f"\n  {'step':<50}{'wall s':>10}{'peak MB':>10}")
     print("preparation (reported, not targets)")
     _row(f"generate to {prepared['alertas']['hasta']}", prepared["generate"]["seconds"], prepared["generate"]["peak_mb"])
     _row("pipeline, every month", prepared["pipeline"]["seconds"], prepared["pipeline"]["peak_mb"])

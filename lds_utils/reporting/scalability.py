@@ -357,6 +357,10 @@ def cycle_missing_sentence() -> str:
             "`make bench-ciclo` (`bench/bench_cycle.py`).")
 
 
+def _size(size: float) -> str:
+    return f"{number(size / 1e9, 1)} GB" if size >= 1e9 else f"{number(size / 1e6, 1)} MB"
+
+
 def _runs(seconds: list[float]) -> str:
     return ", ".join(number(value, 1) for value in seconds)
 
@@ -372,14 +376,15 @@ def cycle_paragraph(ciclo: dict) -> str:
         f"{number(ciclo['carga_inicial'][0], 2)} al empezar y {number(ciclo['carga_final'][0], 2)} al terminar). "
         f"El lago tiene **{number(lake['clientes'])} clientes** y "
         f"{number(lake['filas_lecturas'] or 0)} lecturas de {lake['desde_datos']} a {lake['hasta']}; ocupa "
-        f"{number(lake['bytes_instantanea'] / 1e9, 1)} GB en disco ({number(lake['bytes_raw'] / 1e9, 1)} GB de CSV "
-        f"RAW). La foto de partida está publicada hasta {shift_period(ciclo['periodo'], -1)} y acaba de recibir la "
+        f"{_size(lake['bytes_instantanea'])} en disco ({_size(lake['bytes_raw'])} de CSV RAW). La foto de partida está publicada hasta {shift_period(ciclo['periodo'], -1)} y acaba de recibir la "
         f"entrega **{ciclo['periodo']}**: {number(llegada['archivos_nuevos'])} archivos nuevos "
-        f"({number(llegada['bytes_nuevos'] / 1e6, 1)} MB, {number(llegada['lecturas_nuevas'])} lecturas)"
+        f"({_size(llegada['bytes_nuevos'])}, {number(llegada['lecturas_nuevas'])} lecturas)"
         + (f", y ningún archivo anterior se reescribió. " if not llegada["archivos_reescritos"] else
            f"; se reescribieron {number(len(llegada['archivos_reescritos']))} archivos anteriores. ")
-        + f"Cada corrida parte de una copia nueva de esa foto; el benchmark repite cada medición {runs} veces y "
-        "cuenta la corrida mediana. El benchmark completo tardó "
+        + "Cada corrida parte de una copia nueva de esa foto; "
+        + (f"el benchmark repite cada medición {runs} veces y cuenta la corrida mediana. " if runs > 1 else
+           "el benchmark hizo cada medición una sola vez. ")
+        + "El benchmark completo tardó "
         f"{number(ciclo['duracion_s'] / 60, 1)} minutos."
     )
 
@@ -457,7 +462,8 @@ def today_comparison_sentence(ciclo: dict) -> str:
     return (
         f"En el ciclo, el pipeline del mes {what}: pipeline y alertas tardaron "
         f"**{number(cycle['pipeline_alertas_s'], 1)} s**. Sobre la misma foto, reconstruir BRONZE con todas las "
-        f"entregas y luego correr el mismo mes, como se hacía antes de cargar las entregas una por una, tarda "
+        f"entregas y luego correr el mismo mes (lo que hacía cada mes antes de cargar las entregas una por una, y "
+        f"lo que hace hoy cuando cambió un archivo ya cargado) tarda "
         f"**{number(today['pipeline_alertas_s'], 1)} s** (corridas: "
         f"{_runs([run['pipeline_alertas_s'] for run in ciclo['hoy']['corridas']])} s): "
         f"**{number(ciclo['razon_hoy_ciclo'], 1)} veces** lo que tarda el ciclo."
