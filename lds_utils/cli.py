@@ -7,6 +7,8 @@ code 2; tracebacks are kept for real bugs.
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
+from pathlib import Path
 import sys
 
 from lds_utils import config
@@ -26,12 +28,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m lds_utils", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    gen = commands.add_parser("generate", help="write synthetic RAW data and the ground truth")
-    gen.add_argument("--clientes", default=config.DEFAULT_CLIENTES, help="number of customers (default 1500)")
-    gen.add_argument("--seed", default=config.DEFAULT_SEED, help="random seed (default 42)")
-    gen.add_argument("--desde", default=config.DEFAULT_DESDE, help="first reported month YYYY-MM (default 2022-01)")
-    gen.add_argument("--hasta", default=config.DEFAULT_HASTA, help="last month YYYY-MM (default 2025-12)")
-    gen.add_argument("--historia-previa", default=config.DEFAULT_HISTORIA_PREVIA,
+    gen = commands.add_parser("generate", help="write synthetic RAW deliveries and the ground truth; on a lake it "
+                              "generated, an option not given keeps the lake's value, and a later --hasta alone "
+                              "adds the deliveries after the lake's last month")
+    gen.add_argument("--clientes", default=None, help="number of customers (default 1500)")
+    gen.add_argument("--seed", default=None, help="random seed (default 42)")
+    gen.add_argument("--desde", default=None, help="first reported month YYYY-MM (default 2022-01)")
+    gen.add_argument("--hasta", default=None, help="last month delivered YYYY-MM (default 2025-12)")
+    gen.add_argument("--horizonte", default=None, help="last month simulated YYYY-MM, the furthest a lake can be "
+                     "extended (default: --hasta, at least 2025-12)")
+    gen.add_argument("--historia-previa", default=None,
                      help=f"months of readings generated before --desde, so its bills have their own history to "
                           f"compare with (default {config.DEFAULT_HISTORIA_PREVIA})")
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -120,20 +126,36 @@ def _engine_aws_options(engine: str, args: argparse.Namespace) -> dict:
     return aws_options
 
 
+def _generator_config(args: argparse.Namespace, lake: Path):
+    """The options given, over what the lake's generacion.json records (over the defaults for a new lake).
+
+    The horizon is kept only while the options that shape the simulation are the lake's.
+    """
+    from lds_utils.synthetic.generate import GeneratorConfig, recorded_config
+
+    recorded = recorded_config(lake) or GeneratorConfig()
+    given = {
+        "n_clientes": args.clientes and config.positive_int(args.clientes, "--clientes", config.MAX_CLIENTES),
+        "seed": args.seed and config.non_negative_int(args.seed, "--seed", config.MAX_SEED),
+        "desde": args.desde and config.parse_period(args.desde, "--desde"),
+        "historia_previa_meses": args.historia_previa and config.non_negative_int(
+            args.historia_previa, "--historia-previa", config.MAX_HISTORIA_PREVIA),
+    }
+    given = {name: value for name, value in given.items() if value is not None}
+    reshaped = any(value != getattr(recorded, name) for name, value in given.items())
+    hasta = config.parse_period(args.hasta, "--hasta") if args.hasta else recorded.hasta
+    horizonte = (config.parse_period(args.horizonte, "--horizonte") if args.horizonte
+                 else None if reshaped or recorded_config(lake) is None else recorded.horizonte)
+    config.period_range(given.get("desde", recorded.desde), hasta)
+    return replace(recorded, **given, hasta=hasta, horizonte=horizonte)
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.command == "generate":
-        from lds_utils.synthetic.generate import GeneratorConfig, run_generate
+        from lds_utils.synthetic.generate import run_generate
 
-        cfg = GeneratorConfig(
-            n_clientes=config.positive_int(args.clientes, "--clientes", config.MAX_CLIENTES),
-            seed=config.non_negative_int(args.seed, "--seed", config.MAX_SEED),
-            desde=config.parse_period(args.desde, "--desde"),
-            hasta=config.parse_period(args.hasta, "--hasta"),
-            historia_previa_meses=config.non_negative_int(args.historia_previa, "--historia-previa",
-                                                          config.MAX_HISTORIA_PREVIA),
-        )
-        config.period_range(cfg.desde, cfg.hasta)
-        run_generate(cfg, config.resolve_lake(args.lake), progress=not args.quiet)
+        lake = config.resolve_lake(args.lake)
+        run_generate(_generator_config(args, lake), lake, progress=not args.quiet)
         return 0
     if args.command == "pipeline":
         from lds_utils.lake.pipeline import run_pipeline

@@ -180,7 +180,11 @@ LOCK_FILE = ".lock"
 WRITE_PROBE = ".write_probe"
 #: What a failed or killed `generate` may leave in a lake: its staging folder, the write probe, the summary being
 #: written and the raw/ and truth/ being replaced (lds_utils.synthetic.generate removes them before anything else).
-GENERATE_LEFTOVERS = (".generate-staging", WRITE_PROBE, "generacion.json.tmp", ".old-raw", ".old-truth")
+GENERATE_LEFTOVERS = (".generate-staging", WRITE_PROBE, "generacion.json.tmp", ".entrega-en-curso.tmp", ".old-raw",
+                      ".old-truth")
+#: Written by `generate` while it moves a new delivery into raw/ (the folders it moves, the command that finishes):
+#: while it exists RAW is incomplete, and the pipeline refuses to read it.
+DELIVERY_MARKER = ".entrega-en-curso"
 
 
 def is_lake(path: Path) -> bool:
@@ -196,7 +200,7 @@ def require_lake_or_empty(path: Path) -> Path:
     A folder holding only the lake lock and what a failed `generate` left is empty.
     """
     path = Path(path)
-    transient = (LOCK_FILE, *GENERATE_LEFTOVERS)
+    transient = (LOCK_FILE, DELIVERY_MARKER, *GENERATE_LEFTOVERS)
     if path.is_dir() and not is_lake(path) and any(entry.name not in transient for entry in path.iterdir()):
         raise UsageError(f"{path} is not empty and is not a lake (it holds no generacion.json, catalog.duckdb or "
                          f"raw/<tabla>/ folder): refusing to write into it; give a new or empty folder")

@@ -8,6 +8,7 @@ consumption is rebuilt from the meter registers (rollover, factor, replacements)
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lds_utils import config
 from lds_utils.config import PROJECT_ROOT, RAW_TABLES
 from lds_utils.lake.schema import FOREIGN_KEYS, PRIMARY_KEYS, RAW_SCHEMAS, column_names
 from lds_utils.synthetic import reference
@@ -30,9 +32,13 @@ CODES = {"tipo_cliente", "tipo_documento", "nivel_tension", "opcion_tarifaria", 
          "motivo_inspeccion", "resultado", "alimentador"}
 
 
-def read_folder(folder) -> pd.DataFrame:
-    parts = sorted(folder.glob("part-*.csv"))
-    return pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False) for p in parts], ignore_index=True)
+def read_folder(folder, with_delivery: bool = False) -> pd.DataFrame:
+    """Every delivery of a RAW table, in delivery order (with an 'entrega' column when asked)."""
+    parts = sorted(folder.glob("entrega=*/part-*.csv"))
+    frames = [pd.read_csv(p, dtype=str, keep_default_na=False) for p in parts]
+    if with_delivery:
+        frames = [frame.assign(entrega=p.parent.name.removeprefix("entrega=")) for p, frame in zip(parts, frames)]
+    return pd.concat(frames, ignore_index=True)
 
 
 @pytest.fixture(scope="module")
@@ -59,11 +65,13 @@ def esperado() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def clean(raw) -> dict[str, pd.DataFrame]:
-    """Raw tables without injected extra rows ('-X' keys), blanked keys and duplicates, codes normalised."""
+    """Raw tables without injected extra rows ('-X' keys), blanked keys and duplicates, codes normalised; of a row
+    delivered again (closed), its last delivery."""
     tables = {}
     for table, frame in raw.items():
         key = PRIMARY_KEYS[table]
         frame = frame[~frame[key].str.endswith("-X") & (frame[key] != "")].drop_duplicates()
+        frame = frame.drop_duplicates(key, keep="last")
         for column in CODES & set(frame.columns):
             frame = frame.assign(**{column: frame[column].str.strip().str.upper()})
         tables[table] = frame
@@ -81,8 +89,9 @@ def context(clean) -> pd.DataFrame:
 # -- contract ------------------------------------------------------------------------------------------------
 def test_every_file_has_the_contract_header(sample_lake):
     for table in RAW_TABLES:
-        parts = sorted((sample_lake / "raw" / table).glob("part-*.csv"))
+        parts = sorted((sample_lake / "raw" / table).rglob("*.csv"))
         assert parts, table
+        assert all(re.fullmatch(r"entrega=\d{4}-\d{2}", part.parent.name) for part in parts), table
         for part in parts:
             assert part.open(encoding="utf-8").readline().rstrip("\n") == ",".join(column_names(table))
     assert not list(sample_lake.glob(".generate-staging")) and not list(sample_lake.glob(".old-*"))
@@ -483,7 +492,8 @@ def test_same_arguments_give_byte_identical_files(tmp_path):
     run_generate(small_config(300), first)
     run_generate(small_config(300), second)
     files = lake_files(first)
-    assert len([name for name in files if name.startswith("raw/acumulado/")]) == 3
+    deliveries = len(config.period_range("2021-12", "2024-06"))  # the opening readings' month, then desde_datos..
+    assert len([name for name in files if name.startswith("raw/acumulado/")]) == 3 * deliveries  # three chunks
     assert files == lake_files(second)
 
 
@@ -491,7 +501,7 @@ def test_rerun_replaces_raw_and_truth(tmp_path):
     lake = tmp_path / "lake"
     run_generate(small_config(300), lake)
     counts = run_generate(small_config(100), lake)
-    assert sorted(p.name for p in (lake / "raw" / "cliente").iterdir()) == ["part-00000.csv"]
+    assert {p.name for p in (lake / "raw" / "cliente").rglob("*.csv")} == {"part-00000.csv"}
     assert read_folder(lake / "raw" / "suministro").shape[0] == counts["suministro"]
     assert json.loads((lake / GENERACION).read_text())["n_clientes"] == 100
     assert sorted(p.name for p in lake.iterdir()) == [".lock", GENERACION, "raw", "truth"]  # nothing left over
@@ -500,9 +510,10 @@ def test_rerun_replaces_raw_and_truth(tmp_path):
 def test_keys_are_unique_across_chunks(tmp_path):
     run_generate(small_config(300), tmp_path)
     for table in ("cliente", "suministro", "medidor", "acumulado"):
-        keys = read_folder(tmp_path / "raw" / table)[PRIMARY_KEYS[table]]
-        keys = keys[~keys.str.endswith("-X") & (keys != "")]
-        duplicated = keys[keys.duplicated()]
+        rows = read_folder(tmp_path / "raw" / table, with_delivery=True)  # a closed row comes again, later
+        keys = rows[[PRIMARY_KEYS[table], "entrega"]]
+        keys = keys[~keys.iloc[:, 0].str.endswith("-X") & (keys.iloc[:, 0] != "")]
+        duplicated = keys.iloc[:, 0][keys.duplicated()]
         truth = pd.read_csv(tmp_path / "truth" / "suciedad.csv", dtype=str, keep_default_na=False)
         assert set(duplicated) <= set(truth.loc[truth["tipo_suciedad"] == "FILA_DUPLICADA", "id"]), table
 

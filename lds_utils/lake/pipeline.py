@@ -35,8 +35,8 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
-from lds_utils.config import (DEFAULT_ENGINE, LOCK_FILE, RAW_TABLES, SQL_ROOT, LakePaths, UsageError, parse_period,
-                              period_range, resolve_lake, shift_period)
+from lds_utils.config import (DEFAULT_ENGINE, DELIVERY_MARKER, LOCK_FILE, RAW_TABLES, SQL_ROOT, LakePaths, RunFailed,
+                              UsageError, parse_period, period_range, resolve_lake, shift_period)
 from lds_utils.lake import graph, rawcheck, schema
 from lds_utils.lake.engines import Engine
 from lds_utils.lake.graph import Relation
@@ -275,6 +275,15 @@ def _check_reconciliation(engine: Engine, raw_rows: dict[str, int] | None) -> No
         raise RuntimeError(f"the engine read a different number of raw rows than the files hold: {detail}")
 
 
+def _refuse_unfinished_delivery(lake: Path) -> None:
+    """Stop (RunFailed) on a lake whose last generate was killed while it moved a delivery into raw/."""
+    marker = lake / DELIVERY_MARKER
+    if marker.exists():
+        unfinished = json.loads(marker.read_text(encoding="utf-8"))
+        raise RunFailed(f"raw/ holds a delivery that generate did not finish moving in (up to {unfinished['hasta']}, "
+                        f"{marker.name}): run `{unfinished['termina']}` again to finish it")
+
+
 def _check_raw_files(lake: Path, engine_type: type[Engine], only: set[Path] | None = None) -> dict[str, int]:
     """Check every RAW file, or only some (lds_utils.lake.rawcheck, and the engine's own rules on headers); return
     the data records of each file checked, by its path under raw/."""
@@ -498,6 +507,7 @@ def run_pipeline(
         has_raw = LakePaths(lake).raw.is_dir()
         if not dry_run:
             require_lake(lake, raw=True)  # under the lock: generate may be writing raw/
+            _refuse_unfinished_delivery(lake)
         _log(f"pipeline: engine={engine_type.name} period={period or 'all months'} lake={lake}")
         inventory = raw_inventory(lake) if local_state and has_raw else {}
         plan = _bronze_plan(lake, period, local_state, inventory, params["fecha_maxima"])

@@ -40,8 +40,8 @@ class Calendar:
 
 
 def build_calendar(cfg: GeneratorConfig) -> Calendar:
-    periods = config.period_range(config.shift_period(cfg.desde_datos, -1), cfg.hasta)
-    starts = np.array([np.datetime64(p, "M") for p in periods] + [np.datetime64(cfg.hasta, "M") + 1])
+    periods = config.period_range(config.shift_period(cfg.desde_datos, -1), cfg.horizonte)
+    starts = np.array([np.datetime64(p, "M") for p in periods] + [np.datetime64(cfg.horizonte, "M") + 1])
     start_days = (starts.astype("datetime64[D]") - text.EPOCH).astype(np.int64)
     return Calendar(
         periods=periods,
@@ -143,10 +143,10 @@ def tariff_index(cfg: GeneratorConfig, periods: list[str]) -> np.ndarray:
 
 
 def tarifa_table(cfg: GeneratorConfig) -> pa.Table:
-    """One pliego row per option and billing month, effective on day ``dia_vigencia_tarifa``."""
+    """One pliego row per option and simulated billing month, effective on day ``dia_vigencia_tarifa``."""
     rng = rng_for(cfg, STREAM_TARIFF)
     options = reference.tariff_options()
-    periods = cfg.periodos
+    periods = cfg.periodos_simulados
     n_opt, n_month = len(OPCIONES), len(periods)
     option = np.repeat(np.arange(n_opt), n_month)
     month = np.tile(np.arange(n_month), n_opt)

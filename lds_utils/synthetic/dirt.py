@@ -10,6 +10,7 @@ parent. Destructive dirt goes on *extra* rows with a new key in the tables other
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -66,8 +67,17 @@ def applicable(tabla: str) -> dict[str, tuple[str, ...]]:
     return {kind: columns for kind, columns in kinds.items() if columns}
 
 
-def inject_dirt(cfg: GeneratorConfig, tabla: str, table: pa.Table, rng: np.random.Generator):
-    """(dirty table, truth rows). Modified rows keep their place; duplicates and extra rows go last."""
+class Dirtied(NamedTuple):
+    """A table after inject_dirt, its truth rows, and the clean row each of them comes from (``origin``)."""
+
+    table: pa.Table
+    truth: pa.Table
+    origin: np.ndarray  # per row of table
+    truth_origin: np.ndarray  # per row of truth
+
+
+def inject_dirt(cfg: GeneratorConfig, tabla: str, table: pa.Table, rng: np.random.Generator) -> Dirtied:
+    """Dirt at ``cfg.tasa_suciedad`` of the rows. Modified rows keep their place; duplicates and extra rows go last."""
     count = int(round(cfg.tasa_suciedad * table.num_rows))
     kinds = applicable(tabla)
     names = list(kinds)
@@ -76,13 +86,15 @@ def inject_dirt(cfg: GeneratorConfig, tabla: str, table: pa.Table, rng: np.rando
     kind_of_row = rng.choice(len(names), count, p=mix / mix.sum())
     key = PRIMARY_KEYS[tabla]
     spec = SPECS[tabla]
-    appended, truths = [], []
+    origin, appended, truths, truth_origin = [np.arange(table.num_rows)], [], [], []
     for index, kind in enumerate(names):
         chosen = rows[kind_of_row == index]
         if len(chosen) == 0:
             continue
+        truth_origin.append(chosen)
         if kind == DUPLICADA:
             appended.append(table.take(chosen))
+            origin.append(chosen)
             truths.append(_truth(tabla, _values(table, key, chosen), kind, "copia exacta de la fila"))
             continue
         column = np.array(kinds[kind])[rng.integers(0, len(kinds[kind]), len(chosen))]
@@ -91,10 +103,10 @@ def inject_dirt(cfg: GeneratorConfig, tabla: str, table: pa.Table, rng: np.rando
         else:
             extra, truth = _corrupt_extra_rows(cfg, rng, tabla, table.take(chosen), column, kind)
             appended.append(extra)
+            origin.append(chosen)
         truths.append(truth)
-    dirty = pa.concat_tables([table, *appended])
-    truth = pa.concat_tables(truths) if truths else empty_truth()
-    return dirty, truth
+    return Dirtied(pa.concat_tables([table, *appended]), pa.concat_tables(truths) if truths else empty_truth(),
+                   np.concatenate(origin), np.concatenate(truth_origin) if truth_origin else np.array([], dtype=int))
 
 
 def empty_truth() -> pa.Table:

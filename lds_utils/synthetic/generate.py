@@ -34,13 +34,14 @@ import sys
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 from tqdm import tqdm
 
@@ -51,6 +52,7 @@ from lds_utils.lake.pipeline import lake_lock
 from lds_utils.lake.schema import column_names
 from lds_utils.synthetic.catalog import STREAM_DIRT, build_calendar, build_network, rng_for, sector_table, tarifa_table
 from lds_utils.synthetic.consumption import ANOMALIA_COLUMNS, TARIFA, anomalias_table, simulate_consumption
+from lds_utils.synthetic import deliveries
 from lds_utils.synthetic.dirt import SUCIEDAD_COLUMNS, inject_dirt
 from lds_utils.synthetic.inspections import inspeccion_table
 from lds_utils.synthetic.population import (asignacion_table, build_population, cliente_table, medidor_table,
@@ -62,17 +64,22 @@ __all__ = ["GeneratorConfig", "run_generate", "consumo_esperado", "GENERACION"]
 
 GENERACION = "generacion.json"
 STAGING = config.GENERATE_LEFTOVERS[0]
-TRUTH_FILES = {"anomalias": ANOMALIA_COLUMNS, "suciedad": SUCIEDAD_COLUMNS}
-#: The folders and files generate writes under raw/ and truth/ (paths relative to the lake).
-_OWN_FOLDER = re.compile(rf"raw(/({'|'.join(RAW_TABLES)}))?|truth")
-_OWN_FILE = re.compile(rf"raw/({'|'.join(RAW_TABLES)})/part-[0-9]{{5}}\.csv|truth/({'|'.join(TRUTH_FILES)})\.csv")
+TRUTH_FILES = {"anomalias": ANOMALIA_COLUMNS, "suciedad": [*SUCIEDAD_COLUMNS, "entrega"]}
+#: The folders and files generate writes under raw/ and truth/ (paths relative to the lake; part files directly
+#: under raw/<tabla>/ are those of earlier versions, which wrote no deliveries).
+_TABLES = "|".join(RAW_TABLES)
+_OWN_FOLDER = re.compile(rf"raw(/({_TABLES})(/entrega=[0-9]{{4}}-[0-9]{{2}})?)?|truth")
+_OWN_FILE = re.compile(rf"raw/({_TABLES})(/entrega=[0-9]{{4}}-[0-9]{{2}})?/part-[0-9]{{5}}\.csv"
+                       rf"|truth/({'|'.join(TRUTH_FILES)})\.csv")
 _CSV = pcsv.WriteOptions(include_header=False, quoting_style="none")
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def run_generate(cfg: GeneratorConfig, lake, progress: bool = False) -> dict[str, int]:
-    """Generate the lake's RAW data and ground truth under the lake lock; return the row count of every table written.
+    """Generate the lake's RAW deliveries and ground truth under the lake lock; return every table's row count.
 
+    On a lake this generator wrote with the same parameters up to an earlier month, only the deliveries after that
+    month are written (an extension: no earlier RAW file is touched); otherwise raw/ and truth/ are replaced whole.
     A target it must not write into is refused before anything is written.
     """
     lake = config.require_lake_or_empty(Path(lake))
@@ -83,16 +90,53 @@ def run_generate(cfg: GeneratorConfig, lake, progress: bool = False) -> dict[str
         with lake_lock(lake):  # never rewrite raw/ under a running pipeline
             for name in config.GENERATE_LEFTOVERS:
                 _remove(lake / name)
+            _undo_unfinished_delivery(lake)
             config.ensure_writable_dir(lake)
+            extends = _extended_month(lake, cfg)
             try:
-                counts, months = _generate(cfg, staging, progress)
-                (lake / GENERACION).unlink(missing_ok=True)  # never leave a summary describing other data
-                _publish(staging, lake)
+                counts, months = _generate(cfg, staging, progress, extends)
+                if extends is None:
+                    (lake / GENERACION).unlink(missing_ok=True)  # never leave a summary describing other data
+                    _publish(staging, lake)
+                else:
+                    _publish_deliveries(staging, lake, cfg)
                 _write_summary(lake, cfg, counts, months)
+                (lake / config.DELIVERY_MARKER).unlink(missing_ok=True)
             except BaseException:
                 _remove(staging)
                 raise
     return counts
+
+
+def recorded_config(lake: Path) -> GeneratorConfig | None:
+    """The configuration generacion.json records (None when there is none or it is unreadable)."""
+    try:
+        parametros = json.loads((Path(lake) / GENERACION).read_text(encoding="utf-8"))["parametros"]
+        return GeneratorConfig(**{name: tuple(tuple(item) if isinstance(item, list) else item for item in value)
+                                  if isinstance(value, list) else value for name, value in parametros.items()})
+    except (OSError, ValueError, KeyError, TypeError, config.UsageError):
+        return None
+
+
+def _extended_month(lake: Path, cfg: GeneratorConfig) -> str | None:
+    """The last delivered month when cfg extends the lake's generation (same parameters, later hasta), else None."""
+    recorded = recorded_config(lake)
+    if recorded is None or not LakePaths(lake).raw.is_dir() or cfg.hasta <= recorded.hasta:
+        return None
+    return recorded.hasta if asdict(recorded) == asdict(replace(cfg, hasta=recorded.hasta)) else None
+
+
+def _undo_unfinished_delivery(lake: Path) -> None:
+    """Remove what an extension killed while it moved its deliveries into raw/ had moved (the marker lists it)."""
+    marker = lake / config.DELIVERY_MARKER
+    if not marker.exists():
+        return
+    unfinished = json.loads(marker.read_text(encoding="utf-8"))
+    recorded = recorded_config(lake)
+    if recorded is None or recorded.hasta < unfinished["hasta"]:  # killed before its summary: not delivered
+        for relative in unfinished["carpetas"]:
+            _remove(lake / relative)
+    marker.unlink()
 
 
 def refuse_foreign_files(lake: Path) -> None:
@@ -133,16 +177,20 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _generate(cfg: GeneratorConfig, staging: Path, progress: bool) -> tuple[dict[str, int], dict[str, int]]:
-    """Write raw/ and truth/ into the staging folder; return the row counts and the month statistics."""
+def _generate(cfg: GeneratorConfig, staging: Path, progress: bool,
+              after: str | None) -> tuple[dict[str, int], dict[str, int]]:
+    """Write the deliveries after ``after`` (all when None) up to cfg.hasta and the whole truth/ into the staging
+    folder; return the row counts of every delivery up to cfg.hasta and the month statistics."""
     calendar = build_calendar(cfg)
     network = build_network(cfg, calendar)
+    window = _Window(config.month_index(calendar.periods[0]),
+                     config.month_index(after) + 1 if after else config.month_index(calendar.periods[0]),
+                     config.month_index(cfg.hasta))
     counts = {name: 0 for name in (*RAW_TABLES, *TRUTH_FILES)}
     months = {"meses_suministro": 0, "meses_con_anomalia": 0}
-    with _Output(staging) as output, _chunks_written(cfg, calendar, network, staging) as chunks:
+    with _Output(staging) as output, _chunks_written(cfg, calendar, network, staging, window) as chunks:
         for name, table in (("sector", sector_table(cfg, network)), ("tarifa", tarifa_table(cfg))):
-            dirty, suciedad = inject_dirt(cfg, name, table, _dirt_rng(cfg, name, 0))
-            counts[name] += _write_part(staging, name, 0, dirty)
+            counts[name], suciedad = _deliver(cfg, staging, name, table, 0, window)
             output.truth("suciedad", suciedad)
         with tqdm(total=cfg.n_clientes, unit="clientes", desc="generando", file=sys.stderr,
                   disable=not progress) as bar:
@@ -160,6 +208,31 @@ def _generate(cfg: GeneratorConfig, staging: Path, progress: bool) -> tuple[dict
     return counts, months
 
 
+@dataclass(frozen=True)
+class _Window:
+    """Deliveries as month indices: the first one of the lake, and the range this run writes."""
+
+    first: int
+    desde: int
+    hasta: int
+
+
+def _deliver(cfg: GeneratorConfig, staging: Path, tabla: str, table: pa.Table, chunk: int,
+             window: _Window) -> tuple[int, pa.Table]:
+    """Write a chunk's rows of one table, dirt included, as its deliveries in the window; return the rows of every
+    delivery up to window.hasta and their dirt truth (with the delivery of each dirty row)."""
+    rows, delivery = deliveries.delivered(tabla, table, window.first)
+    dirtied = inject_dirt(cfg, tabla, rows, _dirt_rng(cfg, tabla, chunk))
+    delivery_of_row = delivery[dirtied.origin]
+    for month, part in deliveries.by_delivery(dirtied.table, delivery_of_row, window.desde, window.hasta):
+        _write_part(staging, tabla, month, chunk, part)
+    truth_delivery = delivery[dirtied.truth_origin]
+    known = truth_delivery <= window.hasta
+    truth = dirtied.truth.filter(pa.array(known)).append_column(
+        "entrega", pa.array([config.period_from_index(int(month)) for month in truth_delivery[known]], pa.string()))
+    return int((delivery_of_row <= window.hasta).sum()), truth
+
+
 def consumo_esperado(cfg: GeneratorConfig) -> pd.DataFrame:
     """Intended consumption per (id_suministro, anio_mes) of every billed month, as the registers record it.
 
@@ -169,12 +242,13 @@ def consumo_esperado(cfg: GeneratorConfig) -> pd.DataFrame:
     """
     calendar = build_calendar(cfg)
     network = build_network(cfg, calendar)
+    delivered = _delivered_columns(calendar, cfg)
     frames = []
     for chunk in range(cfg.n_bloques):
         pop = build_population(cfg, calendar, network, chunk)
         cons = simulate_consumption(cfg, calendar, pop)
         registers = build_registers(pop, cons)
-        supply, month = np.nonzero(cons.closing)
+        supply, month = np.nonzero(cons.closing[delivered])
         anomaly = cons.anomaly[supply, month]
         frames.append(pd.DataFrame({
             "id_suministro": supply_ids(pop).take(pa.array(supply)).to_pandas(),
@@ -185,6 +259,11 @@ def consumo_esperado(cfg: GeneratorConfig) -> pd.DataFrame:
             "anomalia": pd.Series(np.array(TIPOS_ANOMALIA, dtype=object)[np.maximum(anomaly, 0)]).where(anomaly >= 0),
         }))
     return pd.concat(frames, ignore_index=True)
+
+
+def _delivered_columns(calendar, cfg: GeneratorConfig) -> slice:
+    """The calendar's months up to cfg.hasta (the simulation runs on to cfg.horizonte)."""
+    return np.s_[:, :calendar.periods.index(cfg.hasta) + 1]
 
 
 def _chunk_tables(cfg: GeneratorConfig, calendar, network, chunk: int):
@@ -202,10 +281,18 @@ def _chunk_tables(cfg: GeneratorConfig, calendar, network, chunk: int):
         "acumulado": acumulado_table(cfg, calendar, pop, cons, registers),
         "inspeccion": inspeccion_table(cfg, calendar, pop, cons),
     }
-    window = np.s_[:, 1:]  # column 0 is the month before desde_datos (opening readings only)
-    stats = {"meses_suministro": int(cons.closing[window].sum()),
-             "meses_con_anomalia": int((cons.anomaly[window] >= 0).sum())}
-    return raw, anomalias_table(events, pop, calendar), stats
+    billed = np.s_[:, 1:calendar.periods.index(cfg.hasta) + 1]  # column 0: opening readings only
+    stats = {"meses_suministro": int(cons.closing[billed].sum()),
+             "meses_con_anomalia": int((cons.anomaly[billed] >= 0).sum())}
+    return raw, _known_anomalies(anomalias_table(events, pop, calendar), cfg.hasta), stats
+
+
+def _known_anomalies(anomalias: pa.Table, hasta: str) -> pa.Table:
+    """The anomalies begun by ``hasta``, those still running then cut at ``hasta``."""
+    begun = anomalias.filter(pc.less_equal(anomalias.column("anio_mes_inicio"), hasta))
+    fin = begun.column("anio_mes_fin")
+    cut = pc.if_else(pc.greater(fin, hasta), pa.scalar(hasta), fin)
+    return begun.set_column(begun.schema.get_field_index("anio_mes_fin"), "anio_mes_fin", cut)
 
 
 @dataclass
@@ -219,25 +306,26 @@ class _ChunkWritten:
     stats: dict[str, int]
 
 
-def _write_chunk(cfg: GeneratorConfig, calendar, network, staging: Path, chunk: int) -> _ChunkWritten:
+def _write_chunk(cfg: GeneratorConfig, calendar, network, staging: Path, window: _Window,
+                 chunk: int) -> _ChunkWritten:
     raw, anomalias, stats = _chunk_tables(cfg, calendar, network, chunk)
     rows, suciedad = {}, []
     for name, table in raw.items():
-        dirty, truth = inject_dirt(cfg, name, table, _dirt_rng(cfg, name, chunk))
-        rows[name] = _write_part(staging, name, chunk, dirty)
+        rows[name], truth = _deliver(cfg, staging, name, table, chunk, window)
         suciedad.append(truth)
     clientes = min(cfg.clientes_por_bloque, cfg.n_clientes - chunk * cfg.clientes_por_bloque)
     return _ChunkWritten(clientes, rows, suciedad, anomalias, stats)
 
 
 @contextmanager
-def _chunks_written(cfg: GeneratorConfig, calendar, network, staging: Path) -> Iterator[Iterator[_ChunkWritten]]:
+def _chunks_written(cfg: GeneratorConfig, calendar, network, staging: Path,
+                    window: _Window) -> Iterator[Iterator[_ChunkWritten]]:
     """Every chunk written, yielded in chunk order; one worker process per core when there are several chunks.
 
     Each chunk draws from its own random streams, so the bytes do not depend on which process wrote it.
     Workers are forked before the parent runs any Arrow kernel, and inherit the calendar and the network.
     """
-    job = partial(_write_chunk, cfg, calendar, network, staging)
+    job = partial(_write_chunk, cfg, calendar, network, staging, window)
     workers = min(os.cpu_count() or 1, cfg.n_bloques)
     if workers == 1:
         yield map(job, range(cfg.n_bloques))
@@ -293,15 +381,16 @@ class _Output:
         self.rows[name] += table.num_rows
 
 
-def _write_part(staging: Path, tabla: str, chunk: int, table: pa.Table) -> int:
-    """raw/<tabla>/part-NNNNN.csv in the staging folder; returns its data rows."""
-    path = staging / "raw" / tabla / f"part-{chunk:05d}.csv"
+def _write_part(staging: Path, tabla: str, delivery: int, chunk: int, table: pa.Table) -> None:
+    """raw/<tabla>/entrega=YYYY-MM/part-NNNNN.csv in the staging folder."""
+    folder = staging / "raw" / tabla / deliveries.folder(delivery)
+    folder.mkdir(exist_ok=True)  # workers may create it at once
+    path = folder / f"part-{chunk:05d}.csv"
     temporary = path.with_suffix(".csv.tmp")
     with open(temporary, "wb") as sink:
         sink.write(_header(column_names(tabla)))
         pcsv.write_csv(table, sink, _CSV)
     os.replace(temporary, path)
-    return table.num_rows
 
 
 def _header(columns: list[str]) -> bytes:
@@ -323,6 +412,37 @@ def _publish(staging: Path, lake: Path) -> None:
     _remove(staging)
 
 
+def _publish_deliveries(staging: Path, lake: Path, cfg: GeneratorConfig) -> None:
+    """Move the staged deliveries into raw/ and the staged truth/ over the lake's, under a marker that lists them.
+
+    A run killed in between leaves the marker: the pipeline refuses the incomplete RAW and the next generate
+    removes what was moved before it writes the deliveries again.
+    """
+    paths = LakePaths(lake)
+    moves = [(folder, paths.raw / folder.relative_to(staging / "raw"))
+             for table in sorted((staging / "raw").iterdir()) for folder in sorted(table.iterdir())]
+    present = [target.relative_to(lake).as_posix() for _, target in moves if target.exists()]
+    if present:
+        raise config.UsageError(f"raw/ already holds {', '.join(present)}, after the month its generacion.json "
+                                f"records: it was not written by this generator; move it out of the lake")
+    marker = {"hasta": cfg.hasta, "carpetas": [target.relative_to(lake).as_posix() for _, target in moves],
+              "termina": f"python -m lds_utils generate --lake {lake} --hasta {cfg.hasta}"}
+    _write_json(lake / config.DELIVERY_MARKER, marker)
+    for folder, target in moves:
+        target.parent.mkdir(exist_ok=True)
+        os.replace(folder, target)
+    paths.truth.mkdir(exist_ok=True)
+    for name in TRUTH_FILES:
+        os.replace(staging / "truth" / f"{name}.csv", paths.truth / f"{name}.csv")
+    _remove(staging)
+
+
+def _write_json(path: Path, content: dict) -> None:
+    temporary = path.with_name(f"{path.name}.tmp")
+    temporary.write_text(json.dumps(content, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+
+
 def _write_summary(lake: Path, cfg: GeneratorConfig, counts: dict[str, int], months: dict[str, int]) -> None:
     summary = {
         "version": lds_utils.__version__,
@@ -330,12 +450,11 @@ def _write_summary(lake: Path, cfg: GeneratorConfig, counts: dict[str, int], mon
         "seed": cfg.seed,
         "desde": cfg.desde,
         "hasta": cfg.hasta,
+        "horizonte": cfg.horizonte,
         "desde_datos": cfg.desde_datos,
         "filas": counts,
         **months,
         "tasa_anomalias_realizada": round(months["meses_con_anomalia"] / max(months["meses_suministro"], 1), 5),
         "parametros": asdict(cfg),
     }
-    temporary = lake / f"{GENERACION}.tmp"
-    temporary.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    os.replace(temporary, lake / GENERACION)
+    _write_json(lake / GENERACION, summary)

@@ -45,7 +45,11 @@ class GeneratorConfig:
     n_clientes: int = config.DEFAULT_CLIENTES
     seed: int = config.DEFAULT_SEED
     desde: str = config.DEFAULT_DESDE  # first reported month: the book and the evaluation start here
-    hasta: str = config.DEFAULT_HASTA
+    hasta: str = config.DEFAULT_HASTA  # last month delivered to raw/
+    # Last month simulated (default: hasta, and at least 2025-12). RAW holds the deliveries up to hasta of a
+    # simulation that always runs to horizonte, so a lake generated to an earlier month and extended month by month
+    # up to horizonte gets exactly the data of one generation to that month.
+    horizonte: str | None = None
     # Months of readings generated before ``desde`` so that its bills already have the 12 months of own history
     # valor_evaluado compares with (without them the first reported months are barely evaluated).
     historia_previa_meses: int = config.DEFAULT_HISTORIA_PREVIA
@@ -261,6 +265,13 @@ class GeneratorConfig:
         if not 0 <= self.seed <= config.MAX_SEED:
             raise UsageError(f"seed must be between 0 and {config.MAX_SEED:,} (got {self.seed})")
         config.period_range(config.parse_period(self.desde, "desde"), config.parse_period(self.hasta, "hasta"))
+        if self.horizonte is None:
+            object.__setattr__(self, "horizonte", max(self.hasta, config.DEFAULT_HASTA))
+        config.parse_period(self.horizonte, "horizonte")
+        if self.horizonte < self.hasta:
+            raise UsageError(f"hasta {self.hasta} is after horizonte {self.horizonte}, the last month simulated: a lake "
+                             f"simulated to {self.horizonte} cannot be extended beyond it (generate a new lake with "
+                             f"--horizonte {self.hasta} or later)")
         if not 0 <= self.historia_previa_meses <= config.MAX_HISTORIA_PREVIA:
             raise UsageError(f"historia_previa_meses must be between 0 and {config.MAX_HISTORIA_PREVIA} "
                              f"(got {self.historia_previa_meses})")
@@ -285,8 +296,13 @@ class GeneratorConfig:
 
     @property
     def periodos(self) -> list[str]:
-        """Billing months generated, desde_datos..hasta."""
+        """Billing months delivered, desde_datos..hasta."""
         return config.period_range(self.desde_datos, self.hasta)
+
+    @property
+    def periodos_simulados(self) -> list[str]:
+        """Billing months simulated, desde_datos..horizonte."""
+        return config.period_range(self.desde_datos, self.horizonte)
 
     @property
     def n_bloques(self) -> int:
