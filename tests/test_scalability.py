@@ -170,7 +170,7 @@ def test_targets_measured_on_a_smaller_lake_say_so():
 def test_the_step_table_and_the_comparison_use_the_median_run():
     ciclo = _ciclo(cycle_s=(20.0, 22.0, 40.0))
     table = scalability.cycle_table(ciclo).data
-    assert table["Paso"].tolist()[-2:] == ["Pipeline + alertas", "`mes` completo (proceso)"]
+    assert table["Paso"].tolist()[-2:] == ["Pipeline + alertas", "Comando «mes» completo (proceso)"]
     assert table.loc[table["Paso"] == "Pipeline + alertas", "Segundos"].item() == 22.0
     assert table.loc[table["Paso"] == "Pipeline + alertas", "Corridas (s)"].item() == "20.0, 22.0, 40.0"
     sentence = scalability.today_comparison_sentence(ciclo)

@@ -334,8 +334,8 @@ def athena_cost() -> tuple[str, pd.DataFrame]:
 # -- the monthly cycle (bench/results/ciclo.json) --------------------------------------------------------------
 CYCLE_TARGETS = {
     "ciclo_s": ("Pipeline + alertas del mes", "s"),
-    "ciclo_pico_mb": ("Pico de memoria de `mes`, con el libro", "MB"),
-    "mes_s": ("`mes` completo, con el libro", "s"),
+    "ciclo_pico_mb": ("Pico de memoria del comando «mes», con el libro", "MB"),
+    "mes_s": ("Comando «mes» completo, con el libro", "s"),
     "reconstruccion_s": ("Reconstrucción completa: generación + pipeline", "s"),
 }
 CYCLE_STEPS = {"pipeline": "Pipeline del mes", "alertas": "Alertas del mes", "libro": "Edición del libro"}
@@ -430,7 +430,7 @@ def cycle_table(ciclo: dict):
     rows += [{"Paso": "Pipeline + alertas", "Segundos": median["pipeline_alertas_s"],
               "Pico de memoria (MB)": median["pico_pipeline_alertas_mb"],
               "Corridas (s)": _runs([run["pipeline_alertas_s"] for run in runs])},
-             {"Paso": "`mes` completo (proceso)", "Segundos": median["seconds"],
+             {"Paso": "Comando «mes» completo (proceso)", "Segundos": median["seconds"],
               "Pico de memoria (MB)": median["peak_mb"], "Corridas (s)": _runs([run["seconds"] for run in runs])}]
     return plots.table(pd.DataFrame(rows), {"Segundos": "decimal", "Pico de memoria (MB)": "miles"})
 
@@ -477,7 +477,7 @@ def preparation_table(ciclo: dict):
     rows = [_step_row(f"Generar el lago hasta {alertas['hasta']}", prepared["generate"]),
             _step_row("Pipeline completo (todos los meses)", prepared["pipeline"]),
             _step_row(f"Alertas de {alertas['desde']} a {alertas['hasta']}", alertas),
-            _step_row(f"Llegada de la entrega {llegada['periodo']} (`generate --hasta {llegada['periodo']}`)",
+            _step_row(f"Llegada de la entrega {llegada['periodo']} («generate --hasta {llegada['periodo']}»)",
                       llegada)]
     return plots.table(pd.DataFrame(rows), {"Segundos": "decimal", "CPU (s)": "decimal",
                                             "Pico de memoria (MB)": "miles"})
