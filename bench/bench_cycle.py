@@ -59,6 +59,10 @@ CLIENTES_CRECIMIENTO = 150_000
 PERIODO = "2025-12"
 MESES_CRECIMIENTO = ("2023-12", "2024-12", PERIODO)
 CORRIDAS = 3
+#: The preparation's alerts run in ranges of this many months, one process each: at 150,000 customers the 59
+#: months in one run took 317 s and 4.3 GB (DuckDB's cap is 4 GB), and their time is linear in the months (5.4 s a
+#: month, as the cycle's one month), so ranges bound the memory of the full universe's run without slowing it.
+MESES_POR_TRAMO = 12
 #: The issue's targets. The full rebuild's is the committed benchmark's end to end at 1.3 M customers (generation
 #: and the whole pipeline, bench/results/escala.json of commit 753fb04, the figure when the issue was written).
 TARGETS = {"ciclo_s": 30.0, "ciclo_pico_mb": 3 * 1024.0, "mes_s": 90.0, "reconstruccion_s": 374.6}
@@ -117,6 +121,14 @@ def summary_of(lake: Path) -> dict:
 
 
 # -- the measured commands -----------------------------------------------------------------------------------
+def required(run: Run, what: str) -> Run:
+    """A step the next ones build on: it must finish (a failure or the memory cap stops the benchmark)."""
+    checked(run, what)
+    if run.killed_at_cap:
+        raise RuntimeError(f"{what} was killed above the memory cap ({run.peak_mb:,.0f} MB)")
+    return run
+
+
 def cli_argv(*args: str) -> list[str]:
     return python_argv("-m", "lds_utils", *args)
 
@@ -125,17 +137,30 @@ def generate(lake: Path, cap_mb: float, hasta: str, clientes: int | None = None)
     """A new lake (with clientes) or, without, the same lake extended to hasta."""
     sizing = ["--clientes", str(clientes)] if clientes else []
     label = f"generate {clientes:,} to {hasta}" if clientes else f"generate: delivery {hasta} arrives"
-    return checked(run_step(cli_argv("generate", *sizing, "--hasta", hasta, "--lake", str(lake), "--quiet"), cap_mb,
-                            label), "generate")
+    return required(run_step(cli_argv("generate", *sizing, "--hasta", hasta, "--lake", str(lake), "--quiet"), cap_mb,
+                             label), "generate")
 
 
 def pipeline(lake: Path, cap_mb: float) -> Run:
-    return checked(run_step(cli_argv("pipeline", "--lake", str(lake)), cap_mb, "pipeline, every month"), "pipeline")
+    return required(run_step(cli_argv("pipeline", "--lake", str(lake)), cap_mb, "pipeline, every month"), "pipeline")
 
 
 def alertas_range(lake: Path, cap_mb: float, desde: str, hasta: str) -> Run:
-    return checked(run_step(cli_argv("alertas", "--desde", desde, "--hasta", hasta, "--lake", str(lake)), cap_mb,
-                            f"alertas {desde}..{hasta}"), "alertas")
+    return required(run_step(cli_argv("alertas", "--desde", desde, "--hasta", hasta, "--lake", str(lake)), cap_mb,
+                             f"alertas {desde}..{hasta}"), "alertas")
+
+
+def alertas_in_ranges(lake: Path, cap_mb: float, desde: str, hasta: str, months_per_range: int) -> dict:
+    """The alert relations of desde..hasta, oldest range first (each range also recomputes the signals of the month
+    before it, which marking new alerts reads): the ranges' seconds summed, the largest peak."""
+    months = config.period_range(desde, hasta)
+    ranges = [months[start:start + months_per_range] for start in range(0, len(months), months_per_range)]
+    runs = [alertas_range(lake, cap_mb, chunk[0], chunk[-1]) for chunk in ranges]
+    return {"seconds": round(sum(run.seconds for run in runs), 2),
+            "cpu_seconds": round(sum(run.cpu_seconds for run in runs), 2),
+            "peak_mb": round(max(run.peak_mb for run in runs), 1), "load_before": round(runs[0].load_before, 2),
+            "desde": desde, "hasta": hasta,
+            "tramos": [{"desde": chunk[0], "hasta": chunk[-1], **_run_summary(run)} for chunk, run in zip(ranges, runs)]}
 
 
 def first_gold_month(lake: Path) -> str:
@@ -151,7 +176,7 @@ def cycle_run(lake: Path, cap_mb: float, period: str, build_root: Path | None, l
     pipeline and alert calls ``mes`` makes, timed the same way."""
     argv = [sys.executable, __file__, "--ciclo-hijo", "--lake", str(lake), "--period", period]
     argv += ["--libro-en", str(build_root)] if build_root else []
-    return checked(run_step(argv, cap_mb, label), label)
+    return run_step(argv, cap_mb, label)  # a run that fails or hits the memory cap is recorded as such
 
 
 # -- reading a cycle run -------------------------------------------------------------------------------------
@@ -167,40 +192,64 @@ def marks(run: Run) -> dict[str, tuple[float, float]]:
     return spans
 
 
-def printed_seconds(run: Run) -> dict[str, float]:
-    """The ``segundos`` line of the summary: seconds of each step, measured by the process itself."""
+def printed_seconds(run: Run) -> dict[str, float] | None:
+    """The ``segundos`` line of the summary: seconds of each step, measured by the process itself (None when the
+    process did not get there)."""
     match = SECONDS_LINE.search(run.stdout)
-    if not match:
-        raise RuntimeError(f"no 'segundos' line in the output:\n{run.stdout[-2000:]}")
-    return {name: float(value) for name, value in re.findall(r"(\w+) ([\d.]+)", match["steps"])}
+    return {name: float(value) for name, value in re.findall(r"(\w+) ([\d.]+)", match["steps"])} if match else None
 
 
-def cycle_figures(run: Run) -> dict:
-    """One cycle run: wall, CPU, peak, each step's printed seconds and own peak, BRONZE's action and the
-    pipeline's and the alerts' log lines."""
+def failure(run: Run) -> str | None:
+    """Why a run did not finish (None when it did)."""
+    if run.killed_at_cap:
+        return f"detenida al superar el tope de memoria del benchmark ({run.peak_mb:,.0f} MB)"
+    if run.returncode != 0:
+        last = next((line for _, line in reversed(run.log) if line.strip()), "")
+        return f"terminó con código {run.returncode}: {last[:300]}"
+    return None
+
+
+def cycle_figures(run: Run, build_root: Path | None = None) -> dict:
+    """One cycle run: wall, CPU, peak, each step's printed seconds and own peak, BRONZE's action, the pipeline's and
+    the alerts' log lines and, with a book, each notebook's seconds from the edition's manifest. A run that failed
+    keeps what it measured (the seconds of the steps it finished, from the markers) and says why."""
     spans = marks(run)
-    segundos = printed_seconds(run)
-    pipeline_end = spans["pipeline"][1]
-    alert_start, alert_end = spans["alertas"]
+    segundos = printed_seconds(run) or {step: round(end - start, 2) for step, (start, end) in spans.items()}
+    ends = [end for step, (_, end) in spans.items() if step in ("pipeline", "alertas")]
+    last_end = max(ends, default=run.seconds)
     bronze = next((BRONZE_LINE.match(line) for _, line in run.log if BRONZE_LINE.match(line)), None)
+    pipeline_end = spans.get("pipeline", (0.0, run.seconds))[1]
+    alert_start, alert_end = spans.get("alertas", (run.seconds, run.seconds))
     pipeline_log = dataclasses.replace(run, log=[(at, line) for at, line in run.log if at <= pipeline_end])
     alert_log = dataclasses.replace(run, log=[(at, line) for at, line in run.log if alert_start <= at <= alert_end])
     steps = pipeline_steps(pipeline_log)
+    both = "pipeline" in segundos and "alertas" in segundos
     return {
         "seconds": round(run.seconds, 2), "cpu_seconds": round(run.cpu_seconds, 2), "peak_mb": round(run.peak_mb, 1),
         "load_before": round(run.load_before, 2),
+        "fallo": failure(run),
         "segundos": segundos,
-        "pipeline_alertas_s": round(segundos["pipeline"] + segundos["alertas"], 2),
+        "pipeline_alertas_s": round(segundos["pipeline"] + segundos["alertas"], 2) if both else None,
         "pico_por_paso_mb": {step: round(run.peak_between(start, end + SAMPLE_SECONDS), 1)
                              for step, (start, end) in spans.items()},
-        "pico_pipeline_alertas_mb": round(run.peak_between(0.0, alert_end + SAMPLE_SECONDS), 1),
+        "pico_pipeline_alertas_mb": round(run.peak_between(0.0, last_end + SAMPLE_SECONDS), 1),
         "bronze": bronze["action"] if bronze else None,
         "bronze_motivo": bronze["reason"] if bronze else None,
         "capas": by_layer(steps),
         "pasos": steps,
         "pasos_alertas": [{key: step[key] for key in ("relation", "rows", "seconds")}
                           for step in pipeline_steps(alert_log)],
+        **({"libro_s": book_durations(build_root)} if build_root else {}),
     }
+
+
+def book_durations(build_root: Path) -> dict[str, float]:
+    """Each notebook's and the HTML build's seconds, from the edition's manifest (empty without an edition)."""
+    manifests = sorted(build_root.glob("versions/*/manifiesto.json"))
+    if not manifests:
+        return {}
+    durations = json.loads(manifests[0].read_text(encoding="utf-8")).get("duraciones_s", {})
+    return {name: seconds for name, seconds in durations.items() if name.startswith("cuaderno ") or name == "libro html"}
 
 
 def median_of(runs: list[dict], key: str) -> float:
@@ -213,23 +262,42 @@ def median_run(runs: list[dict], key: str) -> dict:
 
 
 def summarise(runs: list[dict]) -> dict:
-    """Medians of every figure over the runs, and the median run (by pipeline + alerts) for its layers."""
-    typical = median_run(runs, "pipeline_alertas_s")
-    steps = runs[0]["segundos"].keys()
-    return {
-        "seconds": median_of(runs, "seconds"), "cpu_seconds": median_of(runs, "cpu_seconds"),
-        "peak_mb": median_of(runs, "peak_mb"), "pipeline_alertas_s": median_of(runs, "pipeline_alertas_s"),
-        "pico_pipeline_alertas_mb": median_of(runs, "pico_pipeline_alertas_mb"),
-        "segundos": {step: round(statistics.median(run["segundos"][step] for run in runs), 2) for step in steps},
-        "pico_por_paso_mb": {step: round(statistics.median(run["pico_por_paso_mb"][step] for run in runs), 1)
-                             for step in runs[0]["pico_por_paso_mb"]},
-        "bronze": sorted({run["bronze"] for run in runs if run["bronze"]}),
-        "capas": typical["capas"],
-    }
+    """Medians over the runs: the month's pipeline and alerts over the runs that finished them (their layers from the
+    median run), the whole process and the book over the runs that finished; the runs that did not are counted.
+    When no run finished, the process's peak is the largest reached (a lower bound: the run was stopped)."""
+    cycles = [run for run in runs if run["pipeline_alertas_s"] is not None]
+    done = [run for run in runs if not run["fallo"]]
+    summary = {"corridas_fallidas": len(runs) - len(done),
+               "corridas_sin_ciclo": len(runs) - len(cycles),
+               "fallo": next((run["fallo"] for run in runs if run["fallo"]), None)}
+    if cycles:
+        typical = median_run(cycles, "pipeline_alertas_s")
+        summary |= {
+            "pipeline_alertas_s": median_of(cycles, "pipeline_alertas_s"),
+            "pico_pipeline_alertas_mb": median_of(cycles, "pico_pipeline_alertas_mb"),
+            "segundos": {step: round(statistics.median(run["segundos"][step] for run in cycles), 2)
+                         for step in ("pipeline", "alertas")},
+            "pico_por_paso_mb": {step: round(statistics.median(run["pico_por_paso_mb"][step] for run in cycles), 1)
+                                 for step in ("pipeline", "alertas")},
+            "bronze": sorted({run["bronze"] for run in cycles if run["bronze"]}),
+            "capas": typical["capas"],
+        }
+    if done:
+        summary |= {"seconds": median_of(done, "seconds"), "cpu_seconds": median_of(done, "cpu_seconds"),
+                    "peak_mb": median_of(done, "peak_mb")}
+        if "libro" in done[0]["segundos"]:
+            book = median_run(done, "seconds")
+            summary["segundos"]["libro"] = round(statistics.median(run["segundos"]["libro"] for run in done), 2)
+            summary["pico_por_paso_mb"]["libro"] = round(statistics.median(run["pico_por_paso_mb"]["libro"]
+                                                                           for run in done), 1)
+            summary["libro_s"] = book.get("libro_s", {})
+    else:
+        summary |= {"seconds": None, "peak_mb": max(run["peak_mb"] for run in runs)}
+    return summary
 
 
 # -- the steps of the benchmark ------------------------------------------------------------------------------
-def prepare(work: Path, clientes: int, cap_mb: float, period: str) -> tuple[Path, dict]:
+def prepare(work: Path, clientes: int, cap_mb: float, period: str, months_per_range: int) -> tuple[Path, dict]:
     """Steps a and b: a lake published to the month before period, then period's delivery arrives (snapshot S)."""
     before = config.shift_period(period, -1)
     lake = work / "instantanea"
@@ -237,7 +305,7 @@ def prepare(work: Path, clientes: int, cap_mb: float, period: str) -> tuple[Path
     gen = generate(lake, cap_mb, before, clientes)
     pipe = pipeline(lake, cap_mb)
     desde = first_gold_month(lake)
-    alerts = alertas_range(lake, cap_mb, desde, before)
+    alerts = alertas_in_ranges(lake, cap_mb, desde, before, months_per_range)
     raw_before = raw_files(lake)
     arrival = generate(lake, cap_mb, period)
     raw_after = raw_files(lake)
@@ -248,7 +316,7 @@ def prepare(work: Path, clientes: int, cap_mb: float, period: str) -> tuple[Path
     prepared = {
         "generate": _run_summary(gen),
         "pipeline": {**_run_summary(pipe), "capas": by_layer(pipeline_steps(pipe))},
-        "alertas": {**_run_summary(alerts), "desde": desde, "hasta": before},
+        "alertas": alerts,
         "llegada_entrega": {
             **_run_summary(arrival), "periodo": period, "archivos_nuevos": len(new),
             "bytes_nuevos": sum(raw_after[path] for path in new),
@@ -270,7 +338,7 @@ def measure_cycle(snapshot: Path, work: Path, cap_mb: float, period: str, runs: 
         build_root = work / "libro"
         shutil.rmtree(build_root, ignore_errors=True)
         run = cycle_run(copy, cap_mb, period, build_root, f"mes {period}, run {index + 1}")
-        figures.append({**cycle_figures(run), "bytes_despues": disk_bytes(copy)})
+        figures.append({**cycle_figures(run, build_root), "bytes_despues": disk_bytes(copy)})
         shutil.rmtree(copy)
         shutil.rmtree(build_root, ignore_errors=True)
     return {"corridas": figures, "mediana": summarise(figures)}
@@ -333,24 +401,50 @@ def _run_summary(run: Run) -> dict:
 
 # -- targets and the table -----------------------------------------------------------------------------------
 def targets(result: dict) -> dict:
-    """Each target with its measured value and the customers it was measured with. The full rebuild is judged only
-    at the size of the committed figure it is compared with."""
-    cycle, clientes = result["ciclo"]["mediana"], result["preparacion"]["lago"]["clientes"]
-    checks = {
-        "ciclo_s": cycle["pipeline_alertas_s"],
-        "ciclo_pico_mb": cycle["peak_mb"],
-        "mes_s": cycle["seconds"],
-    }
-    if "reconstruccion" in result and clientes == REFERENCIA_RECONSTRUCCION["clientes"]:
-        checks["reconstruccion_s"] = result["reconstruccion"]["end_to_end_s"]
+    """Each target with its measured value and the customers it was measured with. A cycle run that did not finish
+    fails the cycle's targets. The full rebuild is judged only at the size of the committed figure it is compared
+    with."""
+    cycle, clientes = result.get("ciclo", {}).get("mediana", {}), result["preparacion"]["lago"]["clientes"]
+    checks = {"ciclo_s": (cycle.get("pipeline_alertas_s"), cycle.get("corridas_sin_ciclo", 0)),
+              "ciclo_pico_mb": (cycle.get("peak_mb"), cycle.get("corridas_fallidas", 0)),
+              "mes_s": (cycle.get("seconds"), cycle.get("corridas_fallidas", 0))}
+    rebuild = result.get("reconstruccion", {})
+    if "end_to_end_s" in rebuild and clientes == REFERENCIA_RECONSTRUCCION["clientes"]:
+        checks["reconstruccion_s"] = (rebuild["end_to_end_s"], 0)
     return {name: {"value": value, "target": TARGETS[name], "comparison": "<=", "clientes": clientes,
-                   "met": value <= TARGETS[name]}
-            for name, value in checks.items()}
+                   "corridas_fallidas": failures, "met": value is not None and value <= TARGETS[name] and not failures}
+            for name, (value, failures) in checks.items()}
 
 
-def _row(label: str, seconds: float, peak: float | None = None, extra: str = "") -> None:
+def _row(label: str, seconds: float | None, peak: float | None = None, extra: str = "") -> None:
+    seconds_text = f"{seconds:>10.1f}" if seconds is not None else f"{'-':>10}"
     peak_text = f"{peak:>10,.0f}" if peak is not None else f"{'':>10}"
-    print(f"  {label:<50}{seconds:>10.1f}{peak_text}  {extra}")
+    print(f"  {label:<50}{seconds_text}{peak_text}  {extra}")
+
+
+def _print_runs(title: str, measured: dict, show_book: bool) -> None:
+    if "error" in measured:
+        print(f"{title}: stopped, {measured['error']}")
+        return
+    median, runs = measured["mediana"], measured["corridas"]
+    print(f"{title} (medians; {len(runs)} runs, {median['corridas_fallidas']} did not finish; "
+          f"BRONZE {', '.join(median.get('bronze', [])) or '-'})")
+    for run in runs:
+        if run["fallo"]:
+            print(f"  a run did not finish: {run['fallo']}")
+    for step, seconds in median.get("segundos", {}).items():
+        _row(f"  {step}", seconds, median["pico_por_paso_mb"].get(step))
+    if "pipeline_alertas_s" in median:
+        _row("pipeline + alertas", median["pipeline_alertas_s"], median["pico_pipeline_alertas_mb"],
+             "runs " + ", ".join("-" if run["pipeline_alertas_s"] is None else f"{run['pipeline_alertas_s']:.1f}"
+                                 for run in runs))
+    if show_book:
+        _row("mes (process)", median["seconds"], median["peak_mb"],
+             "runs " + ", ".join("failed" if run["fallo"] else f"{run['seconds']:.1f}" for run in runs))
+        for name, seconds in median.get("libro_s", {}).items():
+            _row(f"    book: {name}", seconds)
+    for layer, figures in median.get("capas", {}).items():
+        _row(f"    pipeline layer {layer}", figures["seconds"], figures["peak_mb"])
 
 
 def print_table(result: dict) -> None:
@@ -362,49 +456,45 @@ def print_table(result: dict) -> None:
           f"snapshot {lake['bytes_instantanea'] / 1e9:.2f} GB (RAW {lake['bytes_raw'] / 1e9:.2f} GB)")
     print(f"\n  {'step':<50}{'wall s':>10}{'peak MB':>10}")
     print("preparation (reported, not targets)")
-    _row(f"generate to {prepared['alertas']['hasta']}", prepared["generate"]["seconds"], prepared["generate"]["peak_mb"])
+    alerts = prepared["alertas"]
+    _row(f"generate to {alerts['hasta']}", prepared["generate"]["seconds"], prepared["generate"]["peak_mb"])
     _row("pipeline, every month", prepared["pipeline"]["seconds"], prepared["pipeline"]["peak_mb"])
-    _row(f"alertas {prepared['alertas']['desde']}..{prepared['alertas']['hasta']}", prepared["alertas"]["seconds"],
-         prepared["alertas"]["peak_mb"])
+    _row(f"alertas {alerts['desde']}..{alerts['hasta']}", alerts["seconds"], alerts["peak_mb"],
+         f"{len(alerts['tramos'])} ranges")
     arrival = prepared["llegada_entrega"]
     _row(f"delivery {arrival['periodo']} arrives (generate)", arrival["seconds"], arrival["peak_mb"],
          f"{arrival['archivos_nuevos']} new files, {arrival['lecturas_nuevas']:,} readings, "
          f"{len(arrival['archivos_reescritos'])} earlier files rewritten")
-    cycle = result["ciclo"]["mediana"]
-    runs = result["ciclo"]["corridas"]
-    print(f"cycle: mes --period {result['periodo']} (median of {len(runs)} runs; BRONZE {', '.join(cycle['bronze'])})")
-    for step, seconds in cycle["segundos"].items():
-        _row(f"  {step}", seconds, cycle["pico_por_paso_mb"].get(step))
-    _row("pipeline + alertas", cycle["pipeline_alertas_s"], cycle["pico_pipeline_alertas_mb"],
-         "runs " + ", ".join(f"{run['pipeline_alertas_s']:.1f}" for run in runs))
-    _row("mes (process)", cycle["seconds"], cycle["peak_mb"], "runs " + ", ".join(f"{run['seconds']:.1f}" for run in runs))
-    for layer, figures in cycle["capas"].items():
-        _row(f"    pipeline layer {layer}", figures["seconds"], figures["peak_mb"])
-    today = result["hoy"]["mediana"]
-    print(f"today's way: BRONZE rebuilt, then {result['periodo']} (median of {len(result['hoy']['corridas'])} runs)")
-    for step, seconds in today["segundos"].items():
-        _row(f"  {step}", seconds, today["pico_por_paso_mb"].get(step))
-    _row("pipeline + alertas", today["pipeline_alertas_s"], today["pico_pipeline_alertas_mb"],
-         f"{result['razon_hoy_ciclo']:.1f}x the cycle")
-    if "reconstruccion" in result:
-        rebuild = result["reconstruccion"]
+    _print_runs(f"cycle: mes --period {result['periodo']}", result["ciclo"], show_book=True)
+    _print_runs(f"today's way: BRONZE rebuilt, then {result['periodo']}", result["hoy"], show_book=False)
+    if result.get("razon_hoy_ciclo"):
+        print(f"  today's way / cycle (pipeline + alertas): {result['razon_hoy_ciclo']:.1f}x")
+    rebuild = result.get("reconstruccion")
+    if rebuild and "error" in rebuild:
+        print(f"full rebuild on the snapshot: stopped, {rebuild['error']}")
+    elif rebuild:
         print("full rebuild on the snapshot")
         _row("pipeline, every month", rebuild["pipeline"]["seconds"], rebuild["pipeline"]["peak_mb"],
              f"committed {rebuild['referencia']['pipeline_s']} s")
         _row("generation + pipeline", rebuild["end_to_end_s"], None,
              f"committed {rebuild['referencia']['end_to_end_s']} s")
-    if "crecimiento" in result:
-        growth = result["crecimiento"]
+    growth = result.get("crecimiento")
+    if growth and "error" in growth:
+        print(f"growth with history: stopped, {growth['error']}")
+    elif growth:
         print(f"growth with history, {growth['clientes']:,} customers (pipeline + alertas, no book)")
         for point in growth["puntos"]:
             _row(f"  {point['periodo']} ({point['meses_datos']} months of data, "
-                 f"{point['filas_lecturas'] or 0:,} readings)", point["mediana"]["pipeline_alertas_s"],
-                 point["mediana"]["pico_pipeline_alertas_mb"],
-                 "runs " + ", ".join(f"{seconds:.1f}" for seconds in point["corridas_s"]))
+                 f"{point['filas_lecturas'] or 0:,} readings)", point["mediana"].get("pipeline_alertas_s"),
+                 point["mediana"].get("pico_pipeline_alertas_mb"),
+                 "runs " + ", ".join("failed" if seconds is None else f"{seconds:.1f}"
+                                     for seconds in point["corridas_s"]))
     print("\nTargets")
     for name, check in result["objetivos"].items():
-        print(f"  {name:<20} {check['value']:>10,.1f} {check['comparison']} {check['target']:<10,.1f}"
-              f"{'met' if check['met'] else 'NOT met'}")
+        value = "-" if check["value"] is None else f"{check['value']:,.1f}"
+        failed = f" ({check['corridas_fallidas']} runs did not finish)" if check["corridas_fallidas"] else ""
+        print(f"  {name:<20} {value:>10} {check['comparison']} {check['target']:<10,.1f}"
+              f"{'met' if check['met'] else 'NOT met'}{failed}")
 
 
 # -- the cycle's own process (step c, d and f) -----------------------------------------------------------------
@@ -443,6 +533,16 @@ def cycle_child(lake: str, period: str, build_root: str | None) -> int:
     return 0
 
 
+def phase(measure, *args) -> dict:
+    """A measurement after the preparation: when it stops (a full disk, a step that cannot run), the benchmark
+    records why and goes on with the next one, so a long run keeps what it measured."""
+    try:
+        return measure(*args)
+    except Exception as error:  # noqa: BLE001 - recorded in the result and printed
+        print(f"  stopped: {type(error).__name__}: {error}", file=sys.stderr)
+        return {"error": f"{type(error).__name__}: {error}"}
+
+
 # -- command line --------------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -453,11 +553,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="end months of the growth step")
     parser.add_argument("--corridas", type=int, default=CORRIDAS, help="runs of the cycle and of today's way")
     parser.add_argument("--corridas-crecimiento", type=int, default=CORRIDAS, help="runs of each growth month")
+    parser.add_argument("--meses-por-tramo", type=int, default=MESES_POR_TRAMO,
+                        help="months per alertas process in the preparation")
     parser.add_argument("--sin-reconstruccion", action="store_true", help="skip the full rebuild on the snapshot")
     parser.add_argument("--out", default=str(RESULTS / "ciclo.json"), help="result JSON")
     parser.add_argument("--work", default=None, help="folder for the lakes (default: a temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the snapshot and the growth lakes (never the copies)")
-    parser.add_argument("--memory-cap-gb", type=float, default=12.0, help="kill a step above this memory")
+    parser.add_argument("--memory-cap-gb", type=float, default=16.0, help="kill a step above this memory")
     parser.add_argument("--ciclo-hijo", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--lake", help=argparse.SUPPRESS)
     parser.add_argument("--period", default=PERIODO, help=argparse.SUPPRESS)
@@ -476,21 +578,22 @@ def main(argv: list[str] | None = None) -> int:
               "tope_memoria_duckdb": MEMORY_LIMIT, "tope_memoria_benchmark_mb": cap_mb, "periodo": args.period}
     try:
         print(f"{args.clientes:,} customers: preparation", file=sys.stderr)
-        snapshot, result["preparacion"] = prepare(work, args.clientes, cap_mb, args.period)
+        snapshot, result["preparacion"] = prepare(work, args.clientes, cap_mb, args.period, args.meses_por_tramo)
         print("the cycle", file=sys.stderr)
-        result["ciclo"] = measure_cycle(snapshot, work, cap_mb, args.period, args.corridas)
+        result["ciclo"] = phase(measure_cycle, snapshot, work, cap_mb, args.period, args.corridas)
         print("today's way", file=sys.stderr)
-        result["hoy"] = measure_today(snapshot, work, cap_mb, args.period, args.corridas)
-        result["razon_hoy_ciclo"] = round(result["hoy"]["mediana"]["pipeline_alertas_s"]
-                                          / result["ciclo"]["mediana"]["pipeline_alertas_s"], 2)
+        result["hoy"] = phase(measure_today, snapshot, work, cap_mb, args.period, args.corridas)
+        cycle_s = result["ciclo"].get("mediana", {}).get("pipeline_alertas_s")
+        today_s = result["hoy"].get("mediana", {}).get("pipeline_alertas_s")
+        result["razon_hoy_ciclo"] = round(today_s / cycle_s, 2) if cycle_s and today_s else None
         if not args.sin_reconstruccion:
             print("full rebuild", file=sys.stderr)
-            result["reconstruccion"] = measure_rebuild(snapshot, work, cap_mb, result["preparacion"])
+            result["reconstruccion"] = phase(measure_rebuild, snapshot, work, cap_mb, result["preparacion"])
         if not args.keep:
             shutil.rmtree(snapshot)
         if args.clientes_crecimiento:
-            result["crecimiento"] = measure_growth(work, args.clientes_crecimiento, cap_mb,
-                                                   sorted(args.meses_crecimiento), args.corridas_crecimiento, args.keep)
+            result["crecimiento"] = phase(measure_growth, work, args.clientes_crecimiento, cap_mb,
+                                          sorted(args.meses_crecimiento), args.corridas_crecimiento, args.keep)
     finally:
         if not args.keep:
             for leftover in ("instantanea", "copia", "libro", *(f"crecimiento_{m}" for m in args.meses_crecimiento)):

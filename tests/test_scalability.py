@@ -62,7 +62,7 @@ def test_the_athena_cost_paragraph_matches_its_table():
 def _cycle_run(pipeline: float, alertas: float, libro: float | None = None, bronze: str = "loaded") -> dict:
     segundos = {"pipeline": pipeline, "alertas": alertas, **({"libro": libro} if libro is not None else {})}
     return {"seconds": sum(segundos.values()) + 2.0, "cpu_seconds": 1.0, "peak_mb": 2000.0, "load_before": 0.5,
-            "segundos": segundos, "pipeline_alertas_s": pipeline + alertas,
+            "fallo": None, "segundos": segundos, "pipeline_alertas_s": pipeline + alertas,
             "pico_por_paso_mb": {step: 1000.0 for step in segundos}, "pico_pipeline_alertas_mb": 1500.0,
             "bronze": bronze, "bronze_motivo": "...",
             "capas": {"bronze": {"seconds": pipeline / 2, "peak_mb": 900.0},
@@ -71,7 +71,8 @@ def _cycle_run(pipeline: float, alertas: float, libro: float | None = None, bron
 
 def _median(runs: list[dict]) -> dict:
     middle = sorted(runs, key=lambda run: run["pipeline_alertas_s"])[1]
-    return {**middle, "bronze": [middle["bronze"]]}
+    book = {"libro_s": {"cuaderno 01_datos_sinteticos": 10.0, "libro html": 20.0}} if "libro" in middle["segundos"] else {}
+    return {**middle, "bronze": [middle["bronze"]], "corridas_fallidas": 0, "corridas_sin_ciclo": 0, **book}
 
 
 def _growth_point(period: str, readings: int, seconds: float) -> dict:
@@ -81,7 +82,8 @@ def _growth_point(period: str, readings: int, seconds: float) -> dict:
 
 
 def _objective(value: float, target: float, clientes: int) -> dict:
-    return {"value": value, "target": target, "comparison": "<=", "clientes": clientes, "met": value <= target}
+    return {"value": value, "target": target, "comparison": "<=", "clientes": clientes, "corridas_fallidas": 0,
+            "met": value <= target}
 
 
 def _ciclo(clientes: int = 1_300_000, cycle_s: float = (20.0, 22.0, 40.0), growth_s=(10.0, 10.5, 11.0)) -> dict:
@@ -133,13 +135,13 @@ def test_the_section_holds_every_part_and_its_tables_render():
     parts = scalability.cycle_section(ciclo)
     texts = [part for part in parts if isinstance(part, str)]
     tables = [part for part in parts if not isinstance(part, str)]
-    assert len(tables) == 5  # targets, steps, layers, preparation, growth
+    assert len(tables) == 6  # targets, steps, book, layers, preparation, growth
     for table in tables:
         assert "<table" in table.to_html()
     assert any("Con más meses de historia" in text for text in texts)
     assert any("753fb04" in text for text in texts)
     del ciclo["crecimiento"], ciclo["reconstruccion"]
-    assert len([part for part in scalability.cycle_section(ciclo) if not isinstance(part, str)]) == 4
+    assert len([part for part in scalability.cycle_section(ciclo) if not isinstance(part, str)]) == 5
     assert not any("753fb04" in part for part in scalability.cycle_section(ciclo) if isinstance(part, str))
 
 
@@ -198,3 +200,31 @@ def test_when_every_target_is_met_the_sentence_says_so_once():
     sentence = scalability.cycle_targets_sentence(ciclo)
     assert sentence.startswith("**Se cumplen todos los objetivos**") and "No se cumple" not in sentence
     assert "(2,000 MB, meta 3,072)" in sentence
+
+
+def test_runs_that_did_not_finish_are_named_and_fail_their_targets():
+    ciclo = _ciclo(cycle_s=(20.0, 22.0, 25.0))
+    killed = {**ciclo["ciclo"]["corridas"][2], "fallo": "detenida al superar el tope de memoria del benchmark (16,384 MB)"}
+    ciclo["ciclo"]["corridas"][2] = killed
+    ciclo["objetivos"]["mes_s"] = {**ciclo["objetivos"]["mes_s"], "corridas_fallidas": 1, "met": False}
+    ciclo["hoy"] = {"error": "SystemExit: copying needs about 30 GB"}
+    ciclo["razon_hoy_ciclo"] = None
+    parts = scalability.cycle_section(ciclo)
+    texts = " ".join(part for part in parts if isinstance(part, str))
+    assert "El ciclo: 1 de 3 corridas no terminaron (detenida al superar el tope de memoria" in texts
+    assert "Con BRONZE reconstruido: el benchmark se detuvo (SystemExit: copying needs about 30 GB)" in texts
+    assert "veces** lo que tarda el ciclo" not in texts
+    assert "1 corrida sin terminar" in scalability.cycle_targets_sentence(ciclo).split("**No se cumple")[1]
+    table = scalability.cycle_table(ciclo).data
+    assert table.loc[table["Paso"] == "Edición del libro", "Corridas (s)"].item() == "50.0, 50.0, –"
+    assert table.loc[table["Paso"] == "Pipeline + alertas", "Corridas (s)"].item() == "20.0, 22.0, 25.0"
+    for part in parts:
+        if not isinstance(part, str):
+            assert "<table" in part.to_html()
+
+
+def test_growth_without_a_measured_end_month_is_not_judged():
+    ciclo = _ciclo()
+    del ciclo["crecimiento"]["puntos"][-1]["mediana"]["pipeline_alertas_s"]
+    assert scalability.growth_elasticity(ciclo) is None
+    assert "no se puede juzgar" in scalability.growth_sentence(ciclo)

@@ -361,52 +361,62 @@ def _size(size: float) -> str:
     return f"{number(size / 1e9, 1)} GB" if size >= 1e9 else f"{number(size / 1e6, 1)} MB"
 
 
-def _runs(seconds: list[float]) -> str:
-    return ", ".join(number(value, 1) for value in seconds)
+def _runs(seconds: list[float | None]) -> str:
+    """Every run's seconds; a dash for a run that did not get there."""
+    return ", ".join("–" if value is None else number(value, 1) for value in seconds)
+
+
+def _measured(part: dict | None) -> bool:
+    """A part of the benchmark that ran (not skipped, not stopped)."""
+    return bool(part) and "error" not in part
 
 
 def cycle_paragraph(ciclo: dict) -> str:
     """When, where and on what the cycle was measured."""
     machine, lake = ciclo["maquina"], ciclo["preparacion"]["lago"]
     llegada = ciclo["preparacion"]["llegada_entrega"]
-    runs = len(ciclo["ciclo"]["corridas"])
+    runs = len(ciclo["ciclo"].get("corridas", []))
     return (
         f"Corrida del **{ciclo['fecha'][:10]}** ({ciclo['fecha'][11:16]} UTC), commit `{ciclo['commit']}`, en una "
         f"máquina de {machine['nucleos']} núcleos y {number(machine['memoria_gb'], 1)} GB (carga promedio "
         f"{number(ciclo['carga_inicial'][0], 2)} al empezar y {number(ciclo['carga_final'][0], 2)} al terminar). "
-        f"El lago tiene **{number(lake['clientes'])} clientes** y "
-        f"{number(lake['filas_lecturas'] or 0)} lecturas de {lake['desde_datos']} a {lake['hasta']}; ocupa "
-        f"{_size(lake['bytes_instantanea'])} en disco ({_size(lake['bytes_raw'])} de CSV RAW). La foto de partida está publicada hasta {shift_period(ciclo['periodo'], -1)} y acaba de recibir la "
-        f"entrega **{ciclo['periodo']}**: {number(llegada['archivos_nuevos'])} archivos nuevos "
-        f"({_size(llegada['bytes_nuevos'])}, {number(llegada['lecturas_nuevas'])} lecturas)"
-        + (f", y ningún archivo anterior se reescribió. " if not llegada["archivos_reescritos"] else
+        f"El lago tiene **{number(lake['clientes'])} clientes** y {number(lake['filas_lecturas'] or 0)} lecturas de "
+        f"{lake['desde_datos']} a {lake['hasta']}; ocupa {_size(lake['bytes_instantanea'])} en disco "
+        f"({_size(lake['bytes_raw'])} de CSV RAW). La foto de partida está publicada hasta "
+        f"{shift_period(ciclo['periodo'], -1)} y acaba de recibir la entrega **{ciclo['periodo']}**: "
+        f"{number(llegada['archivos_nuevos'])} archivos nuevos ({_size(llegada['bytes_nuevos'])}, "
+        f"{number(llegada['lecturas_nuevas'])} lecturas)"
+        + (", y ningún archivo anterior se reescribió. " if not llegada["archivos_reescritos"] else
            f"; se reescribieron {number(len(llegada['archivos_reescritos']))} archivos anteriores. ")
         + "Cada corrida parte de una copia nueva de esa foto; "
-        + (f"el benchmark repite cada medición {runs} veces y cuenta la corrida mediana. " if runs > 1 else
+        + (f"el benchmark repite cada medición {runs} veces y cuenta la mediana. " if runs > 1 else
            "el benchmark hizo cada medición una sola vez. ")
-        + "El benchmark completo tardó "
-        f"{number(ciclo['duracion_s'] / 60, 1)} minutos."
+        + f"El benchmark completo tardó {number(ciclo['duracion_s'] / 60, 1)} minutos."
     )
 
 
 def cycle_targets_table(ciclo: dict):
     rows = [{"Objetivo": CYCLE_TARGETS[name][0],
              "Meta": f"{COMPARISONS[check['comparison']]} {number(check['target'], 1 if check['target'] % 1 else 0)}",
-             "Medido": check["value"], "Unidad": CYCLE_TARGETS[name][1], "Se cumple": check["met"]}
+             "Medido": check["value"], "Unidad": CYCLE_TARGETS[name][1],
+             "Corridas sin terminar": check.get("corridas_fallidas", 0), "Se cumple": check["met"]}
             for name, check in ciclo["objetivos"].items()]
     return plots.table(pd.DataFrame(rows), {"Medido": "decimal"})
 
 
+def _target_phrase(name: str, check: dict) -> str:
+    label, unit = CYCLE_TARGETS[name]
+    decimals = 0 if unit == "MB" else 1
+    measured = "sin medición" if check["value"] is None else f"{number(check['value'], decimals)} {unit}"
+    failed = check.get("corridas_fallidas", 0)
+    unfinished = f", {failed} corrida{'s' if failed > 1 else ''} sin terminar" if failed else ""
+    return f"{label[0].lower()}{label[1:]} ({measured}, meta {number(check['target'], decimals)}{unfinished})"
+
+
 def cycle_targets_sentence(ciclo: dict) -> str:
     """Which targets are met and which are not, plainly."""
-    def named(name: str, check: dict) -> str:
-        label, unit = CYCLE_TARGETS[name]
-        decimals = 0 if unit == "MB" else 1
-        return (f"{label[0].lower()}{label[1:]} ({number(check['value'], decimals)} {unit}, meta "
-                f"{number(check['target'], decimals)})")
-
-    met = [named(name, check) for name, check in ciclo["objetivos"].items() if check["met"]]
-    missed = [named(name, check) for name, check in ciclo["objetivos"].items() if not check["met"]]
+    met = [_target_phrase(name, check) for name, check in ciclo["objetivos"].items() if check["met"]]
+    missed = [_target_phrase(name, check) for name, check in ciclo["objetivos"].items() if not check["met"]]
     clientes = {check["clientes"] for check in ciclo["objetivos"].values()}
     parts = [] if clientes == {FULL_UNIVERSE} else [
         f"Los objetivos son para el universo completo ({number(FULL_UNIVERSE)} clientes) y esta corrida tiene "
@@ -420,19 +430,42 @@ def cycle_targets_sentence(ciclo: dict) -> str:
     return " ".join(parts)
 
 
+def failures_sentence(part: dict, what: str) -> str | None:
+    """Why runs of a part did not finish, or why the part stopped (None when every run finished)."""
+    if "error" in part:
+        return f"{what}: el benchmark se detuvo ({part['error']})."
+    reasons = [run["fallo"] for run in part["corridas"] if run["fallo"]]
+    if not reasons:
+        return None
+    return (f"{what}: {len(reasons)} de {len(part['corridas'])} corridas no terminaron ("
+            + "; ".join(dict.fromkeys(reasons)) + "); las medianas son de las que terminaron cada paso.")
+
+
 def cycle_table(ciclo: dict):
-    """The cycle's median run step by step, with every run's seconds."""
+    """The cycle step by step (medians), with every run's seconds."""
     median, runs = ciclo["ciclo"]["mediana"], ciclo["ciclo"]["corridas"]
     rows = [{"Paso": CYCLE_STEPS.get(step, step), "Segundos": seconds,
              "Pico de memoria (MB)": median["pico_por_paso_mb"].get(step),
-             "Corridas (s)": _runs([run["segundos"][step] for run in runs])}
-            for step, seconds in median["segundos"].items()]
-    rows += [{"Paso": "Pipeline + alertas", "Segundos": median["pipeline_alertas_s"],
-              "Pico de memoria (MB)": median["pico_pipeline_alertas_mb"],
+             "Corridas (s)": _runs([run["segundos"].get(step) if not (step == "libro" and run["fallo"]) else None
+                                    for run in runs])}
+            for step, seconds in median.get("segundos", {}).items()]
+    rows += [{"Paso": "Pipeline + alertas", "Segundos": median.get("pipeline_alertas_s"),
+              "Pico de memoria (MB)": median.get("pico_pipeline_alertas_mb"),
               "Corridas (s)": _runs([run["pipeline_alertas_s"] for run in runs])},
              {"Paso": "Comando «mes» completo (proceso)", "Segundos": median["seconds"],
-              "Pico de memoria (MB)": median["peak_mb"], "Corridas (s)": _runs([run["seconds"] for run in runs])}]
+              "Pico de memoria (MB)": median["peak_mb"],
+              "Corridas (s)": _runs([None if run["fallo"] else run["seconds"] for run in runs])}]
     return plots.table(pd.DataFrame(rows), {"Segundos": "decimal", "Pico de memoria (MB)": "miles"})
+
+
+def book_table(ciclo: dict):
+    """Where the edition's time goes: each notebook (two run at a time) and the HTML build (None without them)."""
+    durations = ciclo["ciclo"]["mediana"].get("libro_s")
+    if not durations:
+        return None
+    rows = [{"Parte del libro": "HTML (jupyter-book)" if name == "libro html" else name.removeprefix("cuaderno "),
+             "Segundos": seconds} for name, seconds in durations.items()]
+    return plots.table(pd.DataFrame(rows), {"Segundos": "decimal"})
 
 
 def _layers_rows(layers: dict) -> list[dict]:
@@ -442,8 +475,8 @@ def _layers_rows(layers: dict) -> list[dict]:
 
 def cycle_layers_table(ciclo: dict):
     """The pipeline of the month layer by layer, in the cycle and the way it ran before (BRONZE rebuilt)."""
-    cycle = {row["Capa"]: row for row in _layers_rows(ciclo["ciclo"]["mediana"]["capas"])}
-    today = {row["Capa"]: row for row in _layers_rows(ciclo["hoy"]["mediana"]["capas"])}
+    cycle = {row["Capa"]: row for row in _layers_rows(ciclo["ciclo"]["mediana"].get("capas", {}))}
+    today = {row["Capa"]: row for row in _layers_rows(ciclo["hoy"].get("mediana", {}).get("capas", {}))}
     rows = [{"Capa": layer,
              "Ciclo (s)": cycle.get(layer, {}).get("Segundos", np.nan),
              "BRONZE reconstruido (s)": today.get(layer, {}).get("Segundos", np.nan),
@@ -454,8 +487,11 @@ def cycle_layers_table(ciclo: dict):
                                             "Ciclo, pico (MB)": "miles", "BRONZE reconstruido, pico (MB)": "miles"})
 
 
-def today_comparison_sentence(ciclo: dict) -> str:
-    cycle, today = ciclo["ciclo"]["mediana"], ciclo["hoy"]["mediana"]
+def today_comparison_sentence(ciclo: dict) -> str | None:
+    """The cycle's pipeline and alerts beside the same month with BRONZE rebuilt (None without both)."""
+    cycle, today = ciclo["ciclo"]["mediana"], ciclo["hoy"].get("mediana", {})
+    if not ciclo.get("razon_hoy_ciclo"):
+        return None
     bronze = {"loaded": "cargó solo la entrega nueva", "reused": "reutilizó BRONZE",
               "rebuilt": "reconstruyó BRONZE completo"}
     what = " y ".join(bronze.get(action, action) for action in cycle["bronze"])
@@ -474,9 +510,11 @@ def preparation_table(ciclo: dict):
     """What the benchmark does before the cycle: reported, not targets."""
     prepared = ciclo["preparacion"]
     alertas, llegada = prepared["alertas"], prepared["llegada_entrega"]
+    ranges = len(alertas.get("tramos", [])) or 1
     rows = [_step_row(f"Generar el lago hasta {alertas['hasta']}", prepared["generate"]),
             _step_row("Pipeline completo (todos los meses)", prepared["pipeline"]),
-            _step_row(f"Alertas de {alertas['desde']} a {alertas['hasta']}", alertas),
+            _step_row(f"Alertas de {alertas['desde']} a {alertas['hasta']}"
+                      + (f" ({ranges} tramos, uno por proceso)" if ranges > 1 else ""), alertas),
             _step_row(f"Llegada de la entrega {llegada['periodo']} («generate --hasta {llegada['periodo']}»)",
                       llegada)]
     return plots.table(pd.DataFrame(rows), {"Segundos": "decimal", "CPU (s)": "decimal",
@@ -488,6 +526,8 @@ def rebuild_sentence(ciclo: dict) -> str | None:
     rebuild = ciclo.get("reconstruccion")
     if not rebuild:
         return None
+    if "error" in rebuild:
+        return f"La reconstrucción completa sobre la foto no terminó: {rebuild['error']}."
     reference, clientes = rebuild["referencia"], ciclo["preparacion"]["lago"]["clientes"]
     measured = (
         f"generar el lago ({number(rebuild['generate_s'], 1)} s, hasta {shift_period(ciclo['periodo'], -1)} y luego "
@@ -510,30 +550,35 @@ def growth_table(ciclo: dict):
     growth = ciclo["crecimiento"]
     rows = [{"Mes publicado": point["periodo"], "Meses de datos": point["meses_datos"],
              "Lecturas del lago": point["filas_lecturas"],
-             "Pipeline (s)": point["mediana"]["segundos"]["pipeline"],
-             "Alertas (s)": point["mediana"]["segundos"]["alertas"],
-             "Pipeline + alertas (s)": point["mediana"]["pipeline_alertas_s"],
+             "Pipeline (s)": point["mediana"].get("segundos", {}).get("pipeline"),
+             "Alertas (s)": point["mediana"].get("segundos", {}).get("alertas"),
+             "Pipeline + alertas (s)": point["mediana"].get("pipeline_alertas_s"),
              "Corridas (s)": _runs(point["corridas_s"]),
-             "Pico de memoria (MB)": point["mediana"]["pico_pipeline_alertas_mb"]}
+             "Pico de memoria (MB)": point["mediana"].get("pico_pipeline_alertas_mb")}
             for point in growth["puntos"]]
     return plots.table(pd.DataFrame(rows), {"Lecturas del lago": "miles", "Pipeline (s)": "decimal",
                                             "Alertas (s)": "decimal", "Pipeline + alertas (s)": "decimal",
                                             "Pico de memoria (MB)": "miles"})
 
 
-def growth_elasticity(ciclo: dict) -> float:
-    """How the cycle's time grows with the lake's readings from the first end month to the last (log-log slope)."""
+def growth_elasticity(ciclo: dict) -> float | None:
+    """How the cycle's time grows with the lake's readings from the first end month to the last (log-log slope);
+    None unless both were measured."""
     first, last = ciclo["crecimiento"]["puntos"][0], ciclo["crecimiento"]["puntos"][-1]
-    return float(np.log(last["mediana"]["pipeline_alertas_s"] / first["mediana"]["pipeline_alertas_s"])
-                 / np.log(last["filas_lecturas"] / first["filas_lecturas"]))
+    times = [point["mediana"].get("pipeline_alertas_s") for point in (first, last)]
+    if None in times or first["filas_lecturas"] == last["filas_lecturas"]:
+        return None
+    return float(np.log(times[1] / times[0]) / np.log(last["filas_lecturas"] / first["filas_lecturas"]))
 
 
 def growth_sentence(ciclo: dict) -> str:
     growth = ciclo["crecimiento"]
     first, last = growth["puntos"][0], growth["puntos"][-1]
+    elasticity = growth_elasticity(ciclo)
+    if elasticity is None:
+        return "El crecimiento con la historia no se puede juzgar: falta la medición del primer o del último mes."
     time_ratio = last["mediana"]["pipeline_alertas_s"] / first["mediana"]["pipeline_alertas_s"]
     readings_ratio = last["filas_lecturas"] / first["filas_lecturas"]
-    elasticity = growth_elasticity(ciclo)
     if elasticity < FLAT_ELASTICITY:
         verdict = "**El ciclo no crece con la historia**"
         why = (" Un mes nuevo lee sus lecturas y las de los 12 meses anteriores y las facturas GOLD ya publicadas de "
@@ -552,23 +597,31 @@ def growth_sentence(ciclo: dict) -> str:
 
 def cycle_section(ciclo: dict | None) -> list:
     """The section "El ciclo mensual" in order: Markdown text (str) and tables; one sentence when there is no
-    benchmark."""
+    benchmark. A part the benchmark skipped or that stopped is left out or says why."""
     if ciclo is None:
         return [cycle_missing_sentence()]
-    parts = [cycle_paragraph(ciclo),
-             "**Objetivos.**", cycle_targets_table(ciclo), cycle_targets_sentence(ciclo),
-             f"**`mes --period {ciclo['periodo']}`, paso a paso** (corrida mediana; el pico de cada paso es el del proceso "
-             "mientras corre ese paso):", cycle_table(ciclo),
-             today_comparison_sentence(ciclo),
-             "El pipeline del mes por capas, en el ciclo y con BRONZE reconstruido (corrida mediana):",
-             cycle_layers_table(ciclo),
-             "**Antes del ciclo.** Lo que el benchmark hace antes de medir el ciclo; se informa, pero no tiene "
-             "objetivo.",
-             preparation_table(ciclo)]
+    parts = [cycle_paragraph(ciclo), "**Objetivos.**", cycle_targets_table(ciclo), cycle_targets_sentence(ciclo)]
+    if _measured(ciclo["ciclo"]):
+        parts += [f"**`mes --period {ciclo['periodo']}`, paso a paso** (medianas; el pico de cada paso es el del "
+                  "proceso mientras corre ese paso):", cycle_table(ciclo)]
+        book = book_table(ciclo)
+        if book is not None:
+            parts += ["La edición del libro, cuaderno por cuaderno (corren de a dos) y el HTML:", book]
+    parts += [sentence for sentence in (failures_sentence(ciclo["ciclo"], "El ciclo"),
+                                        failures_sentence(ciclo["hoy"], "Con BRONZE reconstruido"),
+                                        today_comparison_sentence(ciclo)) if sentence]
+    if _measured(ciclo["ciclo"]) or _measured(ciclo["hoy"]):
+        parts += ["El pipeline del mes por capas, en el ciclo y con BRONZE reconstruido:", cycle_layers_table(ciclo)]
+    parts += ["**Antes del ciclo.** Lo que el benchmark hace antes de medir el ciclo; se informa, pero no tiene "
+              "objetivo.", preparation_table(ciclo)]
     rebuild = rebuild_sentence(ciclo)
     if rebuild:
         parts.append(rebuild)
-    if "crecimiento" in ciclo:
+    growth = ciclo.get("crecimiento")
+    if growth and "error" in growth:
+        parts.append(f"**Con más meses de historia.** La medición no terminó: {growth['error']}.")
+    elif growth:
         parts += ["**Con más meses de historia.** El mismo ciclo, sin el libro, en lagos más chicos publicados "
-                  "hasta meses distintos (una foto por mes, cada corrida sobre una copia nueva):", growth_table(ciclo), growth_sentence(ciclo)]
+                  "hasta meses distintos (una foto por mes, cada corrida sobre una copia nueva):", growth_table(ciclo),
+                  growth_sentence(ciclo)]
     return parts
