@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PERIOD ?=
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: book test chromium data pipeline mes bench clean
+.PHONY: book test chromium data pipeline mes bench bench-ciclo clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ mes: $(STAMP)
 ## Scale benchmark (~16 min): writes bench/results/escala.json, read by the 'Escalabilidad' appendix.
 bench: $(STAMP)
 	$(BIN)/python bench/bench_scale.py
+
+## Monthly cycle benchmark at 1.3 M customers: writes bench/results/ciclo.json, read by the same appendix.
+bench-ciclo: $(STAMP)
+	$(BIN)/python bench/bench_cycle.py
 
 clean:
 	rm -rf lake _build

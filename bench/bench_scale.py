@@ -45,8 +45,8 @@ from pathlib import Path
 from lds_utils import config
 from lds_utils.aws import cost as aws_cost
 from lds_utils.lake.engines import MEMORY_LIMIT, version_folders
-from lds_utils.lake.pipeline import (ALL_MONTHS, BILLS, GOLD_RELATION, PARTITION_COLUMN, GraphRunner, Months,
-                                     pipeline_parameters, relations)
+from lds_utils.lake.graph import PARTITION_COLUMN
+from lds_utils.lake.pipeline import ALL_MONTHS, BILLS, GOLD_RELATION, GraphRunner, Months, pipeline_parameters, relations
 from lds_utils.synthetic.generate import GENERACION
 
 BENCH_DIR = Path(__file__).resolve().parent

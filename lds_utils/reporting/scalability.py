@@ -1,4 +1,5 @@
-"""The scalability appendix (book/escalabilidad.md) from the committed benchmark, bench/results/escala.json.
+"""The scalability appendix (book/escalabilidad.md) from the committed benchmarks: bench/results/escala.json (the
+scale benchmark, bench/bench_scale.py) and bench/results/ciclo.json (the monthly cycle, bench/bench_cycle.py).
 
 Each function turns the benchmark's figures into one table, figure or paragraph of the page (Spanish, for the
 reader); the page only calls them. The figures are the benchmark's: nothing here measures anything.
@@ -14,12 +15,13 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator
 
 from lds_utils.aws import cost as aws_cost
-from lds_utils.config import PROJECT_ROOT
+from lds_utils.config import PROJECT_ROOT, shift_period
 from lds_utils.lake.pipeline import READINGS_PER_SLICE
 from lds_utils.reporting import plots
 from lds_utils.synthetic.settings import GeneratorConfig
 
 RESULTS = PROJECT_ROOT / "bench" / "results" / "escala.json"
+CYCLE_RESULTS = PROJECT_ROOT / "bench" / "results" / "ciclo.json"
 LAYERS = {"check": "Verificación de archivos RAW", "raw": "RAW (registro de los CSV)", "bronze": "BRONZE",
           "silver": "SILVER", "gold": "GOLD", "views": "Vistas KPI"}
 TARGETS = {
@@ -327,3 +329,299 @@ def athena_cost() -> tuple[str, pd.DataFrame]:
         f"{number(aws_cost.dashboard_query_bound(measurement)['bytes_escaneados'] / 1e9, 2)} GB."
     )
     return paragraph, plots.table(by_group, {"GB leídos (cota)": "decimal", "USD": "decimal"})
+
+
+# -- the monthly cycle (bench/results/ciclo.json) --------------------------------------------------------------
+CYCLE_TARGETS = {
+    "ciclo_s": ("Pipeline + alertas del mes", "s"),
+    "ciclo_pico_mb": ("Pico de memoria del comando «mes», con el libro", "MB"),
+    "mes_s": ("Comando «mes» completo, con el libro", "s"),
+    "reconstruccion_s": ("Reconstrucción completa: generación + pipeline", "s"),
+}
+CYCLE_STEPS = {"pipeline": "Pipeline del mes", "alertas": "Alertas del mes", "libro": "Edición del libro"}
+#: Growth of the cycle's time with the months of history, as an elasticity (log of the time ratio over log of the
+#: readings ratio): below this the cycle does not grow with the history (within the noise of a few runs).
+FLAT_ELASTICITY = 0.2
+#: The size the cycle's targets are set for.
+FULL_UNIVERSE = 1_300_000
+
+
+def load_cycle_results(path=None) -> dict | None:
+    """The committed cycle benchmark, or None when it has not been run (the page then says so)."""
+    path = CYCLE_RESULTS if path is None else path
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def cycle_missing_sentence() -> str:
+    return ("Todavía no hay mediciones del ciclo mensual: falta `bench/results/ciclo.json`, que escribe "
+            "`make bench-ciclo` (`bench/bench_cycle.py`).")
+
+
+def _size(size: float) -> str:
+    return f"{number(size / 1e9, 1)} GB" if size >= 1e9 else f"{number(size / 1e6, 1)} MB"
+
+
+def _runs(seconds: list[float | None]) -> str:
+    """Every run's seconds; a dash for a run that did not get there."""
+    return ", ".join("–" if value is None else number(value, 1) for value in seconds)
+
+
+def _measured(part: dict | None) -> bool:
+    """A part of the benchmark that ran (not skipped, not stopped)."""
+    return bool(part) and "error" not in part
+
+
+def cycle_paragraph(ciclo: dict) -> str:
+    """When, where and on what the cycle was measured."""
+    machine, lake = ciclo["maquina"], ciclo["preparacion"]["lago"]
+    llegada = ciclo["preparacion"]["llegada_entrega"]
+    runs = len(ciclo["ciclo"].get("corridas", []))
+    return (
+        f"Corrida del **{ciclo['fecha'][:10]}** ({ciclo['fecha'][11:16]} UTC), commit `{ciclo['commit']}`, en una "
+        f"máquina de {machine['nucleos']} núcleos y {number(machine['memoria_gb'], 1)} GB (carga promedio "
+        f"{number(ciclo['carga_inicial'][0], 2)} al empezar y {number(ciclo['carga_final'][0], 2)} al terminar). "
+        f"El lago tiene **{number(lake['clientes'])} clientes** y {number(lake['filas_lecturas'] or 0)} lecturas de "
+        f"{lake['desde_datos']} a {lake['hasta']}; ocupa {_size(lake['bytes_instantanea'])} en disco "
+        f"({_size(lake['bytes_raw'])} de CSV RAW). La foto de partida está publicada hasta "
+        f"{shift_period(ciclo['periodo'], -1)} y acaba de recibir la entrega **{ciclo['periodo']}**: "
+        f"{number(llegada['archivos_nuevos'])} archivos nuevos ({_size(llegada['bytes_nuevos'])}, "
+        f"{number(llegada['lecturas_nuevas'])} lecturas)"
+        + (", y ningún archivo anterior se reescribió. " if not llegada["archivos_reescritos"] else
+           f"; se reescribieron {number(len(llegada['archivos_reescritos']))} archivos anteriores. ")
+        + "Cada corrida parte de una copia nueva de esa foto; "
+        + (f"el benchmark repite cada medición {runs} veces y cuenta la mediana. " if runs > 1 else
+           "el benchmark hizo cada medición una sola vez. ")
+        + f"El benchmark completo tardó {number(ciclo['duracion_s'] / 60, 1)} minutos."
+    )
+
+
+def cycle_targets_table(ciclo: dict):
+    rows = [{"Objetivo": CYCLE_TARGETS[name][0],
+             "Meta": f"{COMPARISONS[check['comparison']]} {number(check['target'], 1 if check['target'] % 1 else 0)}",
+             "Medido": check["value"], "Unidad": CYCLE_TARGETS[name][1],
+             "Corridas sin terminar": check.get("corridas_fallidas", 0), "Se cumple": check["met"]}
+            for name, check in ciclo["objetivos"].items()]
+    return plots.table(pd.DataFrame(rows), {"Medido": "decimal"})
+
+
+def _target_phrase(name: str, check: dict) -> str:
+    label, unit = CYCLE_TARGETS[name]
+    decimals = 0 if unit == "MB" else 1
+    measured = "sin medición" if check["value"] is None else f"{number(check['value'], decimals)} {unit}"
+    failed = check.get("corridas_fallidas", 0)
+    unfinished = f", {failed} corrida{'s' if failed > 1 else ''} sin terminar" if failed else ""
+    return f"{label[0].lower()}{label[1:]} ({measured}, meta {number(check['target'], decimals)}{unfinished})"
+
+
+def cycle_targets_sentence(ciclo: dict) -> str:
+    """Which targets are met and which are not, plainly."""
+    met = [_target_phrase(name, check) for name, check in ciclo["objetivos"].items() if check["met"]]
+    missed = [_target_phrase(name, check) for name, check in ciclo["objetivos"].items() if not check["met"]]
+    clientes = {check["clientes"] for check in ciclo["objetivos"].values()}
+    parts = [] if clientes == {FULL_UNIVERSE} else [
+        f"Los objetivos son para el universo completo ({number(FULL_UNIVERSE)} clientes) y esta corrida tiene "
+        f"{' y '.join(number(n) for n in sorted(clientes))}: su veredicto no vale para el universo completo."]
+    if not missed:
+        parts.append(f"**Se cumplen todos los objetivos**: {'; '.join(met)}.")
+    else:
+        if met:
+            parts.append(f"**Se cumple{'n' if len(met) > 1 else ''}**: {'; '.join(met)}.")
+        parts.append(f"**No se cumple{'n' if len(missed) > 1 else ''}**: {'; '.join(missed)}.")
+    return " ".join(parts)
+
+
+def failures_sentence(part: dict, what: str) -> str | None:
+    """Why runs of a part did not finish, or why the part stopped (None when every run finished)."""
+    if "error" in part:
+        return f"{what}: el benchmark se detuvo ({part['error']})."
+    reasons = [run["fallo"] for run in part["corridas"] if run["fallo"]]
+    if not reasons:
+        return None
+    return (f"{what}: {len(reasons)} de {len(part['corridas'])} corridas no terminaron ("
+            + "; ".join(dict.fromkeys(reasons)) + "); las medianas son de las que terminaron cada paso.")
+
+
+def cycle_table(ciclo: dict):
+    """The cycle step by step (medians), with every run's seconds."""
+    median, runs = ciclo["ciclo"]["mediana"], ciclo["ciclo"]["corridas"]
+    rows = [{"Paso": CYCLE_STEPS.get(step, step), "Segundos": seconds,
+             "Pico de memoria (MB)": median["pico_por_paso_mb"].get(step),
+             "Corridas (s)": _runs([run["segundos"].get(step) if not (step == "libro" and run["fallo"]) else None
+                                    for run in runs])}
+            for step, seconds in median.get("segundos", {}).items()]
+    rows += [{"Paso": "Pipeline + alertas", "Segundos": median.get("pipeline_alertas_s"),
+              "Pico de memoria (MB)": median.get("pico_pipeline_alertas_mb"),
+              "Corridas (s)": _runs([run["pipeline_alertas_s"] for run in runs])},
+             {"Paso": "Comando «mes» completo (proceso)", "Segundos": median["seconds"],
+              "Pico de memoria (MB)": median["peak_mb"],
+              "Corridas (s)": _runs([None if run["fallo"] else run["seconds"] for run in runs])}]
+    return plots.table(pd.DataFrame(rows), {"Segundos": "decimal", "Pico de memoria (MB)": "miles"})
+
+
+def book_table(ciclo: dict):
+    """Where the edition's time goes: each notebook (two run at a time) and the HTML build (None without them)."""
+    durations = ciclo["ciclo"]["mediana"].get("libro_s")
+    if not durations:
+        return None
+    rows = [{"Parte del libro": "HTML (jupyter-book)" if name == "libro html" else name.removeprefix("cuaderno "),
+             "Segundos": seconds} for name, seconds in durations.items()]
+    return plots.table(pd.DataFrame(rows), {"Segundos": "decimal"})
+
+
+def _layers_rows(layers: dict) -> list[dict]:
+    return [{"Capa": LAYERS.get(layer, layer), "Segundos": figures["seconds"], "Pico de memoria (MB)": figures["peak_mb"]}
+            for layer, figures in layers.items()]
+
+
+def cycle_layers_table(ciclo: dict):
+    """The pipeline of the month layer by layer, in the cycle and the way it ran before (BRONZE rebuilt)."""
+    cycle = {row["Capa"]: row for row in _layers_rows(ciclo["ciclo"]["mediana"].get("capas", {}))}
+    today = {row["Capa"]: row for row in _layers_rows(ciclo["hoy"].get("mediana", {}).get("capas", {}))}
+    rows = [{"Capa": layer,
+             "Ciclo (s)": cycle.get(layer, {}).get("Segundos", np.nan),
+             "BRONZE reconstruido (s)": today.get(layer, {}).get("Segundos", np.nan),
+             "Ciclo, pico (MB)": cycle.get(layer, {}).get("Pico de memoria (MB)", np.nan),
+             "BRONZE reconstruido, pico (MB)": today.get(layer, {}).get("Pico de memoria (MB)", np.nan)}
+            for layer in dict.fromkeys([*today, *cycle])]
+    return plots.table(pd.DataFrame(rows), {"Ciclo (s)": "decimal", "BRONZE reconstruido (s)": "decimal",
+                                            "Ciclo, pico (MB)": "miles", "BRONZE reconstruido, pico (MB)": "miles"})
+
+
+def today_comparison_sentence(ciclo: dict) -> str | None:
+    """The cycle's pipeline and alerts beside the same month with BRONZE rebuilt (None without both)."""
+    cycle, today = ciclo["ciclo"]["mediana"], ciclo["hoy"].get("mediana", {})
+    if not ciclo.get("razon_hoy_ciclo"):
+        return None
+    bronze = {"loaded": "cargó solo la entrega nueva", "reused": "reutilizó BRONZE",
+              "rebuilt": "reconstruyó BRONZE completo"}
+    what = " y ".join(bronze.get(action, action) for action in cycle["bronze"])
+    return (
+        f"En el ciclo, el pipeline del mes {what}: pipeline y alertas tardaron "
+        f"**{number(cycle['pipeline_alertas_s'], 1)} s**. Sobre la misma foto, reconstruir BRONZE con todas las "
+        f"entregas y luego correr el mismo mes (lo que hacía cada mes antes de cargar las entregas una por una, y "
+        f"lo que hace hoy cuando cambió un archivo ya cargado) tarda "
+        f"**{number(today['pipeline_alertas_s'], 1)} s** (corridas: "
+        f"{_runs([run['pipeline_alertas_s'] for run in ciclo['hoy']['corridas']])} s): "
+        f"**{number(ciclo['razon_hoy_ciclo'], 1)} veces** lo que tarda el ciclo."
+    )
+
+
+def preparation_table(ciclo: dict):
+    """What the benchmark does before the cycle: reported, not targets."""
+    prepared = ciclo["preparacion"]
+    alertas, llegada = prepared["alertas"], prepared["llegada_entrega"]
+    ranges = len(alertas.get("tramos", [])) or 1
+    rows = [_step_row(f"Generar el lago hasta {alertas['hasta']}", prepared["generate"]),
+            _step_row("Pipeline completo (todos los meses)", prepared["pipeline"]),
+            _step_row(f"Alertas de {alertas['desde']} a {alertas['hasta']}"
+                      + (f" ({ranges} tramos, uno por proceso)" if ranges > 1 else ""), alertas),
+            _step_row(f"Llegada de la entrega {llegada['periodo']} («generate --hasta {llegada['periodo']}»)",
+                      llegada)]
+    return plots.table(pd.DataFrame(rows), {"Segundos": "decimal", "CPU (s)": "decimal",
+                                            "Pico de memoria (MB)": "miles"})
+
+
+def rebuild_sentence(ciclo: dict) -> str | None:
+    """The full rebuild on the snapshot beside the committed one (None when the benchmark skipped it)."""
+    rebuild = ciclo.get("reconstruccion")
+    if not rebuild:
+        return None
+    if "error" in rebuild:
+        return f"La reconstrucción completa sobre la foto no terminó: {rebuild['error']}."
+    reference, clientes = rebuild["referencia"], ciclo["preparacion"]["lago"]["clientes"]
+    measured = (
+        f"generar el lago ({number(rebuild['generate_s'], 1)} s, hasta {shift_period(ciclo['periodo'], -1)} y luego "
+        f"la entrega {ciclo['periodo']}) y correr el pipeline de todos los meses "
+        f"({number(rebuild['pipeline']['seconds'], 1)} s, pico {number(rebuild['pipeline']['peak_mb'])} MB) suman "
+        f"**{number(rebuild['end_to_end_s'], 1)} s**"
+    )
+    committed = (f"{number(reference['end_to_end_s'], 1)} s ({number(reference['generate_s'], 1)} s de generación y "
+                 f"{number(reference['pipeline_s'], 1)} s de pipeline) en `{reference['archivo']}` del commit "
+                 f"`{reference['commit']}`")
+    if clientes != reference["clientes"]:
+        return (f"Reconstrucción completa sobre la foto: {measured}. La cifra registrada, {committed}, es de "
+                f"{number(reference['clientes'])} clientes y esta corrida de {number(clientes)}: no se comparan.")
+    verdict = "no es más lenta" if ciclo["objetivos"]["reconstruccion_s"]["met"] else "es más lenta"
+    return (f"Con las entregas mensuales, la reconstrucción completa {verdict} que la registrada: {measured}, frente a "
+            f"{committed}.")
+
+
+def growth_table(ciclo: dict):
+    growth = ciclo["crecimiento"]
+    rows = [{"Mes publicado": point["periodo"], "Meses de datos": point["meses_datos"],
+             "Lecturas del lago": point["filas_lecturas"],
+             "Pipeline (s)": point["mediana"].get("segundos", {}).get("pipeline"),
+             "Alertas (s)": point["mediana"].get("segundos", {}).get("alertas"),
+             "Pipeline + alertas (s)": point["mediana"].get("pipeline_alertas_s"),
+             "Corridas (s)": _runs(point["corridas_s"]),
+             "Pico de memoria (MB)": point["mediana"].get("pico_pipeline_alertas_mb")}
+            for point in growth["puntos"]]
+    return plots.table(pd.DataFrame(rows), {"Lecturas del lago": "miles", "Pipeline (s)": "decimal",
+                                            "Alertas (s)": "decimal", "Pipeline + alertas (s)": "decimal",
+                                            "Pico de memoria (MB)": "miles"})
+
+
+def growth_elasticity(ciclo: dict) -> float | None:
+    """How the cycle's time grows with the lake's readings from the first end month to the last (log-log slope);
+    None unless both were measured."""
+    first, last = ciclo["crecimiento"]["puntos"][0], ciclo["crecimiento"]["puntos"][-1]
+    times = [point["mediana"].get("pipeline_alertas_s") for point in (first, last)]
+    if None in times or first["filas_lecturas"] == last["filas_lecturas"]:
+        return None
+    return float(np.log(times[1] / times[0]) / np.log(last["filas_lecturas"] / first["filas_lecturas"]))
+
+
+def growth_sentence(ciclo: dict) -> str:
+    growth = ciclo["crecimiento"]
+    first, last = growth["puntos"][0], growth["puntos"][-1]
+    elasticity = growth_elasticity(ciclo)
+    if elasticity is None:
+        return "El crecimiento con la historia no se puede juzgar: falta la medición del primer o del último mes."
+    time_ratio = last["mediana"]["pipeline_alertas_s"] / first["mediana"]["pipeline_alertas_s"]
+    readings_ratio = last["filas_lecturas"] / first["filas_lecturas"]
+    if elasticity < FLAT_ELASTICITY:
+        verdict = "**El ciclo no crece con la historia**"
+        why = (" Un mes nuevo lee sus lecturas y las de los 12 meses anteriores y las facturas GOLD ya publicadas de "
+               "esos 12 meses, no toda la historia.")
+    elif elasticity < 0.8:
+        verdict, why = "**El ciclo crece con la historia, aunque menos que ella**", ""
+    else:
+        verdict, why = "**El ciclo crece con la historia**", ""
+    return (
+        f"{verdict}: con {number(growth['clientes'])} clientes, de {first['periodo']} ({first['meses_datos']} meses "
+        f"de datos) a {last['periodo']} ({last['meses_datos']} meses) las lecturas del lago se multiplican por "
+        f"{number(readings_ratio, 2)} y el tiempo de pipeline + alertas por {number(time_ratio, 2)} (pendiente "
+        f"log-log {number(elasticity, 2)}: 0 es no crecer y 1 crecer en proporción a la historia).{why}"
+    )
+
+
+def cycle_section(ciclo: dict | None) -> list:
+    """The section "El ciclo mensual" in order: Markdown text (str) and tables; one sentence when there is no
+    benchmark. A part the benchmark skipped or that stopped is left out or says why."""
+    if ciclo is None:
+        return [cycle_missing_sentence()]
+    parts = [cycle_paragraph(ciclo), "**Objetivos.**", cycle_targets_table(ciclo), cycle_targets_sentence(ciclo)]
+    if _measured(ciclo["ciclo"]):
+        parts += [f"**`mes --period {ciclo['periodo']}`, paso a paso** (medianas; el pico de cada paso es el del "
+                  "proceso mientras corre ese paso):", cycle_table(ciclo)]
+        book = book_table(ciclo)
+        if book is not None:
+            parts += ["La edición del libro, cuaderno por cuaderno (corren de a dos) y el HTML:", book]
+    parts += [sentence for sentence in (failures_sentence(ciclo["ciclo"], "El ciclo"),
+                                        failures_sentence(ciclo["hoy"], "Con BRONZE reconstruido"),
+                                        today_comparison_sentence(ciclo)) if sentence]
+    if _measured(ciclo["ciclo"]) or _measured(ciclo["hoy"]):
+        parts += ["El pipeline del mes por capas, en el ciclo y con BRONZE reconstruido:", cycle_layers_table(ciclo)]
+    parts += ["**Antes del ciclo.** Lo que el benchmark hace antes de medir el ciclo; se informa, pero no tiene "
+              "objetivo.", preparation_table(ciclo)]
+    rebuild = rebuild_sentence(ciclo)
+    if rebuild:
+        parts.append(rebuild)
+    growth = ciclo.get("crecimiento")
+    if growth and "error" in growth:
+        parts.append(f"**Con más meses de historia.** La medición no terminó: {growth['error']}.")
+    elif growth:
+        parts += ["**Con más meses de historia.** El mismo ciclo, sin el libro, en lagos más chicos publicados "
+                  "hasta meses distintos (una foto por mes, cada corrida sobre una copia nueva):", growth_table(ciclo),
+                  growth_sentence(ciclo)]
+    return parts
