@@ -47,7 +47,7 @@ import time
 from pathlib import Path
 
 from bench_scale import (RESULTS, SAMPLE_SECONDS, Run, by_layer, checked, git_commit, machine, pipeline_steps,
-                         python_argv, run_step)
+                         python_argv, run_step, write_result)
 
 from lds_utils import config
 from lds_utils.lake.engines import MEMORY_LIMIT
@@ -600,12 +600,7 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.rmtree(work / leftover, ignore_errors=True)
             if not args.work:
                 shutil.rmtree(work, ignore_errors=True)
-    result["carga_final"] = [round(load, 2) for load in os.getloadavg()]
-    result["duracion_s"] = round(time.perf_counter() - started, 1)
-    result["objetivos"] = targets(result)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    out = write_result(result, started, targets(result), Path(args.out))
     print_table(result)
     print(f"\nwritten: {out}")
     return 0

@@ -479,15 +479,20 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if not args.keep and not args.work:
             shutil.rmtree(work, ignore_errors=True)
-    result["carga_final"] = [round(load, 2) for load in os.getloadavg()]
-    result["duracion_s"] = round(time.perf_counter() - started, 1)
-    result["objetivos"] = targets(result["corridas"])
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    out = write_result(result, started, targets(result["corridas"]), Path(args.out))
     print_table(result)
     print(f"\nwritten: {out}")
     return 0
+
+
+def write_result(result: dict, started: float, objetivos: dict, out: Path) -> Path:
+    """Close the result (load at the end, duration, targets) and write it as JSON to out."""
+    result["carga_final"] = [round(load, 2) for load in os.getloadavg()]
+    result["duracion_s"] = round(time.perf_counter() - started, 1)
+    result["objetivos"] = objetivos
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return out
 
 
 def _gold_step_child(way: str, lake: Path) -> int:
