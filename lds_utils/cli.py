@@ -133,7 +133,8 @@ def _generator_config(args: argparse.Namespace, lake: Path):
     """
     from lds_utils.synthetic.generate import GeneratorConfig, recorded_config
 
-    recorded = recorded_config(lake) or GeneratorConfig()
+    generated = recorded_config(lake)
+    recorded = generated or GeneratorConfig()
     given = {
         "n_clientes": args.clientes and config.positive_int(args.clientes, "--clientes", config.MAX_CLIENTES),
         "seed": args.seed and config.non_negative_int(args.seed, "--seed", config.MAX_SEED),
@@ -145,7 +146,7 @@ def _generator_config(args: argparse.Namespace, lake: Path):
     reshaped = any(value != getattr(recorded, name) for name, value in given.items())
     hasta = config.parse_period(args.hasta, "--hasta") if args.hasta else recorded.hasta
     horizonte = (config.parse_period(args.horizonte, "--horizonte") if args.horizonte
-                 else None if reshaped or recorded_config(lake) is None else recorded.horizonte)
+                 else None if reshaped or generated is None else recorded.horizonte)
     config.period_range(given.get("desde", recorded.desde), hasta)
     return replace(recorded, **given, hasta=hasta, horizonte=horizonte)
 
