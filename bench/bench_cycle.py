@@ -199,13 +199,25 @@ def printed_seconds(run: Run) -> dict[str, float] | None:
     return {name: float(value) for name, value in re.findall(r"(\w+) ([\d.]+)", match["steps"])} if match else None
 
 
+#: Lines a failed run's reason is never taken from: Jupyter kernels' warnings and progress bars.
+NOISE = re.compile(r"^\s*$|^\[IPKernelApp\]|^cuadernos:|^\[bench\]|Kernel is running over TCP")
+#: The line a failed command states its reason on (lds_utils.cli), or a traceback's last line.
+REASON = re.compile(r"^(failed|error|interrupted)\b|^\w+(Error|Exception|Exit)\b")
+
+
+def stderr_tail(run: Run, lines: int = 25) -> list[str]:
+    """The last lines the process wrote on stderr, without the kernels' noise."""
+    return [line for _, line in run.log if not NOISE.search(line)][-lines:]
+
+
 def failure(run: Run) -> str | None:
-    """Why a run did not finish (None when it did)."""
+    """Why a run did not finish (None when it did): the memory cap, or the line where the command gave its reason."""
     if run.killed_at_cap:
         return f"detenida al superar el tope de memoria del benchmark ({run.peak_mb:,.0f} MB)"
     if run.returncode != 0:
-        last = next((line for _, line in reversed(run.log) if line.strip()), "")
-        return f"terminó con código {run.returncode}: {last[:300]}"
+        tail = stderr_tail(run)
+        reason = next((line for line in reversed(tail) if REASON.search(line)), tail[-1] if tail else "")
+        return f"terminó con código {run.returncode}: {reason[:400]}"
     return None
 
 
@@ -228,6 +240,7 @@ def cycle_figures(run: Run, build_root: Path | None = None) -> dict:
         "seconds": round(run.seconds, 2), "cpu_seconds": round(run.cpu_seconds, 2), "peak_mb": round(run.peak_mb, 1),
         "load_before": round(run.load_before, 2),
         "fallo": failure(run),
+        **({"registro_final": stderr_tail(run)} if run.returncode != 0 else {}),
         "segundos": segundos,
         "pipeline_alertas_s": round(segundos["pipeline"] + segundos["alertas"], 2) if both else None,
         "pico_por_paso_mb": {step: round(run.peak_between(start, end + SAMPLE_SECONDS), 1)
