@@ -19,8 +19,8 @@ c. The cycle, ``--corridas`` times: S copied to a fresh folder (``cp -a``: the c
 d. Today's way on the same snapshot, ``--corridas`` times: the BRONZE record (huella_bronze.json) removed, so the
    period run rebuilds BRONZE from every delivery, then the pipeline and the alerts of 2025-12 (the same two calls
    ``mes`` makes, timed the same way). The ratio to the cycle is reported.
-e. The full rebuild on S: ``pipeline`` (every month) on a copy, for the issue's target (the committed full rebuild,
-   generation and pipeline, 374.6 s at 1.3 M customers).
+e. The full rebuild, for the issue's target (the committed full rebuild, generation and pipeline, 374.6 s at 1.3 M
+   customers): a new lake generated to the period, then ``pipeline`` (every month) on it.
 f. Growth with the months of history, at ``--clientes-crecimiento`` customers: for each end month of
    ``--meses-crecimiento`` a lake generated to the month before, built, extended by the month, then the cycle
    without the book (pipeline and alerts), ``--corridas-crecimiento`` times on fresh copies.
@@ -68,6 +68,8 @@ MESES_POR_TRAMO = 12
 TARGETS = {"ciclo_s": 30.0, "ciclo_pico_mb": 3 * 1024.0, "mes_s": 90.0, "reconstruccion_s": 374.6}
 REFERENCIA_RECONSTRUCCION = {"commit": "753fb04", "archivo": "bench/results/escala.json", "clientes": 1_300_000,
                              "generate_s": 45.18, "pipeline_s": 329.38, "end_to_end_s": 374.56}
+#: A preparation step an earlier run did (--reusar-desde): not timed by this one.
+NOT_MEASURED = {"seconds": None, "cpu_seconds": None, "peak_mb": None, "no_medido": "foto de una corrida anterior"}
 #: Room kept free beyond what a copy needs: the runs on a copy write new versions and DuckDB spills beside them.
 DISK_MARGIN = 1.5
 MARK = re.compile(r"^\[bench\] (?P<edge>inicio|fin) (?P<step>\w+)$")
@@ -310,14 +312,24 @@ def summarise(runs: list[dict]) -> dict:
 
 
 # -- the steps of the benchmark ------------------------------------------------------------------------------
-def prepare(work: Path, clientes: int, cap_mb: float, period: str, months_per_range: int) -> tuple[Path, dict]:
-    """Steps a and b: a lake published to the month before period, then period's delivery arrives (snapshot S)."""
+def prepare(work: Path, clientes: int, cap_mb: float, period: str, months_per_range: int,
+            reuse_from: str | None = None) -> tuple[Path, dict]:
+    """Steps a and b: a lake published to the month before period, then period's delivery arrives (snapshot S).
+
+    With reuse_from (a month), the work folder's snapshot is an earlier run's, generated and built to the month
+    before period, its alerts built before reuse_from: only the alerts from reuse_from and the arrival run here, and
+    the generation and the pipeline are recorded as not measured."""
     before = config.shift_period(period, -1)
     lake = work / "instantanea"
-    shutil.rmtree(lake, ignore_errors=True)
-    gen = generate(lake, cap_mb, before, clientes)
-    pipe = pipeline(lake, cap_mb)
-    desde = first_gold_month(lake)
+    if reuse_from:
+        if summary_of(lake).get("hasta") != before:
+            raise SystemExit(f"--reusar-desde: {lake} is not a lake generated to {before}")
+        gen = pipe = None
+    else:
+        shutil.rmtree(lake, ignore_errors=True)
+        gen = generate(lake, cap_mb, before, clientes)
+        pipe = pipeline(lake, cap_mb)
+    desde = reuse_from or first_gold_month(lake)
     alerts = alertas_in_ranges(lake, cap_mb, desde, before, months_per_range)
     raw_before = raw_files(lake)
     arrival = generate(lake, cap_mb, period)
@@ -327,8 +339,8 @@ def prepare(work: Path, clientes: int, cap_mb: float, period: str, months_per_ra
     raw = config.LakePaths(lake).raw
     summary = summary_of(lake)
     prepared = {
-        "generate": _run_summary(gen),
-        "pipeline": {**_run_summary(pipe), "capas": by_layer(pipeline_steps(pipe))},
+        "generate": _run_summary(gen) if gen else NOT_MEASURED,
+        "pipeline": {**_run_summary(pipe), "capas": by_layer(pipeline_steps(pipe))} if pipe else NOT_MEASURED,
         "alertas": alerts,
         "llegada_entrega": {
             **_run_summary(arrival), "periodo": period, "archivos_nuevos": len(new),
@@ -336,7 +348,7 @@ def prepare(work: Path, clientes: int, cap_mb: float, period: str, months_per_ra
             "lecturas_nuevas": data_lines([raw / path for path in new if path.startswith("acumulado/")]),
             "archivos_reescritos": rewritten,
         },
-        "lago": {"clientes": clientes, "desde": summary.get("desde"), "desde_datos": summary.get("desde_datos"),
+        "lago": {"clientes": summary.get("n_clientes", clientes), "desde": summary.get("desde"), "desde_datos": summary.get("desde_datos"),
                  "hasta": summary.get("hasta"), "filas_lecturas": summary.get("filas", {}).get("acumulado"),
                  "bytes_instantanea": disk_bytes(lake), "bytes_raw": sum(raw_after.values())},
     }
@@ -369,14 +381,17 @@ def measure_today(snapshot: Path, work: Path, cap_mb: float, period: str, runs: 
     return {"corridas": figures, "mediana": summarise(figures)}
 
 
-def measure_rebuild(snapshot: Path, work: Path, cap_mb: float, prepared: dict) -> dict:
-    """Step e: the whole pipeline on a copy of the snapshot (every delivery, every month)."""
-    copy = copy_lake(snapshot, work / "copia")
-    run = pipeline(copy, cap_mb)
-    shutil.rmtree(copy)
-    generation = prepared["generate"]["seconds"] + prepared["llegada_entrega"]["seconds"]
-    return {"pipeline": {**_run_summary(run), "capas": by_layer(pipeline_steps(run))},
-            "generate_s": round(generation, 2), "end_to_end_s": round(generation + run.seconds, 2),
+def measure_rebuild(work: Path, clientes: int, cap_mb: float, period: str) -> dict:
+    """Step e: the full rebuild, end to end: a new lake generated to period, then its whole pipeline."""
+    lake = work / "reconstruccion"
+    shutil.rmtree(lake, ignore_errors=True)
+    try:
+        gen = generate(lake, cap_mb, period, clientes)
+        run = pipeline(lake, cap_mb)
+    finally:
+        shutil.rmtree(lake, ignore_errors=True)
+    return {"generate": _run_summary(gen), "pipeline": {**_run_summary(run), "capas": by_layer(pipeline_steps(run))},
+            "generate_s": round(gen.seconds, 2), "end_to_end_s": round(gen.seconds + run.seconds, 2),
             "referencia": REFERENCIA_RECONSTRUCCION}
 
 
@@ -565,6 +580,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--meses-crecimiento", nargs="+", default=list(MESES_CRECIMIENTO),
                         help="end months of the growth step")
     parser.add_argument("--corridas", type=int, default=CORRIDAS, help="runs of the cycle and of today's way")
+    parser.add_argument("--corridas-hoy", type=int, default=None, help="runs of today's way (default: --corridas)")
+    parser.add_argument("--reusar-desde", default=None, metavar="YYYY-MM",
+                        help="reuse the work folder's snapshot of an earlier run (generated and built to the month "
+                             "before the period): build its alerts from this month on, then the arrival")
     parser.add_argument("--corridas-crecimiento", type=int, default=CORRIDAS, help="runs of each growth month")
     parser.add_argument("--meses-por-tramo", type=int, default=MESES_POR_TRAMO,
                         help="months per alertas process in the preparation")
@@ -591,17 +610,19 @@ def main(argv: list[str] | None = None) -> int:
               "tope_memoria_duckdb": MEMORY_LIMIT, "tope_memoria_benchmark_mb": cap_mb, "periodo": args.period}
     try:
         print(f"{args.clientes:,} customers: preparation", file=sys.stderr)
-        snapshot, result["preparacion"] = prepare(work, args.clientes, cap_mb, args.period, args.meses_por_tramo)
+        snapshot, result["preparacion"] = prepare(work, args.clientes, cap_mb, args.period, args.meses_por_tramo,
+                                                  args.reusar_desde)
         print("the cycle", file=sys.stderr)
         result["ciclo"] = phase(measure_cycle, snapshot, work, cap_mb, args.period, args.corridas)
         print("today's way", file=sys.stderr)
-        result["hoy"] = phase(measure_today, snapshot, work, cap_mb, args.period, args.corridas)
+        result["hoy"] = phase(measure_today, snapshot, work, cap_mb, args.period, args.corridas_hoy or args.corridas)
         cycle_s = result["ciclo"].get("mediana", {}).get("pipeline_alertas_s")
         today_s = result["hoy"].get("mediana", {}).get("pipeline_alertas_s")
         result["razon_hoy_ciclo"] = round(today_s / cycle_s, 2) if cycle_s and today_s else None
         if not args.sin_reconstruccion:
             print("full rebuild", file=sys.stderr)
-            result["reconstruccion"] = phase(measure_rebuild, snapshot, work, cap_mb, result["preparacion"])
+            result["reconstruccion"] = phase(measure_rebuild, work, result["preparacion"]["lago"]["clientes"],
+                                             cap_mb, args.period)
         if not args.keep:
             shutil.rmtree(snapshot)
         if args.clientes_crecimiento:
@@ -609,7 +630,8 @@ def main(argv: list[str] | None = None) -> int:
                                           sorted(args.meses_crecimiento), args.corridas_crecimiento, args.keep)
     finally:
         if not args.keep:
-            for leftover in ("instantanea", "copia", "libro", *(f"crecimiento_{m}" for m in args.meses_crecimiento)):
+            growth_lakes = (f"crecimiento_{month}" for month in args.meses_crecimiento)
+            for leftover in ("instantanea", "copia", "libro", "reconstruccion", *growth_lakes):
                 shutil.rmtree(work / leftover, ignore_errors=True)
             if not args.work:
                 shutil.rmtree(work, ignore_errors=True)
