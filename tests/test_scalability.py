@@ -145,6 +145,19 @@ def test_the_section_holds_every_part_and_its_tables_render():
     assert not any("753fb04" in part for part in scalability.cycle_section(ciclo) if isinstance(part, str))
 
 
+def test_a_reused_snapshot_says_which_preparation_steps_this_run_did_not_measure():
+    ciclo = _ciclo()
+    assert scalability.reused_preparation_sentence(ciclo) == ""
+    not_measured = {"seconds": None, "cpu_seconds": None, "peak_mb": None, "no_medido": "foto de una corrida anterior"}
+    ciclo["preparacion"]["generate"] = ciclo["preparacion"]["pipeline"] = not_measured
+    sentence = scalability.reused_preparation_sentence(ciclo)
+    assert "corrida anterior" in sentence and "hasta 2025-11" in sentence
+    table = scalability.preparation_table(ciclo)
+    assert table.data["Segundos"].isna().tolist() == [True, True, False, False]
+    assert "<table" in table.to_html()
+    assert any(sentence in part for part in scalability.cycle_section(ciclo) if isinstance(part, str))
+
+
 def test_the_paragraph_quotes_the_run_and_the_delivery():
     paragraph = scalability.cycle_paragraph(_ciclo())
     assert "abc1234" in paragraph and "1,300,000 clientes" in paragraph

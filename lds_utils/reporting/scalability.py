@@ -521,6 +521,16 @@ def preparation_table(ciclo: dict):
                                             "Pico de memoria (MB)": "miles"})
 
 
+def reused_preparation_sentence(ciclo: dict) -> str:
+    """Why some preparation steps have no figure: an earlier run of the benchmark did them ('' when none)."""
+    prepared = ciclo["preparacion"]
+    if not any("no_medido" in prepared[step] for step in ("generate", "pipeline")):
+        return ""
+    return (" Esta corrida partió de la foto que dejó una corrida anterior del benchmark, ya generada y construida "
+            f"hasta {shift_period(ciclo['periodo'], -1)}: la generación y el pipeline completo de la foto no se "
+            "midieron aquí (sin cifra en la tabla); la reconstrucción completa, más abajo, mide ambos pasos.")
+
+
 def rebuild_sentence(ciclo: dict) -> str | None:
     """The full rebuild on the snapshot beside the committed one (None when the benchmark skipped it)."""
     rebuild = ciclo.get("reconstruccion")
@@ -530,8 +540,8 @@ def rebuild_sentence(ciclo: dict) -> str | None:
         return f"La reconstrucción completa sobre la foto no terminó: {rebuild['error']}."
     reference, clientes = rebuild["referencia"], ciclo["preparacion"]["lago"]["clientes"]
     measured = (
-        f"generar el lago ({number(rebuild['generate_s'], 1)} s, hasta {shift_period(ciclo['periodo'], -1)} y luego "
-        f"la entrega {ciclo['periodo']}) y correr el pipeline de todos los meses "
+        f"generar un lago nuevo hasta {ciclo['periodo']} ({number(rebuild['generate_s'], 1)} s) y correr el "
+        f"pipeline de todos los meses "
         f"({number(rebuild['pipeline']['seconds'], 1)} s, pico {number(rebuild['pipeline']['peak_mb'])} MB) suman "
         f"**{number(rebuild['end_to_end_s'], 1)} s**"
     )
@@ -613,7 +623,7 @@ def cycle_section(ciclo: dict | None) -> list:
     if _measured(ciclo["ciclo"]) or _measured(ciclo["hoy"]):
         parts += ["El pipeline del mes por capas, en el ciclo y con BRONZE reconstruido:", cycle_layers_table(ciclo)]
     parts += ["**Antes del ciclo.** Lo que el benchmark hace antes de medir el ciclo; se informa, pero no tiene "
-              "objetivo.", preparation_table(ciclo)]
+              "objetivo." + reused_preparation_sentence(ciclo), preparation_table(ciclo)]
     rebuild = rebuild_sentence(ciclo)
     if rebuild:
         parts.append(rebuild)
