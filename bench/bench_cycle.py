@@ -318,24 +318,33 @@ def prepare(work: Path, clientes: int, cap_mb: float, period: str, months_per_ra
 
     With reuse_from (a month), the work folder's snapshot is an earlier run's, generated and built to the month
     before period, its alerts built before reuse_from: only the alerts from reuse_from and the arrival run here, and
-    the generation and the pipeline are recorded as not measured."""
+    the generation and the pipeline are recorded as not measured. A snapshot that already received period's
+    delivery (an earlier run's S) is used as it is: its alerts and its arrival are not measured either; the
+    delivery's files are those of period's partitions, and whether earlier files were rewritten is unknown (None)."""
     before = config.shift_period(period, -1)
     lake = work / "instantanea"
+    arrived = False
     if reuse_from:
-        if summary_of(lake).get("hasta") != before:
-            raise SystemExit(f"--reusar-desde: {lake} is not a lake generated to {before}")
+        arrived = summary_of(lake).get("hasta") == period
+        if not arrived and summary_of(lake).get("hasta") != before:
+            raise SystemExit(f"--reusar-desde: {lake} is not a lake generated to {before} or {period}")
         gen = pipe = None
     else:
         shutil.rmtree(lake, ignore_errors=True)
         gen = generate(lake, cap_mb, before, clientes)
         pipe = pipeline(lake, cap_mb)
     desde = reuse_from or first_gold_month(lake)
-    alerts = alertas_in_ranges(lake, cap_mb, desde, before, months_per_range)
-    raw_before = raw_files(lake)
-    arrival = generate(lake, cap_mb, period)
-    raw_after = raw_files(lake)
-    new = sorted(set(raw_after) - set(raw_before))
-    rewritten = sorted(path for path in raw_before if raw_after.get(path) != raw_before[path])
+    if arrived:
+        alerts = {**NOT_MEASURED, "desde": desde, "hasta": before}
+        raw_after = raw_files(lake)
+        new, rewritten, arrival = [path for path in raw_after if f"={period}/" in path], None, NOT_MEASURED
+    else:
+        alerts = alertas_in_ranges(lake, cap_mb, desde, before, months_per_range)
+        raw_before = raw_files(lake)
+        arrival = _run_summary(generate(lake, cap_mb, period))
+        raw_after = raw_files(lake)
+        new = sorted(set(raw_after) - set(raw_before))
+        rewritten = sorted(path for path in raw_before if raw_after.get(path) != raw_before[path])
     raw = config.LakePaths(lake).raw
     summary = summary_of(lake)
     prepared = {
@@ -343,7 +352,7 @@ def prepare(work: Path, clientes: int, cap_mb: float, period: str, months_per_ra
         "pipeline": {**_run_summary(pipe), "capas": by_layer(pipeline_steps(pipe))} if pipe else NOT_MEASURED,
         "alertas": alerts,
         "llegada_entrega": {
-            **_run_summary(arrival), "periodo": period, "archivos_nuevos": len(new),
+            **arrival, "periodo": period, "archivos_nuevos": len(new),
             "bytes_nuevos": sum(raw_after[path] for path in new),
             "lecturas_nuevas": data_lines([raw / path for path in new if path.startswith("acumulado/")]),
             "archivos_reescritos": rewritten,
@@ -488,11 +497,12 @@ def print_table(result: dict) -> None:
     _row(f"generate to {alerts['hasta']}", prepared["generate"]["seconds"], prepared["generate"]["peak_mb"])
     _row("pipeline, every month", prepared["pipeline"]["seconds"], prepared["pipeline"]["peak_mb"])
     _row(f"alertas {alerts['desde']}..{alerts['hasta']}", alerts["seconds"], alerts["peak_mb"],
-         f"{len(alerts['tramos'])} ranges")
+         f"{len(alerts.get('tramos', []))} ranges")
     arrival = prepared["llegada_entrega"]
+    rewritten = arrival["archivos_reescritos"]
     _row(f"delivery {arrival['periodo']} arrives (generate)", arrival["seconds"], arrival["peak_mb"],
          f"{arrival['archivos_nuevos']} new files, {arrival['lecturas_nuevas']:,} readings, "
-         f"{len(arrival['archivos_reescritos'])} earlier files rewritten")
+         + (f"{len(rewritten)} earlier files rewritten" if rewritten is not None else "rewrites not measured"))
     _print_runs(f"cycle: mes --period {result['periodo']}", result["ciclo"], show_book=True)
     _print_runs(f"today's way: BRONZE rebuilt, then {result['periodo']}", result["hoy"], show_book=False)
     if result.get("razon_hoy_ciclo"):
@@ -583,7 +593,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corridas-hoy", type=int, default=None, help="runs of today's way (default: --corridas)")
     parser.add_argument("--reusar-desde", default=None, metavar="YYYY-MM",
                         help="reuse the work folder's snapshot of an earlier run (generated and built to the month "
-                             "before the period): build its alerts from this month on, then the arrival")
+                             "before the period): build its alerts from this month on, then the arrival; a snapshot "
+                             "that already received the period's delivery is used as it is")
     parser.add_argument("--corridas-crecimiento", type=int, default=CORRIDAS, help="runs of each growth month")
     parser.add_argument("--meses-por-tramo", type=int, default=MESES_POR_TRAMO,
                         help="months per alertas process in the preparation")

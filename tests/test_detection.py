@@ -480,6 +480,24 @@ def test_precision_at_k_counts_unused_capacity_as_misses():
     assert resumen["precision_k"] == pytest.approx(2 / 6)
 
 
+def test_on_a_sample_the_capacity_bound_counts_are_scaled_back_by_its_step():
+    etiquetado = evaluate.label_detections(_toy_detections(), ANOMALIAS)
+    completo = evaluate.precision_at_k(etiquetado)
+    muestra = evaluate.precision_at_k(etiquetado, evaluate.Muestra(suministros=300, cada=3))
+    assert (muestra["verdaderos"] == 3 * completo["verdaderos"]).all()
+    assert (muestra["inspeccionables"] == 3 * completo["inspeccionables"]).all()
+    assert (muestra["capacidad"] == completo["capacidad"]).all()
+    assert muestra["tasa_aleatoria"].tolist() == completo["tasa_aleatoria"].tolist()
+
+
+@pytest.mark.parametrize(("suministros", "cada"), [(1_500, 1), (100_000, 1), (100_001, 2), (1_300_000, 13)])
+def test_the_evaluation_reads_every_supply_up_to_its_maximum_and_a_sample_above(suministros, cada):
+    muestra = evaluate.Muestra.for_supplies(suministros)
+    assert muestra.cada == cada
+    assert suministros // cada <= evaluate.MAX_SUMINISTROS_EVALUADOS
+    assert ("muestra" in muestra.sentence()) == (cada > 1)
+
+
 def test_inspection_hit_rates():
     inspecciones = pd.DataFrame({
         "id_suministro": ["S1", "S2", "S3", "S3"], "mes_inspeccion": ["2024-03", "2024-04", "2024-02", "2024-03"],

@@ -87,7 +87,7 @@ def test_a_read_only_lake_is_read_and_writers_stop_in_one_line(original, tmp_pat
     with mounts.read_only_view(lake, tmp_path / "compartido") as shared:
         ctx = report.open_report("2025-12", lake=shared)
         try:
-            assert len(ctx.all_bills()) > 0 and len(ctx.data_dictionary()) > 0
+            assert len(ctx.all_bills(ctx.evaluation_sample())) > 0 and len(ctx.data_dictionary()) > 0
         finally:
             ctx.close()
         assert lakecopy.snapshot(shared) == expected

@@ -57,6 +57,11 @@ def _reported(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["anio_mes"].between(INICIO, PERIOD)]
 
 
+def _in_sample(ids: pd.Series, cada: int) -> pd.Series:
+    """The evaluation sample's rule: the number after the code's first letter is a multiple of cada."""
+    return pd.to_numeric(ids.str[1:], errors="coerce").fillna(0).astype("int64") % cada == 0
+
+
 def _known_by_period(months: pd.Series) -> pd.Series:
     """The point-in-time rule of the quality queries: undated records count in every edition."""
     return months.isna() | (months <= PERIOD)
@@ -176,9 +181,13 @@ def test_silver_month(engine, tables):
     _same(_run(engine, "silver_month"), silver[silver["anio_mes"] == PERIOD], ["id_suministro"])
 
 
-def test_all_bills(engine, tables):
+@pytest.mark.parametrize("cada", [1, 3])
+def test_all_bills(engine, tables, cada):
     gold = tables["gold_facturacion_teorica_mes"]
-    _same(_run(engine, "all_bills"), gold[gold["anio_mes"] <= PERIOD], ["id_suministro", "anio_mes"])
+    expected = gold[(gold["anio_mes"] <= PERIOD) & _in_sample(gold["id_suministro"], cada)]
+    actual = _run(engine, "all_bills", cada=cada)
+    assert len(actual) < len(gold) / 2 if cada == 3 else len(actual) > 0
+    _same(actual, expected, ["id_suministro", "anio_mes"])
 
 
 def test_gold_month(engine, tables):
@@ -272,27 +281,30 @@ def test_gold_months(engine, tables):
     assert _run(engine, "gold_months")["anio_mes"].tolist() == expected
 
 
-def test_detections(engine, tables, alert_tables):
+@pytest.mark.parametrize("cada", [1, 3])
+def test_detections(engine, tables, alert_tables, cada):
     signals, alerts = alert_tables["gold_senales_mes"], alert_tables["gold_alertas_mes"]
     gold = tables["gold_facturacion_teorica_mes"][["id_suministro", "anio_mes", "es_atipico"]]
     joined = (_reported(signals).merge(gold, on=["id_suministro", "anio_mes"])
               .merge(alerts[["id_suministro", "anio_mes", "prioridad", "capacidad", "dentro_capacidad"]],
                      on=["id_suministro", "anio_mes"], how="left", indicator=True))
+    joined = joined[_in_sample(joined["id_suministro"], cada)]
     expected = joined.assign(es_alerta_iqr=joined["es_atipico"], es_alerta_complementaria=joined["es_alerta"],
                              es_alerta_combinada=joined["_merge"] == "both",
                              dentro_capacidad=joined["dentro_capacidad"].fillna(False).astype(bool))
-    actual = engine.read_sql(sqlmod.load_sql("report", "detections"), {"desde": INICIO, "hasta": PERIOD})
+    actual = engine.read_sql(sqlmod.load_sql("report", "detections"), {"desde": INICIO, "hasta": PERIOD, "cada": cada})
     expected = expected.astype({column: actual[column].dtype for column in ("prioridad", "capacidad")})
     assert actual["es_alerta_combinada"].any()
     _same(actual, expected, ["id_suministro", "anio_mes"])
 
 
-def test_inspections(engine):
+@pytest.mark.parametrize("cada", [1, 3])
+def test_inspections(engine, cada):
     inspections = engine.read_sql("select * from bronze_db.bronze_inspeccion")
     month = inspections["fecha_inspeccion"].astype(str).str[:7]
-    inside = month.between(INICIO, PERIOD)
+    inside = month.between(INICIO, PERIOD) & _in_sample(inspections["id_suministro"], cada)
     expected = inspections[inside].assign(mes_inspeccion=month[inside])
-    actual = engine.read_sql(sqlmod.load_sql("report", "inspections"), {"desde": INICIO, "hasta": PERIOD})
+    actual = engine.read_sql(sqlmod.load_sql("report", "inspections"), {"desde": INICIO, "hasta": PERIOD, "cada": cada})
     assert len(actual) and actual["mes_inspeccion"].between(INICIO, PERIOD).all()
     _same(actual, expected, ["id_suministro", "mes_inspeccion", "motivo_inspeccion", "resultado"])
 

@@ -158,6 +158,19 @@ def test_a_reused_snapshot_says_which_preparation_steps_this_run_did_not_measure
     assert any(sentence in part for part in scalability.cycle_section(ciclo) if isinstance(part, str))
 
 
+def test_a_snapshot_that_had_received_its_delivery_measures_no_preparation_step():
+    ciclo = _ciclo()
+    not_measured = {"seconds": None, "cpu_seconds": None, "peak_mb": None, "no_medido": "foto de una corrida anterior"}
+    prepared = ciclo["preparacion"]
+    prepared["generate"] = prepared["pipeline"] = not_measured
+    prepared["alertas"] = {**not_measured, "desde": prepared["alertas"]["desde"], "hasta": prepared["alertas"]["hasta"]}
+    prepared["llegada_entrega"] = {**prepared["llegada_entrega"], **not_measured, "archivos_reescritos": None}
+    assert "ninguno de los pasos de preparación se midió" in scalability.reused_preparation_sentence(ciclo)
+    assert scalability.preparation_table(ciclo).data["Segundos"].isna().all()
+    paragraph = scalability.cycle_paragraph(ciclo)
+    assert "8 archivos nuevos" in paragraph and "reescrib" not in paragraph
+
+
 def test_the_paragraph_quotes_the_run_and_the_delivery():
     paragraph = scalability.cycle_paragraph(_ciclo())
     assert "abc1234" in paragraph and "1,300,000 clientes" in paragraph

@@ -11,10 +11,18 @@ Inspection validation uses what a utility really has: ``bronze_inspeccion`` outc
 inspects in month m the supplies whose bill of month m - 1 looked suspicious to the utility (plus a
 random control sample), so an inspection is "triggered" by a detector when that detector alerted the
 supply's bill of the month before; a hit is an outcome other than SIN_ANOMALIA.
+
+A lake of more than ``MAX_SUMINISTROS_EVALUADOS`` billed supplies is evaluated on a fixed sample of its supplies
+(``Muestra``): the supply-months of every reported month do not fit in memory at the full universe (1.3 M supplies,
+36 months: 47 M rows, killed above 14 GB). The sample is one supply of every ``cada``, those whose code's number is
+a multiple of ``cada`` (codes are ``S`` and a number, the data contract's); counts are the sample's and the
+capacity-bound figures are scaled back by ``cada``.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +40,30 @@ DETECTORES = {
     "es_alerta_combinada": "Ranking combinado (todas sus alertas)",
     "dentro_capacidad": "Ranking combinado (dentro de la capacidad)",
 }
+#: Supplies whose every reported month the evaluation holds in memory (about 1 GB at 36 months); a larger lake
+#: is evaluated on a sample of about this many.
+MAX_SUMINISTROS_EVALUADOS = 100_000
+
+
+@dataclass(frozen=True)
+class Muestra:
+    """The supplies an evaluation reads: one of every ``cada`` (1: all) of the period's ``suministros``."""
+
+    suministros: int
+    cada: int
+
+    @classmethod
+    def for_supplies(cls, suministros: int, maximo: int = MAX_SUMINISTROS_EVALUADOS) -> Muestra:
+        return cls(suministros, max(1, math.ceil(suministros / maximo)))
+
+    def sentence(self) -> str:
+        """What the evaluation reads, in Spanish, for the chapters that show it."""
+        if self.cada == 1:
+            return f"La evaluación usa los {self.suministros:,} suministros facturados del periodo."
+        return (f"Con {self.suministros:,} suministros facturados en el periodo, la evaluación usa una muestra fija: "
+                f"uno de cada {self.cada} suministros (aquellos cuyo número de suministro, el código sin su letra inicial, es múltiplo de {self.cada}), unos "
+                f"{self.suministros // self.cada:,}. Los conteos de esta página son de la muestra; la precisión "
+                f"dentro de la capacidad se estima multiplicando por {self.cada} los aciertos de la muestra.")
 
 
 def read_anomalies(lake: Path, desde: str | None = None, hasta: str | None = None) -> pd.DataFrame:
@@ -55,9 +87,14 @@ def read_anomalies(lake: Path, desde: str | None = None, hasta: str | None = Non
     return anomalias[activas].reset_index(drop=True)
 
 
-def read_detections(engine, desde: str, hasta: str) -> pd.DataFrame:
-    """One row per billed supply-month from ``desde`` to ``hasta`` with each detector's flag and the alert's rank."""
-    return engine.read_sql(load_sql("report", "detections"), {"desde": desde, "hasta": hasta})
+def read_detections(engine, desde: str, hasta: str, muestra: Muestra | None = None) -> pd.DataFrame:
+    """One row per billed supply-month from ``desde`` to ``hasta`` of the sample's supplies (all without one) with
+    each detector's flag and the alert's rank."""
+    return engine.read_sql(load_sql("report", "detections"), {"desde": desde, "hasta": hasta, "cada": _cada(muestra)})
+
+
+def _cada(muestra: Muestra | None) -> int:
+    return muestra.cada if muestra else 1
 
 
 def label_detections(detecciones: pd.DataFrame, anomalias: pd.DataFrame) -> pd.DataFrame:
@@ -128,17 +165,20 @@ def recall_by_kind(etiquetado: pd.DataFrame) -> pd.DataFrame:
     return tabla.rename_axis("tipo").reset_index().sort_values("anomalias", ascending=False, ignore_index=True)
 
 
-def precision_at_k(etiquetado: pd.DataFrame) -> pd.DataFrame:
+def precision_at_k(etiquetado: pd.DataFrame, muestra: Muestra | None = None) -> pd.DataFrame:
     """Per month: capacity k, alerts within it, true ones, precision@k and the rate a random pick would hit.
 
     Capacity the list leaves unused counts as missed inspections. Months without any alert have no list
-    (and no capacity row) and are left out.
+    (and no capacity row) and are left out. On a sample, the alerts within capacity and the true ones are the
+    sample's times ``cada``: estimates for the whole list, whose capacity is the whole month's.
     """
     meses = etiquetado.groupby("anio_mes", sort=True)
+    expansion = _cada(muestra)
     tabla = pd.DataFrame({
         "capacidad": meses["capacidad"].max(),
-        "inspeccionables": meses["dentro_capacidad"].sum(),
-        "verdaderos": (etiquetado["dentro_capacidad"] & etiquetado["es_anomalia"]).groupby(etiquetado["anio_mes"]).sum(),
+        "inspeccionables": meses["dentro_capacidad"].sum() * expansion,
+        "verdaderos": (etiquetado["dentro_capacidad"] & etiquetado["es_anomalia"]).groupby(etiquetado["anio_mes"]).sum()
+        * expansion,
         "tasa_aleatoria": meses["es_anomalia"].mean(),
     })
     tabla["precision_k"] = tabla["verdaderos"] / tabla["capacidad"]
@@ -165,10 +205,11 @@ def precision_by_reason(etiquetado: pd.DataFrame) -> pd.DataFrame:
 
 
 # -- inspection validation --------------------------------------------------------------------------------
-def read_inspections(engine, desde: str, hasta: str) -> pd.DataFrame:
-    """Inspections from ``desde`` to ``hasta`` with the month of the bill they follow and whether they found a
-    problem."""
-    inspecciones = engine.read_sql(load_sql("report", "inspections"), {"desde": desde, "hasta": hasta})
+def read_inspections(engine, desde: str, hasta: str, muestra: Muestra | None = None) -> pd.DataFrame:
+    """Inspections from ``desde`` to ``hasta`` of the sample's supplies (all without one) with the month of the bill
+    they follow and whether they found a problem."""
+    inspecciones = engine.read_sql(load_sql("report", "inspections"),
+                                   {"desde": desde, "hasta": hasta, "cada": _cada(muestra)})
     anio, mes = inspecciones["mes_inspeccion"].str[:4].astype(int), inspecciones["mes_inspeccion"].str[5:].astype(int)
     indice = anio * 12 + mes - 2  # the month before, as year * 12 + month - 1
     anio_mes = (indice // 12).astype(str).str.zfill(4) + "-" + (indice % 12 + 1).astype(str).str.zfill(2)

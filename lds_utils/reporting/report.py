@@ -19,7 +19,7 @@ import pandas as pd
 
 from lds_utils import config
 from lds_utils.config import LakePaths, UsageError
-from lds_utils.detection import detect
+from lds_utils.detection import detect, evaluate
 from lds_utils.lake.pipeline import pipeline_fingerprint, read_fingerprint
 from lds_utils.lake.schema import PERSONAL_DATA_COLUMNS, PRIMARY_KEYS, RAW_SCHEMAS, column_names
 from lds_utils.lake.sql import check_identifier, load_sql
@@ -650,10 +650,14 @@ class ReportContext:
         """SILVER rows of the analysis month."""
         return self.query("silver_month")
 
-    def all_bills(self) -> pd.DataFrame:
-        """Every GOLD bill of the reported months up to the analysis month, with what detect.compare_candidates
+    def all_bills(self, muestra: evaluate.Muestra) -> pd.DataFrame:
+        """Every GOLD bill of the sample's supplies up to the analysis month, with what detect.compare_candidates
         needs: the evidence for choosing valor_evaluado that an analyst had at the close of the period."""
-        return self.query("all_bills")
+        return self.query("all_bills", cada=muestra.cada)
+
+    def evaluation_sample(self) -> evaluate.Muestra:
+        """The supplies the evaluations read (evaluate.Muestra), from the period's billed supplies."""
+        return evaluate.Muestra.for_supplies(int(self.period_summary()["total_suministros"]))
 
     def gold_month(self) -> pd.DataFrame:
         """GOLD rows of the analysis month, without client identifiers."""

@@ -386,13 +386,20 @@ def cycle_paragraph(ciclo: dict) -> str:
         f"{shift_period(ciclo['periodo'], -1)} y acaba de recibir la entrega **{ciclo['periodo']}**: "
         f"{number(llegada['archivos_nuevos'])} archivos nuevos ({_size(llegada['bytes_nuevos'])}, "
         f"{number(llegada['lecturas_nuevas'])} lecturas)"
-        + (", y ningún archivo anterior se reescribió. " if not llegada["archivos_reescritos"] else
-           f"; se reescribieron {number(len(llegada['archivos_reescritos']))} archivos anteriores. ")
+        + _rewritten_clause(llegada["archivos_reescritos"])
         + "Cada corrida parte de una copia nueva de esa foto; "
         + (f"el benchmark repite cada medición {runs} veces y cuenta la mediana. " if runs > 1 else
            "el benchmark hizo cada medición una sola vez. ")
         + f"El benchmark completo tardó {number(ciclo['duracion_s'] / 60, 1)} minutos."
     )
+
+
+def _rewritten_clause(reescritos: list | None) -> str:
+    if reescritos is None:  # the arrival was an earlier run's
+        return ". "
+    if not reescritos:
+        return ", y ningún archivo anterior se reescribió. "
+    return f"; se reescribieron {number(len(reescritos))} archivos anteriores. "
 
 
 def cycle_targets_table(ciclo: dict):
@@ -526,6 +533,11 @@ def reused_preparation_sentence(ciclo: dict) -> str:
     prepared = ciclo["preparacion"]
     if not any("no_medido" in prepared[step] for step in ("generate", "pipeline")):
         return ""
+    if "no_medido" in prepared["llegada_entrega"]:
+        return (" Esta corrida partió de la foto que dejó una corrida anterior del benchmark, ya publicada hasta "
+                f"{shift_period(ciclo['periodo'], -1)} y con la entrega {ciclo['periodo']} recibida: ninguno de los "
+                "pasos de preparación se midió aquí (sin cifra en la tabla); la reconstrucción completa, más abajo, "
+                "mide la generación y el pipeline.")
     return (" Esta corrida partió de la foto que dejó una corrida anterior del benchmark, ya generada y construida "
             f"hasta {shift_period(ciclo['periodo'], -1)}: la generación y el pipeline completo de la foto no se "
             "midieron aquí (sin cifra en la tabla); la reconstrucción completa, más abajo, mide ambos pasos.")

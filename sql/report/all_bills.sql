@@ -1,7 +1,9 @@
 -- all_bills: the GOLD bills up to the analysis month, with what the valor_evaluado candidate comparison needs.
 -- Grain: one row per billed supply-month up to :period, the months before the first reported one included: they
 --   are the history the candidates compare the reported bills with.
--- Input: gold_db.gold_facturacion_teorica_mes. Parameters: :period ('YYYY-MM').
+--   Only the supplies of the evaluation's sample: those whose code's number (after its first letter) is a
+--   multiple of :cada (1: all; a code without a number counts as 0).
+-- Input: gold_db.gold_facturacion_teorica_mes. Parameters: :period ('YYYY-MM'), :cada (a positive integer).
 select
     id_suministro,
     anio_mes,
@@ -11,4 +13,5 @@ select
     dias_facturados
 from gold_db.gold_facturacion_teorica_mes
 where anio_mes <= :period
+    and mod(coalesce(try_cast(substr(id_suministro, 2) as bigint), 0), :cada) = 0
 order by id_suministro, anio_mes

@@ -1,6 +1,9 @@
 -- detections: each billed supply-month from :desde to :hasta with each detector's flag and the alert's rank.
 -- Grain: one row per supply-month (id_suministro, anio_mes) of gold_db.gold_senales_mes from :desde to :hasta.
--- Inputs: gold_db.gold_senales_mes, gold_facturacion_teorica_mes, gold_alertas_mes. Parameters: :desde, :hasta ('YYYY-MM').
+--   Only the supplies of the evaluation's sample: those whose code's number (after its first letter) is a
+--   multiple of :cada (1: all; a code without a number counts as 0).
+-- Inputs: gold_db.gold_senales_mes, gold_facturacion_teorica_mes, gold_alertas_mes.
+-- Parameters: :desde, :hasta ('YYYY-MM'), :cada (a positive integer).
 select
     s.id_suministro,
     s.anio_mes,
@@ -20,4 +23,5 @@ left join gold_db.gold_alertas_mes as a
     on s.id_suministro = a.id_suministro
     and s.anio_mes = a.anio_mes
 where s.anio_mes between :desde and :hasta
+    and mod(coalesce(try_cast(substr(s.id_suministro, 2) as bigint), 0), :cada) = 0
 order by s.anio_mes, s.id_suministro
