@@ -90,7 +90,11 @@ class Run:
 
 def _children(pid: int) -> list[int]:
     found = []
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").glob("*/children"))
+    except OSError:  # the process ended while we listed its tasks
+        return found
+    for task in tasks:
         try:
             found += [int(child) for child in task.read_text().split()]
         except OSError:  # the task ended while we looked
