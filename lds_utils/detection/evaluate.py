@@ -61,9 +61,10 @@ class Muestra:
         if self.cada == 1:
             return f"La evaluación usa los {self.suministros:,} suministros facturados del periodo."
         return (f"Con {self.suministros:,} suministros facturados en el periodo, la evaluación usa una muestra fija: "
-                f"uno de cada {self.cada} suministros (aquellos cuyo número de suministro, el código sin su letra inicial, es múltiplo de {self.cada}), unos "
-                f"{self.suministros // self.cada:,}. Los conteos de esta página son de la muestra; la precisión "
-                f"dentro de la capacidad se estima multiplicando por {self.cada} los aciertos de la muestra.")
+                f"uno de cada {self.cada} suministros (aquellos cuyo número de suministro, el código sin su letra "
+                f"inicial, es múltiplo de {self.cada}), unos {self.suministros // self.cada:,}. Los conteos de esta "
+                f"página son de la muestra; la precisión dentro de la capacidad se estima multiplicando por "
+                f"{self.cada} los aciertos de la muestra.")
 
 
 def read_anomalies(lake: Path, desde: str | None = None, hasta: str | None = None) -> pd.DataFrame:
