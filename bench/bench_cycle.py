@@ -325,8 +325,9 @@ def prepare(work: Path, clientes: int, cap_mb: float, period: str, months_per_ra
     lake = work / "instantanea"
     arrived = False
     if reuse_from:
-        arrived = summary_of(lake).get("hasta") == period
-        if not arrived and summary_of(lake).get("hasta") != before:
+        hasta = summary_of(lake).get("hasta")
+        arrived = hasta == period
+        if hasta not in (before, period):
             raise SystemExit(f"--reusar-desde: {lake} is not a lake generated to {before} or {period}")
         gen = pipe = None
     else:
