@@ -18,6 +18,7 @@ import pytest
 from lds_utils import config
 from lds_utils.config import LakePaths
 from lds_utils.detection.alerts import run_alertas
+from lds_utils.lake import graph
 from lds_utils.lake.pipeline import LOAD, REBUILD, REUSE, plan_bronze, run_pipeline
 from lds_utils.lake.registry import open_engine
 from lds_utils.synthetic.generate import GeneratorConfig, run_generate
@@ -53,7 +54,11 @@ def _frame(lake: Path, sql: str) -> pd.DataFrame:
     return frame.sort_values(list(frame.columns)).reset_index(drop=True)
 
 
+#: The tables a delivery adds partitions to (stg_acumulado and every stg_<tabla>_tipado).
+BY_DELIVERY = [relation.name for relation in graph.build_order() if relation.by_delivery]
 COMPARED = {
+    **{table: f"select * from bronze_db.{table}" for table in
+       ("bronze_cliente", "bronze_suministro", "bronze_medidor", "bronze_asignacion_tarifa", "bronze_inspeccion")},
     "bronze_acumulado": "select * from bronze_db.bronze_acumulado",
     "bronze_rechazos": "select tabla, motivo, registro, mes_registro from bronze_db.bronze_rechazos",
     "bronze_conciliacion": "select * from bronze_db.bronze_conciliacion",
@@ -65,38 +70,41 @@ COMPARED = {
 @pytest.fixture(scope="module")
 def loaded_and_rebuilt(built_lake, tmp_path_factory):
     """(lake generated to 2025-11, built, extended by 2025-12 and run for it with its alerts; the manifest of that
-    run; the sample built whole; stg_acumulado's files before the load)."""
+    run; the sample built whole; the files of the tables partitioned by delivery before the load)."""
     monthly = tmp_path_factory.mktemp("deliveries") / "monthly"
     run_generate(replace(SAMPLE, hasta="2025-11"), monthly)
     run_pipeline(monthly)
     run_alertas(monthly, desde=SAMPLE.desde, hasta="2025-11")
-    before = _stg_files(monthly)
+    before = {table: _delivery_files(monthly, table) for table in BY_DELIVERY}
     run_generate(SAMPLE, monthly)
     manifest = run_pipeline(monthly, period=MONTH)
     run_alertas(monthly, MONTH)
     return monthly, manifest, built_lake, before
 
 
-def _stg_files(lake: Path) -> dict[str, tuple[int, int]]:
-    """inode and mtime of every data file of stg_acumulado's published version, by partition/file name."""
-    (version,) = sorted((LakePaths(lake).bronze / "stg_acumulado").glob("v*"))
+def _delivery_files(lake: Path, table: str) -> dict[str, tuple[int, int]]:
+    """inode and mtime of every data file of a BRONZE table's published version, by partition/file name."""
+    (version,) = sorted((LakePaths(lake).bronze / table).glob("v*"))
     return {f"{path.parent.name}/{path.name}": (path.stat().st_ino, path.stat().st_mtime_ns)
             for path in version.rglob("*.parquet")}
 
 
-def test_a_period_run_loads_only_the_new_delivery(loaded_and_rebuilt):
+@pytest.mark.parametrize("table", BY_DELIVERY)
+def test_a_period_run_types_only_the_new_delivery(loaded_and_rebuilt, table):
     monthly, manifest, _, _ = loaded_and_rebuilt
     assert manifest["bronze"] == LOAD
-    (step,) = [step for step in manifest["steps"] if step["relation"] == "stg_acumulado"]
-    held = _frame(monthly, f"select count(*) as n from bronze_db.stg_acumulado where entrega = '{MONTH}'").n[0]
-    assert step["rows"] == held > 1000
+    (step,) = [step for step in manifest["steps"] if step["relation"] == table]
+    held = _frame(monthly, f"select count(*) as n from bronze_db.{table} where entrega = '{MONTH}'").n[0]
+    every = _frame(monthly, f"select count(*) as n from bronze_db.{table}").n[0]
+    assert step["rows"] == held > 0 and every > held
 
 
-def test_loading_a_delivery_leaves_the_earlier_partitions_files_untouched(loaded_and_rebuilt):
+@pytest.mark.parametrize("table", BY_DELIVERY)
+def test_loading_a_delivery_leaves_the_earlier_partitions_files_untouched(loaded_and_rebuilt, table):
     monthly, _, _, before = loaded_and_rebuilt
-    after = _stg_files(monthly)
-    assert {name: after[name] for name in before} == before
-    assert {name.split("/")[0] for name in set(after) - set(before)} == {HELD_OUT}
+    after = _delivery_files(monthly, table)
+    assert {name: after[name] for name in before[table]} == before[table]
+    assert {name.split("/")[0] for name in set(after) - set(before[table])} == {HELD_OUT}
 
 
 def test_extending_by_a_month_gives_the_raw_bytes_of_one_generation(loaded_and_rebuilt):
@@ -152,6 +160,29 @@ def test_a_later_delivery_of_a_dimension_row_replaces_it_and_counts_as_replaced(
     assert after.filas_rechazadas[0] == sample.filas_rechazadas[0] and bool(after.cuadra[0])
 
 
+def test_a_supply_whose_customer_arrives_in_a_later_delivery_becomes_valid_as_in_a_rebuild(built_lake, tmp_path):
+    lake = lakecopy.copy_raw(built_lake, tmp_path / "lake")
+    held = _hold_out(lake, MONTH)
+    sector = _frame(built_lake, "select min(id_sector) as id from bronze_db.bronze_sector").id[0]
+    header = "id_suministro,id_cliente,id_sector,nivel_tension,potencia_contratada_kw,fecha_conexion,fecha_baja"
+    early = LakePaths(lake).raw_table("suministro") / "entrega=2025-11" / "part-99999.csv"
+    early.write_text(f"{header}\nS99999999,C99999999,{sector},BT,5.0,2025-11-03,\n", encoding="utf-8")
+    run_pipeline(lake)
+    orphan = _frame(lake, "select motivo from bronze_db.stg_suministro where id_suministro = 'S99999999'")
+    assert orphan.motivo.tolist() == ["HUERFANO:id_cliente"]
+    (held / "cliente" / HELD_OUT / "part-99999.csv").write_text(
+        "id_cliente,tipo_documento,numero_documento,nombre,tipo_cliente,fecha_alta\n"
+        "C99999999,DNI,12345678,PRUEBA TARDIA,RESIDENCIAL,2025-11-02\n", encoding="utf-8")
+    _arrive(lake, held)
+    assert run_pipeline(lake, period=MONTH)["bronze"] == LOAD
+    whole = lakecopy.copy_raw(lake, tmp_path / "whole")
+    run_pipeline(whole)
+    query = "select * from bronze_db.bronze_suministro where id_suministro = 'S99999999'"
+    loaded = _frame(lake, query)
+    assert len(loaded) == 1
+    pd.testing.assert_frame_equal(loaded, _frame(whole, query))
+
+
 def test_a_loaded_file_that_changed_rebuilds_bronze_and_the_log_names_it(built_lake, tmp_path, capsys):
     lake = lakecopy.copy_raw(built_lake, tmp_path / "lake")
     run_pipeline(lake)
@@ -165,7 +196,8 @@ def test_a_loaded_file_that_changed_rebuilds_bronze_and_the_log_names_it(built_l
 STATE = {"sql": "s", "fecha_maxima": "2026-01-10", "rechazos_por_fecha": 0, "construido": "ayer",
          "archivos": {"acumulado/entrega=2025-10/part-00000.csv": [10, 1, 5],
                       "acumulado/entrega=2025-11/part-00000.csv": [10, 1, 5],
-                      "cliente/part-00000.csv": [10, 1, 5]}}
+                      "cliente/part-00000.csv": [10, 1, 5],
+                      "medidor/entrega=2025-11/part-00000.csv": [10, 1, 5]}}
 FILES = {path: entry[:2] for path, entry in STATE["archivos"].items()}
 
 
@@ -178,10 +210,20 @@ FILES = {path: entry[:2] for path, entry in STATE["archivos"].items()}
     ({**FILES, "acumulado/entrega=2025-11/part-00001.csv": [3, 1]}, REBUILD, "added to a delivery already loaded"),
     ({**FILES, "cliente/part-00001.csv": [3, 1]}, REBUILD, "added to a delivery already loaded"),
     ({**FILES, "acumulado/entrega=2025-09/part-00000.csv": [3, 1]}, REBUILD, "2025-09 arrived after 2025-11"),
+    ({**FILES, "medidor/entrega=2025-10/part-00000.csv": [3, 1]}, REBUILD, "medidor delivery 2025-10 arrived after"),
 ])
 def test_the_bronze_plan_of_a_period_run(inventory, action, reason):
     plan = plan_bronze(STATE, inventory, "s", "2026-01-10")
     assert plan.action == action and reason in plan.reason
+
+
+def test_the_bronze_plan_names_each_tables_new_deliveries():
+    arrived = {"acumulado/entrega=2025-12/part-00000.csv": [3, 1], "acumulado/entrega=2026-01/part-00000.csv": [3, 1],
+               "medidor/entrega=2025-12/part-00000.csv": [3, 1], "cliente/entrega=2025-12/part-00000.csv": [3, 1]}
+    plan = plan_bronze(STATE, {**FILES, **arrived}, "s", "2026-01-10")
+    assert plan.action == LOAD and plan.new_files == tuple(sorted(arrived))
+    assert plan.new_deliveries == {"acumulado": ("2025-12", "2026-01"), "cliente": ("2025-12",),
+                                   "medidor": ("2025-12",)}
 
 
 def test_the_bronze_plan_rebuilds_under_other_sql_or_a_date_limit_that_could_change_a_verdict():

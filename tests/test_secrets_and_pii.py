@@ -161,11 +161,13 @@ def test_personal_columns_exist_only_in_bronze_customer_tables(built_lake):
         columnas = engine.read_sql("select table_schema, table_name, column_name from information_schema.columns")
     personales = columnas[columnas["column_name"].isin(PERSONAL_DATA_COLUMNS)]
     assert set(zip(personales["table_schema"], personales["table_name"])) == {
-        ("raw_db", "cliente"), ("bronze_db", "stg_cliente"), ("bronze_db", "bronze_cliente")}
+        ("raw_db", "cliente"), ("bronze_db", "stg_cliente_tipado"), ("bronze_db", "stg_cliente"),
+        ("bronze_db", "bronze_cliente")}
 
 
 #: The relations that hold personal data by design (README, "Personal data is never published").
-PERSONAL_RELATIONS = {("raw_db", "cliente"), ("bronze_db", "stg_cliente"), ("bronze_db", "bronze_cliente")}
+PERSONAL_RELATIONS = {("raw_db", "cliente"), ("bronze_db", "stg_cliente_tipado"), ("bronze_db", "stg_cliente"),
+                      ("bronze_db", "bronze_cliente")}
 
 
 def _text_values(engine, schema: str, table: str, columns: list[str]) -> list[str]:

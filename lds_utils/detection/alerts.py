@@ -204,9 +204,20 @@ def _read_built(engine_type, lake: Path, months: list[str], capacidad_inspeccion
             opened.check_published(_is_alert_relation, months=_upto(months[-1]))
         except config.RunFailed:  # damaged alert relations: the build replaces them
             return None
-        if not (tables_match_gold(opened, months[-1]) and _same_capacity(opened, months, capacidad_inspeccion)):
+        if not (_holds_months(opened, months) and tables_match_gold(opened, months[-1])
+                and _same_capacity(opened, months, capacidad_inspeccion)):
             return None
         return {month: read_alerts(opened, month) for month in months}
+
+
+def _holds_months(engine: Engine, months: list[str]) -> bool:
+    """Both relations exist and the signals hold every month: a partition listing, so a month not built yet is
+    found before tables_match_gold reads every bill up to it."""
+    if not all(engine.table_exists("gold_db", table) for table in (SENALES, ALERTAS)):
+        return False
+    built = engine.read_sql(f"select distinct anio_mes from gold_db.{SENALES} where anio_mes between :desde and :hasta",
+                            {"desde": months[0], "hasta": months[-1]})
+    return set(built["anio_mes"].astype(str)) == set(months)
 
 
 def _same_capacity(engine: Engine, months: list[str], capacidad_inspeccion: float) -> bool:

@@ -5,8 +5,9 @@ Every file under ``sql/<layer>/`` carries one ``-- Build:`` line in its header:
     -- Build: table                                    a table, rewritten whole
     -- Build: view                                     a view (no data of its own)
     -- Build: table partitioned by anio_mes            a table of months; a run of some months replaces only those
-    -- Build: table partitioned by entrega             a table of RAW deliveries; a run that loads new deliveries
-                                                       adds their partitions only (with ``incremental``)
+    -- Build: table partitioned by entrega             a table of RAW deliveries (of one RAW table); a run that
+                                                       loads new deliveries adds their partitions only, computed by
+                                                       its incremental SELECT or by its own SELECT bound to them
     -- Build: ..., sliced by supply                    computed in slices of supplies on an engine that computes so
     -- Build: ..., incremental                         has a second SELECT, <name>_incremental.sql, that computes one
                                                        month from the relation's own published earlier months
@@ -254,6 +255,18 @@ def _ephemeral_text(name: str, root: Path) -> str:
 
 def _read(root: Path, layer: str, file: str) -> str:
     return (root / sqlmod.check_identifier(layer) / f"{sqlmod.check_identifier(file)}.sql").read_text(encoding="utf-8")
+
+
+def raw_source(name: str, root: Path = SQL_ROOT) -> str:
+    """The one RAW table a table of deliveries is built from: what its statement reads from raw_db, or the RAW
+    source of the tables of deliveries it reads."""
+    tree = sqlmod.parse_trino(statement(name, root=root))
+    raw = {table.name for table in tree.find_all(exp.Table) if table.db == RAW_DATABASE}
+    graph = load_graph(root)
+    raw |= {raw_source(read, root) for read in graph[name].reads if graph[read].by_delivery}
+    if len(raw) != 1:
+        raise GraphError(f"{name} is partitioned by {DELIVERY_COLUMN}: it must read one RAW table, not {sorted(raw)}")
+    return raw.pop()
 
 
 def month_calendar(desde: str) -> dict:

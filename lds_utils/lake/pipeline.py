@@ -7,10 +7,11 @@ the graph on any engine. ``run_pipeline(lake)`` rebuilds every relation but thos
 ``lds_utils.detection.alerts``) for every month. ``run_pipeline(lake,
 period="2025-03")`` recomputes SILVER and GOLD for that month only, replacing its partitions (a re-run never
 duplicates). RAW arrives in monthly deliveries (``raw/<tabla>/entrega=YYYY-MM/``); on an engine that keeps its state
-in the lake, a period run loads only the deliveries that arrived since BRONZE was built (``plan_bronze``: the
-dimensions and inspections are re-read whole, the readings' new deliveries appended as new partitions of
-stg_acumulado), reuses BRONZE when nothing arrived, and rebuilds it from every delivery when a loaded file changed
-(the rule and its reasons are in plan_bronze). On an engine that keeps
+in the lake, a period run loads only the deliveries that arrived since BRONZE was built (``plan_bronze``: each new
+delivery is typed and checked into new partitions of the tables partitioned by entrega, stg_acumulado and
+stg_<tabla>_tipado, whose earlier partitions are kept; the small steps that decide across deliveries, foreign keys,
+replaced rows, rejects and reconciliation, are recomputed), reuses BRONZE when nothing arrived, and rebuilds it from
+every delivery when a loaded file changed (the rule and its reasons are in plan_bronze). On an engine that keeps
 its state in the lake folder only one run may use a lake at a time (a lock file); progress and timings go to stderr.
 
 Before anything is written the RAW files are checked (lds_utils.lake.rawcheck); an engine that can then publishes the
@@ -168,10 +169,10 @@ class GraphRunner:
     params: the run's bound values (each statement gets its own months and their calendar).
     """
 
-    def __init__(self, engine: Engine, params: dict, new_deliveries: Sequence[str] | None = None):
+    def __init__(self, engine: Engine, params: dict, new_deliveries: dict[str, tuple[str, ...]] | None = None):
         self.engine = engine
         self.params = params
-        self.new_deliveries = new_deliveries  # of the readings, to load into BRONZE; None: every delivery, anew
+        self.new_deliveries = new_deliveries  # RAW table -> its deliveries to load into BRONZE; None: all, anew
         self.results: list[StepResult] = []
 
     def raw(self, table: str) -> None:
@@ -201,13 +202,16 @@ class GraphRunner:
                 self._months(relation, months, slices)
 
     def _deliveries(self, relation: Relation) -> None:
-        """A table of RAW deliveries: built from every delivery, or the new ones appended to its published ones."""
+        """A table of RAW deliveries: built from every delivery, or its RAW table's new deliveries added to its
+        published ones (by its incremental SELECT if it has one, else by its own SELECT over those deliveries)."""
         if self.new_deliveries is None or not self.engine.table_exists(relation.database, relation.name):
             self._table(relation, graph.statement(relation.name), EVERY_DELIVERY)
-        elif self.new_deliveries:
-            bounds = {"entrega_desde": min(self.new_deliveries), "entrega_hasta": max(self.new_deliveries)}
-            self._table(relation, graph.statement(relation.name, incremental=True), bounds,
-                        partitions=list(self.new_deliveries))
+            return
+        new = self.new_deliveries.get(graph.raw_source(relation.name), ())
+        if new:
+            bounds = {"entrega_desde": min(new), "entrega_hasta": max(new)}
+            self._table(relation, graph.statement(relation.name, incremental=relation.incremental), bounds,
+                        partitions=list(new))
         else:
             _log(f"[{relation.layer:>6}] {relation.name:<34} no new delivery: kept")
 
@@ -420,7 +424,7 @@ class BronzePlan:
     action: str  # REBUILD, REUSE or LOAD
     reason: str
     new_files: tuple[str, ...] = ()  # LOAD: paths under raw/ of the files of the new deliveries
-    new_deliveries: tuple[str, ...] = ()  # LOAD: the new deliveries of the readings (maybe none)
+    new_deliveries: dict[str, tuple[str, ...]] | None = None  # LOAD: RAW table -> its new deliveries, oldest first
 
 
 REBUILD, REUSE, LOAD = "rebuilt", "reused", "loaded"
@@ -435,10 +439,10 @@ def plan_bronze(state: dict | None, inventory: dict[str, list[int]], sql_digest:
     """The rule of a period run (state: what the last BRONZE build or load recorded).
 
     A delivery is loaded once. BRONZE is reused when no RAW file changed and none arrived; the new deliveries are
-    loaded when every loaded file is as it was and each new file belongs to a delivery not loaded yet (for the
-    readings, one after the last loaded). Otherwise BRONZE is rebuilt from every delivery: never built, other BRONZE
-    SQL, a date limit that could change a verdict (see date_limit_allows), a loaded file that changed or
-    disappeared, a file added to a loaded delivery, or a delivery of readings older than one loaded.
+    loaded when every loaded file is as it was and each new file belongs to a delivery of its table after the last
+    one loaded. Otherwise BRONZE is rebuilt from every delivery: never built, other BRONZE SQL, a date limit that
+    could change a verdict (see date_limit_allows), a loaded file that changed or disappeared, a file added to a
+    loaded delivery, or a delivery older than one of its table already loaded.
     """
     if not state or state.get("sql") != sql_digest:
         return BronzePlan(REBUILD, "BRONZE was not built by this BRONZE SQL")
@@ -456,11 +460,15 @@ def plan_bronze(state: dict | None, inventory: dict[str, list[int]], sql_digest:
     into_loaded = [path for path in new if _table_and_delivery(path) in loaded_deliveries]
     if into_loaded:
         return BronzePlan(REBUILD, f"raw/{into_loaded[0]} was added to a delivery already loaded" + _more(into_loaded))
-    readings = sorted({delivery for table, delivery in map(_table_and_delivery, new) if table == "acumulado"})
-    last = max((delivery for table, delivery in loaded_deliveries if table == "acumulado"), default=None)
-    if readings and last is not None and readings[0] <= last:
-        return BronzePlan(REBUILD, f"the readings' delivery {readings[0]} arrived after {last} was loaded")
-    return BronzePlan(LOAD, f"{len(new)} new raw files", tuple(new), tuple(readings))
+    arrived: dict[str, set[str]] = {}
+    for table, delivery in map(_table_and_delivery, new):
+        arrived.setdefault(table, set()).add(delivery)
+    for table, deliveries in sorted(arrived.items()):
+        last = max((delivery for loaded_table, delivery in loaded_deliveries if loaded_table == table), default=None)
+        if last is not None and min(deliveries) <= last:
+            return BronzePlan(REBUILD, f"the {table} delivery {min(deliveries)} arrived after {last} was loaded")
+    return BronzePlan(LOAD, f"{len(new)} new raw files", tuple(new),
+                      {table: tuple(sorted(deliveries)) for table, deliveries in arrived.items()})
 
 
 def _more(paths: list[str]) -> str:

@@ -141,7 +141,10 @@ DESCRIPCIONES = {
     "registro": "Registro RAW original como texto, para auditoría; en los de clientes, el nombre oculto y el "
                 "documento como su forma (9 por dígito, X por otro carácter). El libro no muestra los de clientes",
     "firma": "Contenido normalizado del registro, para distinguir duplicados exactos de claves repetidas",
-    "clave_repetida": "La clave aparece en más de un registro RAW: su motivo final está en stg_acumulado_duplicado",
+    "clave_repetida": "La clave aparece en más de un registro RAW de su entrega: los duplicados se deciden entre esas "
+                      "filas (las de lecturas, en stg_acumulado_duplicado)",
+    "motivo_propio": "Motivo de rechazo por el contenido de la fila misma, antes de revisar claves foráneas y "
+                     "duplicados; vacío si la fila es válida por sí sola",
     "tabla": "Tabla RAW de origen",
     "filas_raw": "Filas en RAW",
     "filas_bronze": "Filas válidas en BRONZE",
@@ -215,11 +218,11 @@ _DESCRIPCIONES_COLUMNA = {
 def describe_columns(tablas: pd.Series, columnas: pd.Series) -> pd.Series:
     """Description of each (table, column): raw contract first, then derived columns.
 
-    BRONZE tables (bronze_<t>, stg_<t>) inherit the raw description of a column of the same name;
+    BRONZE tables (bronze_<t>, stg_<t>, stg_<t>_tipado) inherit the raw description of a column of the same name;
     ``<col>_txt`` staging columns are the raw text of ``<col>``; a raw column carried into a later
     layer (id_suministro, distrito...) keeps the description it has in RAW.
     """
-    origen = tablas.str.replace(r"^(bronze|stg)_", "", regex=True)
+    origen = tablas.str.replace(r"^(bronze|stg)_", "", regex=True).str.removesuffix("_tipado")
     base = columnas.str.removesuffix("_txt")
     descripcion = (
         (origen + "." + base).map(_DESCRIPCIONES_RAW)
@@ -700,7 +703,7 @@ class ReportContext:
         })
 
     def raw_sample(self) -> pd.DataFrame:
-        """Five raw readings as received, from the analysis month or earlier (readings hold no personal data)."""
+        """Five raw readings as received in the analysis month's delivery (readings hold no personal data)."""
         return without_personal_data(self.query("raw_sample"))
 
     # catalog ------------------------------------------------------------------------------------------------

@@ -88,52 +88,53 @@ historia as (
     where a.anio_mes between :desde and :hasta
 ),
 
-historia_ordenada as (
+-- The previous months' values as arrays (nulls left out), so each median is the middle of a sorted array, as in
+-- gold_factura_evaluada_mes: DuckDB runs it as list_median, which sorts nothing (lds_utils.sql.SORTED_ARRAY_MEDIAN).
+historia_agrupada as (
     select
         id_suministro,
         anio_mes,
-        tarifa_actual,
-        meses_atras,
-        consumo_dia,
-        log_factor_carga,
-        tarifa,
-        es_estimada,
-        row_number() over (
-            partition by id_suministro, anio_mes order by consumo_dia nulls last
-        ) - 1 as posicion_consumo,
-        count(consumo_dia) over (partition by id_suministro, anio_mes) as n_consumo,
-        row_number() over (
-            partition by id_suministro, anio_mes order by log_factor_carga nulls last
-        ) - 1 as posicion_carga,
-        count(log_factor_carga) over (partition by id_suministro, anio_mes) as n_carga
+        array_agg(consumo_dia) filter (where consumo_dia is not null) as consumos,
+        array_agg(log_factor_carga) filter (where log_factor_carga is not null) as cargas,
+        max(consumo_dia) as maximo_consumo_dia,
+        max(case when meses_atras = 12 then consumo_dia end) as consumo_dia_anio_anterior,
+        max(case when meses_atras = 1 then tarifa end) as tarifa_mes_anterior,
+        count_if(tarifa = tarifa_actual) > 0 as tarifa_en_historia,
+        count_if(meses_atras = 1 and es_estimada) > 0 as estimada_mes_anterior
     from historia
+    group by id_suministro, anio_mes
 ),
 
 resumen_historia as (
     select
         id_suministro,
         anio_mes,
-        max(n_consumo) as n_historia,
-        max(n_carga) as n_historia_carga,
-        avg(
-            case
-                when posicion_consumo in (floor((n_consumo - 1) * 0.5e0), ceil((n_consumo - 1) * 0.5e0))
-                    then consumo_dia
-            end
-        ) as mediana_consumo_dia,
-        max(consumo_dia) as maximo_consumo_dia,
-        max(case when meses_atras = 12 then consumo_dia end) as consumo_dia_anio_anterior,
-        avg(
-            case
-                when posicion_carga in (floor((n_carga - 1) * 0.5e0), ceil((n_carga - 1) * 0.5e0))
-                    then log_factor_carga
-            end
-        ) as mediana_log_factor_carga,
-        max(case when meses_atras = 1 then tarifa end) as tarifa_mes_anterior,
-        count_if(tarifa = tarifa_actual) > 0 as tarifa_en_historia,
-        count_if(meses_atras = 1 and es_estimada) > 0 as estimada_mes_anterior
-    from historia_ordenada
-    group by id_suministro, anio_mes
+        coalesce(cardinality(consumos), 0) as n_historia,
+        coalesce(cardinality(cargas), 0) as n_historia_carga,
+        case
+            when cardinality(consumos) = 0 then null
+            when cardinality(consumos) % 2 = 1
+                then element_at(array_sort(consumos), cast((cardinality(consumos) + 1) / 2 as integer))
+            else (
+                element_at(array_sort(consumos), cast(cardinality(consumos) / 2 as integer))
+                + element_at(array_sort(consumos), cast(cardinality(consumos) / 2 as integer) + 1)
+            ) / 2
+        end as mediana_consumo_dia,
+        maximo_consumo_dia,
+        consumo_dia_anio_anterior,
+        case
+            when cardinality(cargas) = 0 then null
+            when cardinality(cargas) % 2 = 1
+                then element_at(array_sort(cargas), cast((cardinality(cargas) + 1) / 2 as integer))
+            else (
+                element_at(array_sort(cargas), cast(cardinality(cargas) / 2 as integer))
+                + element_at(array_sort(cargas), cast(cardinality(cargas) / 2 as integer) + 1)
+            ) / 2
+        end as mediana_log_factor_carga,
+        tarifa_mes_anterior,
+        tarifa_en_historia,
+        estimada_mes_anterior
+    from historia_agrupada
 ),
 
 senal as (
@@ -203,16 +204,16 @@ senal_larga as (
     where log_ratio_factor_carga is not null
 ),
 
-valor_ordenado as (
+valores_segmento as (
     select
         tipo_cliente,
         nivel_tension,
         anio_mes,
         senal,
-        valor,
-        row_number() over (partition by tipo_cliente, nivel_tension, anio_mes, senal order by valor) - 1 as posicion,
-        count(*) over (partition by tipo_cliente, nivel_tension, anio_mes, senal) as n_segmento
+        count(*) as n_segmento,
+        array_agg(valor) as valores
     from senal_larga
+    group by tipo_cliente, nivel_tension, anio_mes, senal
 ),
 
 centro as (
@@ -221,31 +222,33 @@ centro as (
         nivel_tension,
         anio_mes,
         senal,
-        max(n_segmento) as n_segmento,
-        avg(
-            case when posicion in (floor((n_segmento - 1) * 0.5e0), ceil((n_segmento - 1) * 0.5e0)) then valor end
-        ) as centro
-    from valor_ordenado
-    group by tipo_cliente, nivel_tension, anio_mes, senal
+        n_segmento,
+        case
+            when cardinality(valores) = 0 then null
+            when cardinality(valores) % 2 = 1
+                then element_at(array_sort(valores), cast((cardinality(valores) + 1) / 2 as integer))
+            else (
+                element_at(array_sort(valores), cast(cardinality(valores) / 2 as integer))
+                + element_at(array_sort(valores), cast(cardinality(valores) / 2 as integer) + 1)
+            ) / 2
+        end as centro
+    from valores_segmento
 ),
 
-desvio_ordenado as (
+desvios_segmento as (
     select
         v.tipo_cliente,
         v.nivel_tension,
         v.anio_mes,
         v.senal,
-        v.n_segmento,
-        abs(v.valor - c.centro) as desvio,
-        row_number() over (
-            partition by v.tipo_cliente, v.nivel_tension, v.anio_mes, v.senal order by abs(v.valor - c.centro)
-        ) - 1 as posicion
-    from valor_ordenado as v
+        array_agg(abs(v.valor - c.centro)) as desvios
+    from senal_larga as v
     inner join centro as c
         on v.tipo_cliente = c.tipo_cliente
         and v.nivel_tension = c.nivel_tension
         and v.anio_mes = c.anio_mes
         and v.senal = c.senal
+    group by v.tipo_cliente, v.nivel_tension, v.anio_mes, v.senal
 ),
 
 escala as (
@@ -254,11 +257,16 @@ escala as (
         nivel_tension,
         anio_mes,
         senal,
-        1.4826e0 * avg(
-            case when posicion in (floor((n_segmento - 1) * 0.5e0), ceil((n_segmento - 1) * 0.5e0)) then desvio end
-        ) as mad_normalizada
-    from desvio_ordenado
-    group by tipo_cliente, nivel_tension, anio_mes, senal
+        1.4826e0 * case
+            when cardinality(desvios) = 0 then null
+            when cardinality(desvios) % 2 = 1
+                then element_at(array_sort(desvios), cast((cardinality(desvios) + 1) / 2 as integer))
+            else (
+                element_at(array_sort(desvios), cast(cardinality(desvios) / 2 as integer))
+                + element_at(array_sort(desvios), cast(cardinality(desvios) / 2 as integer) + 1)
+            ) / 2
+        end as mad_normalizada
+    from desvios_segmento
 ),
 
 referencia_segmento as (
