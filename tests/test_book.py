@@ -84,7 +84,8 @@ def test_manifest_records_parameters_rows_packages_and_durations(libros):
     assert manifiesto["parametros"] == {"period": "2025-06", "engine": "duckdb", "lake": str(libros["lago"])}
     assert (manifiesto["generacion"]["n_clientes"], manifiesto["generacion"]["seed"]) == (1500, 42)
     assert manifiesto["filas_por_capa"]["raw_db"]["acumulado"] == manifiesto["generacion"]["filas"]["acumulado"]
-    assert manifiesto["filas_por_capa"]["gold_db"]["gold_facturacion_teorica_mes"] > 0
+    assert manifiesto["filas_por_capa"]["gold_db"]["gold_factura_evaluada_mes"] > 0
+    assert "gold_facturacion_teorica_mes" not in manifiesto["filas_por_capa"]["gold_db"], "a view holds no rows"
     assert manifiesto["paquetes"]["jupyter-book"] == "1.0.4.post1"
     assert {f"cuaderno {p.stem}" for p in book.notebooks()} <= manifiesto["duraciones_s"].keys()
     assert manifiesto["duraciones_s"]["libro html"] > 0

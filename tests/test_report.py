@@ -174,6 +174,11 @@ def test_contexto_reads_the_views_for_its_period(lago_dos_meses):
         assert {"raw_db", "bronze_db", "silver_db", "gold_db"} == set(diccionario["base_datos"])
         gold = diccionario[diccionario["tabla"] == "gold_facturacion_teorica_mes"]
         assert (gold["descripcion"] != "").all(), gold.loc[gold["descripcion"] == "", "columna"].tolist()
+        filas = diccionario.drop_duplicates(["base_datos", "tabla"]).set_index(["base_datos", "tabla"])["filas"]
+        assert filas["raw_db", "acumulado"] == ctx.sql("select count(*) as n from raw_db.acumulado")["n"].iloc[0]
+        assert filas["silver_db", "silver_consumo_mensual"] == ctx.sql(
+            "select count(*) as n from silver_db.silver_consumo_mensual")["n"].iloc[0] > 0
+        assert pd.isna(filas["gold_db", "vw_kpi_atipicos_mes"]), "a view holds no rows of its own"
         tipos = diccionario.set_index(["tabla", "columna"])["tipo"]
         assert tipos["bronze_cliente", "tipo_cliente"] == "VARCHAR", "the table's type, not the view's ENUM"
     finally:

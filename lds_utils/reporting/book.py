@@ -481,7 +481,8 @@ def _run_facts(lake: Path, generacion: dict, diccionario: pd.DataFrame) -> dict:
 
 
 def _rows_by_layer(diccionario: pd.DataFrame) -> dict[str, dict[str, int]]:
-    tablas = diccionario.drop_duplicates(["base_datos", "tabla"])
+    """The rows of what holds rows (every table, not the views), by database."""
+    tablas = diccionario.drop_duplicates(["base_datos", "tabla"]).dropna(subset=["filas"])
     return {base: dict(zip(grupo["tabla"], grupo["filas"].astype(int))) for base, grupo in tablas.groupby("base_datos", sort=False)}
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 from lds_utils import config
 from lds_utils.config import LakePaths, UsageError
 from lds_utils.detection import detect, evaluate
+from lds_utils.lake import graph
 from lds_utils.lake.pipeline import pipeline_fingerprint, read_fingerprint
 from lds_utils.lake.schema import PERSONAL_DATA_COLUMNS, PRIMARY_KEYS, RAW_SCHEMAS, column_names
 from lds_utils.lake.sql import check_identifier, load_sql
@@ -708,17 +709,27 @@ class ReportContext:
 
     # catalog ------------------------------------------------------------------------------------------------
     def data_dictionary(self) -> pd.DataFrame:
-        """Every table and view of the four databases: row count, columns, types and descriptions."""
+        """Every table and view of the four databases: columns, types, descriptions and, for what holds rows, the
+        whole lake's row count (filas, null for a view).
+
+        A stored table is counted from its files (Parquet footers); a RAW table takes the raw rows BRONZE reconciled
+        with the files. A view is computed when read: counting the KPI views and the readings' CSV once more took
+        most of the book's preparation at 1.3 M customers.
+        """
         columnas = self.query("catalog_columns")
-        tablas = columnas[["base_datos", "tabla"]].drop_duplicates()
+        catalogo = set(zip(columnas["base_datos"], columnas["tabla"]))
+        guardadas = [(relation.database, relation.name) for relation in graph.build_order()
+                     if relation.kind == "table" and (relation.database, relation.name) in catalogo]
         conteo = " union all ".join(
-            f"select '{b}' as base_datos, '{t}' as tabla, count(*) as filas from {b}.{t}"
-            for b, t in zip(tablas["base_datos"], tablas["tabla"].map(check_identifier))
+            f"select '{b}' as base_datos, '{check_identifier(t)}' as tabla, count(*) as filas from {b}.{t}"
+            for b, t in guardadas
         )
-        filas = self.sql(conteo)
+        crudas = "select 'raw_db' as base_datos, tabla, filas_raw as filas from bronze_db.bronze_conciliacion"
+        filas = self.sql(f"{conteo} union all {crudas}")
         orden_base = {base: i for i, base in enumerate(config.DATABASES.values())}
         return (
-            columnas.merge(filas, on=["base_datos", "tabla"])
+            columnas.merge(filas, on=["base_datos", "tabla"], how="left")
+            .astype({"filas": "Int64"})
             .assign(descripcion=lambda d: describe_columns(d["tabla"], d["columna"]),
                     _orden=lambda d: d["base_datos"].map(orden_base))
             .sort_values(["_orden", "tabla", "posicion"])
