@@ -185,23 +185,22 @@ senal as (
     where f.anio_mes between :desde and :hasta
 ),
 
--- The four log ratios stacked, to take each one's median and MAD per segment with one computation.
+-- The four log ratios stacked (one row per supply-month and signal, from one read of senal), to take each one's
+-- median and MAD per segment with one computation.
 senal_larga as (
-    select tipo_cliente, nivel_tension, anio_mes, 'mediana' as senal, log_ratio_mediana as valor
-    from senal
-    where log_ratio_mediana is not null
-    union all
-    select tipo_cliente, nivel_tension, anio_mes, 'anual' as senal, log_ratio_anual as valor
-    from senal
-    where log_ratio_anual is not null
-    union all
-    select tipo_cliente, nivel_tension, anio_mes, 'maximo' as senal, log_ratio_maximo as valor
-    from senal
-    where log_ratio_maximo is not null
-    union all
-    select tipo_cliente, nivel_tension, anio_mes, 'factor_carga' as senal, log_ratio_factor_carga as valor
-    from senal
-    where log_ratio_factor_carga is not null
+    select
+        s.tipo_cliente,
+        s.nivel_tension,
+        s.anio_mes,
+        k.senal,
+        case k.senal
+            when 'mediana' then s.log_ratio_mediana
+            when 'anual' then s.log_ratio_anual
+            when 'maximo' then s.log_ratio_maximo
+            when 'factor_carga' then s.log_ratio_factor_carga
+        end as valor
+    from senal as s
+    cross join (values ('mediana'), ('anual'), ('maximo'), ('factor_carga')) as k (senal)
 ),
 
 valores_segmento as (
@@ -213,6 +212,7 @@ valores_segmento as (
         count(*) as n_segmento,
         array_agg(valor) as valores
     from senal_larga
+    where valor is not null
     group by tipo_cliente, nivel_tension, anio_mes, senal
 ),
 
@@ -223,6 +223,7 @@ centro as (
         anio_mes,
         senal,
         n_segmento,
+        valores,
         case
             when cardinality(valores) = 0 then null
             when cardinality(valores) % 2 = 1
@@ -235,20 +236,15 @@ centro as (
     from valores_segmento
 ),
 
+-- Each value's distance to its segment's centre, from the same array (the values are not read again).
 desvios_segmento as (
     select
-        v.tipo_cliente,
-        v.nivel_tension,
-        v.anio_mes,
-        v.senal,
-        array_agg(abs(v.valor - c.centro)) as desvios
-    from senal_larga as v
-    inner join centro as c
-        on v.tipo_cliente = c.tipo_cliente
-        and v.nivel_tension = c.nivel_tension
-        and v.anio_mes = c.anio_mes
-        and v.senal = c.senal
-    group by v.tipo_cliente, v.nivel_tension, v.anio_mes, v.senal
+        tipo_cliente,
+        nivel_tension,
+        anio_mes,
+        senal,
+        transform(valores, valor -> abs(valor - centro)) as desvios
+    from centro
 ),
 
 escala as (
