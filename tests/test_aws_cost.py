@@ -28,6 +28,8 @@ def test_lake_sizes_are_the_current_files_of_each_table(tmp_path):
     with DuckDBEngine(tmp_path) as engine:
         engine.register_raw("cliente", schema.column_names("cliente"))
         engine.write_table("bronze_db", "bronze_cliente", "select id_cliente from raw_db.cliente")
+        engine.write_table("bronze_db", "por_entrega", "select id_cliente, entrega from raw_db.cliente",
+                           partition_col="entrega")
         select = "select id_cliente, substr(fecha_alta, 1, 7) as anio_mes from raw_db.cliente"
         for _ in range(2):  # the second write replaces the first version, which must not be counted
             engine.write_table("silver_db", "mensual", select, partition_col="anio_mes")
@@ -36,6 +38,8 @@ def test_lake_sizes_are_the_current_files_of_each_table(tmp_path):
     version = next((tmp_path / "silver" / "mensual").glob("v*"))
     assert sizes["silver"]["mensual"] == {"2024-01": sum(f.stat().st_size for f in version.rglob("*.parquet"))}
     assert sizes["bronze"]["bronze_cliente"] > 0 and sizes["gold"] == {}
+    por_entrega = next((tmp_path / "bronze" / "por_entrega").glob("v*"))
+    assert sizes["bronze"]["por_entrega"] == sum(f.stat().st_size for f in por_entrega.rglob("*.parquet")) > 0
 
 
 def test_lake_sizes_count_every_delivery_of_a_raw_table(tmp_path):

@@ -55,8 +55,8 @@ GOLD_TABLES = ("gold_factura_evaluada_mes", "gold_cerco_segmento_mes")
 # -- measuring a lake ----------------------------------------------------------------------------------------
 def lake_sizes(lake: Path) -> dict:
     """Bytes of every table of a lake built by the DuckDB engine: raw CSV per table (every delivery), Parquet per
-    bronze table, and
-    per month for the partitioned silver and gold tables (current version only)."""
+    table (of every delivery, for a table partitioned by entrega), and per month for the tables partitioned by
+    anio_mes (current version only)."""
     paths = LakePaths(Path(lake))
     if not paths.bronze.is_dir():
         raise UsageError(f"no BRONZE layer in {lake}: run the pipeline first")
@@ -71,7 +71,7 @@ def lake_sizes(lake: Path) -> dict:
                     part.name.split("=", 1)[1]: _bytes(part.glob("*.parquet")) for part in partitions
                 }
             elif version:
-                sizes[layer][table_dir.name] = _bytes(version.glob("*.parquet"))
+                sizes[layer][table_dir.name] = _bytes(version.rglob("*.parquet"))
     return sizes
 
 
