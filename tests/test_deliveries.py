@@ -56,6 +56,8 @@ def _frame(lake: Path, sql: str) -> pd.DataFrame:
 
 #: The tables a delivery adds partitions to (stg_acumulado and every stg_<tabla>_tipado).
 BY_DELIVERY = [relation.name for relation in graph.build_order() if relation.by_delivery]
+#: Of those, the one whose rows are the readings of a key repeated within a delivery: a delivery may have none.
+MAY_BE_EMPTY = {"stg_acumulado_duplicado"}
 COMPARED = {
     **{table: f"select * from bronze_db.{table}" for table in
        ("bronze_cliente", "bronze_suministro", "bronze_medidor", "bronze_asignacion_tarifa", "bronze_inspeccion")},
@@ -96,7 +98,8 @@ def test_a_period_run_types_only_the_new_delivery(loaded_and_rebuilt, table):
     (step,) = [step for step in manifest["steps"] if step["relation"] == table]
     held = _frame(monthly, f"select count(*) as n from bronze_db.{table} where entrega = '{MONTH}'").n[0]
     every = _frame(monthly, f"select count(*) as n from bronze_db.{table}").n[0]
-    assert step["rows"] == held > 0 and every > held
+    assert step["rows"] == held and every > held
+    assert held > 0 or table in MAY_BE_EMPTY
 
 
 @pytest.mark.parametrize("table", BY_DELIVERY)
@@ -104,7 +107,8 @@ def test_loading_a_delivery_leaves_the_earlier_partitions_files_untouched(loaded
     monthly, _, _, before = loaded_and_rebuilt
     after = _delivery_files(monthly, table)
     assert {name: after[name] for name in before[table]} == before[table]
-    assert {name.split("/")[0] for name in set(after) - set(before[table])} == {HELD_OUT}
+    added = {name.split("/")[0] for name in set(after) - set(before[table])}
+    assert added == {HELD_OUT} or (table in MAY_BE_EMPTY and not added)
 
 
 def test_extending_by_a_month_gives_the_raw_bytes_of_one_generation(loaded_and_rebuilt):
