@@ -1,7 +1,7 @@
 -- stg_inspeccion_tipado: the raw field-inspection rows of some deliveries, normalised, typed and checked on their own.
 -- Build: table partitioned by entrega
 -- Grain: one row per row of raw_db.inspeccion whose entrega lies in [:entrega_desde, :entrega_hasta]. motivo_propio
---   is the row's own reject reason (null: valid so far); stg_inspeccion adds the foreign keys and the duplicates.
+--   is the row's own reject reason (null: valid so far); stg_inspeccion adds the foreign key and the duplicates.
 -- Inputs: raw_db.inspeccion. Parameters: :fecha_maxima ('YYYY-MM-DD'), :entrega_desde and
 --   :entrega_hasta ('YYYY-MM'; a whole build binds the widest range).
 -- Partitioned by entrega: a monthly run computes the new deliveries' partitions and keeps the earlier ones' files.
