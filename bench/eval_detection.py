@@ -4,8 +4,11 @@
 
 Generates the lake and runs the pipeline unless the lake already holds that sample (generacion.json),
 then builds the companion signals and the ranked alerts for every month and prints the metrics: overall,
-per anomaly type, precision@k at the inspection capacity, inspection validation, and the worst months.
-The detector's thresholds were chosen on seed 42: report them on another seed.
+per anomaly type, precision@k at the inspection capacity, timeliness (anomalies inspected within 1, 3 and 6
+months), false alarms on legitimate behaviour, the IQR rule's monthly rate, soles stopped per inspection against
+the IQR rule alone and a random pick, what each reason was worth (the calibration sql/gold/ref_valor_motivo.sql
+holds), inspection validation, and the worst months. The detector's thresholds and the reasons' values were
+chosen on seed 42: report them on another seed.
 """
 
 from __future__ import annotations
@@ -80,6 +83,18 @@ def print_metrics(lake: Path, detecciones: pd.DataFrame, inspecciones: pd.DataFr
           f"worst month {por_k['precision_k'].min():.3f}")
     print("\nrecall per anomaly type (share of anomalies / of their months found)")
     print(evaluate.recall_by_kind(etiquetado).to_string(index=False, float_format="{:.3f}".format))
+    print("\ntimeliness: share of anomalies inspected within the capacity in one of their first 1, 3 or 6 months")
+    print(evaluate.timeliness(etiquetado, anomalias).to_string(index=False, float_format="{:.3f}".format))
+    print("\nfalse alarms on legitimate behaviour (its supply-months outside anomalies; share of the whole capacity)")
+    legitimos = evaluate.read_legitimate(lake)
+    print(evaluate.false_alarms_on_legitimate(etiquetado, legitimos).to_string(index=False, float_format="{:.3f}".format))
+    tasa_iqr = etiquetado.groupby("anio_mes")["es_alerta_iqr"].mean() * 100
+    print(f"\nIQR rule's monthly rate: {tasa_iqr.min():.2f}-{tasa_iqr.max():.2f} % (mean {tasa_iqr.mean():.2f} %), "
+          f"{int(tasa_iqr.between(1, 2).sum())} of {len(tasa_iqr)} months in the 1-2 % band")
+    print("\nsoles an inspection stops, same monthly capacity")
+    print(evaluate.soles_per_inspection(etiquetado, anomalias).to_string(index=False, float_format="{:,.1f}".format))
+    print("\nwhat each leading reason was worth (sql/gold/ref_valor_motivo.sql holds seed 42's)")
+    print(evaluate.reason_calibration(etiquetado, anomalias).to_string(index=False, float_format="{:.3f}".format))
     print("\nprecision per companion reason code")
     print(evaluate.precision_by_reason(etiquetado).to_string(index=False, float_format="{:.3f}".format))
     por_mes = evaluate.metrics_by_month(etiquetado, "es_alerta_complementaria")

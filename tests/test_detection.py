@@ -20,6 +20,7 @@ from lds_utils.config import SQL_ROOT, UsageError
 from lds_utils.detection import alerts, evaluate
 from lds_utils.lake import sql as sqlmod
 from lds_utils.lake.engines import DuckDBEngine
+from lds_utils.lake import graph
 from lds_utils.lake.graph import month_parameters
 from lds_utils.rules import billing, companion
 from tests import minilake
@@ -31,7 +32,7 @@ RESIDENCIALES = billing.options_where("admite_residencial")
 GOLD_COLUMNS = ["id_suministro", "anio_mes", "anio", "mes", "tipo_cliente", "nivel_tension", "tarifa", "consumo_kwh",
                 "demanda_kw", "dias_facturados", "es_estimada", "n_retrocesos"]
 RATIOS = {"mediana": "log_ratio_mediana", "anual": "log_ratio_anual", "maximo": "log_ratio_maximo",
-          "factor_carga": "log_ratio_factor_carga"}
+          "factor_carga": "log_ratio_factor_carga", "descenso": "log_ratio_descenso"}
 REASONS = {  # reason code -> flag column, in the SQL's order of motivo_principal
     "CONSUMO_CERO": "es_consumo_cero",
     "REGISTRO_RETROCEDE": "es_registro_retrocede",
@@ -39,12 +40,13 @@ REASONS = {  # reason code -> flag column, in the SQL's order of motivo_principa
     "OPCION_INCOMPATIBLE": "es_opcion_incompatible",
     "CONSUMO_ALTO": "es_consumo_alto",
     "CONSUMO_BAJO": "es_consumo_bajo",
+    "DESCENSO_GRADUAL": "es_descenso_gradual",
     "FACTOR_CARGA_ATIPICO": "es_factor_carga_atipico",
     "RECUPERO_TRAS_ESTIMADA": "es_recupero_tras_estimada",
     "ESTIMADA_BAJA": "es_estimada_baja",
     "OPCION_NUEVA": "es_opcion_nueva",
 }
-STATISTICAL = {"CONSUMO_ALTO", "CONSUMO_BAJO", "FACTOR_CARGA_ATIPICO"}
+STATISTICAL = {"CONSUMO_ALTO", "CONSUMO_BAJO", "DESCENSO_GRADUAL", "FACTOR_CARGA_ATIPICO"}
 
 
 # -- the independent pandas reference ----------------------------------------------------------------------
@@ -66,7 +68,7 @@ def _history(frame: pd.DataFrame) -> pd.DataFrame:
     estimada = _wide(frame, frame["es_estimada"].astype(float), months)
     resumen = {name: np.full(consumo_dia.shape, np.nan) for name in
                ("n_historia", "mediana", "maximo", "anual", "n_carga", "mediana_carga", "tarifa_en_historia",
-                "estimada_anterior")}
+                "estimada_anterior", "n_referencia", "mediana_referencia", "mes_1", "mes_2")}
     tarifa_anterior = np.full(consumo_dia.shape, None, dtype=object)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows: median and max are NaN, as wanted
@@ -81,6 +83,11 @@ def _history(frame: pd.DataFrame) -> pd.DataFrame:
             resumen["mediana_carga"][:, m] = np.nanmedian(carga_v, axis=1) if m else np.nan
             resumen["tarifa_en_historia"][:, m] = (tarifa[:, lo:m] == tarifa[:, m:m + 1]).any(axis=1)
             resumen["estimada_anterior"][:, m] = estimada[:, m - 1] if m else np.nan
+            referencia = consumo_dia[:, lo:max(lo, m - 2)]  # 3..12 months back
+            resumen["n_referencia"][:, m] = np.isfinite(referencia).sum(axis=1)
+            resumen["mediana_referencia"][:, m] = np.nanmedian(referencia, axis=1) if referencia.shape[1] else np.nan
+            resumen["mes_1"][:, m] = consumo_dia[:, m - 1] if m >= 1 else np.nan
+            resumen["mes_2"][:, m] = consumo_dia[:, m - 2] if m >= 2 else np.nan
             tarifa_anterior[:, m] = tarifa[:, m - 1] if m else None
     rows = pd.Index(frame["id_suministro"].unique()).get_indexer(frame["id_suministro"])
     cols = frame["indice"].to_numpy() - months[0]
@@ -112,6 +119,12 @@ def senales_reference(gold: pd.DataFrame, desde: str, hasta: str) -> pd.DataFram
         frame["log_ratio_maximo"] = np.log(cd / frame["maximo"]).where(hist_ok & (cd > 0) & (frame["maximo"] > 0))
         carga_ok = (frame["n_carga"] >= PARAMS["min_historia"]) & (frame["factor_carga"] > 0)
         frame["log_ratio_factor_carga"] = (np.log(frame["factor_carga"]) - frame["mediana_carga"]).where(carga_ok)
+        tres = frame[["consumo_dia", "mes_1", "mes_2"]]
+        descenso_ok = ((frame["n_referencia"] >= PARAMS["min_historia"]) & (tres > 0).all(axis=1)
+                       & (frame["mediana_referencia"] > 0))
+        frame["media_consumo_dia_3m"] = tres.mean(axis=1).where((tres > 0).all(axis=1))
+        frame["log_ratio_descenso"] = np.log(frame["media_consumo_dia_3m"] / frame["mediana_referencia"]).where(descenso_ok)
+        frame["tres_meses_bajo_referencia"] = tres.max(axis=1, skipna=False).lt(frame["mediana_referencia"])
     for name, column in RATIOS.items():
         frame[f"z_{name}"] = _robust_z(frame, column)
     return _reasons(frame)
@@ -132,6 +145,8 @@ def _reasons(f: pd.DataFrame) -> pd.DataFrame:
     f["es_consumo_alto"] = f["z_maximo"] > PARAMS["z_alza"]
     anual_confirma = (-f["z_anual"] > PARAMS["z_caida"]) | (f["z_anual"].isna() & (-f["z_mediana"] > PARAMS["z_caida_sin_anual"]))
     f["es_consumo_bajo"] = (-f["z_mediana"] > PARAMS["z_caida"]) & anual_confirma
+    f["es_descenso_gradual"] = ((-f["z_descenso"] > PARAMS["z_descenso"]) & f["tres_meses_bajo_referencia"]
+                                & (-f["z_anual"] > PARAMS["z_descenso_anual"]))
     f["es_factor_carga_atipico"] = f["z_factor_carga"].abs() > PARAMS["z_factor_carga"]
     flags = f[list(REASONS.values())]
     f["es_alerta"] = flags.any(axis=1)
@@ -144,6 +159,7 @@ def _reasons(f: pd.DataFrame) -> pd.DataFrame:
         np.where(regla, PARAMS["puntaje_regla"], 0.0),
         np.where(f["es_consumo_alto"], f["z_maximo"], 0.0),
         np.where(f["es_consumo_bajo"], -debil, 0.0),
+        np.where(f["es_descenso_gradual"], -f["z_descenso"], 0.0),
         np.where(f["es_factor_carga_atipico"], f["z_factor_carga"].abs(), 0.0),
     ])
     return f
@@ -185,10 +201,12 @@ def test_one_row_per_billed_supply_month(senales, tables):
 
 
 @pytest.mark.parametrize("column", ["n_historia", "consumo_dia", "factor_carga", "mediana_consumo_dia",
-                                    "maximo_consumo_dia", "consumo_dia_anio_anterior", *RATIOS.values(),
-                                    "z_mediana", "z_anual", "z_maximo", "z_factor_carga", "puntaje"])
+                                    "maximo_consumo_dia", "consumo_dia_anio_anterior", "mediana_referencia_descenso",
+                                    "media_consumo_dia_3m", *RATIOS.values(), "z_mediana", "z_anual", "z_maximo",
+                                    "z_factor_carga", "z_descenso", "puntaje"])
 def test_numbers_match_reference(senales, reference, column):
-    names = {"mediana_consumo_dia": "mediana", "maximo_consumo_dia": "maximo", "consumo_dia_anio_anterior": "anual"}
+    names = {"mediana_consumo_dia": "mediana", "maximo_consumo_dia": "maximo", "consumo_dia_anio_anterior": "anual",
+             "mediana_referencia_descenso": "mediana_referencia"}
     expected = reference[names.get(column, column)].astype(float).to_numpy()
     got = senales[column].astype(float).to_numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9, equal_nan=True)
@@ -304,7 +322,64 @@ def test_steady_supplies_and_legitimate_changes_raise_nothing(hand_made):
 def test_hand_made_signals_match_reference(hand_made):
     gold, got = hand_made
     expected = senales_reference(gold, "2024-05", "2024-06").set_index(KEYS).loc[got.index]
-    for column in ("z_mediana", "z_anual", "z_maximo", "z_factor_carga", "puntaje"):
+    for column in ("z_mediana", "z_anual", "z_maximo", "z_factor_carga", "z_descenso", "puntaje"):
+        np.testing.assert_allclose(got[column].astype(float), expected[column].astype(float), atol=1e-9, equal_nan=True)
+    assert (got["motivos"].fillna("") == expected["motivos"]).all()
+
+
+# -- hand-made series: a sustained fall against the supply's own past and its peers ---------------------------
+def _declines_gold() -> pd.DataFrame:
+    """40 residential peers with 12 % monthly noise over 2023-01..2024-06, and three supplies that lose consumption:
+    S950 falls 5 % a month from 2023-11, S951 has one low month (2024-05), S952 is low every April-June."""
+    meses = pd.period_range("2023-01", "2024-06", freq="M").strftime("%Y-%m")
+    ruido = np.random.default_rng(7).lognormal(0.0, 0.12, (40, len(meses)))
+    filas = [_bill(f"S{n:03d}", mes, 300.0 * ruido[n, k]) for n in range(40) for k, mes in enumerate(meses)]
+    for k, mes in enumerate(meses):
+        caida = max(0, k - 9)  # 2023-11 is the first month below its level
+        filas.append(_bill("S950", mes, 300.0 * (1 - 0.05 * caida)))
+        filas.append(_bill("S951", mes, 180.0 if mes == "2024-05" else 300.0))
+        filas.append(_bill("S952", mes, 210.0 if mes[5:] in ("04", "05", "06") else 300.0))
+    return pd.DataFrame(filas)
+
+
+@pytest.fixture(scope="module")
+def declines(tmp_path_factory):
+    gold = _declines_gold()
+    with DuckDBEngine(tmp_path_factory.mktemp("declines")) as engine:
+        minilake.create_reference(engine)
+        engine.con.register("gold_in", gold)
+        engine.con.execute("create table gold_db.gold_facturacion_teorica_mes as select * from gold_in")
+        got = engine.read_sql(sqlmod.load_sql("gold", alerts.SENALES), {**PARAMS, **month_parameters("2024-01", "2024-06")})
+    return gold, got.set_index(KEYS)
+
+
+def _months_with(got: pd.DataFrame, supply: str, code: str) -> list[str]:
+    rows = got.xs(supply, level="id_suministro")
+    return sorted(rows.index[rows["motivos"].fillna("").str.split(",").map(lambda codes: code in codes)])
+
+
+def test_a_gradual_fall_is_seen_by_its_own_signal_no_later_than_by_the_monthly_one(declines):
+    got = declines[1]
+    descenso = _months_with(got, "S950", "DESCENSO_GRADUAL")
+    assert descenso and descenso[-1] == "2024-06", descenso
+    bajo = _months_with(got, "S950", "CONSUMO_BAJO")
+    assert not bajo or descenso[0] <= bajo[0], (descenso, bajo)
+    row = got.loc[("S950", descenso[0])]
+    assert row["puntaje"] >= PARAMS["z_descenso"] and row["media_consumo_dia_3m"] < row["mediana_referencia_descenso"]
+
+
+def test_one_low_month_and_a_supply_s_own_season_are_not_a_gradual_fall(declines):
+    got = declines[1]
+    assert not _months_with(got, "S951", "DESCENSO_GRADUAL"), "one low month is not sustained"
+    assert not _months_with(got, "S952", "DESCENSO_GRADUAL"), "low as in the same months last year"
+    peers = got.index.get_level_values("id_suministro").str.match(r"S0\d\d$")
+    assert not got.loc[peers, "motivos"].fillna("").str.contains("DESCENSO_GRADUAL").any()
+
+
+def test_hand_made_declines_match_reference(declines):
+    gold, got = declines
+    expected = senales_reference(gold, "2024-01", "2024-06").set_index(KEYS).loc[got.index]
+    for column in ("log_ratio_descenso", "z_descenso", "z_anual", "puntaje"):
         np.testing.assert_allclose(got[column].astype(float), expected[column].astype(float), atol=1e-9, equal_nan=True)
     assert (got["motivos"].fillna("") == expected["motivos"]).all()
 
@@ -326,14 +401,92 @@ def test_ranking_per_month(tables):
     for mes, grupo in alertas_mes.groupby("anio_mes"):
         grupo = grupo.sort_values("prioridad")
         assert grupo["prioridad"].tolist() == list(range(1, len(grupo) + 1))
-        companion = grupo["es_alerta_complementaria"].to_numpy()
-        assert not (np.diff(companion.astype(int)) > 0).any(), "an IQR-only alert ranks above a companion alert"
-        for _, parte in grupo.groupby("es_alerta_complementaria"):
-            assert parte["puntaje"].is_monotonic_decreasing
+        assert grupo["enviada_reciente"].is_monotonic_increasing, "a supply just sent ranks before a new one"
+        for _, parte in grupo.groupby("enviada_reciente"):
+            assert parte["valor_esperado"].is_monotonic_decreasing
         assert (grupo["capacidad"] == math.ceil(PARAMS["capacidad_inspeccion"] * billed[mes])).all()
-        assert (grupo["dentro_capacidad"] == (grupo["prioridad"] <= grupo["capacidad"])).all()
+        esperado = (grupo["prioridad"] <= grupo["capacidad"]) & ~grupo["enviada_reciente"]
+        assert (grupo["dentro_capacidad"] == esperado).all()
     both = alertas_mes[alertas_mes["es_alerta_iqr"] & alertas_mes["es_alerta_complementaria"]]
     assert (both["detectores"] == "IQR+COMPLEMENTARIO").all() and both["motivos"].str.endswith(",CERCO_IQR").all()
+
+
+def test_a_supply_sent_to_inspection_is_not_sent_again_for_the_months_the_rule_says(tables):
+    alertas_mes = tables[alerts.ALERTAS]
+    indice = alertas_mes["anio_mes"].str[:4].astype(int) * 12 + alertas_mes["anio_mes"].str[5:].astype(int)
+    enviadas = alertas_mes.assign(indice=indice)[alertas_mes["dentro_capacidad"]]
+    for supply, visitas in enviadas.groupby("id_suministro")["indice"]:
+        assert (visitas.sort_values().diff().dropna() > PARAMS["meses_sin_reinspeccion"]).all(), supply
+    marcadas = alertas_mes.assign(indice=indice)[alertas_mes["enviada_reciente"]]
+    antes = set(zip(enviadas["id_suministro"], enviadas["indice"]))
+    for fila in marcadas.itertuples():
+        assert any((fila.id_suministro, fila.indice - k) in antes for k in range(1, PARAMS["meses_sin_reinspeccion"] + 1))
+    assert len(marcadas) > 0 and not alertas_mes.loc[alertas_mes["anio_mes"] == alertas_mes["anio_mes"].min(),
+                                                      "enviada_reciente"].any()
+
+
+def _band(consumo: pd.Series, mediana: pd.Series) -> pd.Series:
+    """The band of consumption of gold_alertas_valoradas: consumption per day against its 12-month median."""
+    limits = companion.BANDAS_CONSUMO
+    edges = [-np.inf, limits["razon_muy_baja"], limits["razon_baja"], limits["razon_alta"], limits["razon_muy_alta"]]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        razon = (consumo / mediana).replace(np.inf, np.finfo(float).max)
+    band = pd.Series(np.array(["MUY_BAJA", "BAJA", "NORMAL", "ALTA", "MUY_ALTA"])[np.searchsorted(edges, razon, "right") - 1],
+                     index=consumo.index)
+    return band.where(consumo != 0, "CERO").where(consumo.notna() & mediana.notna(), "SIN_HISTORIA")
+
+
+def test_expected_value_is_likelihood_times_amount_times_months(tables):
+    alertas_mes = tables[alerts.ALERTAS].set_index(KEYS)
+    gold = tables["gold_facturacion_teorica_mes"].set_index(KEYS).loc[alertas_mes.index]
+    importe = (gold["facturacion_teorica"] - gold["facturacion_referencia"]).abs().fillna(0.0)
+    np.testing.assert_allclose(alertas_mes["importe_en_juego"], importe, rtol=1e-12)
+    senales = tables[alerts.SENALES].set_index(KEYS).loc[alertas_mes.index]
+    band = _band(senales["consumo_dia"], senales["mediana_consumo_dia"])
+    assert (alertas_mes["banda_consumo"] == band).all()
+    valores = companion.reason_values()
+    own = valores.reindex(pd.MultiIndex.from_arrays([alertas_mes["motivo_principal"], band]))
+    every = valores.xs("TODAS", level="banda_consumo").loc[alertas_mes["motivo_principal"]]
+    probabilidad = own["probabilidad"].fillna(pd.Series(every["probabilidad"].to_numpy(), index=own.index)).to_numpy()
+    meses = own["meses_en_juego"].fillna(pd.Series(every["meses_en_juego"].to_numpy(), index=own.index)).to_numpy()
+    np.testing.assert_allclose(alertas_mes["probabilidad"], probabilidad)
+    np.testing.assert_allclose(alertas_mes["valor_esperado"], probabilidad * importe * meses)
+    assert set(valores.xs("TODAS", level="banda_consumo").index) == set(alerts.MOTIVOS)
+    assert valores["probabilidad"].between(0, 1).all() and (valores["meses_en_juego"] >= 1).all()
+
+
+@pytest.fixture(scope="module")
+def ranked_by_value(tmp_path_factory):
+    """The list of 2024-06 for 40 steady supplies and two with the same fall to 30 % of their level: S960 of a
+    300 kWh home, S961 of a 3,000 kWh one (same signal, same likelihood, ten times the amount)."""
+    meses = pd.period_range("2023-01", "2024-06", freq="M").strftime("%Y-%m")
+    filas = [_bill(f"S{n:03d}", mes, 300.0 * (1 + 0.02 * ((n + k) % 5 - 2))) for n in range(40)
+             for k, mes in enumerate(meses)]
+    for supply, nivel in (("S960", 300.0), ("S961", 3000.0)):
+        filas += [_bill(supply, mes, nivel * (0.3 if mes == "2024-06" else 1 + 0.02 * (k % 5 - 2)))
+                  for k, mes in enumerate(meses)]
+    gold = pd.DataFrame(filas).sort_values(KEYS)
+    previas = gold.groupby("id_suministro")["facturacion_teorica"]
+    gold = gold.assign(facturacion_referencia=previas.transform(lambda f: f.shift(1).rolling(12, min_periods=1).median()),
+                       es_atipico=False, valor_evaluado=np.nan, q3=np.nan, iqr=np.nan)
+    parametros = {**PARAMS, **month_parameters("2024-06", "2024-06")}
+    with DuckDBEngine(tmp_path_factory.mktemp("ranked")) as engine:
+        minilake.create_reference(engine)
+        engine.con.register("gold_in", gold)
+        engine.con.execute("create table gold_db.gold_facturacion_teorica_mes as select * from gold_in")
+        senales = engine.read_sql(sqlmod.load_sql("gold", alerts.SENALES), parametros)
+        engine.con.register("senales_in", senales)
+        engine.con.execute(f"create table gold_db.{alerts.SENALES} as select * from senales_in")
+        return engine.read_sql(graph.statement(alerts.ALERTAS), parametros).set_index("id_suministro")
+
+
+def test_a_larger_loss_ranks_higher_at_equal_likelihood_and_the_capacity_cuts_the_list(ranked_by_value):
+    lista = ranked_by_value
+    assert list(lista.index) == ["S961", "S960"], lista[["motivo_principal", "valor_esperado"]]
+    assert (lista["motivo_principal"] == "CONSUMO_BAJO").all() and lista["probabilidad"].nunique() == 1
+    assert lista.loc["S961", "importe_en_juego"] == pytest.approx(10 * lista.loc["S960", "importe_en_juego"], rel=0.05)
+    assert lista["prioridad"].tolist() == [1, 2] and (lista["capacidad"] == 1).all()
+    assert lista["dentro_capacidad"].tolist() == [True, False]
 
 
 def test_new_alerts_are_those_without_an_alert_the_month_before(tables):
@@ -471,6 +624,41 @@ def test_metrics_on_a_toy_case():
     assert por_mes.loc["2024-01", "precision"] == 0.0 and por_mes.loc["2024-02", "recall"] == 0.5
     motivos = evaluate.precision_by_reason(etiquetado).set_index("motivo")
     assert motivos.loc["CONSUMO_BAJO", "alertas"] == 3
+
+
+def _toy_valued() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The toy detections with their leading reason and amounts: A2 (S2) puts 10, 20 and 30 soles at stake in its
+    three months, A1 (S1) 100 in its one; S1's bill is also the IQR rule's alert."""
+    detecciones = _toy_detections()
+    importe = {("S2", "2024-01"): 10.0, ("S2", "2024-02"): 20.0, ("S2", "2024-03"): 30.0, ("S1", "2024-02"): 100.0}
+    claves = list(zip(detecciones["id_suministro"], detecciones["anio_mes"]))
+    detecciones["importe_en_juego"] = [importe.get(clave, 5.0) for clave in claves]
+    detecciones["exceso_iqr"] = np.where(detecciones["es_alerta_iqr"], 1.0, np.nan)
+    detecciones["motivo_principal"] = np.where(detecciones["es_alerta_complementaria"], "CONSUMO_BAJO", None)
+    anomalias = ANOMALIAS.assign(magnitud=ANOMALIAS["magnitud"].astype(float))
+    return evaluate.label_detections(detecciones, anomalias), anomalias
+
+
+def test_timeliness_counts_the_first_inspected_month_of_each_anomaly():
+    tabla = evaluate.timeliness(*_toy_valued()).set_index("tipo")
+    assert tabla.loc["PICO", ["anomalias", "en_1_meses", "en_3_meses"]].tolist() == [1, 1.0, 1.0]
+    assert tabla.loc["CAIDA_SOSTENIDA", ["en_1_meses", "en_3_meses", "en_6_meses"]].tolist() == [0.0, 1.0, 1.0]
+    assert tabla.index[-1].startswith("Caídas") and tabla.iloc[-1]["anomalias"] == 1  # A2 loses 50 %
+
+
+def test_soles_per_inspection_counts_what_is_left_of_each_anomaly_once():
+    tabla = evaluate.soles_per_inspection(*_toy_valued()).set_index("lista")["soles"]
+    lista, iqr, azar = tabla.to_numpy()
+    assert lista == 100 + 30  # A1 in its month; A2 in its last month: 30 left
+    assert iqr == 100  # the IQR rule alerts S1 only
+    assert azar == pytest.approx((60 + 50 + 30 + 100) / 9 * 6)  # mean at stake x 6 inspections (2 a month)
+
+
+def test_reason_calibration_of_a_toy_list():
+    tabla = evaluate.reason_calibration(*_toy_valued()).set_index("motivo_principal")
+    assert tabla.loc["CONSUMO_BAJO", "alertas"] == 3
+    assert tabla.loc["CONSUMO_BAJO", "probabilidad"] == pytest.approx(2 / 3)
+    assert tabla.loc["CONSUMO_BAJO", "meses_en_juego"] == 1.0  # both true alerts came in their anomaly's last month
 
 
 def test_precision_at_k_counts_unused_capacity_as_misses():

@@ -21,7 +21,7 @@ from lds_utils.config import PROJECT_ROOT, RAW_TABLES
 from lds_utils.lake.schema import FOREIGN_KEYS, PRIMARY_KEYS, RAW_SCHEMAS, column_names
 from lds_utils.synthetic import reference
 from lds_utils.synthetic.generate import GENERACION, GeneratorConfig, consumo_esperado, run_generate
-from lds_utils.synthetic.settings import OPCIONES, OPCIONES_DOBLE_REGISTRO, TIPOS_ANOMALIA
+from lds_utils.synthetic.settings import OPCIONES, OPCIONES_DOBLE_REGISTRO, TIPOS_ANOMALIA, TIPOS_LEGITIMOS
 
 CFG = GeneratorConfig()
 OPTIONAL = {"suministro": {"fecha_baja"}, "medidor": {"fecha_retiro"}, "asignacion_tarifa": {"fecha_fin"},
@@ -375,9 +375,10 @@ def test_rollovers_happen_and_every_advance_is_below_half_the_register(rebuilt):
 
 
 def test_normal_months_record_the_normal_consumption(esperado, clean):
-    """Outside anomalies the registers show the real consumption, up to whole register steps."""
+    """Outside anomalies and routine estimates (billed when they are not used: their own test) the registers show
+    the real consumption, up to whole register steps."""
     factor = clean["medidor"].groupby("id_suministro")["factor_medidor"].first().astype(float)
-    normal = esperado[esperado["anomalia"].isna()]
+    normal = esperado[esperado["anomalia"].isna() & (esperado["legitimo"] != "ESTIMADA_RUTINARIA")]
     gap = (normal["consumo_kwh"] - normal["consumo_normal_kwh"]).abs()
     # one register step per meter read in the month (two when the meter is replaced)
     assert (gap < 2 * normal["id_suministro"].map(factor)).all()
@@ -444,11 +445,75 @@ def test_anomalies_change_what_the_meter_records(esperado, anomalias):
     assert np.allclose(estimated["consumo_kwh"], estimated["consumo_normal_kwh"], rtol=0.02, atol=2)
 
 
-def test_estimated_readings_are_the_injected_ones(clean, anomalias):
+def test_a_slow_decline_loses_a_growing_share_month_by_month(esperado, anomalias):
+    slow = anomalias[anomalias["tipo"] == "DESCENSO_LENTO"]
+    assert len(slow) > 0 and slow["magnitud"].between(1 - CFG.descenso_lento[1], 1 - CFG.descenso_lento[0]).all()
+    frame = esperado.merge(slow, on="id_suministro")
+    frame = frame[frame["anio_mes"].between(frame["anio_mes_inicio"], frame["anio_mes_fin"])]
+    start = pd.PeriodIndex(frame["anio_mes_inicio"], freq="M")
+    step = (pd.PeriodIndex(frame["anio_mes"], freq="M") - start).map(lambda offset: offset.n) + 1
+    length = (pd.PeriodIndex(frame["anio_mes_fin"], freq="M") - start).map(lambda offset: offset.n) + 1
+    expected = 1 - (1 - frame["magnitud"]) * step / length
+    # registers hold whole kWh (times the meter's factor): allow the rounding of two readings
+    np.testing.assert_allclose(frame["consumo_kwh"], expected * frame["consumo_normal_kwh"], rtol=0.01, atol=2)
+    assert (length >= min(dict(CFG.duracion_anomalias)["DESCENSO_LENTO"])).mean() > 0.8
+
+
+def test_estimated_readings_are_the_injected_ones_or_routine(clean, anomalias, legitimos):
     estimated = clean["acumulado"][clean["acumulado"]["tipo_lectura"] == "ESTIMADA"]
     supplies = set(clean["medidor"].set_index("id_medidor").loc[estimated["id_medidor"], "id_suministro"])
-    assert supplies and supplies <= set(anomalias.loc[anomalias["tipo"] == "ESTIMADA_RECUPERO", "id_suministro"])
-    assert (estimated["registros_error"] == estimated["registros_esperados"]).all()
+    injected = set(anomalias.loc[anomalias["tipo"] == "ESTIMADA_RECUPERO", "id_suministro"])
+    routine = set(legitimos.loc[legitimos["tipo"] == "ESTIMADA_RUTINARIA", "id_suministro"])
+    assert supplies & injected and supplies & routine and supplies <= injected | routine
+    counts = estimated[["registros_error", "registros_esperados"]].apply(pd.to_numeric, errors="coerce").dropna()
+    assert len(counts) > 0.99 * len(estimated)  # the rest carry RAW dirt in a count
+    assert (counts["registros_error"] == counts["registros_esperados"]).all()
+
+
+# -- legitimate behaviour --------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def legitimos(sample_lake) -> pd.DataFrame:
+    return pd.read_csv(sample_lake / "truth" / "legitimos.csv", dtype={"id_suministro": str})
+
+
+def test_legitimate_events_never_touch_an_anomaly(legitimos, anomalias, esperado):
+    assert set(legitimos["tipo"]) == set(TIPOS_LEGITIMOS) and legitimos["id_evento"].is_unique
+    assert (legitimos["anio_mes_inicio"] <= legitimos["anio_mes_fin"]).all()
+    usage = legitimos[legitimos["tipo"].isin(["DESOCUPADO", "CAMBIO_NIVEL"])]
+    assert not set(usage["id_suministro"]) & set(anomalias["id_suministro"])
+    # what the generator does to a supply's usage or its bill stays clear of the anomalies; new connections, meter
+    # replacements and option changes are only listed, and an anomaly may fall in their months
+    changed = esperado[esperado["legitimo"].isin(["DESOCUPADO", "CAMBIO_NIVEL", "ESTIMADA_RUTINARIA"])]
+    assert len(changed) > 0 and changed["anomalia"].isna().all(), "a month both anomalous and changed as legitimate"
+
+
+def test_routine_estimates_come_at_their_rate_and_the_next_reading_catches_up(esperado):
+    billed = esperado["consumo_normal_kwh"].notna()
+    routine = esperado["legitimo"] == "ESTIMADA_RUTINARIA"  # the estimated month and its catch-up
+    assert routine.sum() / 2 / billed.sum() == pytest.approx(CFG.tasa_estimada_rutinaria, rel=0.2)
+    pares = esperado[routine].sort_values(["id_suministro", "anio_mes"]).groupby("id_suministro")
+    both = pares[["consumo_kwh", "consumo_normal_kwh"]].sum()
+    np.testing.assert_allclose(both["consumo_kwh"], both["consumo_normal_kwh"], rtol=0.02, atol=4)
+
+
+def test_empty_months_use_little_or_nothing_and_are_listed(esperado, legitimos):
+    empty = esperado[esperado["legitimo"] == "DESOCUPADO"]
+    assert len(empty) > 0 and empty["anomalia"].isna().all()
+    assert (empty["consumo_kwh"] == 0).any() and (empty["consumo_kwh"] > 0).any()
+    share = legitimos.loc[legitimos["tipo"] == "DESOCUPADO", "magnitud"]
+    assert share.between(0, CFG.consumo_desocupado[1]).all() and (share == 0).mean() == pytest.approx(
+        CFG.cuota_desocupado_cero, abs=0.2)
+    assert ((empty["consumo_kwh"] - empty["consumo_normal_kwh"]).abs() < 2).mean() > 0.95  # what is used is billed
+
+
+def test_level_changes_go_both_ways_for_good(legitimos, esperado):
+    level = legitimos[legitimos["tipo"] == "CAMBIO_NIVEL"]
+    down, up = level["magnitud"] < 1, level["magnitud"] > 1
+    assert down.any() and up.any() and (down | up).all()
+    assert level["magnitud"][down].between(*CFG.cambio_nivel_baja).all()
+    assert level["magnitud"][up].between(*CFG.cambio_nivel_alza).all()
+    last = esperado.groupby("id_suministro")["anio_mes"].max()
+    assert (level["anio_mes_fin"] == last.loc[level["id_suministro"]].to_numpy()).mean() > 0.95
 
 
 def test_wrong_tariff_period_inside_the_supply_life(clean, anomalias):

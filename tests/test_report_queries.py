@@ -285,14 +285,20 @@ def test_gold_months(engine, tables):
 @pytest.mark.parametrize("cada", [1, 3])
 def test_detections(engine, tables, alert_tables, cada):
     signals, alerts = alert_tables["gold_senales_mes"], alert_tables["gold_alertas_mes"]
-    gold = tables["gold_facturacion_teorica_mes"][["id_suministro", "anio_mes", "es_atipico"]]
-    joined = (_reported(signals).merge(gold, on=["id_suministro", "anio_mes"])
-              .merge(alerts[["id_suministro", "anio_mes", "prioridad", "capacidad", "dentro_capacidad"]],
-                     on=["id_suministro", "anio_mes"], how="left", indicator=True))
+    gold = tables["gold_facturacion_teorica_mes"][["id_suministro", "anio_mes", "es_atipico", "valor_evaluado", "q3",
+                                                   "iqr", "facturacion_teorica", "facturacion_referencia"]]
+    listed = ["prioridad", "capacidad", "dentro_capacidad", "motivo_principal", "banda_consumo", "valor_esperado"]
+    joined = (_reported(signals).drop(columns=["motivo_principal", "facturacion_teorica"])
+              .merge(gold, on=["id_suministro", "anio_mes"])
+              .merge(alerts[["id_suministro", "anio_mes", *listed]], on=["id_suministro", "anio_mes"], how="left",
+                     indicator=True))
     joined = joined[_in_sample(joined["id_suministro"], cada)]
-    expected = joined.assign(es_alerta_iqr=joined["es_atipico"], es_alerta_complementaria=joined["es_alerta"],
-                             es_alerta_combinada=joined["_merge"] == "both",
-                             dentro_capacidad=joined["dentro_capacidad"].fillna(False).astype(bool))
+    expected = joined.assign(
+        es_alerta_iqr=joined["es_atipico"], es_alerta_complementaria=joined["es_alerta"],
+        es_alerta_combinada=joined["_merge"] == "both",
+        dentro_capacidad=joined["dentro_capacidad"].fillna(False).astype(bool),
+        exceso_iqr=((joined["valor_evaluado"] - joined["q3"]) / joined["iqr"]).where(joined["es_atipico"]),
+        importe_en_juego=(joined["facturacion_teorica"] - joined["facturacion_referencia"]).abs().fillna(0.0))
     actual = engine.read_sql(sqlmod.load_sql("report", "detections"), {"desde": INICIO, "hasta": PERIOD, "cada": cada})
     expected = expected.astype({column: actual[column].dtype for column in ("prioridad", "capacidad")})
     assert actual["es_alerta_combinada"].any()

@@ -45,6 +45,8 @@ MOTIVOS = {
                            + "/".join(billing.options_where("admite_residencial")),
     "CONSUMO_ALTO": "Consumo diario muy por encima del mayor de sus 12 meses previos",
     "CONSUMO_BAJO": "Consumo diario muy por debajo de su mediana de 12 meses y del mismo mes del año anterior",
+    "DESCENSO_GRADUAL": "Consumo de sus tres últimos meses, cada uno bajo su mediana previa, en descenso sostenido "
+                        "frente a su propia historia y a su segmento",
     "FACTOR_CARGA_ATIPICO": "Demanda incoherente con la energía frente a su propia historia",
     "RECUPERO_TRAS_ESTIMADA": "Primera lectura real tras una estimada, por encima de su mediana",
     "ESTIMADA_BAJA": "Lectura estimada por debajo de su mediana: se factura de menos y luego se recupera",
@@ -74,12 +76,33 @@ def build_all_alerts(engine: Engine, params: dict | None = None) -> dict[str, in
 
 
 def _build_alerts(engine: Engine, months, params: dict | None) -> dict[str, int]:
-    """The alert part of the relation graph, built by the pipeline's runner for ``months`` (pipeline.Months)."""
+    """The alert part of the relation graph, built by the pipeline's runner for ``months`` (pipeline.Months): the
+    signals at once, then the lists one month at a time, oldest first (each reads the lists published before it)."""
     from lds_utils.lake.pipeline import GraphRunner, pipeline_parameters, relations
 
     runner = GraphRunner(engine, {**pipeline_parameters(), **(params or {})})
-    runner.build(relations(names=(SENALES, ALERTAS)), months)
-    return {step.relation: step.rows for step in runner.results}
+    senales, alertas = relations(names=(SENALES, ALERTAS))
+    runner.build([senales], months)
+    for list_months in _list_builds(engine, months):
+        runner.build([alertas], list_months)
+    filas = {step.relation: 0 for step in runner.results}
+    for step in runner.results:
+        filas[step.relation] += step.rows or 0
+    return filas
+
+
+def _list_builds(engine: Engine, months) -> list:
+    """The builds of gold_alertas_mes for ``months``, one month each: a table that does not exist yet, or a build of
+    every month, starts with its first month alone, as a new table (its SELECT: no list before it); every other
+    month is added by the incremental SELECT, which reads the lists before it."""
+    from lds_utils.lake.pipeline import Months
+
+    wanted = months.partitions() or sorted(engine.read_sql(
+        f"select distinct {PARTITION_COLUMN} from gold_db.{SENALES}")[PARTITION_COLUMN].astype(str))
+    builds = [Months.between(month, month) for month in wanted]
+    if not (months.partial and engine.table_exists("gold_db", ALERTAS)):
+        builds[0] = Months(wanted[0], wanted[0], partial=False)
+    return builds
 
 
 def require_tables(ctx) -> None:

@@ -77,15 +77,29 @@ def read_anomalies(lake: Path, desde: str | None = None, hasta: str | None = Non
     path = LakePaths(Path(lake)).truth / "anomalias.csv"
     if not path.is_file():
         raise UsageError(f"no ground truth at {path}: it exists only for lakes made by `lds_utils generate`")
-    texto = ["id_anomalia", "tipo", "id_suministro", "anio_mes_inicio", "anio_mes_fin", "detalle"]
-    anomalias = pd.read_csv(path, dtype=dict.fromkeys(texto, str), keep_default_na=False, na_values={"magnitud": [""]})
-    activas = pd.Series(True, index=anomalias.index)
+    return _read_events(path, "id_anomalia", desde, hasta)
+
+
+def read_legitimate(lake: Path, desde: str | None = None, hasta: str | None = None) -> pd.DataFrame:
+    """truth/legitimos.csv (legitimate behaviour: lds_utils.synthetic.legitimate), read as read_anomalies reads its
+    file; id_evento is its key. A lake generated before the file existed has none: an empty table."""
+    path = LakePaths(Path(lake)).truth / "legitimos.csv"
+    if not path.is_file():
+        return pd.DataFrame(columns=["id_evento", "tipo", "id_suministro", "anio_mes_inicio", "anio_mes_fin",
+                                     "magnitud", "detalle"])
+    return _read_events(path, "id_evento", desde, hasta)
+
+
+def _read_events(path: Path, clave: str, desde: str | None, hasta: str | None) -> pd.DataFrame:
+    texto = [clave, "tipo", "id_suministro", "anio_mes_inicio", "anio_mes_fin", "detalle"]
+    eventos = pd.read_csv(path, dtype=dict.fromkeys(texto, str), keep_default_na=False, na_values={"magnitud": [""]})
+    activos = pd.Series(True, index=eventos.index)
     if desde:
-        activas &= anomalias["anio_mes_fin"] >= desde
+        activos &= eventos["anio_mes_fin"] >= desde
     if hasta:
-        activas &= anomalias["anio_mes_inicio"] <= hasta
-        anomalias["anio_mes_fin"] = anomalias["anio_mes_fin"].where(anomalias["anio_mes_fin"] <= hasta, hasta)
-    return anomalias[activas].reset_index(drop=True)
+        activos &= eventos["anio_mes_inicio"] <= hasta
+        eventos["anio_mes_fin"] = eventos["anio_mes_fin"].where(eventos["anio_mes_fin"] <= hasta, hasta)
+    return eventos[activos].reset_index(drop=True)
 
 
 def read_detections(engine, desde: str, hasta: str, muestra: Muestra | None = None) -> pd.DataFrame:
@@ -205,6 +219,122 @@ def precision_by_reason(etiquetado: pd.DataFrame) -> pd.DataFrame:
     return tabla.sort_values("alertas", ascending=False).reset_index()
 
 
+#: A band of consumption gets its own row in ref_valor_motivo when the tuning seed gave the reason this many alerts in
+#: it; below that, the reason's row for every band applies.
+MIN_ALERTAS_BANDA = 30
+
+
+def reason_calibration(etiquetado: pd.DataFrame, anomalias: pd.DataFrame) -> pd.DataFrame:
+    """Per motivo_principal of the combined list's alerts, over every band of consumption ('TODAS') and in each band
+    with at least MIN_ALERTAS_BANDA alerts: how many, the share inside an injected anomaly (probabilidad) and, for
+    those, the mean months the anomaly still had to run, the alert's month included (meses_en_juego: what an
+    inspection stops). The values sql/gold/ref_valor_motivo.sql holds, measured on the tuning seed."""
+    alertas = etiquetado[etiquetado["es_alerta_combinada"].astype(bool)]
+    fin = anomalias.set_index("id_anomalia")["anio_mes_fin"]
+    verdaderas = alertas[alertas["es_anomalia"]]
+    restantes = pd.Series(_month_index(fin.loc[verdaderas["id_anomalia"]]).to_numpy()
+                          - _month_index(verdaderas["anio_mes"]).to_numpy() + 1, index=verdaderas.index)
+    alertas = alertas.assign(restantes=restantes.reindex(alertas.index))
+    partes = [alertas.assign(banda_consumo="TODAS"), alertas]
+    tabla = pd.concat(partes).groupby(["motivo_principal", "banda_consumo"]).agg(
+        alertas=("es_anomalia", "size"), probabilidad=("es_anomalia", "mean"), meses_en_juego=("restantes", "mean"))
+    tabla = tabla.fillna({"meses_en_juego": 1.0}).reset_index()
+    tabla = tabla[(tabla["banda_consumo"] == "TODAS") | (tabla["alertas"] >= MIN_ALERTAS_BANDA)]
+    return tabla.sort_values(["motivo_principal", "banda_consumo"], ignore_index=True)
+
+
+def _month_index(anio_mes: pd.Series) -> pd.Series:
+    return anio_mes.str[:4].astype(int) * 12 + anio_mes.str[5:7].astype(int)
+
+
+#: Horizons of the timeliness table: an anomaly counts as inspected in time when the list held it, within the
+#: capacity, in one of its first 1, 3 or 6 months.
+HORIZONTES_MESES = (1, 3, 6)
+#: Sustained drops the targets single out: the anomaly types that lose consumption month after month, with a loss
+#: of at least this share in their most extreme month (magnitud = what is left: at most 1 - it).
+CAIDAS = ("CAIDA_SOSTENIDA", "DESCENSO_LENTO")
+CAIDA_GRANDE = 0.5
+
+
+def _months_into(etiquetado: pd.DataFrame, anomalias: pd.DataFrame) -> pd.Series:
+    """For the supply-months inside an anomaly: months since its start (0 = its first month)."""
+    inicio = anomalias.set_index("id_anomalia")["anio_mes_inicio"]
+    dentro = etiquetado[etiquetado["es_anomalia"]]
+    return pd.Series(_month_index(dentro["anio_mes"]).to_numpy()
+                     - _month_index(inicio.loc[dentro["id_anomalia"]]).to_numpy(), index=dentro.index)
+
+
+def timeliness(etiquetado: pd.DataFrame, anomalias: pd.DataFrame, detector: str = "dentro_capacidad") -> pd.DataFrame:
+    """Per anomaly type: how many anomalies, and the share the detector alerted in one of their first 1, 3 and 6
+    months (``dentro_capacidad``: inspected within the capacity). One row more for the large sustained drops
+    (CAIDAS with a loss of at least CAIDA_GRANDE), the targets' group."""
+    meses = _months_into(etiquetado, anomalias)
+    dentro = etiquetado.loc[meses.index]
+    primero = meses[dentro[detector].astype(bool)].groupby(dentro["id_anomalia"]).min()
+    por_anomalia = dentro.drop_duplicates("id_anomalia").set_index("id_anomalia")["tipo_anomalia"].to_frame("tipo")
+    por_anomalia["primero"] = primero.reindex(por_anomalia.index)
+    magnitud = anomalias.set_index("id_anomalia")["magnitud"].reindex(por_anomalia.index)
+    grandes = por_anomalia[por_anomalia["tipo"].isin(CAIDAS) & (magnitud <= 1 - CAIDA_GRANDE)].assign(
+        tipo=f"Caídas de {CAIDA_GRANDE:.0%} o más")
+    filas = []
+    for tipo, grupo in pd.concat([por_anomalia, grandes]).groupby("tipo", sort=False):
+        filas.append({"tipo": tipo, "anomalias": len(grupo),
+                      **{f"en_{h}_meses": float((grupo["primero"] < h).mean()) for h in HORIZONTES_MESES}})
+    return pd.DataFrame(filas)
+
+
+def soles_per_inspection(etiquetado: pd.DataFrame, anomalias: pd.DataFrame,
+                         muestra: Muestra | None = None) -> pd.DataFrame:
+    """Soles an inspection stops, per inspection, for three ways of spending the same monthly capacity: the ranked
+    list (dentro_capacidad), the IQR rule's alerts alone by exceso_iqr, and a random pick.
+
+    What a real anomaly still puts at stake from a month on: the sum of importe_en_juego (|bill - the supply's
+    median bill|, S/) over its billed months from that one to its end (the ground truth's); a supply-month outside
+    every anomaly puts nothing. An anomaly counts once, at its first inspection (a second visit stops nothing more).
+    A random pick's figure is the mean over every supply-month. Needs the capacity per month, so the list's months.
+    On a sample, the IQR list takes the sample's share of each month's capacity and the soles are scaled back by
+    ``cada``, as in precision_at_k.
+    """
+    expansion = _cada(muestra)
+    verdaderas = etiquetado[etiquetado["es_anomalia"]].sort_values("anio_mes", ascending=False)
+    en_juego = verdaderas.groupby("id_anomalia")["importe_en_juego"].cumsum().reindex(etiquetado.index, fill_value=0.0)
+    capacidad = etiquetado.groupby("anio_mes")["capacidad"].max().dropna()
+    iqr = etiquetado[etiquetado["es_alerta_iqr"].astype(bool) & etiquetado["anio_mes"].isin(capacidad.index)]
+    iqr = iqr.sort_values(["anio_mes", "exceso_iqr"], ascending=[True, False])
+    dentro_iqr = iqr.groupby("anio_mes").cumcount() < capacidad.loc[iqr["anio_mes"]].to_numpy() / expansion
+    listas = {"Ranking por valor esperado (dentro de la capacidad)": etiquetado["dentro_capacidad"].astype(bool),
+              "Solo cerco IQR, por exceso (misma capacidad)": pd.Series(dentro_iqr, index=iqr.index).reindex(
+                  etiquetado.index, fill_value=False)}
+    total = float(capacidad.sum())
+    filas = []
+    for nombre, inspeccionadas in listas.items():
+        elegidas = etiquetado[inspeccionadas].sort_values("anio_mes")
+        primeras = elegidas[elegidas["es_anomalia"]].drop_duplicates("id_anomalia").index
+        soles = float(en_juego.loc[primeras].sum()) * expansion
+        filas.append({"lista": nombre, "inspecciones": total, "anomalias_detenidas": len(primeras) * expansion,
+                      "soles": soles, "soles_por_inspeccion": soles / total})
+    filas.append({"lista": "Inspección aleatoria", "inspecciones": total,
+                  "anomalias_detenidas": float(etiquetado["es_anomalia"].mean() * total),
+                  "soles": float(en_juego.mean() * total), "soles_por_inspeccion": float(en_juego.mean())})
+    return pd.DataFrame(filas)
+
+
+def false_alarms_on_legitimate(etiquetado: pd.DataFrame, legitimos: pd.DataFrame) -> pd.DataFrame:
+    """Per kind of legitimate behaviour: its supply-months outside every anomaly, the share each detector alerted,
+    and the share of the whole inspection capacity its alerts took (the list should not be filled by them)."""
+    normales = etiquetado[~etiquetado["es_anomalia"]].reset_index()
+    ventanas = normales[["index", "id_suministro", "anio_mes"]].merge(
+        legitimos[["tipo", "id_suministro", "anio_mes_inicio", "anio_mes_fin"]], on="id_suministro")
+    dentro = ventanas[ventanas["anio_mes"].between(ventanas["anio_mes_inicio"], ventanas["anio_mes_fin"])]
+    dentro = dentro.drop_duplicates(["index", "tipo"])
+    marcas = etiquetado.loc[dentro["index"], list(DETECTORES)].astype(bool).set_axis(dentro.index)
+    capacidad = float(etiquetado.groupby("anio_mes")["capacidad"].max().sum())
+    tabla = marcas.groupby(dentro["tipo"]).mean()
+    tabla.insert(0, "meses", dentro.groupby("tipo").size())
+    tabla["cuota_capacidad"] = marcas["dentro_capacidad"].groupby(dentro["tipo"]).sum() / capacidad
+    return tabla.rename_axis("tipo").reset_index().sort_values("meses", ascending=False, ignore_index=True)
+
+
 # -- inspection validation --------------------------------------------------------------------------------
 def read_inspections(engine, desde: str, hasta: str, muestra: Muestra | None = None) -> pd.DataFrame:
     """Inspections from ``desde`` to ``hasta`` of the sample's supplies (all without one) with the month of the bill
@@ -242,6 +372,18 @@ TIPOS_ANOMALIA = {
     "ESTIMADA_RECUPERO": "Lecturas estimadas bajas y recupero",
     "TARIFA_INCORRECTA": "Opción tarifaria incorrecta",
     "DEMANDA_INCONSISTENTE": "Demanda incoherente con la energía",
+    "DESCENSO_LENTO": "Descenso lento (30-70 % en 6-12 meses)",
+}
+
+
+#: Spanish labels of the legitimate behaviour the generator lists (truth/legitimos.csv).
+TIPOS_LEGITIMOS = {
+    "ESTIMADA_RUTINARIA": "Lectura estimada de rutina y su recupero",
+    "DESOCUPADO": "Casa o local desocupado",
+    "CAMBIO_NIVEL": "Cambio permanente de nivel de consumo",
+    "CONEXION_NUEVA": "Conexión nueva (primeros 12 meses)",
+    "CAMBIO_MEDIDOR": "Cambio de medidor",
+    "CAMBIO_OPCION": "Cambio de opción tarifaria",
 }
 
 

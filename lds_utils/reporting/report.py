@@ -133,6 +133,50 @@ def _quoted(lake: Path) -> str:
 
 
 # -- data dictionary ---------------------------------------------------------------------------------------
+#: Descriptions of the columns of the alert relations (gold_senales_mes, gold_alertas_mes): their meaning and
+#: thresholds are in the headers of sql/gold/gold_senales_mes.sql and gold_alertas_valoradas.sql.
+DESCRIPCIONES_ALERTAS = {
+    "factor_carga": "kWh / (máxima demanda × 24 h × días facturados)",
+    "consumo_dia": "Consumo del mes por día facturado, kWh",
+    "n_historia": "Meses con consumo entre los 12 previos",
+    "mediana_consumo_dia": "Mediana del consumo por día de sus 12 meses previos, kWh",
+    "maximo_consumo_dia": "Mayor consumo por día de sus 12 meses previos, kWh",
+    "consumo_dia_anio_anterior": "Consumo por día del mismo mes del año anterior, kWh",
+    "mediana_referencia_descenso": "Mediana del consumo por día de los meses 3 a 12 anteriores, kWh",
+    "media_consumo_dia_3m": "Consumo por día medio del mes y los dos anteriores, kWh",
+    "tarifa_mes_anterior": "Opción tarifaria del mes anterior",
+    "log_ratio_mediana": "ln(consumo por día / su mediana de 12 meses)",
+    "log_ratio_anual": "ln(consumo por día / el del mismo mes del año anterior)",
+    "log_ratio_maximo": "ln(consumo por día / su mayor mes de los 12 previos)",
+    "log_ratio_factor_carga": "ln(factor de carga) menos la mediana de sus 12 meses previos",
+    "log_ratio_descenso": "ln(consumo medio de 3 meses / mediana de los meses 3 a 12 anteriores)",
+    **{f"z_{senal}": f"Puntaje z robusto de log_ratio_{senal} frente a su segmento (tipo, tensión, mes)"
+       for senal in ("mediana", "anual", "maximo", "factor_carga", "descenso")},
+    **{f"es_{motivo.lower()}": f"Verdadero si aplica el motivo {motivo}" for motivo in (
+        "CONSUMO_CERO", "REGISTRO_RETROCEDE", "FACTOR_CARGA_MAYOR_1", "OPCION_INCOMPATIBLE", "CONSUMO_ALTO",
+        "CONSUMO_BAJO", "DESCENSO_GRADUAL", "FACTOR_CARGA_ATIPICO", "RECUPERO_TRAS_ESTIMADA", "ESTIMADA_BAJA",
+        "OPCION_NUEVA")},
+    "es_alerta": "Verdadero si el detector complementario alerta el suministro-mes",
+    "motivo_principal": "Primer motivo de la alerta (CERCO_IQR si solo alerta el cerco)",
+    "motivos": "Todos los motivos de la alerta, separados por comas",
+    "puntaje": "Fuerza de la señal: z del motivo estadístico, o el puntaje fijo de una regla de consistencia",
+    "prioridad": "Orden en la lista de inspección del mes (1 = primero)",
+    "detectores": "Qué detector alerta: IQR, COMPLEMENTARIO o IQR+COMPLEMENTARIO",
+    "es_alerta_iqr": "Verdadero si la regla oficial (cerco IQR) alerta la factura",
+    "es_alerta_complementaria": "Verdadero si el detector complementario alerta la factura",
+    "importe_en_juego": "|factura teórica - mediana de sus 12 facturas previas|, S/ del mes",
+    "banda_consumo": "Cuánto se aleja el consumo de su mediana: CERO, MUY_BAJA, BAJA, NORMAL, ALTA, MUY_ALTA o "
+                     "SIN_HISTORIA",
+    "probabilidad": "Probabilidad de que el motivo principal, en su banda, sea una anomalía real (semilla de ajuste)",
+    "meses_en_juego": "Meses que una anomalía real con ese motivo seguía corriendo (semilla de ajuste)",
+    "valor_esperado": "probabilidad × importe en juego × meses en juego: valor esperado de inspeccionar, S/",
+    "suministros_facturados": "Suministros facturados en el mes",
+    "capacidad": "Inspecciones posibles en el mes",
+    "enviada_reciente": "Verdadero si una lista de los meses anteriores ya lo envió a inspección",
+    "dentro_capacidad": "Verdadero si entra en la capacidad de inspección del mes",
+    "es_nueva": "Verdadero si el suministro no tenía alerta el mes anterior",
+}
+
 #: Descriptions of the columns the pipeline derives (raw columns are described in lds_utils.lake.schema).
 DESCRIPCIONES = {
     "anio_mes": "Mes de facturación AAAA-MM (partición)",
@@ -205,6 +249,7 @@ DESCRIPCIONES = {
     "total_suministros": "Suministros facturados (en vistas anuales: suministro-meses)",
     "total_atipicos": "Suministros con factura atípica (en vistas anuales: suministro-meses)",
     "pct_atipicos": "100 × total_atipicos / total_suministros",
+    **DESCRIPCIONES_ALERTAS,
 }
 _DESCRIPCIONES_RAW = {f"{tabla}.{c.name}": c.description for tabla, columnas in RAW_SCHEMAS.items() for c in columnas}
 #: A raw column's description wherever the column travels: from its own table when it is the key there.

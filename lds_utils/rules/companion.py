@@ -1,18 +1,39 @@
-"""The companion detector's rules: its thresholds and the monthly inspection capacity its ranking is cut at.
+"""The companion detector's rules: its thresholds, what each reason code is worth, and the monthly inspection
+capacity its ranking is cut at.
 
 The thresholds were chosen on seed 42 at 100 000 customers and are reported on another seed
 (``bench/eval_detection.py``). They are bound into sql/gold/gold_senales_mes.sql and gold_alertas_mes.sql (their
 meaning is in those headers) together with the fence's minimum segment, which the companion's segments share.
+What a reason is worth (how often it was a real anomaly, for how many more months) is reference data of its own,
+``sql/gold/ref_valor_motivo.sql``: the ranking joins it and Python reads it by running that file
+(``reason_values``).
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+import duckdb
+import pandas as pd
+
 from lds_utils.config import UsageError
+from lds_utils.lake import sql as sqlmod
 from lds_utils.rules.fence import fence_parameters
+
+#: The reference relation of what each leading reason code is worth (gold_db.<it>, sql/gold/<it>.sql, ephemeral).
+REASON_VALUES = "ref_valor_motivo"
 
 #: Inspections a month, as a share of billed supplies: the capacity the ranking is cut at. APPROX: the
 #: synthetic utility inspects 0.5 % of its active supplies a month (GeneratorConfig.capacidad_inspeccion).
 CAPACIDAD_INSPECCION = 0.005
+
+#: A supply the published lists sent to inspection stays out of the capacity of the lists of this many months after
+#: (sql/gold/gold_alertas_mes_incremental.sql). APPROX: an inspection's finding is acted on within a quarter.
+MESES_SIN_REINSPECCION = 3
+
+#: Limits of the bands of consumption (this month's consumption per day / the median of its previous 12 months) that
+#: the likelihood of an alert's reason depends on (sql/gold/gold_alertas_valoradas.sql, ref_valor_motivo.sql).
+BANDAS_CONSUMO = {"razon_muy_baja": 0.2, "razon_baja": 0.7, "razon_alta": 1.5, "razon_muy_alta": 2.5}
 
 #: Thresholds of gold_senales_mes (their meaning is in the SQL header).
 UMBRALES = {
@@ -21,6 +42,8 @@ UMBRALES = {
     "z_alza": 4.0,
     "z_caida": 3.0,
     "z_caida_sin_anual": 4.0,
+    "z_descenso": 4.0,
+    "z_descenso_anual": 2.0,  # DESCENSO_GRADUAL's confirmation by the same month last year
     "z_factor_carga": 5.0,
     "puntaje_regla": 10.0,  # score of a consistency rule, in z units: above most statistical alerts
 }
@@ -37,4 +60,19 @@ def detection_parameters(capacidad_inspeccion: float = CAPACIDAD_INSPECCION, **u
         raise UsageError(f"unknown detection parameters: {', '.join(sorted(unknown))}")
     if not 0 < capacidad_inspeccion <= 1:
         raise UsageError(f"capacidad_inspeccion must be a share in (0, 1] (got {capacidad_inspeccion})")
-    return {**UMBRALES, **umbrales, "capacidad_inspeccion": float(capacidad_inspeccion), **fence_parameters()}
+    return {**UMBRALES, **umbrales, "capacidad_inspeccion": float(capacidad_inspeccion),
+            "meses_sin_reinspeccion": MESES_SIN_REINSPECCION, **BANDAS_CONSUMO, **fence_parameters()}
+
+
+@lru_cache(maxsize=1)
+def _reason_value_rows() -> tuple[tuple[str, ...], tuple[tuple, ...]]:
+    with duckdb.connect() as con:
+        result = con.execute(sqlmod.to_duckdb(sqlmod.load_sql("gold", REASON_VALUES)))
+        return tuple(column[0] for column in result.description), tuple(result.fetchall())
+
+
+def reason_values() -> pd.DataFrame:
+    """probabilidad and meses_en_juego of each leading reason code in each band of consumption, 'TODAS' for every
+    band (sql/gold/ref_valor_motivo.sql), indexed by (motivo, banda_consumo)."""
+    columns, rows = _reason_value_rows()
+    return pd.DataFrame(list(rows), columns=list(columns)).set_index(["motivo", "banda_consumo"])

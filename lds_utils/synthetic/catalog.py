@@ -18,7 +18,7 @@ from lds_utils.synthetic.settings import OPCIONES, GeneratorConfig
 # Independent random streams (with the seed and the chunk number) so each part of the data can be
 # regenerated alone: the expected-consumption function replays population and consumption only.
 STREAM_NETWORK, STREAM_TARIFF, STREAM_POPULATION, STREAM_CONSUMPTION = 1, 2, 3, 4
-STREAM_INSPECTION, STREAM_TEXT, STREAM_DIRT = 5, 6, 7
+STREAM_INSPECTION, STREAM_TEXT, STREAM_DIRT, STREAM_LEGITIMATE = 5, 6, 7, 8
 
 
 def rng_for(cfg: GeneratorConfig, stream: int, chunk: int = 0, table: int = 0) -> np.random.Generator:

@@ -15,11 +15,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lds_utils.synthetic import text
-from lds_utils.synthetic.catalog import STREAM_CONSUMPTION, Calendar, rng_for
+from lds_utils.synthetic import legitimate
+from lds_utils.synthetic.catalog import STREAM_CONSUMPTION, STREAM_LEGITIMATE, Calendar, rng_for
 from lds_utils.synthetic.population import CLASES, DIAS_MES, DOBLE, Population, seasonal_curves, supply_ids
 from lds_utils.synthetic.settings import MESES, OPCIONES, TIPOS_ANOMALIA, GeneratorConfig
 
-(PICO, X10, DECIMAL, CAIDA, CERO, ESTIMADA, TARIFA, DEMANDA) = range(len(TIPOS_ANOMALIA))
+(PICO, X10, DECIMAL, CAIDA, CERO, ESTIMADA, TARIFA, DEMANDA, DESCENSO) = range(len(TIPOS_ANOMALIA))
 ANOMALIA_COLUMNS = ["id_anomalia", "tipo", "id_suministro", "anio_mes_inicio", "anio_mes_fin", "magnitud", "detalle"]
 
 
@@ -53,6 +54,8 @@ class Consumption:
     demand: np.ndarray  # kW recorded with the reading
     hp_share: np.ndarray
     events: Events
+    legitimate: legitimate.Legitimate
+    legitimo: np.ndarray  # [supply, month] kind of the legitimate event covering it, -1 when none
 
 
 def simulate_consumption(cfg: GeneratorConfig, calendar: Calendar, pop: Population) -> Consumption:
@@ -77,7 +80,15 @@ def simulate_consumption(cfg: GeneratorConfig, calendar: Calendar, pop: Populati
     normal = rate * days
 
     events = draw_events(cfg, rng, pop, closing)
+    rng_legitimate = rng_for(cfg, STREAM_LEGITIMATE, pop.chunk)
+    usage = legitimate.change_usage(cfg, rng_legitimate, pop, normal, events.supply)
     recorded, estimated, anomaly, demand_factor = apply_events(cfg, events, pop, normal, closing)
+    def average(supply: np.ndarray, month: np.ndarray) -> np.ndarray:
+        return _recent_average(normal, closing, supply, month, cfg.meses_promedio_estimada)
+
+    estimates = legitimate.routine_estimates(cfg, rng_legitimate, pop, closing, recorded, estimated, anomaly, average)
+    # the estimates first: a month they bill differently is labelled with them
+    listed = legitimate.Legitimate.concat([estimates, usage, legitimate.listed_from_population(cfg, pop)])
     cap = cfg.tope_avance_registro * 10.0**pop.digitos * pop.factor
     recorded = np.minimum(recorded, cap[:, None])
     _realised_magnitudes(events, recorded, normal)
@@ -86,7 +97,8 @@ def simulate_consumption(cfg: GeneratorConfig, calendar: Calendar, pop: Populati
     daily = np.divide(recorded, days, out=rate.copy(), where=days > 0)
     demand = daily / (24 * load_factor) * demand_factor
     hp_share = np.clip(pop.cuota_hp[:, None] * np.exp(rng.normal(0.0, cfg.ruido_cuota_hp, (size, months))), 0.05, 0.6)
-    return Consumption(closing, close_date, days, normal, recorded, estimated, anomaly, demand, hp_share, events)
+    return Consumption(closing, close_date, days, normal, recorded, estimated, anomaly, demand, hp_share, events,
+                       listed, listed.label(closing.shape))
 
 
 def draw_events(cfg: GeneratorConfig, rng: np.random.Generator, pop: Population, closing: np.ndarray) -> Events:
@@ -109,9 +121,10 @@ def draw_events(cfg: GeneratorConfig, rng: np.random.Generator, pop: Population,
     start = first + np.floor(rng.random(count) * (room - duration + 1)).astype(int)
 
     magnitude = np.select(
-        [tipo == PICO, tipo == X10, tipo == DECIMAL, tipo == CAIDA, tipo == CERO, tipo == ESTIMADA],
+        [tipo == PICO, tipo == X10, tipo == DECIMAL, tipo == CAIDA, tipo == CERO, tipo == ESTIMADA, tipo == DESCENSO],
         [rng.uniform(*cfg.pico_multiplicador, count), np.full(count, 10.0), np.full(count, cfg.desplazamiento_decimal),
-         1 - rng.uniform(*cfg.caida_sostenida, count), np.zeros(count), rng.uniform(*cfg.estimada_fraccion, count)],
+         1 - rng.uniform(*cfg.caida_sostenida, count), np.zeros(count), rng.uniform(*cfg.estimada_fraccion, count),
+         1 - rng.uniform(*cfg.descenso_lento, count)],
         np.nan)
     demand_x10 = rng.random(count) < cfg.cuota_demanda_multiplicada
     impossible = rng.uniform(*cfg.demanda_factor_carga_imposible, count)
@@ -144,9 +157,11 @@ def apply_events(cfg, events: Events, pop: Population, normal: np.ndarray, closi
     event, offset, month = event_months(events)
     supply, tipo = events.supply[event], events.tipo[event]
     ramp = np.minimum(1.0, (offset + 1) / events.ramp[event])
+    slow_ramp = (offset + 1) / (events.end - events.start + 1)[event]
     multiplier = np.select(
-        [np.isin(tipo, [PICO, X10, DECIMAL, CERO]), tipo == CAIDA],
-        [events.magnitude[event], 1 - (1 - events.magnitude[event]) * ramp], 1.0)
+        [np.isin(tipo, [PICO, X10, DECIMAL, CERO]), tipo == CAIDA, tipo == DESCENSO],
+        [events.magnitude[event], 1 - (1 - events.magnitude[event]) * ramp,
+         1 - (1 - events.magnitude[event]) * slow_ramp], 1.0)
     recorded = normal.copy()
     recorded[supply, month] = normal[supply, month] * multiplier
     estimated = np.zeros(normal.shape, dtype=bool)
@@ -221,6 +236,7 @@ def anomalias_table(events: Events, pop: Population, calendar: Calendar) -> pa.T
         pc.if_else(pa.array(events.demand_x10), pa.scalar("demanda x10"),
                    text.join("demanda con factor de carga ", text.decimals(events.impossible_load_factor, 2),
                              " (mayor que 1)")),
+        text.join("descenso gradual hasta ", pct, "% menos en ", months, " meses"),
     ]
     columns = {
         "id_anomalia": text.ids("AN", pop.num[events.supply], 9),

@@ -2,8 +2,9 @@
 
 ``run_generate(cfg, lake)`` writes the monthly deliveries ``raw/<tabla>/entrega=YYYY-MM/part-NNNNN.csv`` (the eight
 tables of ``lds_utils.lake.schema``: CSV, comma, UTF-8, header, ISO dates, dot decimals, empty = null; which delivery
-brings a row: lds_utils.synthetic.deliveries), ``truth/anomalias.csv`` and ``truth/suciedad.csv`` (for evaluation
-only: the pipeline never reads them) and ``generacion.json`` (parameters and row counts). The simulation runs to
+brings a row: lds_utils.synthetic.deliveries), ``truth/anomalias.csv``, ``truth/legitimos.csv`` (legitimate
+behaviour a detector may mistake for an anomaly) and ``truth/suciedad.csv`` (for evaluation only: the pipeline never
+reads them) and ``generacion.json`` (parameters and row counts). The simulation runs to
 ``cfg.horizonte`` and RAW holds its deliveries up to ``cfg.hasta``: a lake generated to a month knows nothing after it,
 and on a lake generated with the same parameters to an earlier month only the later deliveries are written (an
 extension), which gives the bytes one generation to ``cfg.hasta`` gives. Customers are generated in fixed chunks
@@ -57,17 +58,18 @@ from lds_utils.synthetic import deliveries
 from lds_utils.synthetic.catalog import STREAM_DIRT, build_calendar, build_network, rng_for, sector_table, tarifa_table
 from lds_utils.synthetic.consumption import ANOMALIA_COLUMNS, TARIFA, anomalias_table, simulate_consumption
 from lds_utils.synthetic.dirt import SUCIEDAD_COLUMNS, inject_dirt
+from lds_utils.synthetic.legitimate import LEGITIMO_COLUMNS, legitimos_table
 from lds_utils.synthetic.inspections import inspeccion_table
 from lds_utils.synthetic.population import (asignacion_table, build_population, cliente_table, medidor_table,
                                             suministro_table, supply_ids)
 from lds_utils.synthetic.readings import acumulado_table, build_registers
-from lds_utils.synthetic.settings import TIPOS_ANOMALIA, GeneratorConfig
+from lds_utils.synthetic.settings import TIPOS_ANOMALIA, TIPOS_LEGITIMOS, GeneratorConfig
 
 __all__ = ["GeneratorConfig", "run_generate", "consumo_esperado", "GENERACION"]
 
 GENERACION = "generacion.json"
 STAGING = config.GENERATE_LEFTOVERS[0]
-TRUTH_FILES = {"anomalias": ANOMALIA_COLUMNS, "suciedad": [*SUCIEDAD_COLUMNS, "entrega"]}
+TRUTH_FILES = {"anomalias": ANOMALIA_COLUMNS, "legitimos": LEGITIMO_COLUMNS, "suciedad": [*SUCIEDAD_COLUMNS, "entrega"]}
 #: The folders and files generate writes under raw/ and truth/ (paths relative to the lake; part files directly
 #: under raw/<tabla>/ are those of earlier versions, which wrote no deliveries).
 _TABLES = "|".join(RAW_TABLES)
@@ -207,11 +209,13 @@ def _generate(cfg: GeneratorConfig, staging: Path, progress: bool,
                 for suciedad in chunk.suciedad:
                     output.truth("suciedad", suciedad)
                 output.truth("anomalias", chunk.anomalias)
+                output.truth("legitimos", chunk.legitimos)
                 for key in months:
                     months[key] += chunk.stats[key]
                 bar.update(chunk.clientes)
         counts["suciedad"] = output.rows["suciedad"]
         counts["anomalias"] = output.rows["anomalias"]
+        counts["legitimos"] = output.rows["legitimos"]
     return counts, months
 
 
@@ -260,6 +264,7 @@ def consumo_esperado(cfg: GeneratorConfig) -> pd.DataFrame:
         registers = build_registers(pop, cons)
         supply, month = np.nonzero(cons.closing[delivered])
         anomaly = cons.anomaly[supply, month]
+        legitimo = cons.legitimo[supply, month]
         frames.append(pd.DataFrame({
             "id_suministro": supply_ids(pop).take(pa.array(supply)).to_pandas(),
             "anio_mes": np.array(calendar.periods)[month],
@@ -267,6 +272,7 @@ def consumo_esperado(cfg: GeneratorConfig) -> pd.DataFrame:
             "consumo_normal_kwh": cons.normal[supply, month],
             "dias": cons.days[supply, month],
             "anomalia": pd.Series(np.array(TIPOS_ANOMALIA, dtype=object)[np.maximum(anomaly, 0)]).where(anomaly >= 0),
+            "legitimo": pd.Series(np.array(TIPOS_LEGITIMOS, dtype=object)[np.maximum(legitimo, 0)]).where(legitimo >= 0),
         }))
     return pd.concat(frames, ignore_index=True)
 
@@ -294,11 +300,13 @@ def _chunk_tables(cfg: GeneratorConfig, calendar, network, chunk: int):
     billed = np.s_[:, 1:calendar.periods.index(cfg.hasta) + 1]  # column 0: opening readings only
     stats = {"meses_suministro": int(cons.closing[billed].sum()),
              "meses_con_anomalia": int((cons.anomaly[billed] >= 0).sum())}
-    return raw, _known_anomalies(anomalias_table(events, pop, calendar), cfg.hasta), stats
+    known = {"anomalias": _known_anomalies(anomalias_table(events, pop, calendar), cfg.hasta),
+             "legitimos": _known_anomalies(legitimos_table(cons.legitimate, pop, calendar), cfg.hasta)}
+    return raw, known, stats
 
 
 def _known_anomalies(anomalias: pa.Table, hasta: str) -> pa.Table:
-    """The anomalies begun by ``hasta``, those still running then cut at ``hasta``."""
+    """The anomalies (or legitimate events) begun by ``hasta``, those still running then cut at ``hasta``."""
     begun = anomalias.filter(pc.less_equal(anomalias.column("anio_mes_inicio"), hasta))
     fin = begun.column("anio_mes_fin")
     cut = pc.if_else(pc.greater(fin, hasta), pa.scalar(hasta), fin)
@@ -313,18 +321,19 @@ class _ChunkWritten:
     rows: dict[str, int]
     suciedad: list[pa.Table]  # in RAW_TABLES order
     anomalias: pa.Table
+    legitimos: pa.Table
     stats: dict[str, int]
 
 
 def _write_chunk(cfg: GeneratorConfig, calendar, network, staging: Path, window: _Window,
                  chunk: int) -> _ChunkWritten:
-    raw, anomalias, stats = _chunk_tables(cfg, calendar, network, chunk)
+    raw, events, stats = _chunk_tables(cfg, calendar, network, chunk)
     rows, suciedad = {}, []
     for name, table in raw.items():
         rows[name], truth = _deliver(cfg, staging, name, table, chunk, window)
         suciedad.append(truth)
     clientes = min(cfg.clientes_por_bloque, cfg.n_clientes - chunk * cfg.clientes_por_bloque)
-    return _ChunkWritten(clientes, rows, suciedad, anomalias, stats)
+    return _ChunkWritten(clientes, rows, suciedad, events["anomalias"], events["legitimos"], stats)
 
 
 @contextmanager

@@ -27,6 +27,16 @@ TIPOS_ANOMALIA = (
     "ESTIMADA_RECUPERO",
     "TARIFA_INCORRECTA",
     "DEMANDA_INCONSISTENTE",
+    "DESCENSO_LENTO",
+)
+#: Legitimate behaviour listed in truth/legitimos.csv (lds_utils.synthetic.legitimate).
+TIPOS_LEGITIMOS = (
+    "ESTIMADA_RUTINARIA",
+    "DESOCUPADO",
+    "CAMBIO_NIVEL",
+    "CONEXION_NUEVA",
+    "CAMBIO_MEDIDOR",
+    "CAMBIO_OPCION",
 )
 TIPOS_SUCIEDAD = (
     "ESPACIOS_MAYUSCULAS",
@@ -198,16 +208,18 @@ class GeneratorConfig:
     # -- anomalies (ground truth) --------------------------------------------------------------------------
     tasa_anomalias: float = 0.015  # share of supply-months inside an anomaly; anomaly_detection target 1-2% (APPROX)
     # Share of anomaly EVENTS by type, after anomaly_detection.suggested_anomaly_mix (APPROX): spikes 0.35,
-    # zero 0.25 (here 0.20 + demand 0.05), drops 0.20, estimated+catch-up 0.15, billing/tariff errors 0.05.
+    # zero 0.25 (here 0.20 + demand 0.05), drops 0.20 (here 0.14 sudden + 0.06 slow), estimated+catch-up 0.15,
+    # billing/tariff errors 0.05.
     mezcla_anomalias: tuple[tuple[str, float], ...] = (
         ("PICO", 0.22),
         ("MULTIPLICADOR_X10", 0.08),
         ("DESPLAZAMIENTO_DECIMAL", 0.05),
-        ("CAIDA_SOSTENIDA", 0.20),
+        ("CAIDA_SOSTENIDA", 0.14),
         ("CONSUMO_CERO", 0.20),
         ("ESTIMADA_RECUPERO", 0.15),
         ("TARIFA_INCORRECTA", 0.05),
         ("DEMANDA_INCONSISTENTE", 0.05),
+        ("DESCENSO_LENTO", 0.06),
     )
     # Duration in months (min, max) by type; ESTIMADA_RECUPERO = 1-3 estimated months + the catch-up month.
     duracion_anomalias: tuple[tuple[str, tuple[int, int]], ...] = (
@@ -219,16 +231,31 @@ class GeneratorConfig:
         ("ESTIMADA_RECUPERO", (2, 4)),
         ("TARIFA_INCORRECTA", (3, 12)),
         ("DEMANDA_INCONSISTENTE", (1, 3)),
+        ("DESCENSO_LENTO", (6, 12)),
     )
     pico_multiplicador: tuple[float, float] = (3.0, 10.0)  # brief: one-month spike x3-x10
     desplazamiento_decimal: float = 100.0  # decimal point two places off: the bill is x100; APPROX
     caida_sostenida: tuple[float, float] = (0.4, 0.8)  # theft_signature: persistent 40-80% drop (APPROX)
     caida_rampa_meses: tuple[int, int] = (1, 3)  # months of gradual decline before the persistent level; APPROX
+    # A slow decline (a meter slowing down, or tampering that grows): the loss grows linearly through the whole
+    # event, month by month, to this share of consumption in its last month; APPROX
+    descenso_lento: tuple[float, float] = (0.3, 0.7)
     estimada_fraccion: tuple[float, float] = (0.4, 0.9)  # low estimate vs the recent average; APPROX
     meses_promedio_estimada: int = 6  # estimates average the last six months (EYN_2020)
     demanda_factor_carga_imposible: tuple[float, float] = (1.2, 3.0)  # load factor > 1 variant; APPROX
     demanda_multiplicador: float = 10.0  # demand x10 variant; APPROX
     cuota_demanda_multiplicada: float = 0.5  # share of DEMANDA_INCONSISTENTE that is x10 (else load factor > 1); APPROX
+
+    # -- legitimate behaviour (truth/legitimos.csv): what evaluation counts false alarms on ---------------
+    tasa_estimada_rutinaria: float = 0.02  # metering.estimated_reading_rate_normal_times: 1-3 % of bills (APPROX)
+    tasa_desocupado_anual: float = 0.02  # homes and shops empty for some months, per supply and year; APPROX
+    duracion_desocupado: tuple[int, int] = (1, 6)  # months empty; APPROX
+    consumo_desocupado: tuple[float, float] = (0.02, 0.15)  # share of usual use while empty (fridge, standby); APPROX
+    cuota_desocupado_cero: float = 0.3  # empty with the breaker off: exactly zero; APPROX
+    tasa_cambio_nivel_anual: float = 0.03  # household grows or shrinks, business expands or cuts, per year; APPROX
+    cambio_nivel_baja: tuple[float, float] = (0.5, 0.8)  # permanent multiplier down; APPROX
+    cambio_nivel_alza: tuple[float, float] = (1.3, 2.0)  # permanent multiplier up; APPROX
+    meses_conexion_nueva: int = 12  # a new connection's first months: listed, its history is short; APPROX
 
     # -- inspections (partial ground truth a utility has) --------------------------------------------------
     capacidad_inspeccion: float = 0.005  # inspections per month / active supplies; APPROX
@@ -246,6 +273,7 @@ class GeneratorConfig:
         ("ESTIMADA_RECUPERO", "SIN_ANOMALIA"),
         ("TARIFA_INCORRECTA", "ERROR_FACTURACION"),
         ("DEMANDA_INCONSISTENTE", "ERROR_MEDIDOR"),
+        ("DESCENSO_LENTO", "ERROR_MEDIDOR"),
     )
 
     # -- raw dirt ------------------------------------------------------------------------------------------
@@ -280,7 +308,9 @@ class GeneratorConfig:
         if self.clientes_por_bloque < 1:
             raise UsageError("clientes_por_bloque must be greater than zero")
         for name in ("tasa_anomalias", "tasa_suciedad", "capacidad_inspeccion", "tasa_baja_anual",
-                     "prob_cambio_opcion", "prob_reemplazo_medidor", "cuota_inspeccion_aleatoria"):
+                     "prob_cambio_opcion", "prob_reemplazo_medidor", "cuota_inspeccion_aleatoria",
+                     "tasa_estimada_rutinaria", "tasa_desocupado_anual", "tasa_cambio_nivel_anual",
+                     "cuota_desocupado_cero"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise UsageError(f"{name} must be between 0 and 1 (got {getattr(self, name)})")
         _check_mix("cuotas_tipo_cliente", self.cuotas_tipo_cliente, TIPOS_CLIENTE)

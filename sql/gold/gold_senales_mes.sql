@@ -7,13 +7,16 @@
 -- Parameters: :desde, :hasta ('YYYY-MM', inclusive); :inicio_historia (the same month a year before :desde,
 --   lds_utils.graph.month_calendar); thresholds from lds_utils.alerts.parametros_deteccion():
 --   :min_historia, :min_segmento (the IQR rule's, lds_utils.fence), :escala_minima, :z_alza, :z_caida,
---   :z_caida_sin_anual, :z_factor_carga, :puntaje_regla.
+--   :z_caida_sin_anual, :z_descenso, :z_descenso_anual, :z_factor_carga, :puntaje_regla.
 -- The companion never reads the ground truth and does not replace the official IQR rule (es_atipico).
 -- Signals, on consumption per billing day (so 28-33 day periods and two-month catch-ups compare fairly),
 -- against the supply's own previous 12 months (at least :min_historia billed months):
 --   log_ratio_mediana = ln(consumption / median), log_ratio_anual = ln(consumption / same month last
 --   year), log_ratio_maximo = ln(consumption / highest month), log_ratio_factor_carga = ln(load factor)
---   - median ln(load factor). Each becomes a robust z-score against the supplies of its segment
+--   - median ln(load factor), log_ratio_descenso = ln(mean of this month and the 2 before / median of the 10 months
+--   before those three: 3..12 months back; all three months billed and above zero, at least :min_historia
+--   reference months), so a fall spread over months adds up while one month's noise averages out. Each becomes a
+--   robust z-score against the supplies of its segment
 --   (tipo_cliente, nivel_tension, anio_mes; at least :min_segmento): z = (x - median) / max(1.4826 MAD,
 --   :escala_minima). Subtracting the segment's median takes out what moves every supply at once
 --   (season, tariff level); medians are exact (mean of the middle one or two values).
@@ -26,12 +29,16 @@
 --   CONSUMO_ALTO            z of log_ratio_maximo > :z_alza: far above even its highest recent month
 --   CONSUMO_BAJO            z of log_ratio_mediana < -:z_caida, confirmed by the same month last year
 --                           (z < -:z_caida) or, without it, z of log_ratio_mediana < -:z_caida_sin_anual
+--   DESCENSO_GRADUAL        z of log_ratio_descenso < -:z_descenso, each of the three months below the reference
+--                           median, and the month below the same month last year (z of log_ratio_anual <
+--                           -:z_descenso_anual; without it, no alert: a supply's own seasons, which the segment's
+--                           centre does not take out, otherwise look like a fall after its high season)
 --   FACTOR_CARGA_ATIPICO    |z of log_ratio_factor_carga| > :z_factor_carga: demand inconsistent with energy
 --   RECUPERO_TRAS_ESTIMADA  first real reading after an estimated month, above the supply's median
 --   ESTIMADA_BAJA           estimated reading below the supply's median (under-billing to be recovered)
 --   OPCION_NUEVA            option changed from last month to one not held in the previous 12 months
 --                           that reads the same registers (doble_registro: no meter change explains it)
--- puntaje: :puntaje_regla for a consistency rule (all codes but CONSUMO_ALTO, CONSUMO_BAJO and
+-- puntaje: :puntaje_regla for a consistency rule (all codes but CONSUMO_ALTO, CONSUMO_BAJO, DESCENSO_GRADUAL and
 --   FACTOR_CARGA_ATIPICO), else the |z| of the statistical reason (for CONSUMO_BAJO the weaker of its
 --   two confirmations); the highest applies. 0 when there is no alert.
 with
@@ -98,6 +105,9 @@ historia_agrupada as (
         array_agg(log_factor_carga) filter (where log_factor_carga is not null) as cargas,
         max(consumo_dia) as maximo_consumo_dia,
         max(case when meses_atras = 12 then consumo_dia end) as consumo_dia_anio_anterior,
+        array_agg(consumo_dia) filter (where consumo_dia is not null and meses_atras >= 3) as consumos_referencia,
+        max(case when meses_atras = 1 then consumo_dia end) as consumo_dia_mes_1,
+        max(case when meses_atras = 2 then consumo_dia end) as consumo_dia_mes_2,
         max(case when meses_atras = 1 then tarifa end) as tarifa_mes_anterior,
         count_if(tarifa = tarifa_actual) > 0 as tarifa_en_historia,
         count_if(meses_atras = 1 and es_estimada) > 0 as estimada_mes_anterior
@@ -122,6 +132,22 @@ resumen_historia as (
         end as mediana_consumo_dia,
         maximo_consumo_dia,
         consumo_dia_anio_anterior,
+        coalesce(cardinality(consumos_referencia), 0) as n_referencia_descenso,
+        case
+            when cardinality(consumos_referencia) = 0 then null
+            when cardinality(consumos_referencia) % 2 = 1
+                then element_at(
+                    array_sort(consumos_referencia), cast((cardinality(consumos_referencia) + 1) / 2 as integer)
+                )
+            else (
+                element_at(array_sort(consumos_referencia), cast(cardinality(consumos_referencia) / 2 as integer))
+                + element_at(
+                    array_sort(consumos_referencia), cast(cardinality(consumos_referencia) / 2 as integer) + 1
+                )
+            ) / 2
+        end as mediana_referencia_descenso,
+        consumo_dia_mes_1,
+        consumo_dia_mes_2,
         case
             when cardinality(cargas) = 0 then null
             when cardinality(cargas) % 2 = 1
@@ -159,6 +185,13 @@ senal as (
         r.mediana_consumo_dia,
         r.maximo_consumo_dia,
         r.consumo_dia_anio_anterior,
+        r.mediana_referencia_descenso,
+        case
+            when f.consumo_dia > 0 and r.consumo_dia_mes_1 > 0 and r.consumo_dia_mes_2 > 0
+                then (f.consumo_dia + r.consumo_dia_mes_1 + r.consumo_dia_mes_2) / 3
+        end as media_consumo_dia_3m,
+        greatest(f.consumo_dia, r.consumo_dia_mes_1, r.consumo_dia_mes_2) < r.mediana_referencia_descenso
+            as tres_meses_bajo_referencia,
         r.tarifa_mes_anterior,
         coalesce(r.tarifa_en_historia, false) as tarifa_en_historia,
         coalesce(r.estimada_mes_anterior, false) as estimada_mes_anterior,
@@ -177,7 +210,14 @@ senal as (
         case
             when r.n_historia_carga >= :min_historia and f.factor_carga > 0
                 then ln(f.factor_carga) - r.mediana_log_factor_carga
-        end as log_ratio_factor_carga
+        end as log_ratio_factor_carga,
+        case
+            when r.n_referencia_descenso >= :min_historia and f.consumo_dia > 0 and r.consumo_dia_mes_1 > 0
+                and r.consumo_dia_mes_2 > 0 and r.mediana_referencia_descenso > 0
+                then ln(
+                    (f.consumo_dia + r.consumo_dia_mes_1 + r.consumo_dia_mes_2) / 3 / r.mediana_referencia_descenso
+                )
+        end as log_ratio_descenso
     from factura as f
     left join resumen_historia as r
         on f.id_suministro = r.id_suministro
@@ -185,7 +225,7 @@ senal as (
     where f.anio_mes between :desde and :hasta
 ),
 
--- The four log ratios stacked (one row per supply-month and signal, from one read of senal), to take each one's
+-- The five log ratios stacked (one row per supply-month and signal, from one read of senal), to take each one's
 -- median and MAD per segment with one computation.
 senal_larga as (
     select
@@ -198,9 +238,10 @@ senal_larga as (
             when 'anual' then s.log_ratio_anual
             when 'maximo' then s.log_ratio_maximo
             when 'factor_carga' then s.log_ratio_factor_carga
+            when 'descenso' then s.log_ratio_descenso
         end as valor
     from senal as s
-    cross join (values ('mediana'), ('anual'), ('maximo'), ('factor_carga')) as k (senal)
+    cross join (values ('mediana'), ('anual'), ('maximo'), ('factor_carga'), ('descenso')) as k (senal)
 ),
 
 valores_segmento as (
@@ -278,7 +319,9 @@ referencia_segmento as (
         max(case when c.senal = 'maximo' then greatest(e.mad_normalizada, :escala_minima) end) as escala_maximo,
         max(case when c.senal = 'factor_carga' then c.centro end) as centro_factor_carga,
         max(case when c.senal = 'factor_carga' then greatest(e.mad_normalizada, :escala_minima) end)
-            as escala_factor_carga
+            as escala_factor_carga,
+        max(case when c.senal = 'descenso' then c.centro end) as centro_descenso,
+        max(case when c.senal = 'descenso' then greatest(e.mad_normalizada, :escala_minima) end) as escala_descenso
     from centro as c
     inner join escala as e
         on c.tipo_cliente = e.tipo_cliente
@@ -311,15 +354,20 @@ puntuado as (
         s.mediana_consumo_dia,
         s.maximo_consumo_dia,
         s.consumo_dia_anio_anterior,
+        s.mediana_referencia_descenso,
+        s.media_consumo_dia_3m,
+        s.tres_meses_bajo_referencia,
         s.tarifa_mes_anterior,
         s.log_ratio_mediana,
         s.log_ratio_anual,
         s.log_ratio_maximo,
         s.log_ratio_factor_carga,
+        s.log_ratio_descenso,
         (s.log_ratio_mediana - r.centro_mediana) / r.escala_mediana as z_mediana,
         (s.log_ratio_anual - r.centro_anual) / r.escala_anual as z_anual,
         (s.log_ratio_maximo - r.centro_maximo) / r.escala_maximo as z_maximo,
         (s.log_ratio_factor_carga - r.centro_factor_carga) / r.escala_factor_carga as z_factor_carga,
+        (s.log_ratio_descenso - r.centro_descenso) / r.escala_descenso as z_descenso,
         s.consumo_kwh = 0 as es_consumo_cero,
         s.n_retrocesos > 0 as es_registro_retrocede,
         coalesce(s.factor_carga > 1, false) as es_factor_carga_mayor_1,
@@ -372,15 +420,19 @@ motivado as (
         mediana_consumo_dia,
         maximo_consumo_dia,
         consumo_dia_anio_anterior,
+        mediana_referencia_descenso,
+        media_consumo_dia_3m,
         tarifa_mes_anterior,
         log_ratio_mediana,
         log_ratio_anual,
         log_ratio_maximo,
         log_ratio_factor_carga,
+        log_ratio_descenso,
         z_mediana,
         z_anual,
         z_maximo,
         z_factor_carga,
+        z_descenso,
         es_consumo_cero,
         es_registro_retrocede,
         es_factor_carga_mayor_1,
@@ -391,6 +443,8 @@ motivado as (
             and (-z_anual > :z_caida or (z_anual is null and -z_mediana > :z_caida_sin_anual)),
             false
         ) as es_consumo_bajo,
+        coalesce(-z_descenso > :z_descenso and tres_meses_bajo_referencia and -z_anual > :z_descenso_anual, false)
+            as es_descenso_gradual,
         coalesce(abs(z_factor_carga) > :z_factor_carga, false) as es_factor_carga_atipico,
         es_recupero_tras_estimada,
         es_estimada_baja,
@@ -421,26 +475,31 @@ select
     mediana_consumo_dia,
     maximo_consumo_dia,
     consumo_dia_anio_anterior,
+    mediana_referencia_descenso,
+    media_consumo_dia_3m,
     tarifa_mes_anterior,
     log_ratio_mediana,
     log_ratio_anual,
     log_ratio_maximo,
     log_ratio_factor_carga,
+    log_ratio_descenso,
     z_mediana,
     z_anual,
     z_maximo,
     z_factor_carga,
+    z_descenso,
     es_consumo_cero,
     es_registro_retrocede,
     es_factor_carga_mayor_1,
     es_opcion_incompatible,
     es_consumo_alto,
     es_consumo_bajo,
+    es_descenso_gradual,
     es_factor_carga_atipico,
     es_recupero_tras_estimada,
     es_estimada_baja,
     es_opcion_nueva,
-    es_regla or es_consumo_alto or es_consumo_bajo or es_factor_carga_atipico as es_alerta,
+    es_regla or es_consumo_alto or es_consumo_bajo or es_descenso_gradual or es_factor_carga_atipico as es_alerta,
     case
         when es_consumo_cero then 'CONSUMO_CERO'
         when es_registro_retrocede then 'REGISTRO_RETROCEDE'
@@ -448,6 +507,7 @@ select
         when es_opcion_incompatible then 'OPCION_INCOMPATIBLE'
         when es_consumo_alto then 'CONSUMO_ALTO'
         when es_consumo_bajo then 'CONSUMO_BAJO'
+        when es_descenso_gradual then 'DESCENSO_GRADUAL'
         when es_factor_carga_atipico then 'FACTOR_CARGA_ATIPICO'
         when es_recupero_tras_estimada then 'RECUPERO_TRAS_ESTIMADA'
         when es_estimada_baja then 'ESTIMADA_BAJA'
@@ -461,6 +521,7 @@ select
         case when es_opcion_incompatible then 'OPCION_INCOMPATIBLE' end,
         case when es_consumo_alto then 'CONSUMO_ALTO' end,
         case when es_consumo_bajo then 'CONSUMO_BAJO' end,
+        case when es_descenso_gradual then 'DESCENSO_GRADUAL' end,
         case when es_factor_carga_atipico then 'FACTOR_CARGA_ATIPICO' end,
         case when es_recupero_tras_estimada then 'RECUPERO_TRAS_ESTIMADA' end,
         case when es_estimada_baja then 'ESTIMADA_BAJA' end,
@@ -470,6 +531,7 @@ select
         case when es_regla then :puntaje_regla else 0e0 end,
         case when es_consumo_alto then z_maximo else 0e0 end,
         case when es_consumo_bajo then -greatest(z_mediana, coalesce(z_anual, z_mediana)) else 0e0 end,
+        case when es_descenso_gradual then -z_descenso else 0e0 end,
         case when es_factor_carga_atipico then abs(z_factor_carga) else 0e0 end
     ) as puntaje
 from motivado

@@ -1,4 +1,5 @@
--- detections: each billed supply-month from :desde to :hasta with each detector's flag and the alert's rank.
+-- detections: each billed supply-month from :desde to :hasta with each detector's flag, the alert's rank and value,
+--   and how far the bill is from the supply's median bill (importe_en_juego, S/, as gold_alertas_mes computes it).
 -- Grain: one row per supply-month (id_suministro, anio_mes) of gold_db.gold_senales_mes from :desde to :hasta.
 --   Only the supplies of the evaluation's sample: those whose code's number (after its first letter) is a
 --   multiple of :cada (1: all; a code without a number counts as 0).
@@ -9,8 +10,13 @@ select
     s.anio_mes,
     s.tipo_cliente,
     g.es_atipico as es_alerta_iqr,
+    case when g.es_atipico then (g.valor_evaluado - g.q3) / g.iqr end as exceso_iqr,
+    coalesce(abs(g.facturacion_teorica - g.facturacion_referencia), 0e0) as importe_en_juego,
     s.es_alerta as es_alerta_complementaria,
     s.motivos,
+    a.motivo_principal,
+    a.banda_consumo,
+    a.valor_esperado,
     a.prioridad,
     a.capacidad,
     a.id_suministro is not null as es_alerta_combinada,
