@@ -34,8 +34,8 @@ GOLD_COLUMNS = ["id_suministro", "anio_mes", "anio", "mes", "tipo_cliente", "niv
 RATIOS = {"mediana": "log_ratio_mediana", "anual": "log_ratio_anual", "maximo": "log_ratio_maximo",
           "factor_carga": "log_ratio_factor_carga", "descenso": "log_ratio_descenso"}
 REASONS = {  # reason code -> flag column, in the SQL's order of motivo_principal
-    "CONSUMO_CERO": "es_consumo_cero",
     "REGISTRO_RETROCEDE": "es_registro_retrocede",
+    "CONSUMO_CERO": "es_consumo_cero",
     "FACTOR_CARGA_MAYOR_1": "es_factor_carga_mayor_1",
     "OPCION_INCOMPATIBLE": "es_opcion_incompatible",
     "CONSUMO_ALTO": "es_consumo_alto",
@@ -283,14 +283,19 @@ def _bill(supply: str, mes: str, kwh: float, tipo: str = "RESIDENCIAL", tarifa: 
             "es_estimada": False, "n_retrocesos": 0, "facturacion_teorica": kwh * 0.8}
 
 
+def _signals_of(engine: DuckDBEngine, gold: pd.DataFrame, desde: str, hasta: str) -> pd.DataFrame:
+    """gold_senales_mes of desde..hasta computed on a lake holding only ``gold`` as its bills."""
+    minilake.create_reference(engine)
+    engine.con.register("gold_in", gold)
+    engine.con.execute("create table gold_db.gold_facturacion_teorica_mes as select * from gold_in")
+    return engine.read_sql(sqlmod.load_sql("gold", alerts.SENALES), {**PARAMS, **month_parameters(desde, hasta)})
+
+
 @pytest.fixture(scope="module")
 def hand_made(tmp_path_factory):
     gold = _hand_made_gold()
     with DuckDBEngine(tmp_path_factory.mktemp("hand_made")) as engine:
-        minilake.create_reference(engine)
-        engine.con.register("gold_in", gold)
-        engine.con.execute("create table gold_db.gold_facturacion_teorica_mes as select * from gold_in")
-        got = engine.read_sql(sqlmod.load_sql("gold", alerts.SENALES), {**PARAMS, **month_parameters("2024-05", "2024-06")})
+        got = _signals_of(engine, gold, "2024-05", "2024-06")
     return gold, got.set_index(KEYS)
 
 
@@ -346,10 +351,7 @@ def _declines_gold() -> pd.DataFrame:
 def declines(tmp_path_factory):
     gold = _declines_gold()
     with DuckDBEngine(tmp_path_factory.mktemp("declines")) as engine:
-        minilake.create_reference(engine)
-        engine.con.register("gold_in", gold)
-        engine.con.execute("create table gold_db.gold_facturacion_teorica_mes as select * from gold_in")
-        got = engine.read_sql(sqlmod.load_sql("gold", alerts.SENALES), {**PARAMS, **month_parameters("2024-01", "2024-06")})
+        got = _signals_of(engine, gold, "2024-01", "2024-06")
     return gold, got.set_index(KEYS)
 
 
@@ -471,10 +473,7 @@ def ranked_by_value(tmp_path_factory):
                        es_atipico=False, valor_evaluado=np.nan, q3=np.nan, iqr=np.nan)
     parametros = {**PARAMS, **month_parameters("2024-06", "2024-06")}
     with DuckDBEngine(tmp_path_factory.mktemp("ranked")) as engine:
-        minilake.create_reference(engine)
-        engine.con.register("gold_in", gold)
-        engine.con.execute("create table gold_db.gold_facturacion_teorica_mes as select * from gold_in")
-        senales = engine.read_sql(sqlmod.load_sql("gold", alerts.SENALES), parametros)
+        senales = _signals_of(engine, gold, "2024-06", "2024-06")
         engine.con.register("senales_in", senales)
         engine.con.execute(f"create table gold_db.{alerts.SENALES} as select * from senales_in")
         return engine.read_sql(graph.statement(alerts.ALERTAS), parametros).set_index("id_suministro")

@@ -369,9 +369,12 @@ def test_registers_reproduce_the_intended_consumption(raw, clean, suciedad, espe
     assert np.array_equal(month.sort_index().to_numpy(), expected.sort_index().to_numpy())
 
 
-def test_rollovers_happen_and_every_advance_is_below_half_the_register(rebuilt):
+def test_rollovers_happen_and_every_advance_is_below_half_the_register(rebuilt, anomalias):
     assert rebuilt["vuelta"].sum() >= 20
-    assert rebuilt["avance"].between(0, 0.5, inclusive="left").all()
+    backward = anomalias[anomalias["tipo"] == "REGISTRO_RETROCEDE"].set_index("id_suministro")["anio_mes_inicio"]
+    misread = rebuilt["anio_mes"] == rebuilt["id_suministro"].map(backward)
+    assert (rebuilt.loc[misread, "avance"] < 0).all() and misread.any()  # the register goes back, not round
+    assert rebuilt.loc[~misread, "avance"].between(0, 0.5, inclusive="left").all()
 
 
 def test_normal_months_record_the_normal_consumption(esperado, clean):
@@ -443,6 +446,16 @@ def test_anomalies_change_what_the_meter_records(esperado, anomalias):
     assert ((frame.loc[untouched, "consumo_kwh"] - frame.loc[untouched, "consumo_normal_kwh"]).abs() <= 1000).all()
     estimated = frame[frame["tipo"] == "ESTIMADA_RECUPERO"].groupby("id_suministro")[["consumo_kwh", "consumo_normal_kwh"]].sum()
     assert np.allclose(estimated["consumo_kwh"], estimated["consumo_normal_kwh"], rtol=0.02, atol=2)
+    trickle = frame[frame["tipo"] == "CASI_CERO"]
+    np.testing.assert_allclose(trickle["consumo_kwh"], trickle["magnitud"] * trickle["consumo_normal_kwh"], rtol=0.05,
+                               atol=2)
+    assert (trickle["consumo_kwh"] < 0.1 * trickle["consumo_normal_kwh"] + 2).all()
+    backward = frame[frame["tipo"] == "REGISTRO_RETROCEDE"].sort_values(["id_suministro", "anio_mes"])
+    first = backward.groupby("id_suministro").head(1)
+    assert len(first) > 0 and (first["consumo_kwh"] < 0).all()
+    pairs = backward.groupby("id_suministro")[["consumo_kwh", "consumo_normal_kwh"]].sum()
+    both = backward.groupby("id_suministro").size() == 2
+    np.testing.assert_allclose(pairs.loc[both, "consumo_kwh"], pairs.loc[both, "consumo_normal_kwh"], rtol=0.02, atol=2)
 
 
 def test_a_slow_decline_loses_a_growing_share_month_by_month(esperado, anomalias):
@@ -504,6 +517,19 @@ def test_empty_months_use_little_or_nothing_and_are_listed(esperado, legitimos):
     assert share.between(0, CFG.consumo_desocupado[1]).all() and (share == 0).mean() == pytest.approx(
         CFG.cuota_desocupado_cero, abs=0.2)
     assert ((empty["consumo_kwh"] - empty["consumo_normal_kwh"]).abs() < 2).mean() > 0.95  # what is used is billed
+
+
+def test_empty_months_and_level_changes_come_at_their_yearly_rates(legitimos, anomalias, esperado, clean):
+    billed = esperado[~esperado["id_suministro"].isin(anomalias["id_suministro"])]
+    months = billed.groupby("id_suministro").size()
+    months = months[months >= 6]
+    tipo = clean["suministro"].merge(clean["cliente"], on="id_cliente").set_index("id_suministro")["tipo_cliente"]
+    can_be_empty = tipo.reindex(months.index).isin(["RESIDENCIAL", "COMERCIAL"])
+    counts = legitimos["tipo"].value_counts()
+    expected_empty = (CFG.tasa_desocupado_anual * months[can_be_empty] / 12).clip(upper=1).sum()
+    assert counts["DESOCUPADO"] == pytest.approx(expected_empty, rel=0.3)
+    expected_level = (CFG.tasa_cambio_nivel_anual * months / 12).clip(upper=1).sum()
+    assert counts["CAMBIO_NIVEL"] == pytest.approx(expected_level, rel=0.3)
 
 
 def test_level_changes_go_both_ways_for_good(legitimos, esperado):

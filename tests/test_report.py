@@ -288,3 +288,16 @@ def test_a_month_of_the_history_year_is_not_reported(built_lake):
         assert ctx.kpi_by_month()["anio_mes"].tolist() == ["2022-01"]
     finally:
         ctx.close()
+
+
+def test_the_criterion_sentence_says_whether_the_pick_is_the_value_in_use():
+    def tabla(f1_por_dia: float) -> pd.DataFrame:
+        filas = {"log_ratio_mediana_12m": (100.0, 11.7), "log_ratio_mediana_12m_por_dia": (100.0, f1_por_dia),
+                 "importe": (0.0, 4.3)}
+        return pd.DataFrame([{"clave": clave, "valor": report.CANDIDATOS[clave], "pct_meses_en_banda": banda, "f1": f1}
+                             for clave, (banda, f1) in filas.items()])
+
+    en_uso = report.criterion_sentence(tabla(10.0))
+    assert en_uso.startswith("Con los datos de esta edición el criterio elige") and "pendiente" not in en_uso
+    otro = report.criterion_sentence(tabla(12.3))
+    assert "elegiría " + report.CANDIDATOS["log_ratio_mediana_12m_por_dia"] in otro and "pendiente" in otro

@@ -38,8 +38,8 @@ CSV_FOLDER = "alertas"
 
 #: The companion's reason codes (gold_senales_mes) and the IQR rule's, in Spanish, for readers of the list.
 MOTIVOS = {
-    "CONSUMO_CERO": "Consumo cero en un suministro activo (con lectura)",
     "REGISTRO_RETROCEDE": "El registro del medidor retrocede sin ser una vuelta a cero",
+    "CONSUMO_CERO": "Consumo cero en un suministro activo (con lectura)",
     "FACTOR_CARGA_MAYOR_1": "Factor de carga mayor que 1: la demanda registrada no puede producir esa energía",
     "OPCION_INCOMPATIBLE": "Opción tarifaria de otro nivel de tensión, o residencial fuera de "
                            + "/".join(billing.options_where("admite_residencial")),

@@ -62,11 +62,11 @@ What the comparison shows:
   higher precision and F1, but it flags too little to stay in the band (56-69 % of the months).
 
 Choice by the criterion: ``log_ratio_mediana_12m``, the candidate with the most months in the band on the default
-sample (83 % against 77 % for the per-day version), which every edition's data are checked against
-(``notebooks/06_metodologia_iqr.ipynb`` stops the build if the criterion picks another one). Open question: at
+sample (83 % against 77 % for the per-day version). Every edition applies the criterion to its own data and says
+which candidate it picks (``notebooks/06_metodologia_iqr.ipynb``, ``report.criterion_sentence``). Open question: at
 100,000 customers, with the legitimate behaviour in the data, both the 12-month median and its per-day version stay
 in the band every month, and the per-day version's F1 is higher (12.3 % against 11.7 %): there the criterion would
-pick the per-day version, so an edition built on such a lake stops in that chapter. Before the legitimate behaviour
+pick the per-day version, and the edition says so. Changing valor_evaluado changes the official KPI: not done. Before the legitimate behaviour
 the 12-month median was the only candidate in the band every month at that size (1.07-1.66 %). Nothing was tuned:
 12 months, the median, the contract's 1.5 and 30.
 

@@ -373,6 +373,8 @@ TIPOS_ANOMALIA = {
     "TARIFA_INCORRECTA": "Opción tarifaria incorrecta",
     "DEMANDA_INCONSISTENTE": "Demanda incoherente con la energía",
     "DESCENSO_LENTO": "Descenso lento (30-70 % en 6-12 meses)",
+    "CASI_CERO": "Consumo casi cero (1-8 %) con suministro activo",
+    "REGISTRO_RETROCEDE": "Lectura por debajo de la anterior y recupero",
 }
 
 

@@ -363,10 +363,13 @@ def customer_type(codigos: pd.Series) -> pd.Series:
 
 def inspection_list(alertas: pd.DataFrame) -> pd.DataFrame:
     """The month's ranked alerts (alerts.read_alerts) as a manager reads them: supply code, place, customer type,
-    the bill, each reason in plain Spanish, whether it is new and whether it fits the inspection capacity."""
+    the bill, what is at stake and what inspecting is worth (S/), each reason in plain Spanish, whether it is new and
+    whether it fits the inspection capacity (or was sent to inspection by a recent list)."""
     from lds_utils.detection.alerts import MOTIVOS
 
     motivos = alertas["motivos"].str.split(",").map(lambda codigos: "; ".join(MOTIVOS[c] for c in codigos))
+    se_inspecciona = np.select([alertas["dentro_capacidad"], alertas["enviada_reciente"]],
+                               ["Sí", "No, ya enviada a inspección hace poco"], "No, fuera de la capacidad")
     return without_personal_data(pd.DataFrame({
         "prioridad": alertas["prioridad"],
         "id_suministro": alertas["id_suministro"],
@@ -374,7 +377,9 @@ def inspection_list(alertas: pd.DataFrame) -> pd.DataFrame:
         "distrito": alertas["distrito"],
         "tipo_cliente": customer_type(alertas["tipo_cliente"]),
         "facturacion_teorica": alertas["facturacion_teorica"],
-        "se_inspecciona": alertas["dentro_capacidad"].map({True: "Sí", False: "No, fuera de la capacidad"}),
+        "importe_en_juego": alertas["importe_en_juego"],
+        "valor_esperado": alertas["valor_esperado"],
+        "se_inspecciona": se_inspecciona,
         "es_nueva": alertas["es_nueva"].map({True: "Nueva", False: "Ya alertada el mes anterior"}),
         "motivos": motivos,
     }))
@@ -446,6 +451,25 @@ def candidates_table(comparacion: pd.DataFrame) -> pd.DataFrame:
     columnas = ["pct_atipicos", "pct_mes_min", "pct_mes_max", "pct_meses_en_banda", "precision", "recall", "f1"]
     tabla = comparacion[columnas].astype(float).rename_axis("clave").reset_index()
     return tabla.assign(valor=tabla["clave"].map(CANDIDATOS))[["clave", "valor", *columnas]]
+
+
+#: The valor_evaluado the GOLD SQL computes (lds_utils.detection.detect documents the choice).
+VALOR_EN_USO = "log_ratio_mediana_12m"
+
+
+def criterion_sentence(tabla: pd.DataFrame) -> str:
+    """What the criterion picks on an edition's data (candidates_table rows), in Spanish, and whether it is the value
+    in use: the methodology chapter states it instead of assuming it."""
+    por_clave = tabla.set_index("clave")
+    ganador, en_uso = por_clave.loc[detect.chosen_candidate(por_clave)], por_clave.loc[VALOR_EN_USO]
+    cifras = "{:.0f} % de los meses en la banda, F1 {:.1f} %"
+    if ganador.name == VALOR_EN_USO:
+        return (f"Con los datos de esta edición el criterio elige {en_uso['valor']}, el valor evaluado en uso "
+                f"({cifras.format(en_uso['pct_meses_en_banda'], en_uso['f1'])}).")
+    return (f"Con los datos de esta edición el criterio elegiría {ganador['valor']} "
+            f"({cifras.format(ganador['pct_meses_en_banda'], ganador['f1'])}), no {en_uso['valor']}, el valor en uso "
+            f"({cifras.format(en_uso['pct_meses_en_banda'], en_uso['f1'])}). El valor en uso se eligió con el mismo "
+            "criterio sobre la muestra por defecto; cambiarlo cambia el indicador oficial y es una decisión pendiente.")
 
 
 def company_customers() -> dict:

@@ -20,7 +20,8 @@ from lds_utils.synthetic.catalog import STREAM_CONSUMPTION, STREAM_LEGITIMATE, C
 from lds_utils.synthetic.population import CLASES, DIAS_MES, DOBLE, Population, seasonal_curves, supply_ids
 from lds_utils.synthetic.settings import MESES, OPCIONES, TIPOS_ANOMALIA, GeneratorConfig
 
-(PICO, X10, DECIMAL, CAIDA, CERO, ESTIMADA, TARIFA, DEMANDA, DESCENSO) = range(len(TIPOS_ANOMALIA))
+(PICO, X10, DECIMAL, CAIDA, CERO, ESTIMADA, TARIFA, DEMANDA, DESCENSO, CASI_CERO, RETROCEDE) = range(
+    len(TIPOS_ANOMALIA))
 ANOMALIA_COLUMNS = ["id_anomalia", "tipo", "id_suministro", "anio_mes_inicio", "anio_mes_fin", "magnitud", "detalle"]
 
 
@@ -94,7 +95,7 @@ def simulate_consumption(cfg: GeneratorConfig, calendar: Calendar, pop: Populati
     _realised_magnitudes(events, recorded, normal)
 
     load_factor = pop.factor_carga[:, None] * np.exp(rng.normal(0.0, cfg.ruido_demanda, (size, months)))
-    daily = np.divide(recorded, days, out=rate.copy(), where=days > 0)
+    daily = np.divide(np.where(recorded < 0, normal, recorded), days, out=rate.copy(), where=days > 0)
     demand = daily / (24 * load_factor) * demand_factor
     hp_share = np.clip(pop.cuota_hp[:, None] * np.exp(rng.normal(0.0, cfg.ruido_cuota_hp, (size, months))), 0.05, 0.6)
     return Consumption(closing, close_date, days, normal, recorded, estimated, anomaly, demand, hp_share, events,
@@ -121,10 +122,12 @@ def draw_events(cfg: GeneratorConfig, rng: np.random.Generator, pop: Population,
     start = first + np.floor(rng.random(count) * (room - duration + 1)).astype(int)
 
     magnitude = np.select(
-        [tipo == PICO, tipo == X10, tipo == DECIMAL, tipo == CAIDA, tipo == CERO, tipo == ESTIMADA, tipo == DESCENSO],
+        [tipo == PICO, tipo == X10, tipo == DECIMAL, tipo == CAIDA, tipo == CERO, tipo == ESTIMADA, tipo == DESCENSO,
+         tipo == CASI_CERO, tipo == RETROCEDE],
         [rng.uniform(*cfg.pico_multiplicador, count), np.full(count, 10.0), np.full(count, cfg.desplazamiento_decimal),
          1 - rng.uniform(*cfg.caida_sostenida, count), np.zeros(count), rng.uniform(*cfg.estimada_fraccion, count),
-         1 - rng.uniform(*cfg.descenso_lento, count)],
+         1 - rng.uniform(*cfg.descenso_lento, count), rng.uniform(*cfg.casi_cero, count),
+         -rng.uniform(*cfg.registro_retrocede, count)],
         np.nan)
     demand_x10 = rng.random(count) < cfg.cuota_demanda_multiplicada
     impossible = rng.uniform(*cfg.demanda_factor_carga_imposible, count)
@@ -159,11 +162,12 @@ def apply_events(cfg, events: Events, pop: Population, normal: np.ndarray, closi
     ramp = np.minimum(1.0, (offset + 1) / events.ramp[event])
     slow_ramp = (offset + 1) / (events.end - events.start + 1)[event]
     multiplier = np.select(
-        [np.isin(tipo, [PICO, X10, DECIMAL, CERO]), tipo == CAIDA, tipo == DESCENSO],
+        [np.isin(tipo, [PICO, X10, DECIMAL, CERO, CASI_CERO]), tipo == CAIDA, tipo == DESCENSO],
         [events.magnitude[event], 1 - (1 - events.magnitude[event]) * ramp,
          1 - (1 - events.magnitude[event]) * slow_ramp], 1.0)
     recorded = normal.copy()
     recorded[supply, month] = normal[supply, month] * multiplier
+    _backward_readings(events, event, offset, supply, month, tipo, normal, recorded)
     estimated = np.zeros(normal.shape, dtype=bool)
     _estimates_and_catch_up(events, event, offset, supply, month, tipo, normal, closing, recorded, estimated,
                             cfg.meses_promedio_estimada)
@@ -193,6 +197,17 @@ def _estimates_and_catch_up(events, event, offset, supply, month, tipo, normal, 
     estimated[supply[is_estimate], month[is_estimate]] = True
     recovered = true_total - estimate * n_estimated
     recorded[supply[is_catch_up], month[is_catch_up]] = recovered[event[is_catch_up]]
+
+
+def _backward_readings(events, event, offset, supply, month, tipo, normal, recorded) -> None:
+    """REGISTRO_RETROCEDE: the first month's reading is typed below the previous one (the register goes back by
+    -magnitude x that month's consumption); the next real reading bills both months and the gap."""
+    first = (tipo == RETROCEDE) & (offset == 0)
+    second = (tipo == RETROCEDE) & (offset == 1)
+    gap = -events.magnitude[event[first]] * normal[supply[first], month[first]]
+    recorded[supply[first], month[first]] = -gap
+    recorded[supply[second], month[second]] = (normal[supply[second], month[second]]
+                                               + normal[supply[first], month[first]] + gap)
 
 
 def _recent_average(normal, closing, supply: np.ndarray, start: np.ndarray, months: int) -> np.ndarray:
@@ -237,6 +252,10 @@ def anomalias_table(events: Events, pop: Population, calendar: Calendar) -> pa.T
                    text.join("demanda con factor de carga ", text.decimals(events.impossible_load_factor, 2),
                              " (mayor que 1)")),
         text.join("descenso gradual hasta ", pct, "% menos en ", months, " meses"),
+        text.join("consumo al ", text.integers(np.round(100 * np.nan_to_num(events.magnitude))), "% durante ", months,
+                  " meses con el suministro activo"),
+        text.join("lectura ", text.integers(np.round(-100 * np.nan_to_num(events.magnitude))),
+                  "% de un mes por debajo de la anterior y recupero al mes siguiente"),
     ]
     columns = {
         "id_anomalia": text.ids("AN", pop.num[events.supply], 9),

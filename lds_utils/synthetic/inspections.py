@@ -43,7 +43,8 @@ def _select(cfg: GeneratorConfig, rng: np.random.Generator, pop: Population, con
     A supply is inspected at most once."""
     recorded = np.where(cons.closing, cons.recorded, np.nan)
     median = np.nanmedian(np.where(cons.closing.any(axis=1)[:, None], recorded, 0.0), axis=1)
-    deviation = np.abs(np.log1p(np.nan_to_num(recorded)) - np.log1p(median)[:, None])
+    # a reading below the previous one bills nothing: it looks like a zero month
+    deviation = np.abs(np.log1p(np.maximum(np.nan_to_num(recorded), 0)) - np.log1p(np.maximum(median, 0))[:, None])
     alert = (cons.anomaly >= 0) & (rng.random(cons.anomaly.shape) < cfg.prob_senal_anomalia)
     score = deviation + alert + rng.normal(0.0, cfg.ruido_sospecha, cons.anomaly.shape)
 

@@ -98,13 +98,13 @@ def routine_estimates(cfg: GeneratorConfig, rng: np.random.Generator, pop: Popul
     difference. Never two months running, never in a supply's first billed month or its last, never next to an
     injected anomaly's months (``anomaly``: its type, -1 outside). ``recorded`` and ``estimated`` change in place."""
     size, months = closing.shape
-    month = np.arange(months)
+    column = np.arange(months)
     near_anomaly = anomaly >= 0
     near_anomaly[:, 1:] |= anomaly[:, :-1] >= 0
     near_anomaly[:, :-1] |= anomaly[:, 1:] >= 0
     room = closing & ~near_anomaly
     room[:, :-1] &= closing[:, 1:] & ~near_anomaly[:, 1:]
-    room &= (month > pop.primer_cierre[:, None]) & (month < pop.ultimo_cierre[:, None])
+    room &= (column > pop.primer_cierre[:, None]) & (column < pop.ultimo_cierre[:, None])
     rate = cfg.tasa_estimada_rutinaria * closing[:, 1:].sum() / max(room.sum(), 1)  # a share of all billed months
     chosen = room & (rng.random((size, months)) < rate)
     chosen[:, 1:] &= ~chosen[:, :-1]

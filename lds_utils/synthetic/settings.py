@@ -28,6 +28,8 @@ TIPOS_ANOMALIA = (
     "TARIFA_INCORRECTA",
     "DEMANDA_INCONSISTENTE",
     "DESCENSO_LENTO",
+    "CASI_CERO",
+    "REGISTRO_RETROCEDE",
 )
 #: Legitimate behaviour listed in truth/legitimos.csv (lds_utils.synthetic.legitimate).
 TIPOS_LEGITIMOS = (
@@ -208,18 +210,21 @@ class GeneratorConfig:
     # -- anomalies (ground truth) --------------------------------------------------------------------------
     tasa_anomalias: float = 0.015  # share of supply-months inside an anomaly; anomaly_detection target 1-2% (APPROX)
     # Share of anomaly EVENTS by type, after anomaly_detection.suggested_anomaly_mix (APPROX): spikes 0.35,
-    # zero 0.25 (here 0.20 + demand 0.05), drops 0.20 (here 0.14 sudden + 0.06 slow), estimated+catch-up 0.15,
+    # zero or near zero 0.25 (here 0.13 zero + 0.07 near zero + 0.05 demand), drops 0.20 (0.14 sudden + 0.06 slow),
+    # estimated+catch-up 0.15 (here 0.10: routine estimates are legitimate behaviour now), negative reading 0.05,
     # billing/tariff errors 0.05.
     mezcla_anomalias: tuple[tuple[str, float], ...] = (
         ("PICO", 0.22),
         ("MULTIPLICADOR_X10", 0.08),
         ("DESPLAZAMIENTO_DECIMAL", 0.05),
         ("CAIDA_SOSTENIDA", 0.14),
-        ("CONSUMO_CERO", 0.20),
-        ("ESTIMADA_RECUPERO", 0.15),
+        ("CONSUMO_CERO", 0.13),
+        ("ESTIMADA_RECUPERO", 0.10),
         ("TARIFA_INCORRECTA", 0.05),
         ("DEMANDA_INCONSISTENTE", 0.05),
         ("DESCENSO_LENTO", 0.06),
+        ("CASI_CERO", 0.07),
+        ("REGISTRO_RETROCEDE", 0.05),
     )
     # Duration in months (min, max) by type; ESTIMADA_RECUPERO = 1-3 estimated months + the catch-up month.
     duracion_anomalias: tuple[tuple[str, tuple[int, int]], ...] = (
@@ -232,6 +237,8 @@ class GeneratorConfig:
         ("TARIFA_INCORRECTA", (3, 12)),
         ("DEMANDA_INCONSISTENTE", (1, 3)),
         ("DESCENSO_LENTO", (6, 12)),
+        ("CASI_CERO", (1, 6)),
+        ("REGISTRO_RETROCEDE", (2, 2)),  # the month read below the previous reading, and the next one
     )
     pico_multiplicador: tuple[float, float] = (3.0, 10.0)  # brief: one-month spike x3-x10
     desplazamiento_decimal: float = 100.0  # decimal point two places off: the bill is x100; APPROX
@@ -240,6 +247,10 @@ class GeneratorConfig:
     # A slow decline (a meter slowing down, or tampering that grows): the loss grows linearly through the whole
     # event, month by month, to this share of consumption in its last month; APPROX
     descenso_lento: tuple[float, float] = (0.3, 0.7)
+    casi_cero: tuple[float, float] = (0.01, 0.08)  # a bypass that leaves a trickle: share of consumption; APPROX
+    # A reading typed below the previous one (a misread): the register goes back by this share of the month's
+    # consumption, and the next real reading bills both months and the gap; APPROX
+    registro_retrocede: tuple[float, float] = (0.2, 1.0)
     estimada_fraccion: tuple[float, float] = (0.4, 0.9)  # low estimate vs the recent average; APPROX
     meses_promedio_estimada: int = 6  # estimates average the last six months (EYN_2020)
     demanda_factor_carga_imposible: tuple[float, float] = (1.2, 3.0)  # load factor > 1 variant; APPROX
@@ -274,6 +285,8 @@ class GeneratorConfig:
         ("TARIFA_INCORRECTA", "ERROR_FACTURACION"),
         ("DEMANDA_INCONSISTENTE", "ERROR_MEDIDOR"),
         ("DESCENSO_LENTO", "ERROR_MEDIDOR"),
+        ("CASI_CERO", "HURTO_BYPASS"),
+        ("REGISTRO_RETROCEDE", "ERROR_FACTURACION"),
     )
 
     # -- raw dirt ------------------------------------------------------------------------------------------

@@ -21,8 +21,9 @@
 --   :escala_minima). Subtracting the segment's median takes out what moves every supply at once
 --   (season, tariff level); medians are exact (mean of the middle one or two values).
 -- Reason codes (motivos, comma-separated; motivo_principal is the first in this order):
+--   REGISTRO_RETROCEDE      a reading below the previous one that is not a register rollover (first: such a month
+--                           bills nothing, so it is also a zero, and the register is its cause)
 --   CONSUMO_CERO            zero consumption on a supply that was read (it is active)
---   REGISTRO_RETROCEDE      a reading below the previous one that is not a register rollover
 --   FACTOR_CARGA_MAYOR_1    kWh / (max demand x 24 h x days) > 1: the demand cannot be right
 --   OPCION_INCOMPATIBLE     tariff option of the other voltage level, or a residential supply on an option that
 --                           does not admit residences (admite_residencial: BT5B/BT5A)
@@ -501,8 +502,8 @@ select
     es_opcion_nueva,
     es_regla or es_consumo_alto or es_consumo_bajo or es_descenso_gradual or es_factor_carga_atipico as es_alerta,
     case
-        when es_consumo_cero then 'CONSUMO_CERO'
         when es_registro_retrocede then 'REGISTRO_RETROCEDE'
+        when es_consumo_cero then 'CONSUMO_CERO'
         when es_factor_carga_mayor_1 then 'FACTOR_CARGA_MAYOR_1'
         when es_opcion_incompatible then 'OPCION_INCOMPATIBLE'
         when es_consumo_alto then 'CONSUMO_ALTO'
@@ -515,8 +516,8 @@ select
     end as motivo_principal,
     concat_ws(
         ',',
-        case when es_consumo_cero then 'CONSUMO_CERO' end,
         case when es_registro_retrocede then 'REGISTRO_RETROCEDE' end,
+        case when es_consumo_cero then 'CONSUMO_CERO' end,
         case when es_factor_carga_mayor_1 then 'FACTOR_CARGA_MAYOR_1' end,
         case when es_opcion_incompatible then 'OPCION_INCOMPATIBLE' end,
         case when es_consumo_alto then 'CONSUMO_ALTO' end,
