@@ -453,6 +453,18 @@ def candidates_table(comparacion: pd.DataFrame) -> pd.DataFrame:
     return tabla.assign(valor=tabla["clave"].map(CANDIDATOS))[["clave", "valor", *columnas]]
 
 
+def band_labels() -> dict[str, str]:
+    """Spanish label of each band of consumption of the alert list (gold_alertas_valoradas), with its limits."""
+    from lds_utils.rules.companion import BANDAS_CONSUMO
+
+    muy_baja, baja, alta, muy_alta = (round(100 * BANDAS_CONSUMO[k]) for k in
+                                      ("razon_muy_baja", "razon_baja", "razon_alta", "razon_muy_alta"))
+    return {"TODAS": "Todas", "SIN_HISTORIA": "Sin historia", "CERO": "Cero",
+            "MUY_BAJA": f"Menos del {muy_baja} % de su mediana", "BAJA": f"{muy_baja}-{baja} % de su mediana",
+            "NORMAL": f"{baja}-{alta} % de su mediana", "ALTA": f"{alta}-{muy_alta} % de su mediana",
+            "MUY_ALTA": f"Más del {muy_alta} % de su mediana"}
+
+
 #: The valor_evaluado the GOLD SQL computes (lds_utils.detection.detect documents the choice).
 VALOR_EN_USO = "log_ratio_mediana_12m"
 
