@@ -32,6 +32,7 @@ from matplotlib.figure import Figure
 from lds_utils.config import LakePaths, UsageError
 from lds_utils.lake.sql import load_sql
 from lds_utils.reporting import plots
+from lds_utils.synthetic.legitimate import LEGITIMO_COLUMNS
 
 #: Detectors evaluated: column of the evaluation frame -> Spanish label.
 DETECTORES = {
@@ -85,8 +86,7 @@ def read_legitimate(lake: Path, desde: str | None = None, hasta: str | None = No
     file; id_evento is its key. A lake generated before the file existed has none: an empty table."""
     path = LakePaths(Path(lake)).truth / "legitimos.csv"
     if not path.is_file():
-        return pd.DataFrame(columns=["id_evento", "tipo", "id_suministro", "anio_mes_inicio", "anio_mes_fin",
-                                     "magnitud", "detalle"])
+        return pd.DataFrame(columns=LEGITIMO_COLUMNS)
     return _read_events(path, "id_evento", desde, hasta)
 
 

@@ -99,7 +99,7 @@ def simulate_consumption(cfg: GeneratorConfig, calendar: Calendar, pop: Populati
     demand = daily / (24 * load_factor) * demand_factor
     hp_share = np.clip(pop.cuota_hp[:, None] * np.exp(rng.normal(0.0, cfg.ruido_cuota_hp, (size, months))), 0.05, 0.6)
     return Consumption(closing, close_date, days, normal, recorded, estimated, anomaly, demand, hp_share, events,
-                       listed, listed.label(closing.shape))
+                       listed, _legitimate_labels(listed, closing.shape))
 
 
 def draw_events(cfg: GeneratorConfig, rng: np.random.Generator, pop: Population, closing: np.ndarray) -> Events:
@@ -148,7 +148,16 @@ def _wrong_option(rng: np.random.Generator, opcion: np.ndarray) -> np.ndarray:
     return table[opcion, np.floor(rng.random(len(opcion)) * count[opcion]).astype(int)]
 
 
-def event_months(events: Events) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _legitimate_labels(listed: legitimate.Legitimate, shape: tuple[int, int]) -> np.ndarray:
+    """[supply, month] the kind of the legitimate event covering it (the first listed), -1 when none."""
+    event, _, month = event_months(listed)
+    label = np.full(shape, -1, dtype=np.int8)
+    first = np.unique(np.ravel_multi_index((listed.supply[event], month), shape), return_index=True)[1]
+    label[listed.supply[event][first], month[first]] = listed.tipo[event][first]
+    return label
+
+
+def event_months(events: Events | legitimate.Legitimate) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(event row, offset in the event, calendar month) of every month inside an event."""
     length = events.end - events.start + 1
     event = np.repeat(np.arange(len(length)), length)

@@ -45,16 +45,6 @@ class Legitimate:
         return cls(*(np.concatenate([getattr(part, name) for part in parts])
                      for name in ("supply", "tipo", "start", "end", "magnitude")))
 
-    def label(self, shape: tuple[int, int]) -> np.ndarray:
-        """[supply, month] the kind of the legitimate event covering it (the first listed), -1 when none."""
-        label = np.full(shape, -1, dtype=np.int8)
-        length = self.end - self.start + 1
-        event = np.repeat(np.arange(len(length)), length)
-        month = self.start[event] + np.arange(len(event)) - np.repeat(np.cumsum(length) - length, length)
-        first = np.unique(np.ravel_multi_index((self.supply[event], month), shape), return_index=True)[1]
-        label[self.supply[event][first], month[first]] = self.tipo[event][first]
-        return label
-
 
 def change_usage(cfg: GeneratorConfig, rng: np.random.Generator, pop: Population, normal: np.ndarray,
                  anomalous: np.ndarray) -> Legitimate:
