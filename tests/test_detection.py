@@ -642,7 +642,18 @@ def test_timeliness_counts_the_first_inspected_month_of_each_anomaly():
     tabla = evaluate.timeliness(*_toy_valued()).set_index("tipo")
     assert tabla.loc["PICO", ["anomalias", "en_1_meses", "en_3_meses"]].tolist() == [1, 1.0, 1.0]
     assert tabla.loc["CAIDA_SOSTENIDA", ["en_1_meses", "en_3_meses", "en_6_meses"]].tolist() == [0.0, 1.0, 1.0]
-    assert tabla.index[-1].startswith("Caídas") and tabla.iloc[-1]["anomalias"] == 1  # A2 loses 50 %
+    sostenidas = evaluate.CAIDAS_GRANDES["CAIDA_SOSTENIDA"]
+    assert tabla.loc[sostenidas, ["anomalias", "en_3_meses"]].tolist() == [1, 1.0]  # A2 loses 50 %
+    assert tabla.loc[evaluate.CAIDAS_GRANDES_JUNTAS, "anomalias"] == 1
+    assert evaluate.CAIDAS_GRANDES["DESCENSO_LENTO"] not in tabla.index  # no slow decline in the toy case
+
+
+def test_timeliness_keeps_step_drops_and_slow_declines_apart():
+    etiquetado, anomalias = _toy_valued()
+    lento = etiquetado.assign(tipo_anomalia=etiquetado["tipo_anomalia"].replace("CAIDA_SOSTENIDA", "DESCENSO_LENTO"))
+    tabla = evaluate.timeliness(lento, anomalias).set_index("tipo")
+    assert evaluate.CAIDAS_GRANDES["CAIDA_SOSTENIDA"] not in tabla.index
+    assert tabla.loc[evaluate.CAIDAS_GRANDES["DESCENSO_LENTO"], "anomalias"] == 1
 
 
 def test_soles_per_inspection_counts_what_is_left_of_each_anomaly_once():

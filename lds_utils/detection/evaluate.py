@@ -250,10 +250,14 @@ def _month_index(anio_mes: pd.Series) -> pd.Series:
 #: Horizons of the timeliness table: an anomaly counts as inspected in time when the list held it, within the
 #: capacity, in one of its first 1, 3 or 6 months.
 HORIZONTES_MESES = (1, 3, 6)
-#: Sustained drops the targets single out: the anomaly types that lose consumption month after month, with a loss
-#: of at least this share in their most extreme month (magnitud = what is left: at most 1 - it).
-CAIDAS = ("CAIDA_SOSTENIDA", "DESCENSO_LENTO")
+#: Large drops: the anomaly types that lose consumption month after month, with a loss of at least CAIDA_GRANDE in
+#: their most extreme month (magnitud = what is left: at most 1 - it). The target counts the sustained (step) drops,
+#: which reach their level within 1-3 months; a slow decline spreads its loss over its 6-12 months, so it has not lost
+#: half by its third month: it gets its own row, and a third row pools both.
 CAIDA_GRANDE = 0.5
+CAIDAS_GRANDES = {"CAIDA_SOSTENIDA": f"Caídas sostenidas de {CAIDA_GRANDE:.0%} o más",
+                  "DESCENSO_LENTO": f"Descensos lentos de {CAIDA_GRANDE:.0%} o más"}
+CAIDAS_GRANDES_JUNTAS = f"Caídas y descensos de {CAIDA_GRANDE:.0%} o más"
 
 
 def _months_into(etiquetado: pd.DataFrame, anomalias: pd.DataFrame) -> pd.Series:
@@ -266,18 +270,19 @@ def _months_into(etiquetado: pd.DataFrame, anomalias: pd.DataFrame) -> pd.Series
 
 def timeliness(etiquetado: pd.DataFrame, anomalias: pd.DataFrame, detector: str = "dentro_capacidad") -> pd.DataFrame:
     """Per anomaly type: how many anomalies, and the share the detector alerted in one of their first 1, 3 and 6
-    months (``dentro_capacidad``: inspected within the capacity). One row more for the large sustained drops
-    (CAIDAS with a loss of at least CAIDA_GRANDE), the targets' group."""
+    months (``dentro_capacidad``: inspected within the capacity). Three rows more for the large drops (a loss of at
+    least CAIDA_GRANDE): one per type of CAIDAS_GRANDES, the target's first, then both together."""
     meses = _months_into(etiquetado, anomalias)
     dentro = etiquetado.loc[meses.index]
     primero = meses[dentro[detector].astype(bool)].groupby(dentro["id_anomalia"]).min()
     por_anomalia = dentro.drop_duplicates("id_anomalia").set_index("id_anomalia")["tipo_anomalia"].to_frame("tipo")
     por_anomalia["primero"] = primero.reindex(por_anomalia.index)
     magnitud = anomalias.set_index("id_anomalia")["magnitud"].reindex(por_anomalia.index)
-    grandes = por_anomalia[por_anomalia["tipo"].isin(CAIDAS) & (magnitud <= 1 - CAIDA_GRANDE)].assign(
-        tipo=f"Caídas de {CAIDA_GRANDE:.0%} o más")
+    grandes = por_anomalia[por_anomalia["tipo"].isin(list(CAIDAS_GRANDES)) & (magnitud <= 1 - CAIDA_GRANDE)]
+    grupos = [por_anomalia, *(grandes[grandes["tipo"] == tipo].assign(tipo=nombre) for tipo, nombre in
+                              CAIDAS_GRANDES.items()), grandes.assign(tipo=CAIDAS_GRANDES_JUNTAS)]
     filas = []
-    for tipo, grupo in pd.concat([por_anomalia, grandes]).groupby("tipo", sort=False):
+    for tipo, grupo in pd.concat(grupos).groupby("tipo", sort=False):
         filas.append({"tipo": tipo, "anomalias": len(grupo),
                       **{f"en_{h}_meses": float((grupo["primero"] < h).mean()) for h in HORIZONTES_MESES}})
     return pd.DataFrame(filas)
