@@ -8,7 +8,10 @@ per anomaly type, precision@k at the inspection capacity, timeliness (anomalies 
 months), false alarms on legitimate behaviour, the IQR rule's monthly rate, soles stopped per inspection against
 the IQR rule alone and a random pick, what each reason was worth (the calibration sql/gold/ref_valor_motivo.sql
 holds), inspection validation, and the worst months. The detector's thresholds and the reasons' values were
-chosen on seed 42: report them on another seed.
+chosen on seed 42: report them on another seed. With --resultados, also writes the targets' figures as JSON; the
+validation chapter reads bench/results/deteccion.json, written by
+
+    .venv/bin/python bench/eval_detection.py --clientes 100000 --seed 7 --resultados bench/results/deteccion.json
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from lds_utils import config
-from lds_utils.detection import alerts, evaluate
+from lds_utils.detection import alerts, evaluate, targets
 from lds_utils.lake.pipeline import lake_lock, run_pipeline
 from lds_utils.lake.registry import open_engine
 from lds_utils.reporting.report import generation_matches, read_generation
@@ -37,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lake", default=None, help="lake folder (default: a new temporary folder)")
     parser.add_argument("--capacidad", type=float, default=companion.CAPACIDAD_INSPECCION,
                         help="inspections a month as a share of billed supplies (default 0.005)")
+    parser.add_argument("--resultados", type=Path, default=None,
+                        help="also write the targets' figures to this JSON file (the book reads "
+                             "bench/results/deteccion.json)")
     args = parser.parse_args(argv)
 
     lake = Path(args.lake) if args.lake else Path(tempfile.mkdtemp(prefix="eval_detection_"))
@@ -89,8 +95,10 @@ def print_metrics(lake: Path, detecciones: pd.DataFrame, inspecciones: pd.DataFr
     legitimos = evaluate.read_legitimate(lake)
     print(evaluate.false_alarms_on_legitimate(etiquetado, legitimos).to_string(index=False, float_format="{:.3f}".format))
     tasa_iqr = etiquetado.groupby("anio_mes")["es_alerta_iqr"].mean() * 100
+    fuera = tasa_iqr[~tasa_iqr.between(*targets.BANDA_TASA_IQR)]
     print(f"\nIQR rule's monthly rate: {tasa_iqr.min():.2f}-{tasa_iqr.max():.2f} % (mean {tasa_iqr.mean():.2f} %), "
-          f"{int(tasa_iqr.between(1, 2).sum())} of {len(tasa_iqr)} months in the 1-2 % band")
+          f"{len(tasa_iqr) - len(fuera)} of {len(tasa_iqr)} months in the 1-2 % band; outside: "
+          + (", ".join(f"{mes} {tasa:.3f} %" for mes, tasa in fuera.items()) or "none"))
     print("\nsoles an inspection stops, same monthly capacity")
     print(evaluate.soles_per_inspection(etiquetado, anomalias).to_string(index=False, float_format="{:,.1f}".format))
     print("\nwhat each leading reason was worth (sql/gold/ref_valor_motivo.sql holds seed 42's)")
@@ -103,6 +111,12 @@ def print_metrics(lake: Path, detecciones: pd.DataFrame, inspecciones: pd.DataFr
     print(por_mes.nsmallest(3, "recall").to_string(index=False, float_format="{:.3f}".format))
     print("\ninspection validation (hit = outcome other than SIN_ANOMALIA)")
     print(evaluate.inspection_validation(inspecciones, detecciones).to_string(index=False, float_format="{:.3f}".format))
+    if args.resultados:
+        resumen = targets.summarise(etiquetado, anomalias, legitimos, clientes=args.clientes, semilla=args.seed,
+                                    capacidad=args.capacidad, meses_sin_reinspeccion=companion.MESES_SIN_REINSPECCION)
+        targets.write(resumen, args.resultados)
+        print(f"\ntargets written to {args.resultados}")
+        print(targets.targets_table(resumen).to_string(index=False))
 
 
 if __name__ == "__main__":

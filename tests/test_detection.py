@@ -17,7 +17,7 @@ import pytest
 
 from lds_utils import cli
 from lds_utils.config import SQL_ROOT, UsageError
-from lds_utils.detection import alerts, evaluate
+from lds_utils.detection import alerts, evaluate, targets
 from lds_utils.lake import sql as sqlmod
 from lds_utils.lake.engines import DuckDBEngine
 from lds_utils.lake import graph
@@ -654,6 +654,40 @@ def test_timeliness_keeps_step_drops_and_slow_declines_apart():
     tabla = evaluate.timeliness(lento, anomalias).set_index("tipo")
     assert evaluate.CAIDAS_GRANDES["CAIDA_SOSTENIDA"] not in tabla.index
     assert tabla.loc[evaluate.CAIDAS_GRANDES["DESCENSO_LENTO"], "anomalias"] == 1
+
+
+#: S3 is empty in 2024-01 (its alert is outside the capacity), S1 changes level from 2024-02 (its month then is A1's).
+LEGITIMOS = pd.DataFrame({"tipo": ["DESOCUPADO", "CAMBIO_NIVEL"], "id_suministro": ["S3", "S1"],
+                          "anio_mes_inicio": ["2024-01", "2024-02"], "anio_mes_fin": ["2024-01", "2024-03"]})
+
+
+def test_false_alarms_count_legitimate_months_outside_anomalies_only():
+    tabla = evaluate.false_alarms_on_legitimate(_toy_valued()[0], LEGITIMOS).set_index("tipo")
+    assert tabla.loc["DESOCUPADO", ["meses", "es_alerta_complementaria", "dentro_capacidad"]].tolist() == [1, 1.0, 0.0]
+    assert tabla.loc["CAMBIO_NIVEL", "meses"] == 1  # 2024-02 lies inside A1: not a false alarm
+    assert tabla["cuota_capacidad"].sum() == 0.0
+
+
+def test_the_targets_summary_round_trips_and_judges_each_target(tmp_path):
+    etiquetado, anomalias = _toy_valued()
+    resumen = targets.summarise(etiquetado, anomalias, LEGITIMOS, clientes=3, semilla=7, capacidad=0.5,
+                                meses_sin_reinspeccion=6)
+    targets.write(resumen, tmp_path / "deteccion.json")
+    assert targets.load(tmp_path / "deteccion.json") == resumen and targets.load(tmp_path / "no.json") is None
+    tabla = targets.targets_table(resumen).set_index("meta")["cumple"]
+    # precision 2/6; A2 inspected in its 3rd month; no vacancy inspected; the IQR rule alerts 1 bill in 3 in 2024-02,
+    # none in the other months: every month is out of the band
+    assert tabla.tolist() == [False, True, True, False]
+    medido = targets.targets_table(resumen)["medido"]
+    assert medido.iloc[0].startswith("33.3 %") and medido.iloc[3] == "0.00-33.33 % (0 de 3 meses en la banda)"
+
+
+def test_the_committed_evaluation_is_on_the_held_out_seed():
+    resumen = targets.load()
+    assert resumen is not None, "bench/results/deteccion.json is missing: run bench/eval_detection.py --resultados"
+    assert resumen["semilla"] != resumen["semilla_calibracion"] and resumen["clientes"] >= 100_000
+    assert resumen["meses_sin_reinspeccion"] == companion.MESES_SIN_REINSPECCION
+    assert len(targets.targets_table(resumen)) == 4
 
 
 def test_soles_per_inspection_counts_what_is_left_of_each_anomaly_once():

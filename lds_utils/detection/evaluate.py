@@ -255,9 +255,9 @@ HORIZONTES_MESES = (1, 3, 6)
 #: which reach their level within 1-3 months; a slow decline spreads its loss over its 6-12 months, so it has not lost
 #: half by its third month: it gets its own row, and a third row pools both.
 CAIDA_GRANDE = 0.5
-CAIDAS_GRANDES = {"CAIDA_SOSTENIDA": f"Caídas sostenidas de {CAIDA_GRANDE:.0%} o más",
-                  "DESCENSO_LENTO": f"Descensos lentos de {CAIDA_GRANDE:.0%} o más"}
-CAIDAS_GRANDES_JUNTAS = f"Caídas y descensos de {CAIDA_GRANDE:.0%} o más"
+CAIDAS_GRANDES = {"CAIDA_SOSTENIDA": f"Caídas sostenidas de {100 * CAIDA_GRANDE:.0f} % o más",
+                  "DESCENSO_LENTO": f"Descensos lentos de {100 * CAIDA_GRANDE:.0f} % o más"}
+CAIDAS_GRANDES_JUNTAS = f"Caídas y descensos de {100 * CAIDA_GRANDE:.0f} % o más"
 
 
 def _months_into(etiquetado: pd.DataFrame, anomalias: pd.DataFrame) -> pd.Series:
