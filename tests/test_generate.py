@@ -542,6 +542,26 @@ def test_level_changes_go_both_ways_for_good(legitimos, esperado):
     assert (level["anio_mes_fin"] == last.loc[level["id_suministro"]].to_numpy()).mean() > 0.95
 
 
+def test_option_changes_meter_replacements_and_new_connections_are_listed_at_their_rates(
+        clean, legitimos, anomalias, esperado):
+    """What the population holds, seen in the clean RAW tables, is exactly what truth/legitimos.csv lists."""
+    listed = legitimos.groupby("tipo")["id_suministro"].apply(set)
+    wrong_option = set(anomalias.loc[anomalias["tipo"] == "TARIFA_INCORRECTA", "id_suministro"])
+    options = clean["asignacion_tarifa"].groupby("id_suministro")["opcion_tarifaria"].nunique()
+    assert set(options.index[options > 1]) - wrong_option == listed["CAMBIO_OPCION"]
+    meters = clean["medidor"].groupby("id_suministro")["id_medidor"].nunique()
+    # a change between single and double register options replaces the meter too: listed as the option change
+    assert set(meters.index[meters > 1]) - listed["CAMBIO_OPCION"] == listed["CAMBIO_MEDIDOR"]
+    supplies = clean["suministro"]["id_suministro"].nunique()
+    assert len(listed["CAMBIO_MEDIDOR"]) == pytest.approx(CFG.prob_reemplazo_medidor * supplies, rel=0.3)
+    first_month = esperado.groupby("id_suministro")["anio_mes"].min()
+    new = legitimos[legitimos["tipo"] == "CONEXION_NUEVA"]
+    assert (new["anio_mes_inicio"].to_numpy() == first_month.loc[new["id_suministro"]].to_numpy()).all()
+    window_years = (esperado["anio_mes"].nunique() - 1) / 12
+    expected_new = (1 - (1 + CFG.crecimiento_clientes_anual) ** -window_years) * supplies
+    assert len(new) == pytest.approx(expected_new, rel=0.3)
+
+
 def test_wrong_tariff_period_inside_the_supply_life(clean, anomalias):
     wrong = anomalias[anomalias["tipo"] == "TARIFA_INCORRECTA"]
     periods = clean["asignacion_tarifa"].sort_values(["id_suministro", "fecha_inicio"]).groupby("id_suministro")
