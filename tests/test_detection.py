@@ -511,6 +511,32 @@ def test_period_run_matches_full_build_and_is_idempotent(lake, tables):
     pd.testing.assert_frame_equal(again[full.columns].reset_index(drop=True), full, check_dtype=False)
 
 
+class _MonthsOnly:
+    """An engine that knows GOLD's months and whether the signals table exists: all _signal_builds asks."""
+
+    def __init__(self, exists: bool):
+        self.exists = exists
+
+    def table_exists(self, database: str, name: str) -> bool:
+        return self.exists
+
+    def read_sql(self, sql: str, params=None) -> pd.DataFrame:
+        return pd.DataFrame({"anio_mes": [f"{anio}-{mes:02d}" for anio in (2024, 2025) for mes in range(1, 13)]})
+
+
+def test_the_signals_are_built_a_few_months_per_statement_oldest_first():
+    from lds_utils.lake.pipeline import Months
+
+    todos = alerts._signal_builds(_MonthsOnly(exists=True), Months.every(), size=10)
+    assert [(b.desde, b.hasta, b.partial) for b in todos] == [
+        ("2024-01", "2024-10", False), ("2024-11", "2025-08", True), ("2025-09", "2025-12", True)]
+    rango = Months.between("2025-03", "2025-05")
+    assert [(b.desde, b.hasta, b.partial) for b in alerts._signal_builds(_MonthsOnly(True), rango, size=2)] == [
+        ("2025-03", "2025-04", True), ("2025-05", "2025-05", True)]
+    # no table yet: the first months start it
+    assert alerts._signal_builds(_MonthsOnly(False), rango, size=2)[0].partial is False
+
+
 def test_a_reader_requires_the_alert_tables_of_every_month(sample_lake, tmp_path):
     from lds_utils.lake.pipeline import run_pipeline
     from lds_utils.reporting.report import ReportContext
