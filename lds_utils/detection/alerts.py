@@ -34,8 +34,8 @@ from lds_utils.rules.companion import CAPACIDAD_INSPECCION, detection_parameters
 SENALES = "gold_senales_mes"
 ALERTAS = "gold_alertas_mes"
 PARTITION_COLUMN = "anio_mes"
-#: Months of gold_senales_mes one statement computes: each month reads its 12 months before, and the 60 months of the
-#: full universe (1.3 M customers) in one statement ran out of DuckDB's 4 GB, where 47 at once still fitted.
+#: Months of gold_senales_mes one statement computes: each month reads its 12 months before. At 1.3 M customers, 60
+#: months in one statement ran out of DuckDB's 4 GB, and 47 filled the disk with spill files.
 MESES_POR_SENTENCIA = 12
 CSV_FOLDER = "alertas"
 
