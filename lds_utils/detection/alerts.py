@@ -96,30 +96,29 @@ def _build_alerts(engine: Engine, months, params: dict | None) -> dict[str, int]
 
 
 def _signal_builds(engine: Engine, months, size: int = MESES_POR_SENTENCIA) -> list:
-    """The builds of gold_senales_mes for ``months``, ``size`` months each, oldest first: a table that does not exist
-    yet, or a build of every month (GOLD's months), starts with its first months as a new table; the others replace
-    their months."""
-    from lds_utils.lake.pipeline import Months
-
+    """The builds of gold_senales_mes for ``months`` (every month: GOLD's), ``size`` months each."""
     wanted = months.partitions() or engine.read_sql(load_sql("report", "gold_months"))["anio_mes"].astype(str).tolist()
-    builds = [Months.between(chunk[0], chunk[-1]) for chunk in
-              (wanted[start:start + size] for start in range(0, len(wanted), size))]
-    if not (months.partial and engine.table_exists("gold_db", SENALES)):
-        builds[0] = Months(builds[0].desde, builds[0].hasta, partial=False)
-    return builds
+    return _month_builds(wanted, size, starts_table=not (months.partial and engine.table_exists("gold_db", SENALES)))
 
 
 def _list_builds(engine: Engine, months) -> list:
-    """The builds of gold_alertas_mes for ``months``, one month each: a table that does not exist yet, or a build of
-    every month, starts with its first month alone, as a new table (its SELECT: no list before it); every other
-    month is added by the incremental SELECT, which reads the lists before it."""
-    from lds_utils.lake.pipeline import Months
-
+    """The builds of gold_alertas_mes for ``months`` (every month: the signals'), one month each: the first month of
+    a new table has no list before it (its SELECT); every other month is added by the incremental SELECT, which reads
+    the lists before it."""
     wanted = months.partitions() or sorted(engine.read_sql(
         f"select distinct {PARTITION_COLUMN} from gold_db.{SENALES}")[PARTITION_COLUMN].astype(str))
-    builds = [Months.between(month, month) for month in wanted]
-    if not (months.partial and engine.table_exists("gold_db", ALERTAS)):
-        builds[0] = Months(wanted[0], wanted[0], partial=False)
+    return _month_builds(wanted, 1, starts_table=not (months.partial and engine.table_exists("gold_db", ALERTAS)))
+
+
+def _month_builds(wanted: list[str], size: int, starts_table: bool) -> list:
+    """``wanted`` months in builds of ``size`` months, oldest first, each replacing its months; with
+    ``starts_table`` (no table yet, or a build of every month) the first one writes a new table of its months."""
+    from lds_utils.lake.pipeline import Months
+
+    builds = [Months.between(chunk[0], chunk[-1]) for chunk in
+              (wanted[start:start + size] for start in range(0, len(wanted), size))]
+    if starts_table:
+        builds[0] = Months(builds[0].desde, builds[0].hasta, partial=False)
     return builds
 
 
