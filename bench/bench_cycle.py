@@ -153,8 +153,8 @@ def alertas_range(lake: Path, cap_mb: float, desde: str, hasta: str) -> Run:
 
 
 def alertas_in_ranges(lake: Path, cap_mb: float, desde: str, hasta: str, months_per_range: int) -> dict:
-    """The alert relations of desde..hasta, oldest range first (each range also recomputes the signals of the month
-    before it, which marking new alerts reads): the ranges' seconds summed, the largest peak."""
+    """The alert relations of desde..hasta, oldest range first (each range reads the signals of the month before
+    it, which the range before built): the ranges' seconds summed, the largest peak."""
     months = config.period_range(desde, hasta)
     ranges = [months[start:start + months_per_range] for start in range(0, len(months), months_per_range)]
     runs = [alertas_range(lake, cap_mb, chunk[0], chunk[-1]) for chunk in ranges]

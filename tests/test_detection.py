@@ -512,15 +512,20 @@ def test_period_run_matches_full_build_and_is_idempotent(lake, tables):
 
 
 class _MonthsOnly:
-    """An engine that knows GOLD's months and whether the signals table exists: all _signal_builds asks."""
+    """An engine that knows GOLD's months, whether the alert tables exist and whether the signals of a month match
+    its bills: all _signal_builds asks."""
 
-    def __init__(self, exists: bool):
+    def __init__(self, exists: bool, stale: bool = False):
         self.exists = exists
+        self.stale = stale
 
     def table_exists(self, database: str, name: str) -> bool:
         return self.exists
 
     def read_sql(self, sql: str, params=None) -> pd.DataFrame:
+        if params and "desde" in params:  # alert_tables_check of one month
+            return pd.DataFrame({"gold_filas": [10], "senales_filas": [0 if self.stale else 10],
+                                 "gold_kwh": [5.0], "senales_kwh": [0.0 if self.stale else 5.0]})
         return pd.DataFrame({"anio_mes": [f"{anio}-{mes:02d}" for anio in (2024, 2025) for mes in range(1, 13)]})
 
 
@@ -533,8 +538,23 @@ def test_the_signals_are_built_a_few_months_per_statement_oldest_first():
     rango = Months.between("2025-03", "2025-05")
     assert [(b.desde, b.hasta, b.partial) for b in alerts._signal_builds(_MonthsOnly(True), rango, size=2)] == [
         ("2025-03", "2025-04", True), ("2025-05", "2025-05", True)]
+    # stale signals the month before (new alerts are marked against them): rebuilt first
+    assert [(b.desde, b.hasta) for b in alerts._signal_builds(_MonthsOnly(True, stale=True), rango, size=2)] == [
+        ("2025-02", "2025-03"), ("2025-04", "2025-05")]
     # no table yet: the first months start it
     assert alerts._signal_builds(_MonthsOnly(False), rango, size=2)[0].partial is False
+
+
+def test_a_period_run_keeps_the_signals_of_the_month_before_that_match_its_bills(lake):
+    def files(month: str) -> dict[str, int]:
+        return {path.name: path.stat().st_ino
+                for path in (lake / "gold" / alerts.SENALES).glob(f"v*/anio_mes={month}/*.parquet")}
+
+    antes, periodo = files("2025-05"), files("2025-06")
+    with DuckDBEngine(lake) as engine:
+        alerts.build_alerts_for_period(engine, "2025-06")
+    assert antes and files("2025-05") == antes, "the month before was recomputed though its signals were current"
+    assert set(files("2025-06").values()).isdisjoint(periodo.values()), "the period itself is rebuilt"
 
 
 def test_a_reader_requires_the_alert_tables_of_every_month(sample_lake, tmp_path):

@@ -37,7 +37,7 @@ def test_the_graph_builds_bronze_to_the_alerts():
     bills = relations["gold_factura_evaluada_mes"]
     assert bills.partitioned and bills.sliced and bills.incremental and "silver_consumo_mensual" in bills.reads
     assert relations["gold_factura_mes"].kind == "ephemeral" and "gold_factura_mes" not in order
-    assert relations["gold_senales_mes"].with_month_before and relations["bronze_acumulado"].kind == "view"
+    assert relations["gold_senales_mes"].on_request and relations["bronze_acumulado"].kind == "view"
 
 
 def test_only_the_incremental_select_reads_its_own_published_months():

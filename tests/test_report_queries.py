@@ -323,13 +323,15 @@ def test_alerts_of_month(engine, alert_tables):
     _same(actual, alerts[alerts["anio_mes"] == PERIOD], ["id_suministro"])
 
 
-def test_alert_tables_check(engine, tables, alert_tables):
-    gold = tables["gold_facturacion_teorica_mes"]
-    gold = gold[gold["anio_mes"] <= PERIOD]
-    signals = alert_tables["gold_senales_mes"][alert_tables["gold_senales_mes"]["anio_mes"] <= PERIOD]
-    alerts = alert_tables["gold_alertas_mes"][alert_tables["gold_alertas_mes"]["anio_mes"] <= PERIOD]
-    actual = _run(engine, "alert_tables_check").iloc[0]
-    assert actual["gold_filas"] == len(gold) and actual["senales_filas"] == len(signals)
+@pytest.mark.parametrize("desde", ["0000-00", PERIOD])
+def test_alert_tables_check(engine, tables, alert_tables, desde):
+    def months(frame):
+        return frame[frame["anio_mes"].between(desde, PERIOD)]
+
+    gold = months(tables["gold_facturacion_teorica_mes"])
+    signals, alerts = months(alert_tables["gold_senales_mes"]), months(alert_tables["gold_alertas_mes"])
+    actual = _run(engine, "alert_tables_check", desde=desde).iloc[0]
+    assert actual["gold_filas"] == len(gold) and actual["senales_filas"] == len(signals) and len(gold)
     assert actual["gold_kwh"] == pytest.approx(gold["consumo_kwh"].sum(), rel=1e-12)
     assert actual["senales_kwh"] == pytest.approx(signals["consumo_kwh"].sum(), rel=1e-12)
     assert actual["gold_atipicos"] == gold["es_atipico"].sum() and actual["alertas_iqr"] == alerts["es_alerta_iqr"].sum()

@@ -3,7 +3,8 @@
 Two GOLD relations of the relation graph, declared ``on request`` (``gold_db.gold_senales_mes``: the companion's
 signals and reason codes per supply-month; ``gold_db.gold_alertas_mes``: the ranked list of supplies to inspect):
 the graph's runner builds them when asked, not in every pipeline run. ``python -m lds_utils alertas --period P``
-(or ``--desde A --hasta B``) builds them for those months (the signals of the month before too) and exports each
+(or ``--desde A --hasta B``) builds them for those months (and the signals of the month before when they are
+missing or no longer match its GOLD bills: new alerts are marked against them) and exports each
 month's list to
 ``lake/gold/alertas/alertas_P.csv`` (or to ``--salida DIR``). When both relations already hold those months, built
 from the GOLD the lake holds with the same inspection capacity, ``alertas`` only reads them: no lock, nothing
@@ -60,14 +61,14 @@ MOTIVOS = {
 
 def build_alerts(engine: Engine, desde: str, hasta: str, params: dict | None = None) -> dict[str, int]:
     """Write gold_senales_mes and gold_alertas_mes for the months desde..hasta, replacing those months only (and the
-    signals of the month before desde, which new-alert marking reads); return the rows of each."""
+    signals of the month before desde when stale: _signal_builds); return the rows of each."""
     from lds_utils.lake.pipeline import Months
 
     return _build_alerts(engine, Months.between(config.parse_period(desde), config.parse_period(hasta)), params)
 
 
 def build_alerts_for_period(engine: Engine, period: str, params: dict | None = None) -> dict[str, int]:
-    """Signals of ``period`` and the month before, and the ranked alerts of ``period``."""
+    """Signals of ``period`` (and of the month before when stale) and the ranked alerts of ``period``."""
     return build_alerts(engine, period, period, params)
 
 
@@ -96,9 +97,16 @@ def _build_alerts(engine: Engine, months, params: dict | None) -> dict[str, int]
 
 
 def _signal_builds(engine: Engine, months, size: int = MESES_POR_SENTENCIA) -> list:
-    """The builds of gold_senales_mes for ``months`` (every month: GOLD's), ``size`` months each."""
+    """The builds of gold_senales_mes for ``months`` (every month: GOLD's), ``size`` months each. Some months added
+    to the table start with the month before them when its signals are stale (missing, or not those of its GOLD
+    bills): gold_alertas_mes marks a supply's alert as new against that month's. Signals still those of their bills
+    are kept: at 1.3 M customers recomputing them was half of a month's alert build."""
+    adding = months.partial and engine.table_exists("gold_db", SENALES)
     wanted = months.partitions() or engine.read_sql(load_sql("report", "gold_months"))["anio_mes"].astype(str).tolist()
-    return _month_builds(wanted, size, starts_table=not (months.partial and engine.table_exists("gold_db", SENALES)))
+    before = config.shift_period(wanted[0], -1)
+    if adding and _signals_stale(engine, before):
+        wanted = [before, *wanted]
+    return _month_builds(wanted, size, starts_table=not adding)
 
 
 def _list_builds(engine: Engine, months) -> list:
@@ -137,10 +145,26 @@ def tables_match_gold(engine: Engine, period: str) -> bool:
     made before gold was rebuilt, fails the check)."""
     if not all(engine.table_exists("gold_db", table) for table in (SENALES, ALERTAS)):
         return False
-    cifras = engine.read_sql(load_sql("report", "alert_tables_check"), {"period": period}).iloc[0]
+    cifras = _check_figures(engine, "0000-00", period)
+    return _same_bills(cifras) and int(cifras["gold_atipicos"]) == int(cifras["alertas_iqr"])
+
+
+def _signals_stale(engine: Engine, month: str) -> bool:
+    """GOLD bills ``month`` and the signals do not hold those bills (missing, or other bills and kWh). Without the
+    list table (the two are published together) the check cannot run, and the month counts as stale."""
+    if not engine.table_exists("gold_db", ALERTAS):
+        return True
+    cifras = _check_figures(engine, month, month)
+    return int(cifras["gold_filas"]) > 0 and not _same_bills(cifras)
+
+
+def _check_figures(engine: Engine, desde: str, hasta: str) -> pd.Series:
+    return engine.read_sql(load_sql("report", "alert_tables_check"), {"desde": desde, "period": hasta}).iloc[0]
+
+
+def _same_bills(cifras: pd.Series) -> bool:
     return (int(cifras["gold_filas"]) == int(cifras["senales_filas"])
-            and math.isclose(float(cifras["gold_kwh"] or 0), float(cifras["senales_kwh"] or 0), rel_tol=1e-9)
-            and int(cifras["gold_atipicos"]) == int(cifras["alertas_iqr"]))
+            and math.isclose(float(cifras["gold_kwh"] or 0), float(cifras["senales_kwh"] or 0), rel_tol=1e-9))
 
 
 def read_alerts(engine: Engine, period: str) -> pd.DataFrame:

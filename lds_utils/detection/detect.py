@@ -88,8 +88,13 @@ HISTORIA_MESES = 12
 
 
 def month_index(anio_mes: pd.Series) -> pd.Series:
-    """'YYYY-MM' -> year * 12 + month: month differences become integer differences."""
-    return anio_mes.str.slice(0, 4).astype(int) * 12 + anio_mes.str.slice(5, 7).astype(int)
+    """'YYYY-MM' -> year * 12 + month: month differences become integer differences. Each distinct month is parsed
+    once (a column of millions of bills holds a few dozen months)."""
+    codigos, meses = pd.factorize(anio_mes)
+    if (codigos < 0).any():
+        raise ValueError("month_index: a null anio_mes")
+    indices = np.array([int(mes[:4]) * 12 + int(mes[5:7]) for mes in meses], dtype=np.int64)
+    return pd.Series(indices[codigos], index=anio_mes.index)
 
 
 def own_history(bills: pd.DataFrame, column: str, meses: int = HISTORIA_MESES) -> pd.DataFrame:
@@ -98,10 +103,13 @@ def own_history(bills: pd.DataFrame, column: str, meses: int = HISTORIA_MESES) -
     Months, not rows: a supply without a bill in some month simply has fewer values in its window.
     The median is the middle value, or the mean of the middle two (as the SQL computes it).
     """
-    indice = month_index(bills["anio_mes"])
-    ancho = bills.assign(indice=indice).pivot(index="id_suministro", columns="indice", values=column)
-    ancho = ancho.reindex(columns=range(indice.min(), indice.max() + 1))
-    valores = ancho.to_numpy(dtype=float)
+    indice = month_index(bills["anio_mes"]).to_numpy()
+    fila, _ = pd.factorize(bills["id_suministro"])
+    mes_de = indice - indice.min()
+    valores = np.full((fila.max() + 1, mes_de.max() + 1), np.nan)  # one row per supply, one column per month
+    valores[fila, mes_de] = bills[column].to_numpy(dtype=float, na_value=np.nan)
+    if len(bills) and np.bincount(fila * valores.shape[1] + mes_de).max() > 1:
+        raise ValueError("own_history: more than one bill for a supply and month")
     mediana = np.full_like(valores, np.nan)
     cuenta = np.zeros(valores.shape, dtype=int)
     filas = np.arange(valores.shape[0])
@@ -112,12 +120,7 @@ def own_history(bills: pd.DataFrame, column: str, meses: int = HISTORIA_MESES) -
         medio = (ordenada[filas, np.maximum(n - 1, 0) // 2] + ordenada[filas, n // 2]) / 2
         mediana[:, mes] = np.where(n > 0, medio, np.nan)
         cuenta[:, mes] = n
-    claves = pd.MultiIndex.from_arrays([bills["id_suministro"], indice])
-    largo = pd.DataFrame(
-        {"mediana": mediana.ravel(), "meses": cuenta.ravel()},
-        index=pd.MultiIndex.from_product([ancho.index, ancho.columns]),
-    )
-    return largo.reindex(claves).set_axis(bills.index)
+    return pd.DataFrame({"mediana": mediana[fila, mes_de], "meses": cuenta[fila, mes_de]}, index=bills.index)
 
 
 # -- Choosing valor_evaluado ------------------------------------------------------------------------------
@@ -169,10 +172,11 @@ def compare_candidates(bills: pd.DataFrame, anomalias: pd.DataFrame, desde: str)
     valores = candidate_values(bills)[evaluadas]
     bills = bills[evaluadas]
     etiquetas = evaluate.label_detections(bills[["id_suministro", "anio_mes"]], anomalias)
+    segmentos = bills[SEGMENTO].astype("category")  # grouped once per candidate: coded once
     filas = {}
     for nombre, valor in valores.items():
-        marcado = atypical(bills[SEGMENTO].assign(valor=valor), value="valor")
-        filas[nombre] = _metrics(marcado, etiquetas, bills["anio_mes"])
+        marcado = atypical(segmentos.assign(valor=valor), value="valor")
+        filas[nombre] = _metrics(marcado, etiquetas, segmentos["anio_mes"])
     return pd.DataFrame(filas).T
 
 

@@ -11,7 +11,6 @@ Every file under ``sql/<layer>/`` carries one ``-- Build:`` line in its header:
     -- Build: ..., sliced by supply                    computed in slices of supplies on an engine that computes so
     -- Build: ..., incremental                         has a second SELECT, <name>_incremental.sql, that computes one
                                                        month from the relation's own published earlier months
-    -- Build: ..., rewrites the month before           a run of some months also rewrites the month before them
     -- Build: ..., on request                          built only when asked for by name (the alertas command),
                                                        never by a pipeline run
     -- Build: ephemeral                                never stored: inlined as CTEs into the statements reading it
@@ -46,7 +45,6 @@ _OPTIONS = {
     f"partitioned by {DELIVERY_COLUMN}": "by_delivery",
     "sliced by supply": "sliced",
     "incremental": "incremental",
-    "rewrites the month before": "with_month_before",
     "on request": "on_request",
 }
 _INCREMENTAL_OF = re.compile(r"incremental of ([a-z][a-z0-9_]*)")
@@ -67,7 +65,6 @@ class Relation:
     partitioned: bool = False
     sliced: bool = False
     incremental: bool = False
-    with_month_before: bool = False
     on_request: bool = False
     by_delivery: bool = False
 
@@ -109,7 +106,7 @@ def parse_build(text: str, source: str = "SQL") -> dict:
         raise GraphError(f"{source}: a table is partitioned by one column")
     if set(declared) - {"kind", "partitioned", "on_request", "by_delivery", "incremental"} and not declared.get(
             "partitioned"):
-        raise GraphError(f"{source}: slices and the month before need a table partitioned by {PARTITION_COLUMN}")
+        raise GraphError(f"{source}: slices need a table partitioned by {PARTITION_COLUMN}")
     if declared.get("incremental") and not (declared.get("partitioned") or declared.get("by_delivery")):
         raise GraphError(f"{source}: an incremental build needs a partitioned table")
     return declared

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lds_utils.config import (DEFAULT_ENGINE, DELIVERY_MARKER, LOCK_FILE, RAW_TABLES, SQL_ROOT, LakePaths, RunFailed,
-                              UsageError, parse_period, period_range, resolve_lake, shift_period)
+                              UsageError, parse_period, period_range, resolve_lake)
 from lds_utils.lake import graph, rawcheck, schema
 from lds_utils.lake.engines import Engine
 from lds_utils.lake.graph import Relation
@@ -91,8 +91,8 @@ class Months:
         period_range(desde, hasta)  # checks the order
         return cls(desde, hasta, partial=True)
 
-    def partitions(self, desde: str | None = None) -> list[str] | None:
-        return period_range(desde or self.desde, self.hasta) if self.partial else None
+    def partitions(self) -> list[str] | None:
+        return period_range(self.desde, self.hasta) if self.partial else None
 
 
 def relations(layers: Sequence[str] | None = None, names: Sequence[str] | None = None) -> list[Relation]:
@@ -217,9 +217,8 @@ class GraphRunner:
 
     def _months(self, relation: Relation, months: Months, slices: list[dict] | None,
                 incremental: bool = False) -> None:
-        desde = shift_period(months.desde, -1) if relation.with_month_before and months.partial else months.desde
         rows = self._table(relation, graph.statement(relation.name, incremental),
-                           graph.month_parameters(desde, months.hasta), partitions=months.partitions(desde),
+                           graph.month_parameters(months.desde, months.hasta), partitions=months.partitions(),
                            slices=slices if relation.sliced else None)
         if months.partial and relation.sliced and rows == 0:
             raise UsageError(f"no data for period {', '.join(months.partitions())} in "

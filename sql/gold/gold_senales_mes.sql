@@ -1,5 +1,5 @@
 -- gold_db.gold_senales_mes
--- Build: table partitioned by anio_mes, rewrites the month before, on request
+-- Build: table partitioned by anio_mes, on request
 -- Grain: one row per billed supply-month (id_suministro, anio_mes) of :desde..:hasta with the
 --   signals, reason codes and score of the companion detector. Partitioned by anio_mes.
 -- Inputs: gold_db.gold_facturacion_teorica_mes (the months :desde..:hasta and the 12 before them);

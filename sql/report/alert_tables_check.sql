@@ -1,23 +1,24 @@
--- alert_tables_check: whether the alert relations were built from the GOLD a reader reads, up to :period.
--- Grain: one row: GOLD's bills, kWh and IQR alerts up to :period beside what the alert relations hold.
--- Inputs: gold_db.gold_facturacion_teorica_mes, gold_senales_mes, gold_alertas_mes. Parameters: :period.
+-- alert_tables_check: whether the alert relations were built from the GOLD a reader reads, months :desde..:period.
+-- Grain: one row: GOLD's bills, kWh and IQR alerts of :desde..:period beside what the alert relations hold.
+-- Inputs: gold_db.gold_facturacion_teorica_mes, gold_senales_mes, gold_alertas_mes. Parameters: :desde and :period
+--   ('YYYY-MM', inclusive; '0000-00' for every month up to :period).
 -- One pass over each relation (the GOLD view joins 75 M bills to their fences at 1.3 M customers).
 with gold as (
     select count(*) as filas, sum(consumo_kwh) as kwh, count_if(es_atipico) as atipicos
     from gold_db.gold_facturacion_teorica_mes
-    where anio_mes <= :period
+    where anio_mes between :desde and :period
 ),
 
 senales as (
     select count(*) as filas, sum(consumo_kwh) as kwh
     from gold_db.gold_senales_mes
-    where anio_mes <= :period
+    where anio_mes between :desde and :period
 ),
 
 alertas as (
     select count_if(es_alerta_iqr) as iqr
     from gold_db.gold_alertas_mes
-    where anio_mes <= :period
+    where anio_mes between :desde and :period
 )
 
 select
