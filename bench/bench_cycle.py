@@ -440,11 +440,12 @@ def _run_summary(run: Run) -> dict:
 # -- targets and the table -----------------------------------------------------------------------------------
 def targets(result: dict) -> dict:
     """Each target with its measured value and the customers it was measured with. A cycle run that did not finish
-    fails the cycle's targets. The full rebuild is judged only at the size of the committed figure it is compared
+    fails the cycle's targets. The issue sets the 3 GB peak beside the 30 s from arrival to published GOLD and
+    alerts, so it is the peak of those two steps; the book's is reported beside it (cycle table), not judged. The full rebuild is judged only at the size of the committed figure it is compared
     with."""
     cycle, clientes = result.get("ciclo", {}).get("mediana", {}), result["preparacion"]["lago"]["clientes"]
     checks = {"ciclo_s": (cycle.get("pipeline_alertas_s"), cycle.get("corridas_sin_ciclo", 0)),
-              "ciclo_pico_mb": (cycle.get("peak_mb"), cycle.get("corridas_fallidas", 0)),
+              "ciclo_pico_mb": (cycle.get("pico_pipeline_alertas_mb"), cycle.get("corridas_sin_ciclo", 0)),
               "mes_s": (cycle.get("seconds"), cycle.get("corridas_fallidas", 0))}
     rebuild = result.get("reconstruccion", {})
     if "end_to_end_s" in rebuild and clientes == REFERENCIA_RECONSTRUCCION["clientes"]:

@@ -112,7 +112,7 @@ def _ciclo(clientes: int = 1_300_000, cycle_s: float = (20.0, 22.0, 40.0), growt
             _growth_point(month, readings, seconds)
             for month, readings, seconds in zip(("2023-12", "2024-12", "2025-12"), (3e6, 4.5e6, 6e6), growth_s)]},
         "objetivos": {"ciclo_s": _objective(median_cycle["pipeline_alertas_s"], 30.0, clientes),
-                      "ciclo_pico_mb": _objective(median_cycle["peak_mb"], 3072.0, clientes),
+                      "ciclo_pico_mb": _objective(median_cycle["pico_pipeline_alertas_mb"], 3072.0, clientes),
                       "mes_s": _objective(median_cycle["seconds"], 90.0, clientes),
                       **({"reconstruccion_s": _objective(380.0, 374.6, clientes)} if clientes == 1_300_000 else {})},
     }
@@ -225,7 +225,7 @@ def test_when_every_target_is_met_the_sentence_says_so_once():
     del ciclo["objetivos"]["reconstruccion_s"]
     sentence = scalability.cycle_targets_sentence(ciclo)
     assert sentence.startswith("**Se cumplen todos los objetivos**") and "No se cumple" not in sentence
-    assert "(2,000 MB, meta 3,072)" in sentence
+    assert "(1,500 MB, meta 3,072)" in sentence
 
 
 def test_runs_that_did_not_finish_are_named_and_fail_their_targets():

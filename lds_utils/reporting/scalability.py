@@ -334,7 +334,7 @@ def athena_cost() -> tuple[str, pd.DataFrame]:
 # -- the monthly cycle (bench/results/ciclo.json) --------------------------------------------------------------
 CYCLE_TARGETS = {
     "ciclo_s": ("Pipeline + alertas del mes", "s"),
-    "ciclo_pico_mb": ("Pico de memoria del comando «mes», con el libro", "MB"),
+    "ciclo_pico_mb": ("Pico de memoria de pipeline + alertas del mes", "MB"),
     "mes_s": ("Comando «mes» completo, con el libro", "s"),
     "reconstruccion_s": ("Reconstrucción completa: generación + pipeline", "s"),
 }
