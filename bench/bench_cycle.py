@@ -441,8 +441,8 @@ def _run_summary(run: Run) -> dict:
 def targets(result: dict) -> dict:
     """Each target with its measured value and the customers it was measured with. A cycle run that did not finish
     fails the cycle's targets. The issue sets the 3 GB peak beside the 30 s from arrival to published GOLD and
-    alerts, so it is the peak of those two steps; the book's is reported beside it (cycle table), not judged. The full rebuild is judged only at the size of the committed figure it is compared
-    with."""
+    alerts, so it is the peak of those two steps; the book's is reported beside it (cycle table), not judged. The
+    full rebuild is judged only at the size of the committed figure it is compared with."""
     cycle, clientes = result.get("ciclo", {}).get("mediana", {}), result["preparacion"]["lago"]["clientes"]
     checks = {"ciclo_s": (cycle.get("pipeline_alertas_s"), cycle.get("corridas_sin_ciclo", 0)),
               "ciclo_pico_mb": (cycle.get("pico_pipeline_alertas_mb"), cycle.get("corridas_sin_ciclo", 0)),
