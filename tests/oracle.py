@@ -17,7 +17,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from lds_utils.detection.detect import month_index, own_history
+from lds_utils.detection.detect import own_history
+from lds_utils.detection.evaluate import month_index
 from lds_utils.rules import billing
 from lds_utils.rules.fence import IQR_FACTOR, MIN_SEGMENTO, SEGMENTO
 

@@ -103,8 +103,7 @@ def _signal_builds(engine: Engine, months, size: int = MESES_POR_SENTENCIA) -> l
     are kept: at 1.3 M customers recomputing them was half of a month's alert build."""
     adding = months.partial and engine.table_exists("gold_db", SENALES)
     wanted = months.partitions() or engine.read_sql(load_sql("report", "gold_months"))["anio_mes"].astype(str).tolist()
-    before = config.shift_period(wanted[0], -1)
-    if adding and _signals_stale(engine, before):
+    if adding and _signals_stale(engine, before := config.shift_period(wanted[0], -1)):
         wanted = [before, *wanted]
     return _month_builds(wanted, size, starts_table=not adding)
 

@@ -87,23 +87,13 @@ from lds_utils.rules.fence import BANDA_REVISION_PCT, SEGMENTO, atypical
 HISTORIA_MESES = 12
 
 
-def month_index(anio_mes: pd.Series) -> pd.Series:
-    """'YYYY-MM' -> year * 12 + month: month differences become integer differences. Each distinct month is parsed
-    once (a column of millions of bills holds a few dozen months)."""
-    codigos, meses = pd.factorize(anio_mes)
-    if (codigos < 0).any():
-        raise ValueError("month_index: a null anio_mes")
-    indices = np.array([int(mes[:4]) * 12 + int(mes[5:7]) for mes in meses], dtype=np.int64)
-    return pd.Series(indices[codigos], index=anio_mes.index)
-
-
 def own_history(bills: pd.DataFrame, column: str, meses: int = HISTORIA_MESES) -> pd.DataFrame:
     """Per bill: median of column over the same supply's previous ``meses`` months, and how many there were.
 
     Months, not rows: a supply without a bill in some month simply has fewer values in its window.
     The median is the middle value, or the mean of the middle two (as the SQL computes it).
     """
-    indice = month_index(bills["anio_mes"]).to_numpy()
+    indice = evaluate.month_index(bills["anio_mes"]).to_numpy()
     fila, _ = pd.factorize(bills["id_suministro"])
     mes_de = indice - indice.min()
     valores = np.full((fila.max() + 1, mes_de.max() + 1), np.nan)  # one row per supply, one column per month

@@ -232,8 +232,8 @@ def reason_calibration(etiquetado: pd.DataFrame, anomalias: pd.DataFrame) -> pd.
     alertas = etiquetado[etiquetado["es_alerta_combinada"].astype(bool)]
     fin = anomalias.set_index("id_anomalia")["anio_mes_fin"]
     verdaderas = alertas[alertas["es_anomalia"]]
-    restantes = pd.Series(_month_index(fin.loc[verdaderas["id_anomalia"]]).to_numpy()
-                          - _month_index(verdaderas["anio_mes"]).to_numpy() + 1, index=verdaderas.index)
+    restantes = pd.Series(month_index(fin.loc[verdaderas["id_anomalia"]]).to_numpy()
+                          - month_index(verdaderas["anio_mes"]).to_numpy() + 1, index=verdaderas.index)
     alertas = alertas.assign(restantes=restantes.reindex(alertas.index))
     partes = [alertas.assign(banda_consumo="TODAS"), alertas]
     tabla = pd.concat(partes).groupby(["motivo_principal", "banda_consumo"]).agg(
@@ -243,8 +243,14 @@ def reason_calibration(etiquetado: pd.DataFrame, anomalias: pd.DataFrame) -> pd.
     return tabla.sort_values(["motivo_principal", "banda_consumo"], ignore_index=True)
 
 
-def _month_index(anio_mes: pd.Series) -> pd.Series:
-    return anio_mes.str[:4].astype(int) * 12 + anio_mes.str[5:7].astype(int)
+def month_index(anio_mes: pd.Series) -> pd.Series:
+    """'YYYY-MM' -> year * 12 + month: month differences become integer differences. Each distinct month is parsed
+    once (a column of millions of bills holds a few dozen months)."""
+    codigos, meses = pd.factorize(anio_mes)
+    if (codigos < 0).any():
+        raise ValueError("month_index: a null anio_mes")
+    indices = np.array([int(mes[:4]) * 12 + int(mes[5:7]) for mes in meses], dtype=np.int64)
+    return pd.Series(indices[codigos], index=anio_mes.index)
 
 
 #: Horizons of the timeliness table: an anomaly counts as inspected in time when the list held it, within the
@@ -264,8 +270,8 @@ def _months_into(etiquetado: pd.DataFrame, anomalias: pd.DataFrame) -> pd.Series
     """For the supply-months inside an anomaly: months since its start (0 = its first month)."""
     inicio = anomalias.set_index("id_anomalia")["anio_mes_inicio"]
     dentro = etiquetado[etiquetado["es_anomalia"]]
-    return pd.Series(_month_index(dentro["anio_mes"]).to_numpy()
-                     - _month_index(inicio.loc[dentro["id_anomalia"]]).to_numpy(), index=dentro.index)
+    return pd.Series(month_index(dentro["anio_mes"]).to_numpy()
+                     - month_index(inicio.loc[dentro["id_anomalia"]]).to_numpy(), index=dentro.index)
 
 
 def timeliness(etiquetado: pd.DataFrame, anomalias: pd.DataFrame, detector: str = "dentro_capacidad") -> pd.DataFrame:
