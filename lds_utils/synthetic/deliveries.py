@@ -73,6 +73,7 @@ def by_delivery(table: pa.Table, delivery: np.ndarray, desde: int, hasta: int,
     wanted = np.flatnonzero((delivery >= desde) & (delivery <= hasta))
     wanted = wanted[np.argsort(delivery[wanted], kind="stable")]
     bounds = np.searchsorted(delivery[wanted], np.arange(desde, hasta + 2))
+    table = table.combine_chunks()  # Arrow's take gathers from one buffer per column twice as fast as from several
     for month, begin, end in zip(range(desde, hasta + 1), bounds[:-1], bounds[1:]):
         if end > begin or every_month:
             yield month, table.take(pa.array(wanted[begin:end]))
