@@ -1,5 +1,6 @@
 """The DuckDB engine: Parquet+Snappy tables, partition replacement, atomic versions, bound parameters."""
 
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
@@ -145,3 +146,26 @@ def test_missing_raw_table_names_the_folder(engine):
 def test_read_only_engine_needs_a_catalog(tmp_path):
     with pytest.raises(UsageError, match="run the pipeline first"):
         open_engine("duckdb", tmp_path / "vacio", read_only=True)
+
+
+def test_read_sql_returns_the_frame_duckdb_df_gives(engine):
+    """read_sql builds most results from Arrow; the frame must be the one DuckDB's .df() gives, type by type."""
+    engine.write_table("bronze_db", "bronze_suministro", """select * from (values ('S1', 'MT'), ('S2', null))
+                       as t (id_suministro, nivel_tension)""", None)
+    engine.write_table("gold_db", "zoo", """
+        select i as n, cast(i as integer) as i32, cast(i as smallint) as i16, case when i > 0 then i end as n_nula,
+            i % 2 = 0 as b, case when i > 0 then i % 2 = 0 end as b_nula, date '2024-01-05' + cast(i as integer) as d,
+            case when i > 0 then date '2024-01-05' end as d_nula, cast(1.5 as decimal(10, 2)) as dec,
+            case when i > 0 then cast(2.25 as decimal(18, 3)) end as dec_nula, 'x' || cast(i as varchar) as s,
+            case when i > 0 then 's' end as s_nula, cast(null as varchar) as s_vacia,
+            timestamp '2024-01-05 10:00' as ts, 2.5e0 * i as dbl, case when i > 0 then cast(0.5 as real) end as fl
+        from range(3) as t (i)""", None)
+    reads = {"zoo": "select * from gold_db.zoo where n >= :desde",
+             "enum": "select z.n, s.nivel_tension from gold_db.zoo as z left join bronze_db.bronze_suministro as s "
+                     "on z.n = cast(substr(s.id_suministro, 2) as bigint) where z.n >= :desde"}
+    for name, sql in reads.items():
+        for desde in (0, 1, 2, 3):  # nulls in some rows, in none, a single row, no row at all
+            frame = engine.read_sql(sql, {"desde": desde})
+            expected = engine.con.execute(sql.replace(":desde", str(desde))).df()
+            expected = expected.astype(dict.fromkeys(expected.select_dtypes("category").columns, "str"))
+            pd.testing.assert_frame_equal(frame, expected, obj=f"{name}, desde {desde}")

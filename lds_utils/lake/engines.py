@@ -28,6 +28,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from lds_utils.config import DATABASES, LAYERS, LakePaths, RunFailed, UsageError
 from lds_utils.lake import integrity, rawcheck, schema
@@ -146,6 +147,37 @@ class Engine(ABC):
         self.close()
 
 
+#: DuckDB column types that _frame_from_arrow turns into what ``.df()`` gives (ENUMs as text).
+ARROW_READ_TYPES = re.compile(r"VARCHAR|BOOLEAN|TINYINT|SMALLINT|INTEGER|BIGINT|FLOAT|DOUBLE|DATE|TIMESTAMP"
+                              r"|DECIMAL\(\d+,\s*\d+\)|ENUM\(.*\)", re.S)
+_NULLABLE = {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
+             pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
+
+
+def _frame_from_arrow(table: pa.Table) -> pd.DataFrame:
+    """A query's Arrow result as DuckDB's ``.df()`` builds it: dates as datetime64[us], decimals as float64, ENUMs
+    as text, integer and boolean columns with nulls in pandas' nullable types, a text column of nulls only as
+    objects (None)."""
+    frame = pa.Table.from_arrays([_as_df_gives(column) for column in table.columns],
+                                 names=table.column_names).to_pandas()
+    for position, column in enumerate(table.columns):
+        if column.null_count and column.type in _NULLABLE:
+            frame.isetitem(position, column.to_pandas(types_mapper=_NULLABLE.get))
+        elif pa.types.is_string(column.type) and column.null_count == len(column):
+            frame.isetitem(position, pd.Series([None] * len(column), dtype=object))
+    return frame
+
+
+def _as_df_gives(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    if pa.types.is_date(column.type):
+        return column.cast(pa.timestamp("us"))
+    if pa.types.is_decimal(column.type):
+        return column.cast(pa.float64())
+    if pa.types.is_dictionary(column.type):
+        return column.cast(pa.string())
+    return column
+
+
 def _check_database(database: str) -> str:
     if database not in DATABASES.values():
         raise UsageError(f"unknown database {database!r}")
@@ -218,7 +250,16 @@ class DuckDBEngine(Engine):
 
     # -- reading -------------------------------------------------------------------------------------------
     def read_sql(self, sql: str, params: dict | None = None) -> pd.DataFrame:
-        frame = self.con.execute(sqlmod.to_duckdb(sql), sqlmod.bind_params(sql, params)).df()
+        """The rows as DuckDB's ``.df()`` gives them, every ENUM as text. Built from the Arrow result when every
+        column has a type _frame_from_arrow converts: ``.df()`` makes a Python string of each text value first,
+        which at 1.3 M customers took the book's 5.5 M bills of four text columns from 5.3 s to 8.7 s."""
+        self.con.complete()  # con.sql refuses to start while a result of con.execute is left partly read
+        result = self.con.sql(sqlmod.to_duckdb(sql), params=sqlmod.bind_params(sql, params))
+        if all(ARROW_READ_TYPES.fullmatch(str(kind)) for kind in result.types):
+            rows = result.to_arrow_table()
+            if rows.num_rows:  # .df() gives the text columns of an empty result as objects
+                return _frame_from_arrow(rows)
+        frame = result.df()
         coded = frame.select_dtypes("category").columns  # the ENUM of a coded column is text to every reader
         return frame.astype(dict.fromkeys(coded, "str")) if len(coded) else frame
 
