@@ -257,3 +257,10 @@ def test_an_edition_rebuilt_after_a_later_one_is_identical(libros, tmp_path):
     segunda = tmp_path / "_build" / "versions" / periodo
     distintos = editions.changed_files(primera, segunda)
     assert not distintos, f"rebuilding {periodo} changed {distintos[:10]}"
+
+
+def test_the_notebooks_that_read_the_whole_history_start_first():
+    orden = [cuaderno.stem for cuaderno in book.execution_order(book.notebooks())]
+    assert set(book.FIRST_NOTEBOOKS) <= {cuaderno.stem for cuaderno in book.notebooks()}, "a renamed notebook"
+    assert orden[:2] == list(book.FIRST_NOTEBOOKS)
+    assert orden[2:] == sorted(orden[2:]), "the others in reading order"
