@@ -156,8 +156,8 @@ _NULLABLE = {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32():
 
 def _frame_from_arrow(table: pa.Table) -> pd.DataFrame:
     """A query's Arrow result as DuckDB's ``.df()`` builds it: dates as datetime64[us], decimals as float64, ENUMs
-    as text, integer and boolean columns with nulls in pandas' nullable types, a text column of nulls only as
-    objects (None)."""
+    as text, integer and boolean columns with nulls in pandas' nullable types, a text column of nulls only (or of
+    no row) as objects."""
     frame = pa.Table.from_arrays([_as_df_gives(column) for column in table.columns],
                                  names=table.column_names).to_pandas()
     for position, column in enumerate(table.columns):
@@ -256,9 +256,7 @@ class DuckDBEngine(Engine):
         self.con.complete()  # con.sql refuses to start while a result of con.execute is left partly read
         result = self.con.sql(sqlmod.to_duckdb(sql), params=sqlmod.bind_params(sql, params))
         if all(ARROW_READ_TYPES.fullmatch(str(kind)) for kind in result.types):
-            rows = result.to_arrow_table()
-            if rows.num_rows:  # .df() gives the text columns of an empty result as objects
-                return _frame_from_arrow(rows)
+            return _frame_from_arrow(result.to_arrow_table())
         frame = result.df()
         coded = frame.select_dtypes("category").columns  # the ENUM of a coded column is text to every reader
         return frame.astype(dict.fromkeys(coded, "str")) if len(coded) else frame
