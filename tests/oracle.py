@@ -48,7 +48,7 @@ def _unwrap(diferencia: pd.Series, modulo: pd.Series) -> pd.Series:
 
 def _consumption_per_reading(lecturas: pd.DataFrame) -> pd.DataFrame:
     con_previa = lecturas["anio_mes_previa"].notna()
-    brecha = month_index(lecturas["anio_mes"]) - month_index(lecturas["anio_mes_previa"].fillna("0000-00"))
+    brecha = month_index(lecturas["anio_mes"]) - month_index(lecturas["anio_mes_previa"].fillna("1900-01"))
     tiene_previa = (lecturas["tipo_lectura"] != "INSTALACION") & con_previa & (brecha <= MESES_BUSQUEDA_PREVIA)
     modulo = 10.0 ** lecturas["numero_digitos"].astype(float)
     dif_total = lecturas["lectura_kwh"] - lecturas["lectura_kwh_previa"]

@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 from matplotlib.figure import Figure
 
+from lds_utils import config
 from lds_utils.config import LakePaths, UsageError
 from lds_utils.lake.sql import load_sql
 from lds_utils.reporting import plots
@@ -250,12 +251,12 @@ def reason_calibration(etiquetado: pd.DataFrame, anomalias: pd.DataFrame) -> pd.
 
 
 def month_index(anio_mes: pd.Series) -> pd.Series:
-    """'YYYY-MM' -> year * 12 + month: month differences become integer differences. Each distinct month is parsed
-    once (a column of millions of bills holds a few dozen months)."""
+    """config.month_index of a column of 'YYYY-MM': month differences become integer differences. Each distinct
+    month is parsed once (a column of millions of bills holds a few dozen months)."""
     codigos, meses = pd.factorize(anio_mes)
     if (codigos < 0).any():
         raise ValueError("month_index: a null anio_mes")
-    indices = np.array([int(mes[:4]) * 12 + int(mes[5:7]) for mes in meses], dtype=np.int64)
+    indices = np.array([config.month_index(mes) for mes in meses], dtype=np.int64)
     return pd.Series(indices[codigos], index=anio_mes.index)
 
 

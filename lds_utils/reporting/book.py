@@ -64,8 +64,8 @@ KERNEL = "python3"
 CELL_TIMEOUT_S = 600
 PARALLEL_NOTEBOOKS = 2
 #: Started first, the notebooks that read the whole history (the candidate comparison, the validation): at 1.3 M
-#: customers they took 50 and 41 s of the notebooks' 176 s, and started last, as the reading order has them, the
-#: second one ran alone on two cores at the end of the build (105 s against about 92 s for the notebooks).
+#: customers they take 48 and 50 s of the notebooks' 173 s (bench/results/ciclo.json). In reading order the
+#: validation started last and ran alone at the end: the notebooks took about 105 s of the edition, now 93 s.
 FIRST_NOTEBOOKS = ("06_metodologia_iqr", "10_validacion")
 HIDDEN_TAG = "remove-cell"
 #: What the Reproducibilidad page shows of the lake's generacion.json (the sample is determined by them).
