@@ -65,7 +65,8 @@ def prepare(lake: Path, clientes: int, seed: int) -> None:
     if generation_matches(read_generation(lake), clientes, seed) and (lake / "catalog.duckdb").exists():
         print(f"reusing {lake} ({clientes:,} clientes, seed {seed})")
         return
-    for step, action in (("generate", lambda: run_generate(GeneratorConfig(n_clientes=clientes, seed=seed), lake)),
+    cfg = GeneratorConfig(n_clientes=clientes, seed=seed, intervalos_desde=None)  # detection reads no interval yet
+    for step, action in (("generate", lambda: run_generate(cfg, lake)),
                          ("pipeline", lambda: run_pipeline(lake))):
         started = time.perf_counter()
         action()

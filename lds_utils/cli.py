@@ -14,6 +14,8 @@ from pathlib import Path
 from lds_utils import config
 from lds_utils.config import RunFailed, UsageError
 
+NO_INTERVALS = "ninguno"  # --intervalos-desde: a lake without smart-meter data
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, no usage dump
@@ -40,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--historia-previa", default=None,
                      help=f"months of readings generated before --desde, so its bills have their own history to "
                           f"compare with (default {config.DEFAULT_HISTORIA_PREVIA})")
+    gen.add_argument("--intervalos-desde", default=None,
+                     help=f"first month YYYY-MM of smart-meter intervals and events, or '{NO_INTERVALS}' for none "
+                          "(default 2025-07; at full scale six months are ~2,000 million interval rows)")
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_lake(gen)
 
@@ -143,6 +148,9 @@ def _generator_config(args: argparse.Namespace, lake: Path):
             args.historia_previa, "--historia-previa", config.MAX_HISTORIA_PREVIA),
     }
     given = {name: value for name, value in given.items() if value is not None}
+    if args.intervalos_desde is not None:
+        given["intervalos_desde"] = (None if args.intervalos_desde == NO_INTERVALS
+                                     else config.parse_period(args.intervalos_desde, "--intervalos-desde"))
     reshaped = any(value != getattr(recorded, name) for name, value in given.items())
     hasta = config.parse_period(args.hasta, "--hasta") if args.hasta else recorded.hasta
     horizonte = (config.parse_period(args.horizonte, "--horizonte") if args.horizonte

@@ -46,6 +46,8 @@ RAW_TABLES = (
     "acumulado",
     "inspeccion",
 )
+#: The smart meters' RAW tables (lds_utils.synthetic.ami): the generator delivers them; BRONZE does not read them yet.
+AMI_TABLES = ("lectura_intervalo", "evento_medidor")
 
 _PERIOD_RE = re.compile(r"([0-9]{4})-([0-9]{2})")
 #: Numbers are written with ASCII digits only: int() and float() also take other scripts' digits ('٣' is 3).
@@ -286,6 +288,6 @@ class LakePaths:
         return self.root / layer
 
     def raw_table(self, table: str) -> Path:
-        if table not in RAW_TABLES:
+        if table not in (*RAW_TABLES, *AMI_TABLES):
             raise UsageError(f"unknown raw table {table!r}")
         return self.raw / table

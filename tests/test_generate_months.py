@@ -19,14 +19,15 @@ import pyarrow as pa
 import pytest
 
 from lds_utils import config
-from lds_utils.config import PROJECT_ROOT, RAW_TABLES, LakePaths, RunFailed
+from lds_utils.config import AMI_TABLES, PROJECT_ROOT, RAW_TABLES, LakePaths, RunFailed
 from lds_utils.lake.pipeline import run_pipeline
 from lds_utils.synthetic import deliveries, generate
 from lds_utils.synthetic.generate import GeneratorConfig, run_generate
 
-# Two chunks, a short history and a horizon a few months past the end: cheap to generate several times.
+# Two chunks, a short history, smart-meter data from mid-year and a horizon a few months past the end: cheap to
+# generate several times.
 CFG = GeneratorConfig(n_clientes=240, clientes_por_bloque=120, desde="2024-01", hasta="2024-09",
-                      historia_previa_meses=2, horizonte="2024-12")
+                      historia_previa_meses=2, horizonte="2024-12", intervalos_desde="2024-06")
 DATES = {"tarifa": ["vigencia_desde"], "cliente": ["fecha_alta"], "suministro": ["fecha_conexion", "fecha_baja"],
          "medidor": ["fecha_instalacion", "fecha_retiro"], "asignacion_tarifa": ["fecha_inicio", "fecha_fin"],
          "acumulado": ["fecha_lectura"], "inspeccion": ["fecha_inspeccion"]}
@@ -157,7 +158,7 @@ def test_a_run_killed_while_it_moves_a_delivery_is_refused_by_the_pipeline_and_f
 def test_the_summary_counts_every_delivered_row(whole):
     summary = generate.json.loads((whole / generate.GENERACION).read_text())
     assert summary["horizonte"] == "2024-12" and summary["hasta"] == "2024-09"
-    for table in RAW_TABLES:
+    for table in (*RAW_TABLES, *AMI_TABLES):
         assert summary["filas"][table] == len(read_table(whole, table)), table
 
 
@@ -176,3 +177,6 @@ def test_a_table_without_rows_still_has_a_file_in_every_delivery(whole):
         folders = sorted(path.name for path in LakePaths(whole).raw_table(table).iterdir())
         first = config.shift_period(CFG.desde_datos, -1)
         assert folders == [f"entrega={month}" for month in config.period_range(first, CFG.hasta)], table
+    for table in AMI_TABLES:
+        folders = sorted(path.name for path in LakePaths(whole).raw_table(table).iterdir())
+        assert folders == [f"entrega={month}" for month in config.period_range(CFG.intervalos_desde, CFG.hasta)]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Column:
     name: str
-    kind: str  # BRONZE type: varchar, integer, bigint, double, date
+    kind: str  # BRONZE type: varchar, integer, bigint, double, date, timestamp
     description: str
 
 
@@ -108,6 +108,28 @@ RAW_SCHEMAS: dict[str, tuple[Column, ...]] = {
     ),
 }
 
+#: The smart meters' RAW tables (lds_utils.synthetic.ami), delivered like the others (``raw/<tabla>/entrega=YYYY-MM/``,
+#: one delivery per calendar month from the generator's ``intervalos_desde``). Codes: calidad VALIDO or ESTIMADO (filled
+#: by the head-end); codigo_evento CORTE_ENERGIA, RESTABLECIMIENTO_ENERGIA, COMUNICACION_PERDIDA,
+#: COMUNICACION_RESTABLECIDA, ERROR_RELOJ, TAPA_ABIERTA, CAMPO_MAGNETICO, ENERGIA_INVERSA. Timestamps are
+#: ``YYYY-MM-DD HH:MM:SS``, Lima time.
+AMI_SCHEMAS: dict[str, tuple[Column, ...]] = {
+    "lectura_intervalo": _cols(
+        ("id_medidor", "varchar", "Medidor inteligente que registró el intervalo"),
+        ("fecha_hora", "timestamp", "Inicio del intervalo de 15 minutos (reloj del medidor)"),
+        ("energia_kwh", "double", "Energía activa del intervalo (con factor), kWh"),
+        ("energia_reactiva_kvarh", "double", "Energía reactiva del intervalo (opciones con demanda), kVArh"),
+        ("calidad", "varchar", "VALIDO, o ESTIMADO si el sistema de lectura completó un hueco corto"),
+    ),
+    "evento_medidor": _cols(
+        ("id_evento", "varchar", "Código del evento"),
+        ("id_medidor", "varchar", "Medidor que registró el evento"),
+        ("fecha_hora", "timestamp", "Momento del evento (reloj del medidor)"),
+        ("codigo_evento", "varchar", "Corte y restablecimiento, comunicación, reloj, tapa abierta, campo "
+                                     "magnético o energía inversa"),
+    ),
+}
+
 #: Primary key of each raw table.
 PRIMARY_KEYS: dict[str, str] = {
     "sector": "id_sector",
@@ -135,4 +157,4 @@ PERSONAL_DATA_COLUMNS = ("nombre", "numero_documento")
 
 
 def column_names(table: str) -> list[str]:
-    return [column.name for column in RAW_SCHEMAS[table]]
+    return [column.name for column in {**RAW_SCHEMAS, **AMI_SCHEMAS}[table]]

@@ -51,10 +51,10 @@ from tqdm import tqdm
 
 import lds_utils
 from lds_utils import config
-from lds_utils.config import RAW_TABLES, LakePaths
+from lds_utils.config import AMI_TABLES, RAW_TABLES, LakePaths
 from lds_utils.lake.pipeline import lake_lock
 from lds_utils.lake.schema import column_names
-from lds_utils.synthetic import deliveries
+from lds_utils.synthetic import ami, deliveries
 from lds_utils.synthetic.catalog import STREAM_DIRT, build_calendar, build_network, rng_for, sector_table, tarifa_table
 from lds_utils.synthetic.consumption import ANOMALIA_COLUMNS, TARIFA, anomalias_table, simulate_consumption
 from lds_utils.synthetic.dirt import SUCIEDAD_COLUMNS, inject_dirt
@@ -69,10 +69,11 @@ __all__ = ["GeneratorConfig", "run_generate", "consumo_esperado", "GENERACION"]
 
 GENERACION = "generacion.json"
 STAGING = config.GENERATE_LEFTOVERS[0]
-TRUTH_FILES = {"anomalias": ANOMALIA_COLUMNS, "legitimos": LEGITIMO_COLUMNS, "suciedad": [*SUCIEDAD_COLUMNS, "entrega"]}
+TRUTH_FILES = {"anomalias": ANOMALIA_COLUMNS, "legitimos": LEGITIMO_COLUMNS, "suciedad": [*SUCIEDAD_COLUMNS, "entrega"],
+               "eventos_anomalia": ami.EVENTO_ANOMALIA_COLUMNS}
 #: The folders and files generate writes under raw/ and truth/ (paths relative to the lake; part files directly
 #: under raw/<tabla>/ are those of earlier versions, which wrote no deliveries).
-_TABLES = "|".join(RAW_TABLES)
+_TABLES = "|".join((*RAW_TABLES, *AMI_TABLES))
 _OWN_FOLDER = re.compile(rf"raw(/({_TABLES})(/entrega=[0-9]{{4}}-[0-9]{{2}})?)?|truth")
 _OWN_FILE = re.compile(rf"raw/({_TABLES})(/entrega=[0-9]{{4}}-[0-9]{{2}})?/part-[0-9]{{5}}\.csv"
                        rf"|truth/({'|'.join(TRUTH_FILES)})\.csv")
@@ -100,6 +101,8 @@ def run_generate(cfg: GeneratorConfig, lake, progress: bool = False) -> dict[str
             extends = _extended_month(lake, cfg)
             try:
                 counts, months = _generate(cfg, staging, progress, extends)
+                if extends is not None:
+                    counts = _with_earlier_smart_meter_rows(lake, counts)
                 if extends is None:
                     (lake / GENERACION).unlink(missing_ok=True)  # never leave a summary describing other data
                     _publish(staging, lake)
@@ -114,9 +117,13 @@ def run_generate(cfg: GeneratorConfig, lake, progress: bool = False) -> dict[str
 
 
 def recorded_config(lake: Path) -> GeneratorConfig | None:
-    """The configuration generacion.json records (None when there is none or it is unreadable)."""
+    """The configuration generacion.json records (None when there is none or it is unreadable).
+
+    A lake generated before the smart meters' tables existed has none: its configuration has no intervalos_desde.
+    """
     try:
         parametros = json.loads((Path(lake) / GENERACION).read_text(encoding="utf-8"))["parametros"]
+        parametros.setdefault("intervalos_desde", None)
         return GeneratorConfig(**{name: _tuples(value) for name, value in parametros.items()})
     except (OSError, ValueError, KeyError, TypeError, config.UsageError):
         return None
@@ -133,6 +140,12 @@ def _extended_month(lake: Path, cfg: GeneratorConfig) -> str | None:
     if recorded is None or not LakePaths(lake).raw.is_dir() or cfg.hasta <= recorded.hasta:
         return None
     return recorded.hasta if asdict(recorded) == asdict(replace(cfg, hasta=recorded.hasta)) else None
+
+
+def _with_earlier_smart_meter_rows(lake: Path, counts: dict[str, int]) -> dict[str, int]:
+    """An extension counts the interval and event rows it wrote: add those of the deliveries the lake had."""
+    earlier = json.loads((lake / GENERACION).read_text(encoding="utf-8"))["filas"]
+    return counts | {tabla: counts[tabla] + earlier.get(tabla, 0) for tabla in AMI_TABLES}
 
 
 def _undo_unfinished_delivery(lake: Path) -> None:
@@ -195,7 +208,7 @@ def _generate(cfg: GeneratorConfig, staging: Path, progress: bool,
     window = _Window(config.month_index(calendar.periods[0]),
                      config.month_index(after) + 1 if after else config.month_index(calendar.periods[0]),
                      config.month_index(cfg.hasta))
-    counts = {name: 0 for name in (*RAW_TABLES, *TRUTH_FILES)}
+    counts = {name: 0 for name in (*RAW_TABLES, *AMI_TABLES, *TRUTH_FILES)}
     months = {"meses_suministro": 0, "meses_con_anomalia": 0}
     with _Output(staging) as output, _chunks_written(cfg, calendar, network, staging, window) as chunks:
         for name, table in (("sector", sector_table(cfg, network)), ("tarifa", tarifa_table(cfg))):
@@ -210,12 +223,14 @@ def _generate(cfg: GeneratorConfig, staging: Path, progress: bool,
                     output.truth("suciedad", suciedad)
                 output.truth("anomalias", chunk.anomalias)
                 output.truth("legitimos", chunk.legitimos)
+                output.truth("eventos_anomalia", chunk.eventos_anomalia)
                 for key in months:
                     months[key] += chunk.stats[key]
                 bar.update(chunk.clientes)
         counts["suciedad"] = output.rows["suciedad"]
         counts["anomalias"] = output.rows["anomalias"]
         counts["legitimos"] = output.rows["legitimos"]
+        counts["eventos_anomalia"] = output.rows["eventos_anomalia"]
     return counts, months
 
 
@@ -302,7 +317,7 @@ def _chunk_tables(cfg: GeneratorConfig, calendar, network, chunk: int):
              "meses_con_anomalia": int((cons.anomaly[billed] >= 0).sum())}
     known = {"anomalias": _known_anomalies(anomalias_table(events, pop, calendar), cfg.hasta),
              "legitimos": _known_anomalies(legitimos_table(cons.legitimate, pop, calendar), cfg.hasta)}
-    return raw, known, stats
+    return raw, known, stats, (pop, cons)
 
 
 def _known_anomalies(anomalias: pa.Table, hasta: str) -> pa.Table:
@@ -319,21 +334,49 @@ class _ChunkWritten:
 
     clientes: int
     rows: dict[str, int]
-    suciedad: list[pa.Table]  # in RAW_TABLES order
+    suciedad: list[pa.Table]  # in RAW_TABLES order, then the smart meters' by month
     anomalias: pa.Table
     legitimos: pa.Table
     stats: dict[str, int]
+    eventos_anomalia: pa.Table
 
 
 def _write_chunk(cfg: GeneratorConfig, calendar, network, staging: Path, window: _Window,
                  chunk: int) -> _ChunkWritten:
-    raw, events, stats = _chunk_tables(cfg, calendar, network, chunk)
+    raw, events, stats, (pop, cons) = _chunk_tables(cfg, calendar, network, chunk)
     rows, suciedad = {}, []
     for name, table in raw.items():
         rows[name], truth = _deliver(cfg, staging, name, table, chunk, window)
         suciedad.append(truth)
+    ami_rows, ami_truth, links = _deliver_smart_meters(cfg, calendar, network, staging, window, pop, cons)
     clientes = min(cfg.clientes_por_bloque, cfg.n_clientes - chunk * cfg.clientes_por_bloque)
-    return _ChunkWritten(clientes, rows, suciedad, events["anomalias"], events["legitimos"], stats)
+    return _ChunkWritten(clientes, rows | ami_rows, suciedad + ami_truth, events["anomalias"], events["legitimos"], stats,
+                         links)
+
+
+def _deliver_smart_meters(cfg: GeneratorConfig, calendar, network, staging: Path, window: _Window, pop, cons):
+    """Write a chunk's interval and event files of the window's months from ``cfg.intervalos_desde``; return the rows
+    written per table, the dirt truth and the tamper links of every month up to window.hasta (months before the
+    window are replayed without their intervals, for the truth only)."""
+    rows = dict.fromkeys(AMI_TABLES, 0)
+    truths, links = [], [pa.table({name: pa.array([], pa.string()) for name in ami.EVENTO_ANOMALIA_COLUMNS})]
+    if cfg.intervalos_desde is None:
+        return rows, truths, links[0]
+    meters = ami.smart_meters(cfg, pop)
+    first_column = config.month_index(calendar.periods[0])
+    for month in range(max(config.month_index(cfg.intervalos_desde), window.first), window.hasta + 1):
+        delivered = month >= window.desde
+        data = ami.month_data(cfg, calendar, pop, cons, meters, network.n_sectors, month - first_column,
+                              values=delivered)
+        if delivered:
+            for tabla, table in (("lectura_intervalo", data.intervalos), ("evento_medidor", data.eventos)):
+                if table.num_rows or pop.chunk == 0:  # the first chunk writes every month, an empty one as its header
+                    _write_part(staging, tabla, month, pop.chunk, table)
+                rows[tabla] += table.num_rows
+        period = pa.repeat(pa.scalar(config.period_from_index(month)), data.suciedad.num_rows)
+        truths.append(data.suciedad.append_column("entrega", period))
+        links.append(data.eventos_anomalia)
+    return rows, truths, pa.concat_tables(links)
 
 
 @contextmanager
@@ -379,7 +422,7 @@ class _Output:
         self._truth = {}
 
     def __enter__(self):
-        for tabla in RAW_TABLES:
+        for tabla in (*RAW_TABLES, *AMI_TABLES):
             (self.staging / "raw" / tabla).mkdir(parents=True)
         (self.staging / "truth").mkdir()
         for name, columns in TRUTH_FILES.items():
@@ -396,7 +439,8 @@ class _Output:
         return False
 
     def truth(self, name: str, table: pa.Table) -> None:
-        self._truth[name][1].write_table(table)
+        # one chunk: Arrow 25's CSV writer writes garbage after an empty chunk whose offsets share the data buffer
+        self._truth[name][1].write_table(table.combine_chunks())
         self.rows[name] += table.num_rows
 
 

@@ -49,6 +49,19 @@ TIPOS_SUCIEDAD = (
     "FK_HUERFANA",
 )
 RESULTADOS_INSPECCION = ("HURTO_BYPASS", "ERROR_MEDIDOR", "ERROR_FACTURACION", "SIN_ANOMALIA")
+#: Event codes a smart meter logs (evento_medidor.codigo_evento).
+CODIGOS_EVENTO = (
+    "CORTE_ENERGIA",
+    "RESTABLECIMIENTO_ENERGIA",
+    "COMUNICACION_PERDIDA",
+    "COMUNICACION_RESTABLECIDA",
+    "ERROR_RELOJ",
+    "TAPA_ABIERTA",
+    "CAMPO_MAGNETICO",
+    "ENERGIA_INVERSA",
+)
+#: What interval collection really does to lectura_intervalo (listed in truth/suciedad.csv).
+TIPOS_SUCIEDAD_INTERVALO = ("HUECO_INTERVALOS", "DIA_REENVIADO", "RELOJ_DESFASADO", "RACHA_CEROS")
 MESES = 12
 
 
@@ -289,6 +302,53 @@ class GeneratorConfig:
         ("REGISTRO_RETROCEDE", "ERROR_FACTURACION"),
     )
 
+    # -- smart meters (AMI): 15-minute intervals (lectura_intervalo) and meter events (evento_medidor) -------
+    # The demand options bill a maximum demand integrated over 15 minutes: their meters keep a load profile
+    # (smart_metering.demand_options: ELPERUANO_2018_SMI + APPROX).
+    opciones_ami: tuple[str, ...] = ("BT4", "BT3", "BT2", "MT4", "MT3", "MT2")
+    # Residential BT5-I pilot, ~100 000 users from 2023-09 (smart_metering.residential_pilot, LACAMARA_BT5I): the
+    # share of residential BT5B supplies with an electronic meter that joins it (pilot_share_of_residential,
+    # DERIVED), switched on month by month over a year (APPROX: a first phase of ~30 000, INFOBAE_BT5I). Pilot
+    # supplies stay billed as BT5B here (the BT5-I time-of-use option is not modelled): an assumption.
+    cuota_piloto_residencial: float = 0.085
+    inicio_piloto: str = "2023-09"
+    meses_despliegue_piloto: int = 12
+    # First month of interval data and meter events in RAW: the head-end extract starts here (a lake parameter,
+    # not a fact; earlier months stay register-only so the default sample stays small). APPROX
+    intervalos_desde: str | None = "2025-07"  # None: no smart-meter data at all
+    # Daily profile noise: lognormal sigma of each 15-minute value around its class's typical day. APPROX
+    ruido_intervalo: tuple[tuple[str, float], ...] = (
+        ("RESIDENCIAL", 0.35),
+        ("COMERCIAL", 0.20),
+        ("INDUSTRIAL", 0.12),
+        ("MT", 0.08),
+        ("ALUMBRADO_PUBLICO", 0.03),
+    )
+    tangente_fi: tuple[float, float] = (0.2, 0.6)  # kVArh per kWh of demand-option supplies (cos fi 0.86-0.98); APPROX
+    cortes_por_sector_mes: float = 0.25  # feeder interruptions per sector and month (~3 a year); APPROX
+    duracion_corte_intervalos: tuple[int, int] = (2, 24)  # 30 minutes to 6 hours; APPROX
+    prob_hueco_mes: float = 0.04  # meter-months with a communication gap (a faulty meter: prob_mes_con_falla); APPROX
+    duracion_hueco_intervalos: tuple[int, int] = (1, 288)  # 15 minutes to 3 days, short ones the most common; APPROX
+    hueco_max_estimado: int = 4  # the head-end fills a gap of up to an hour with estimates (calidad ESTIMADO); APPROX
+    prob_dia_reenviado: float = 0.02  # meter-months in which the head-end sends one day twice; APPROX
+    prob_reloj_desfasado: float = 0.01  # meter-months with the clock 1-14 minutes fast for 1-5 days; APPROX
+    prob_racha_ceros: float = 0.005  # meter-months whose profile records zeros for 1-3 days while the register counts; APPROX
+    # Background rates of the tamper codes per meter-month (maintenance, false triggers, wiring); APPROX
+    tasas_eventos_fondo: tuple[tuple[str, float], ...] = (
+        ("TAPA_ABIERTA", 0.003),
+        ("CAMPO_MAGNETICO", 0.001),
+        ("ENERGIA_INVERSA", 0.001),
+    )
+    # Tampering the meter logs: anomalies of these types leave a burst of tamper events when they start. APPROX
+    tipos_manipulacion: tuple[str, ...] = ("CAIDA_SOSTENIDA", "CASI_CERO", "DESCENSO_LENTO")
+    prob_rastro_manipulacion: float = 0.7  # some tampering (a bypass before the meter) leaves no event; APPROX
+    eventos_por_manipulacion: tuple[int, int] = (2, 8)  # APPROX
+    mezcla_eventos_manipulacion: tuple[tuple[str, float], ...] = (  # APPROX (theft_modalities: terminal block 75%)
+        ("TAPA_ABIERTA", 0.6),
+        ("CAMPO_MAGNETICO", 0.25),
+        ("ENERGIA_INVERSA", 0.15),
+    )
+
     # -- raw dirt ------------------------------------------------------------------------------------------
     tasa_suciedad: float = 0.003  # dirty rows per table (share of rows); APPROX
     mezcla_suciedad: tuple[tuple[str, float], ...] = (  # APPROX; renormalised over the types a table can take
@@ -323,12 +383,22 @@ class GeneratorConfig:
         for name in ("tasa_anomalias", "tasa_suciedad", "capacidad_inspeccion", "tasa_baja_anual",
                      "prob_cambio_opcion", "prob_reemplazo_medidor", "cuota_inspeccion_aleatoria",
                      "tasa_estimada_rutinaria", "tasa_desocupado_anual", "tasa_cambio_nivel_anual",
-                     "cuota_desocupado_cero"):
+                     "cuota_desocupado_cero", "cuota_piloto_residencial", "prob_hueco_mes", "prob_dia_reenviado",
+                     "prob_reloj_desfasado", "prob_racha_ceros", "prob_rastro_manipulacion"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise UsageError(f"{name} must be between 0 and 1 (got {getattr(self, name)})")
         _check_mix("cuotas_tipo_cliente", self.cuotas_tipo_cliente, TIPOS_CLIENTE)
         _check_mix("mezcla_anomalias", self.mezcla_anomalias, TIPOS_ANOMALIA)
         _check_mix("mezcla_suciedad", self.mezcla_suciedad, TIPOS_SUCIEDAD)
+        config.parse_period(self.inicio_piloto, "inicio_piloto")
+        if self.intervalos_desde is not None:
+            config.parse_period(self.intervalos_desde, "intervalos_desde")
+        if set(self.opciones_ami) - set(OPCIONES):
+            raise UsageError(f"opciones_ami: unknown options {sorted(set(self.opciones_ami) - set(OPCIONES))}")
+        if set(self.tipos_manipulacion) - set(TIPOS_ANOMALIA):
+            raise UsageError(f"tipos_manipulacion: unknown anomaly types "
+                             f"{sorted(set(self.tipos_manipulacion) - set(TIPOS_ANOMALIA))}")
+        _check_mix("mezcla_eventos_manipulacion", self.mezcla_eventos_manipulacion, CODIGOS_EVENTO)
         for name in ("opciones_demanda_comercial", "opciones_demanda_industrial", "opciones_mt"):
             _check_mix(name, getattr(self, name), OPCIONES)
 
