@@ -45,8 +45,10 @@ RAW_TABLES = (
     "asignacion_tarifa",
     "acumulado",
     "inspeccion",
+    "lectura_intervalo",
+    "evento_medidor",
 )
-#: The smart meters' RAW tables (lds_utils.synthetic.ami): the generator delivers them; BRONZE does not read them yet.
+#: The smart meters' RAW tables (lds_utils.synthetic.ami), delivered from the generator's intervalos_desde.
 AMI_TABLES = ("lectura_intervalo", "evento_medidor")
 
 _PERIOD_RE = re.compile(r"([0-9]{4})-([0-9]{2})")
@@ -288,6 +290,6 @@ class LakePaths:
         return self.root / layer
 
     def raw_table(self, table: str) -> Path:
-        if table not in (*RAW_TABLES, *AMI_TABLES):
+        if table not in RAW_TABLES:
             raise UsageError(f"unknown raw table {table!r}")
         return self.raw / table

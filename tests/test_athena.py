@@ -236,7 +236,8 @@ class EmulatedAthena(AthenaEngine):
             self._written[((location, None),)] = result
             return
         values = sorted(set(result.column(partition_col).to_pylist()))
-        self._written[tuple((f"{location}{partition_col}={value}", value) for value in values)] = result
+        if values:  # an empty table has no partition: no location to know it by (every such table would share ())
+            self._written[tuple((f"{location}{partition_col}={value}", value) for value in values)] = result
         for value in values:
             rows = result.filter(pa.compute.equal(result.column(partition_col), value)).drop_columns([partition_col])
             part_location = f"{location}{partition_col}={value}"

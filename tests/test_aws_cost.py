@@ -58,8 +58,8 @@ def test_every_statement_of_the_monthly_plan_is_priced(measurement):
     planned = aws_cost.monthly_run_statements(PERIOD)
     assert len(statements) == len(planned)
     views = statements["sentencia"].str.startswith("vista ")
-    # the tariff-option reference, bronze_acumulado, the gold relation and the six KPI views
-    assert views.sum() == 9 and (statements.loc[views, "usd"] == 0).all(), "DDL is free"
+    # the tariff-option reference, bronze_acumulado, bronze_lectura_intervalo, the gold relation and the six KPI views
+    assert views.sum() == 10 and (statements.loc[views, "usd"] == 0).all(), "DDL is free"
     billed = statements.loc[~views, "bytes_facturados"]
     assert (billed >= aws_cost.MIN_BILLED_BYTES).all() and (billed % aws_cost.MB == 0).all()
     assert statements["usd"].sum() == pytest.approx(billed.sum() / aws_cost.TB * aws_cost.ATHENA_USD_PER_TB)
@@ -113,3 +113,17 @@ def test_a_measurement_missing_a_table_is_refused(measurement):
     del broken["tamanos"]["bronze"]["bronze_medidor"]
     with pytest.raises(UsageError, match="no size for bronze_db.bronze_medidor"):
         aws_cost.monthly_run_cost(broken, PERIOD)
+
+
+def test_a_measurement_without_smart_meter_data_prices_their_tables_at_nothing(measurement):
+    assert "lectura_intervalo" not in measurement["tamanos"]["raw"]  # the scale benchmark generates none
+    statements = aws_cost.monthly_run_cost(measurement, PERIOD).set_index("sentencia")
+    intervals = "bronze_db.stg_lectura_intervalo"
+    assert statements.loc[intervals, "lee"] == "bronze_db.bronze_medidor, raw_db.lectura_intervalo"
+    meters = measurement["tamanos"]["bronze"]["bronze_medidor"] * aws_cost.UNIVERSE_CLIENTS / measurement["n_clientes"]
+    assert statements.loc[intervals, "bytes_escaneados"] == pytest.approx(meters)  # the intervals: nothing
+    with_data = copy.deepcopy(measurement)
+    with_data["tamanos"]["raw"]["lectura_intervalo"] = 10**9
+    priced = aws_cost.monthly_run_cost(with_data, PERIOD).set_index("sentencia")
+    scale = aws_cost.UNIVERSE_CLIENTS / measurement["n_clientes"]
+    assert priced.loc[intervals, "bytes_escaneados"] == pytest.approx(meters + 10**9 * scale)

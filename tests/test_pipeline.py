@@ -174,9 +174,9 @@ def _bronze_steps(manifest):
 
 
 #: Every BRONZE relation a rebuild writes: the tariff-option reference, each raw table's staging and table, the
-#: typed deliveries of the five dimension and inspection tables, the decision on repeated readings, the rejects and
-#: the reconciliation.
-BRONZE_STEPS = 1 + 2 * len(RAW_TABLES) + 5 + 3
+#: typed deliveries of the five dimension tables, the inspections and the meter events, the decision on repeated
+#: readings, the rejects and the reconciliation.
+BRONZE_STEPS = 1 + 2 * len(RAW_TABLES) + 6 + 3
 
 
 def test_a_period_run_on_unchanged_raw_reuses_bronze(built_lake, tmp_path):

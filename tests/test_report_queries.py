@@ -29,7 +29,8 @@ def tables(engine):
              "bronze_db.bronze_sector", "bronze_db.bronze_suministro", "bronze_db.bronze_cliente",
              "bronze_db.bronze_tarifa", "bronze_db.bronze_rechazos", "bronze_db.bronze_conciliacion",
              "bronze_db.bronze_medidor", "bronze_db.bronze_asignacion_tarifa", "bronze_db.bronze_acumulado",
-             "bronze_db.bronze_inspeccion", "raw_db.acumulado"]
+             "bronze_db.bronze_inspeccion", "bronze_db.bronze_lectura_intervalo", "bronze_db.bronze_evento_medidor",
+             "raw_db.acumulado"]
     return {name.split(".")[1]: engine.read_sql(f"select * from {name}") for name in names}
 
 
@@ -124,7 +125,9 @@ def test_critical_cases(engine, tables):
 #: The date each BRONZE table is placed in time by (the month of the record); sectors are undated.
 _RECORD_DATE = {"tarifa": "anio_mes", "cliente": "fecha_alta", "suministro": "fecha_conexion",
                 "medidor": "fecha_instalacion", "asignacion_tarifa": "fecha_inicio", "acumulado": "anio_mes",
-                "inspeccion": "fecha_inspeccion"}
+                "inspeccion": "fecha_inspeccion", "lectura_intervalo": "anio_mes", "evento_medidor": "fecha_hora"}
+#: Tables whose keys are never replaced by a later delivery (stg has no reemplazada).
+_NEVER_REPLACED = ("acumulado", "lectura_intervalo")
 
 
 def _valid_rows_by_period(tables) -> pd.Series:
@@ -136,9 +139,10 @@ def _valid_rows_by_period(tables) -> pd.Series:
 
 
 def _replaced_rows_by_period(engine) -> pd.Series:
-    counts = {"sector": len(engine.read_sql("select 1 from bronze_db.stg_sector where reemplazada")), "acumulado": 0}
+    counts = {"sector": len(engine.read_sql("select 1 from bronze_db.stg_sector where reemplazada")),
+              **dict.fromkeys(_NEVER_REPLACED, 0)}
     for table, column in _RECORD_DATE.items():
-        if table != "acumulado":
+        if table not in _NEVER_REPLACED:
             dates = engine.read_sql(f"select {column} from bronze_db.stg_{table} where reemplazada")[column]
             counts[table] = int(_known_by_period(pd.to_datetime(dates.astype(str)).dt.strftime("%Y-%m")).sum())
     return pd.Series(counts)

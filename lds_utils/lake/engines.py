@@ -287,6 +287,9 @@ class DuckDBEngine(Engine):
             groups.setdefault((header, rawcheck.ends_lines_with_crlf(path), undated), []).append(path)
         selects = [_read_csv_select(header, [self._lake_path(path) for path in files], columns, undated)
                    for (header, _, undated), files in groups.items()]
+        if not selects:  # a table without files (a lake without smart-meter data): no rows
+            selects = [f"select {', '.join(f'cast(null as varchar) as {c}' for c in columns)}, "
+                       "cast(null as varchar) as entrega where false"]
         self.con.execute(f"create or replace view raw_db.{table} as {' union all '.join(selects)}")
 
     @contextmanager

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lds_utils.config import RAW_TABLES, LakePaths, UsageError
+from lds_utils.config import AMI_TABLES, RAW_TABLES, LakePaths, UsageError
 from lds_utils.lake.schema import column_names
 
 CHUNK_BYTES = 8 << 20
@@ -68,18 +68,19 @@ def check_raw(lake: Path, only: Collection[Path] | None = None) -> dict[str, lis
 def table_files(folder: Path, table: str) -> list[Path]:
     """The *.csv files of a RAW table: its monthly deliveries (``entrega=YYYY-MM/*.csv``, in month order) after any
     file directly in the table folder (an undated delivery, which comes before every dated one). Anything else
-    there (but hidden or _marker entries) is an error."""
+    there (but hidden or _marker entries) is an error, and so is a table without files, but for the smart meters'
+    tables (config.AMI_TABLES): a lake without smart-meter data has none."""
     for link in (folder.parent, folder):
         if link.is_symlink():
             raise RawInputError(f"raw table {table!r}: {link} is a symbolic link; RAW data must be inside the lake "
                                 "(copy the files in)")
-    if not folder.is_dir():
-        raise RawInputError(f"raw table {table!r} has no CSV files in {folder}")
-    files = _csv_files(folder, table, deliveries=True)
-    for delivery in _visible(folder, table):
-        if delivery.is_dir():
-            files += _csv_files(delivery, table, deliveries=False)
-    if not files:
+    files = []
+    if folder.is_dir():
+        files = _csv_files(folder, table, deliveries=True)
+        for delivery in _visible(folder, table):
+            if delivery.is_dir():
+                files += _csv_files(delivery, table, deliveries=False)
+    if not files and table not in AMI_TABLES:
         raise RawInputError(f"raw table {table!r} has no CSV files in {folder}")
     return files
 

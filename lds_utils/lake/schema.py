@@ -11,7 +11,10 @@ Codes used in values (after BRONZE normalisation: trimmed, upper case):
 - tipo_lectura: INSTALACION (first reading of a meter), REAL, ESTIMADA, RETIRO (last reading)
 - resultado (inspeccion): HURTO_BYPASS, ERROR_MEDIDOR, ERROR_FACTURACION, SIN_ANOMALIA
 - motivo_inspeccion (inspeccion): SOSPECHA, ALEATORIA
-Dates are ISO ``YYYY-MM-DD``; decimals use a dot.
+- calidad (lectura_intervalo): VALIDO, ESTIMADO (filled by the head-end)
+- codigo_evento (evento_medidor): CORTE_ENERGIA, RESTABLECIMIENTO_ENERGIA, COMUNICACION_PERDIDA,
+  COMUNICACION_RESTABLECIDA, ERROR_RELOJ, TAPA_ABIERTA, CAMPO_MAGNETICO, ENERGIA_INVERSA
+Dates are ISO ``YYYY-MM-DD``, timestamps ``YYYY-MM-DD HH:MM:SS`` (Lima time, the meter's clock); decimals use a dot.
 """
 
 from __future__ import annotations
@@ -106,14 +109,7 @@ RAW_SCHEMAS: dict[str, tuple[Column, ...]] = {
         ("motivo_inspeccion", "varchar", "SOSPECHA (dirigida) o ALEATORIA (muestra de control)"),
         ("resultado", "varchar", "HURTO_BYPASS, ERROR_MEDIDOR, ERROR_FACTURACION o SIN_ANOMALIA"),
     ),
-}
-
-#: The smart meters' RAW tables (lds_utils.synthetic.ami), delivered like the others (``raw/<tabla>/entrega=YYYY-MM/``,
-#: one delivery per calendar month from the generator's ``intervalos_desde``). Codes: calidad VALIDO or ESTIMADO (filled
-#: by the head-end); codigo_evento CORTE_ENERGIA, RESTABLECIMIENTO_ENERGIA, COMUNICACION_PERDIDA,
-#: COMUNICACION_RESTABLECIDA, ERROR_RELOJ, TAPA_ABIERTA, CAMPO_MAGNETICO, ENERGIA_INVERSA. Timestamps are
-#: ``YYYY-MM-DD HH:MM:SS``, Lima time.
-AMI_SCHEMAS: dict[str, tuple[Column, ...]] = {
+    # The smart meters' tables (lds_utils.synthetic.ami), one delivery per calendar month.
     "lectura_intervalo": _cols(
         ("id_medidor", "varchar", "Medidor inteligente que registró el intervalo"),
         ("fecha_hora", "timestamp", "Inicio del intervalo de 15 minutos (reloj del medidor)"),
@@ -140,6 +136,8 @@ PRIMARY_KEYS: dict[str, str] = {
     "asignacion_tarifa": "id_asignacion",
     "acumulado": "id_lectura",
     "inspeccion": "id_inspeccion",
+    "lectura_intervalo": "id_medidor, fecha_hora",  # the meter and the start of the interval
+    "evento_medidor": "id_evento",
 }
 
 #: Foreign keys: (table, column) -> referenced table (its primary key).
@@ -150,6 +148,8 @@ FOREIGN_KEYS: dict[tuple[str, str], str] = {
     ("asignacion_tarifa", "id_suministro"): "suministro",
     ("acumulado", "id_medidor"): "medidor",
     ("inspeccion", "id_suministro"): "suministro",
+    ("lectura_intervalo", "id_medidor"): "medidor",
+    ("evento_medidor", "id_medidor"): "medidor",
 }
 
 #: Columns that hold personal data: never shown in the book, alerts or logs.
@@ -157,4 +157,4 @@ PERSONAL_DATA_COLUMNS = ("nombre", "numero_documento")
 
 
 def column_names(table: str) -> list[str]:
-    return [column.name for column in {**RAW_SCHEMAS, **AMI_SCHEMAS}[table]]
+    return [column.name for column in RAW_SCHEMAS[table]]

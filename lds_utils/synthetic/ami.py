@@ -37,7 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lds_utils import config
-from lds_utils.lake.schema import AMI_SCHEMAS
+from lds_utils.lake.schema import column_names
 from lds_utils.synthetic import text
 from lds_utils.synthetic.catalog import (STREAM_AMI, STREAM_AMI_MONTH, STREAM_AMI_NOISE, STREAM_OUTAGE, Calendar,
                                         rng_for)
@@ -480,7 +480,7 @@ def _month_tables(pop: Population, grid: _Grid, rows: _Rows, events: _Events, tr
         "id_medidor": meter_ids(pop, event_supply, event_second + 1),
         "fecha_hora": _timestamps(moment),
         "codigo_evento": text.codes(CODIGOS_EVENTO, code),
-    }, [column.name for column in AMI_SCHEMAS["evento_medidor"]])
+    }, column_names("evento_medidor"))
     linked = np.flatnonzero(anomaly >= 0)
     links = pa.table({"id_evento": id_evento.take(pa.array(linked)),
                       "id_anomalia": text.ids("AN", pop.num[anomaly[linked]], 9)})
@@ -488,7 +488,7 @@ def _month_tables(pop: Population, grid: _Grid, rows: _Rows, events: _Events, tr
 
 
 def _interval_table(pop: Population, grid: _Grid, rows: _Rows | None) -> pa.Table:
-    names = [column.name for column in AMI_SCHEMAS["lectura_intervalo"]]
+    names = column_names("lectura_intervalo")
     if rows is None:
         return pa.table({name: pa.array([], pa.string()) for name in names})
     supply = grid.supply[rows.grid_row]

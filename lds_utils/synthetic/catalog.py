@@ -19,7 +19,7 @@ from lds_utils.synthetic.settings import OPCIONES, GeneratorConfig
 # regenerated alone: the expected-consumption function replays population and consumption only.
 STREAM_NETWORK, STREAM_TARIFF, STREAM_POPULATION, STREAM_CONSUMPTION = 1, 2, 3, 4
 STREAM_INSPECTION, STREAM_TEXT, STREAM_DIRT, STREAM_LEGITIMATE = 5, 6, 7, 8
-STREAM_AMI, STREAM_AMI_MONTH, STREAM_AMI_NOISE, STREAM_OUTAGE = 9, 10, 11, 12
+STREAM_AMI, STREAM_AMI_MONTH, STREAM_AMI_NOISE, STREAM_OUTAGE, STREAM_AMI_DIRT = 9, 10, 11, 12, 13
 
 
 def rng_for(cfg: GeneratorConfig, stream: int, chunk: int = 0, table: int = 0) -> np.random.Generator:

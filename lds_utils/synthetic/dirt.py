@@ -4,7 +4,7 @@ Kinds: stray spaces and mixed case in codes (cleanable: BRONZE trims and upper-c
 duplicate rows, missing required values, unparseable dates and numbers, and foreign keys without a
 parent. Destructive dirt goes on *extra* rows with a new key in the tables other rows depend on
 (rejecting a real customer would orphan its whole chain), and on the real rows of the leaf tables
-(acumulado, inspeccion), where losing a record is what really happens.
+(acumulado, inspeccion, evento_medidor), where losing a record is what really happens.
 """
 
 from __future__ import annotations
@@ -52,6 +52,9 @@ SPECS = {
                           ("id_lectura", "id_medidor", "fecha_lectura", "lectura_kwh"), True),
     "inspeccion": DirtSpec(("motivo_inspeccion", "resultado"), ("fecha_inspeccion",), (),
                            ("id_inspeccion", "id_suministro", "resultado"), True),
+    # The intervals get what interval collection does instead (lds_utils.synthetic.ami).
+    "evento_medidor": DirtSpec(("codigo_evento",), ("fecha_hora",), (),
+                               ("id_evento", "id_medidor", "codigo_evento"), True),
 }
 
 

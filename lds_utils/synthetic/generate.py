@@ -55,7 +55,8 @@ from lds_utils.config import AMI_TABLES, RAW_TABLES, LakePaths
 from lds_utils.lake.pipeline import lake_lock
 from lds_utils.lake.schema import column_names
 from lds_utils.synthetic import ami, deliveries
-from lds_utils.synthetic.catalog import STREAM_DIRT, build_calendar, build_network, rng_for, sector_table, tarifa_table
+from lds_utils.synthetic.catalog import (STREAM_AMI_DIRT, STREAM_DIRT, build_calendar, build_network, rng_for,
+                                        sector_table, tarifa_table)
 from lds_utils.synthetic.consumption import ANOMALIA_COLUMNS, TARIFA, anomalias_table, simulate_consumption
 from lds_utils.synthetic.dirt import SUCIEDAD_COLUMNS, inject_dirt
 from lds_utils.synthetic.legitimate import LEGITIMO_COLUMNS, legitimos_table
@@ -73,7 +74,7 @@ TRUTH_FILES = {"anomalias": ANOMALIA_COLUMNS, "legitimos": LEGITIMO_COLUMNS, "su
                "eventos_anomalia": ami.EVENTO_ANOMALIA_COLUMNS}
 #: The folders and files generate writes under raw/ and truth/ (paths relative to the lake; part files directly
 #: under raw/<tabla>/ are those of earlier versions, which wrote no deliveries).
-_TABLES = "|".join((*RAW_TABLES, *AMI_TABLES))
+_TABLES = "|".join(RAW_TABLES)
 _OWN_FOLDER = re.compile(rf"raw(/({_TABLES})(/entrega=[0-9]{{4}}-[0-9]{{2}})?)?|truth")
 _OWN_FILE = re.compile(rf"raw/({_TABLES})(/entrega=[0-9]{{4}}-[0-9]{{2}})?/part-[0-9]{{5}}\.csv"
                        rf"|truth/({'|'.join(TRUTH_FILES)})\.csv")
@@ -208,7 +209,7 @@ def _generate(cfg: GeneratorConfig, staging: Path, progress: bool,
     window = _Window(config.month_index(calendar.periods[0]),
                      config.month_index(after) + 1 if after else config.month_index(calendar.periods[0]),
                      config.month_index(cfg.hasta))
-    counts = {name: 0 for name in (*RAW_TABLES, *AMI_TABLES, *TRUTH_FILES)}
+    counts = {name: 0 for name in (*RAW_TABLES, *TRUTH_FILES)}
     months = {"meses_suministro": 0, "meses_con_anomalia": 0}
     with _Output(staging) as output, _chunks_written(cfg, calendar, network, staging, window) as chunks:
         for name, table in (("sector", sector_table(cfg, network)), ("tarifa", tarifa_table(cfg))):
@@ -368,13 +369,15 @@ def _deliver_smart_meters(cfg: GeneratorConfig, calendar, network, staging: Path
         delivered = month >= window.desde
         data = ami.month_data(cfg, calendar, pop, cons, meters, network.n_sectors, month - first_column,
                               values=delivered)
+        eventos = inject_dirt(cfg, "evento_medidor", data.eventos, rng_for(cfg, STREAM_AMI_DIRT, pop.chunk, month))
         if delivered:
-            for tabla, table in (("lectura_intervalo", data.intervalos), ("evento_medidor", data.eventos)):
+            for tabla, table in (("lectura_intervalo", data.intervalos), ("evento_medidor", eventos.table)):
                 if table.num_rows or pop.chunk == 0:  # the first chunk writes every month, an empty one as its header
                     _write_part(staging, tabla, month, pop.chunk, table)
                 rows[tabla] += table.num_rows
-        period = pa.repeat(pa.scalar(config.period_from_index(month)), data.suciedad.num_rows)
-        truths.append(data.suciedad.append_column("entrega", period))
+        for truth in (data.suciedad, eventos.truth):
+            truths.append(truth.append_column("entrega", pa.repeat(pa.scalar(config.period_from_index(month)),
+                                                                   truth.num_rows)))
         links.append(data.eventos_anomalia)
     return rows, truths, pa.concat_tables(links)
 
@@ -422,7 +425,7 @@ class _Output:
         self._truth = {}
 
     def __enter__(self):
-        for tabla in (*RAW_TABLES, *AMI_TABLES):
+        for tabla in RAW_TABLES:
             (self.staging / "raw" / tabla).mkdir(parents=True)
         (self.staging / "truth").mkdir()
         for name, columns in TRUTH_FILES.items():

@@ -5,8 +5,8 @@
 -- filas_raw counts the staging rows, one per raw record by construction; the pipeline checks that they equal the
 -- records the RAW files hold (lds_utils.lake.rawcheck counts them with its own parser), so no row is lost or
 -- invented by the reader. filas_reemplazadas are valid rows of a key that a later delivery brought again in a newer
--- state (readings are never replaced). cuadra is true when raw rows = bronze rows + rejected rows + replaced rows
--- (nothing lost or duplicated).
+-- state (readings and intervals are never replaced). cuadra is true when raw rows = bronze rows + rejected rows +
+-- replaced rows (nothing lost or duplicated).
 with conteos as (
 select
     'sector' as tabla,
@@ -78,6 +78,24 @@ select
     (select count(*) from bronze_db.bronze_inspeccion) as filas_bronze,
     (select count(*) from bronze_db.stg_inspeccion where motivo is not null) as filas_rechazadas,
     (select count(*) from bronze_db.stg_inspeccion where reemplazada) as filas_reemplazadas
+
+union all
+
+select
+    'lectura_intervalo' as tabla,
+    (select count(*) from bronze_db.stg_lectura_intervalo) as filas_raw,
+    (select count(*) from bronze_db.bronze_lectura_intervalo) as filas_bronze,
+    (select count(*) from bronze_db.stg_lectura_intervalo where motivo is not null) as filas_rechazadas,
+    0 as filas_reemplazadas
+
+union all
+
+select
+    'evento_medidor' as tabla,
+    (select count(*) from bronze_db.stg_evento_medidor) as filas_raw,
+    (select count(*) from bronze_db.bronze_evento_medidor) as filas_bronze,
+    (select count(*) from bronze_db.stg_evento_medidor where motivo is not null) as filas_rechazadas,
+    (select count(*) from bronze_db.stg_evento_medidor where reemplazada) as filas_reemplazadas
 )
 
 select

@@ -1,6 +1,6 @@
 -- bronze_rechazos: every raw record that did not reach BRONZE, with the reason.
 -- Build: table
--- Grain: one row per rejected raw row. Inputs: bronze_db.stg_<tabla> for the eight raw tables (the readings of a
+-- Grain: one row per rejected raw row. Inputs: bronze_db.stg_<tabla> for the ten raw tables (the readings of a
 --   repeated key from bronze_db.stg_acumulado_duplicado). Parameters: none.
 -- motivo is '<REGLA>[:<columna>]': CAMPO_VACIO, FORMATO_INVALIDO, CODIGO_INVALIDO, FUERA_DE_RANGO,
 -- FECHA_INCONSISTENTE, HUERFANO (foreign key without parent), CLAVE_DUPLICADA (same key, different content),
@@ -8,7 +8,7 @@
 -- ASIGNACION_SUPERPUESTA. registro is the raw row as text (a customer's
 -- without its name and document number: see stg_cliente).
 -- mes_registro is the month the record refers to (reading, inspection, pliego, connection, installation, start of
--- the assignment, customer's start date), so an edition counts only what had arrived by its period; null for
+-- the assignment, customer's start date, interval, event), so an edition counts only what had arrived by its period; null for
 -- sectors (undated) and for a date that cannot be read.
 select 'sector' as tabla, motivo, registro, cast(null as varchar) as mes_registro
 from bronze_db.stg_sector
@@ -61,4 +61,16 @@ union all
 
 select 'inspeccion' as tabla, motivo, registro, date_format(fecha_inspeccion, '%Y-%m') as mes_registro
 from bronze_db.stg_inspeccion
+where motivo is not null
+
+union all
+
+select 'lectura_intervalo' as tabla, motivo, registro, anio_mes as mes_registro
+from bronze_db.stg_lectura_intervalo
+where motivo is not null
+
+union all
+
+select 'evento_medidor' as tabla, motivo, registro, date_format(fecha_hora, '%Y-%m') as mes_registro
+from bronze_db.stg_evento_medidor
 where motivo is not null

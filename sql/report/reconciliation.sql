@@ -4,8 +4,9 @@
 -- Inputs: bronze_db.stg_<tabla> (one row per raw row; reemplazada), bronze_db.bronze_<tabla>,
 --   bronze_db.bronze_rechazos.
 -- Parameters: :period ('YYYY-MM'). A record counts when the month it refers to (reading, inspection, pliego,
---   connection, installation, start of the assignment, customer's start date) is :period or earlier; sectors
---   (undated) and records whose date cannot be read count in every edition, as bronze_rechazos.mes_registro does.
+--   connection, installation, start of the assignment, customer's start date, interval, event) is :period or
+--   earlier; sectors (undated) and records whose date cannot be read count in every edition, as
+--   bronze_rechazos.mes_registro does.
 --   The rule is written for the staging tables (one row per raw row) and again for the published BRONZE tables:
 --   counting both is what makes cuadra a check rather than an identity.
 with
@@ -19,6 +20,8 @@ recibidas as (
     union all select 'asignacion_tarifa', date_format(fecha_inicio, '%Y-%m') from bronze_db.stg_asignacion_tarifa
     union all select 'acumulado', anio_mes from bronze_db.stg_acumulado
     union all select 'inspeccion', date_format(fecha_inspeccion, '%Y-%m') from bronze_db.stg_inspeccion
+    union all select 'lectura_intervalo', anio_mes from bronze_db.stg_lectura_intervalo
+    union all select 'evento_medidor', date_format(fecha_hora, '%Y-%m') from bronze_db.stg_evento_medidor
 ),
 
 validas as (
@@ -30,6 +33,8 @@ validas as (
     union all select 'asignacion_tarifa', date_format(fecha_inicio, '%Y-%m') from bronze_db.bronze_asignacion_tarifa
     union all select 'acumulado', anio_mes from bronze_db.bronze_acumulado
     union all select 'inspeccion', date_format(fecha_inspeccion, '%Y-%m') from bronze_db.bronze_inspeccion
+    union all select 'lectura_intervalo', anio_mes from bronze_db.bronze_lectura_intervalo
+    union all select 'evento_medidor', anio_mes from bronze_db.bronze_evento_medidor
 ),
 
 reemplazadas as (
@@ -41,6 +46,7 @@ reemplazadas as (
     union all select 'asignacion_tarifa', date_format(fecha_inicio, '%Y-%m')
     from bronze_db.stg_asignacion_tarifa where reemplazada
     union all select 'inspeccion', date_format(fecha_inspeccion, '%Y-%m') from bronze_db.stg_inspeccion where reemplazada
+    union all select 'evento_medidor', date_format(fecha_hora, '%Y-%m') from bronze_db.stg_evento_medidor where reemplazada
 ),
 
 registros as (
@@ -48,6 +54,13 @@ registros as (
     union all select tabla, 'bronze' as capa, mes from validas
     union all select tabla, 'rechazo' as capa, mes_registro as mes from bronze_db.bronze_rechazos
     union all select tabla, 'reemplazada' as capa, mes from reemplazadas
+),
+
+-- every raw table, so one whose records all came after :period (the smart meters' before their first month) shows 0
+tablas as (
+    select tabla
+    from (values ('sector'), ('tarifa'), ('cliente'), ('suministro'), ('medidor'), ('asignacion_tarifa'),
+        ('acumulado'), ('inspeccion'), ('lectura_intervalo'), ('evento_medidor')) as t (tabla)
 ),
 
 conteos as (
@@ -63,11 +76,12 @@ conteos as (
 )
 
 select
-    tabla,
-    filas_raw,
-    filas_bronze,
-    filas_rechazadas,
-    filas_reemplazadas,
-    filas_raw = filas_bronze + filas_rechazadas + filas_reemplazadas as cuadra
-from conteos
-order by tabla
+    t.tabla,
+    coalesce(c.filas_raw, 0) as filas_raw,
+    coalesce(c.filas_bronze, 0) as filas_bronze,
+    coalesce(c.filas_rechazadas, 0) as filas_rechazadas,
+    coalesce(c.filas_reemplazadas, 0) as filas_reemplazadas,
+    coalesce(c.filas_raw = c.filas_bronze + c.filas_rechazadas + c.filas_reemplazadas, true) as cuadra
+from tablas as t
+left join conteos as c on t.tabla = c.tabla
+order by t.tabla
