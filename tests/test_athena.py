@@ -743,7 +743,7 @@ def test_pipeline_dry_run_for_a_period_is_complete_ordered_and_uses_the_sql_file
                 assert f"external_location = 's3://lds-s3-bucket-demo/{layer}/{name}/{RUN_PREFIX}" in sql
     assert targets == [(relation.layer, relation.name) for relation in graph.build_order() if not relation.on_request]
     monthly = [header for header, sql in statements if "partitioned_by = ARRAY['anio_mes']" in sql]
-    assert len(monthly) == 3
+    assert len(monthly) == 4  # SILVER's two relations and GOLD's bills and fences
     assert all("'desde': '2024-03'" in h and "'hasta': '2024-03'" in h for h in monthly)
     uploads = [line for line in printed.splitlines() if line.startswith("[glue create_csv_table]")]
     assert [line.split()[2].split(".")[1] for line in uploads] == list(schema.RAW_SCHEMAS)
