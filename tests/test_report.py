@@ -301,3 +301,9 @@ def test_the_criterion_sentence_says_whether_the_pick_is_the_value_in_use():
     assert en_uso.startswith("Con los datos de esta edición el criterio elige") and "pendiente" not in en_uso
     otro = report.criterion_sentence(tabla(12.3))
     assert "elegiría " + report.CANDIDATOS["log_ratio_mediana_12m_por_dia"] in otro and "pendiente" in otro
+
+
+def test_every_meter_event_code_has_a_spanish_name():
+    from lds_utils.synthetic.settings import CODIGOS_EVENTO
+
+    assert set(report.NOMBRES_EVENTO) == set(CODIGOS_EVENTO)

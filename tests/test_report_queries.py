@@ -3,6 +3,7 @@ the whole relations it reads."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -359,3 +360,71 @@ def test_month_summary(engine, tables, alert_tables):
     actual = _run(engine, "month_summary", mes_anterior=before).iloc[0]
     assert actual.to_dict() == pytest.approx(expected, rel=1e-12)
     assert expected["suministros_nuevos"] and expected["alertas_nuevas"] and expected["atipicos"]
+
+
+#: A month with smart-meter data in the sample (its interval data start in 2025-07, after PERIOD).
+PERIODO_INTERVALOS = "2025-10"
+
+
+@pytest.fixture(scope="module")
+def intervalos_mensual(engine):
+    return engine.read_sql("select * from silver_db.silver_intervalo_mensual")
+
+
+def test_interval_quality(engine, intervalos_mensual):
+    rows = intervalos_mensual[intervalos_mensual["anio_mes"].between(INICIO, PERIODO_INTERVALOS)]
+    complete = rows[rows["periodo_completo"].astype(bool)]
+    known = complete[complete["coincide_registro"].notna()]
+    expected = pd.DataFrame({
+        "medidores": rows.groupby("anio_mes").size(),
+        "periodos_completos": complete.groupby("anio_mes").size(),
+        "pct_error_medio": complete.groupby("anio_mes")["pct_error"].mean(),
+        "pct_coincide": 100 * known.groupby("anio_mes")["coincide_registro"].mean().astype(float),
+        "medidores_dia_en_cero": rows[rows["racha_ceros_max"] >= 96].groupby("anio_mes").size(),
+        "kwh_intervalos": rows.groupby("anio_mes")["kwh_intervalos"].sum(),
+    }).rename_axis("anio_mes").reset_index()
+    expected["medidores_dia_en_cero"] = expected["medidores_dia_en_cero"].fillna(0)
+    expected["periodos_completos"] = expected["periodos_completos"].fillna(0)
+    actual = _run(engine, "interval_quality", period=PERIODO_INTERVALOS)
+    assert list(actual["anio_mes"]) == ["2025-07", "2025-08", "2025-09", "2025-10"]
+    _same(actual, expected, ["anio_mes"])
+    assert _run(engine, "interval_quality").empty, "an edition before the first interval month shows none"
+
+
+def test_meter_events(engine, tables):
+    events = tables["bronze_evento_medidor"]
+    inside = events[events["anio_mes"].between(INICIO, PERIODO_INTERVALOS)]
+    expected = inside.groupby(["anio_mes", "codigo_evento"]).agg(
+        eventos=("id_evento", "size"), medidores=("id_medidor", "nunique")).reset_index()
+    actual = _run(engine, "meter_events", period=PERIODO_INTERVALOS)
+    assert len(actual) > 4 and actual["anio_mes"].max() <= PERIODO_INTERVALOS
+    _same(actual, expected, ["anio_mes", "codigo_evento"])
+
+
+def test_interval_disagreements(engine, intervalos_mensual):
+    month = intervalos_mensual[(intervalos_mensual["anio_mes"] == PERIODO_INTERVALOS)
+                               & intervalos_mensual["periodo_completo"].astype(bool)]
+    month = month[month["coincide_registro"].eq(False)]
+    relative = month["diferencia_kwh"].abs() / np.maximum(np.maximum(month["kwh_registro"], month["kwh_intervalos"]), 1)
+    expected = month.assign(diferencia_relativa=relative).sort_values(
+        ["diferencia_relativa", "id_medidor"], ascending=[False, True]).head(5)
+    actual = _run(engine, "interval_disagreements", period=PERIODO_INTERVALOS, n=5)
+    assert len(actual) == 5
+    assert list(actual["id_medidor"]) == list(expected["id_medidor"])
+    _same(actual, expected, ["id_medidor"])
+
+
+def test_interval_profile(engine, tables):
+    intervals = tables["bronze_lectura_intervalo"]
+    meter = intervals["id_medidor"].iloc[0]
+    one = intervals[(intervals["id_medidor"] == meter)].assign(dia=lambda f: pd.to_datetime(f["fecha_hora"]).dt.date)
+    one = one[(one["dia"] >= pd.Timestamp("2025-09-20").date()) & (one["dia"] < pd.Timestamp("2025-11-05").date())]
+    one = one[one["anio_mes"] <= PERIODO_INTERVALOS]  # nothing after the analysis month
+    expected = one.groupby("dia").agg(kwh=("energia_kwh", "sum"), intervalos=("energia_kwh", "size"),
+                                      demanda_max_kw=("energia_kwh", "max")).reset_index()
+    expected["demanda_max_kw"] *= 4
+    actual = _run(engine, "interval_profile", period=PERIODO_INTERVALOS, id_medidor=meter,
+                  fecha_desde="2025-09-20", fecha_hasta="2025-11-05")
+    actual["dia"] = pd.to_datetime(actual["dia"]).dt.date
+    assert str(actual["dia"].max()) <= "2025-10-31" and len(actual) > 30
+    _same(actual, expected, ["dia"])

@@ -15,6 +15,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib import dates as mdates
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from pandas.io.formats.style import Styler
@@ -257,6 +258,20 @@ def line_chart(datos: pd.DataFrame, x: str, y: str, titulo: str, etiqueta_y: str
     ax.set_ylim(bottom=0)
     axis_thousands(ax)
     ax.legend(fontsize=8)
+    return fig
+
+
+def daily_energy_chart(perfil: pd.DataFrame, titulo: str, kwh_dia_registro: float) -> Figure:
+    """A meter's energy per day as its intervals show it (perfil: dia, kwh), against the register's daily mean."""
+    fig, (ax,) = _figure(alto=3.6)
+    ax.bar(pd.to_datetime(perfil["dia"]), perfil["kwh"], color=AZUL, width=0.8, label="Según los intervalos")
+    ax.axhline(kwh_dia_registro, color=NARANJA, ls="--", lw=1.2, label="Promedio diario según el registro")
+    ax.set(title=titulo, xlabel="Día", ylabel="kWh por día")
+    ax.set_ylim(0, max(float(perfil["kwh"].max()), kwh_dia_registro) * 1.15)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d/%m"))
+    decimales = 1 if ax.get_ylim()[1] < 20 else 0
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda valor, _: format_thousands(valor, decimales)))
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
     return fig
 
 

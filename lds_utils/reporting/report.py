@@ -178,6 +178,18 @@ DESCRIPCIONES_ALERTAS = {
 }
 
 #: Descriptions of the columns the pipeline derives (raw columns are described in lds_utils.lake.schema).
+#: The smart meters' event codes (evento_medidor.codigo_evento), for readers.
+NOMBRES_EVENTO = {
+    "CORTE_ENERGIA": "Corte de energía",
+    "RESTABLECIMIENTO_ENERGIA": "Restablecimiento",
+    "COMUNICACION_PERDIDA": "Comunicación perdida",
+    "COMUNICACION_RESTABLECIDA": "Comunicación restablecida",
+    "ERROR_RELOJ": "Error de reloj",
+    "TAPA_ABIERTA": "Tapa abierta",
+    "CAMPO_MAGNETICO": "Campo magnético",
+    "ENERGIA_INVERSA": "Energía inversa",
+}
+
 DESCRIPCIONES = {
     "anio_mes": "Mes de facturación AAAA-MM (partición)",
     "anio": "Año de facturación",
@@ -753,6 +765,25 @@ class ReportContext:
     def silver_month(self) -> pd.DataFrame:
         """SILVER rows of the analysis month."""
         return self.query("silver_month")
+
+    # smart meters -------------------------------------------------------------------------------------------
+    def interval_quality(self) -> pd.DataFrame:
+        """The smart meters' intervals month by month up to the analysis month (silver_intervalo_mensual)."""
+        return self.query("interval_quality")
+
+    def meter_events(self) -> pd.DataFrame:
+        """Events the smart meters logged, by month and code, up to the analysis month; codes named in Spanish."""
+        eventos = self.query("meter_events")
+        return eventos.assign(evento=eventos["codigo_evento"].map(NOMBRES_EVENTO).fillna(eventos["codigo_evento"]))
+
+    def interval_disagreements(self, n: int = 10) -> pd.DataFrame:
+        """The analysis month's complete register periods whose intervals contradict the register, largest first."""
+        return self.query("interval_disagreements", n=n)
+
+    def interval_profile(self, id_medidor: str, fecha_desde, fecha_hasta) -> pd.DataFrame:
+        """One smart meter's energy per day in [fecha_desde, fecha_hasta), read up to the analysis month only."""
+        return self.query("interval_profile", id_medidor=id_medidor, fecha_desde=str(fecha_desde)[:10],
+                          fecha_hasta=str(fecha_hasta)[:10])
 
     def all_bills(self, muestra: evaluate.Muestra) -> pd.DataFrame:
         """Every GOLD bill of the sample's supplies up to the analysis month, with what detect.compare_candidates
