@@ -176,7 +176,7 @@ def python_argv(*args: str) -> list[str]:
 
 def generate(lake: Path, n: int, cap_mb: float) -> Run:
     argv = python_argv("-m", "lds_utils", "generate", "--clientes", str(n), "--lake", str(lake), "--quiet",
-                       "--intervalos-desde", "ninguno")  # the pipeline does not read smart-meter data yet
+                       "--intervalos-desde", "ninguno")  # smart-meter data: bench/bench_intervals.py
     return checked(run_step(argv, cap_mb, f"generate {n:,}"), "generate")
 
 
