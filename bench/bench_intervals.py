@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     antes = config.shift_period(args.hasta, -1)
     desde = config.shift_period(args.hasta, 1 - args.meses)
     try:
-        sin = _generate(work / "sin_intervalos", args.clientes, args.hasta, "ninguno", cap_mb)
+        sin = _generate(work / "sin_intervalos", args.clientes, antes, "ninguno", cap_mb)  # the same months
         lake = work / "lago"
         con = _generate(lake, args.clientes, antes, desde, cap_mb)  # to the month before, then the last month arrives
         completo = checked(run_step(python_argv("-m", "lds_utils", "pipeline", "--lake", str(lake)), cap_mb,

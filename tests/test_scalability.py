@@ -254,3 +254,17 @@ def test_growth_without_a_measured_end_month_is_not_judged():
     del ciclo["crecimiento"]["puntos"][-1]["mediana"]["pipeline_alertas_s"]
     assert scalability.growth_elasticity(ciclo) is None
     assert "no se puede juzgar" in scalability.growth_sentence(ciclo)
+
+
+def test_the_interval_section_quotes_the_committed_run_or_says_it_is_missing(tmp_path):
+    assert scalability.interval_section(scalability.load_interval_results(tmp_path / "none.json")) == [
+        "Todavía no hay mediciones de los datos de intervalo: falta `bench/results/intervalos.json`, que escribe "
+        "`bench/bench_intervals.py`."]
+    result = scalability.load_interval_results()
+    paragraph, steps = scalability.interval_section(result)
+    month = result["pipeline_del_mes"]
+    assert f"**{scalability.number(month['pasos_intervalos_s'], 1)} s**" in paragraph
+    assert f"**USD {scalability.number(result['athena_por_mes']['usd_1300000'], 2)}**" in paragraph
+    shown = steps.data.set_index("Paso")["Segundos"]
+    assert shown["BRONZE: tipar y validar los intervalos"] == next(
+        step["seconds"] for step in month["pasos_intervalos"] if step["relation"] == "stg_lectura_intervalo")

@@ -647,3 +647,53 @@ def cycle_section(ciclo: dict | None) -> list:
                   "hasta meses distintos (una foto por mes, cada corrida sobre una copia nueva):", growth_table(ciclo),
                   growth_sentence(ciclo)]
     return parts
+
+
+# -- the smart meters' data (bench/results/intervalos.json) ----------------------------------------------------
+INTERVAL_RESULTS = PROJECT_ROOT / "bench" / "results" / "intervalos.json"
+INTERVAL_STEPS = {"stg_lectura_intervalo": "BRONZE: tipar y validar los intervalos",
+                  "stg_evento_medidor_tipado": "BRONZE: tipar los eventos",
+                  "stg_evento_medidor": "BRONZE: eventos entre entregas",
+                  "bronze_evento_medidor": "BRONZE: eventos vigentes",
+                  "silver_intervalo_mensual": "SILVER: medir los intervalos contra el registro"}
+
+
+def load_interval_results(path=None) -> dict | None:
+    """The committed smart-meter benchmark, or None when it has not been run (the page then says so)."""
+    path = INTERVAL_RESULTS if path is None else path
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def interval_section(result: dict | None) -> list:
+    """The smart meters' data at scale: a paragraph and the monthly run's interval steps (or one sentence)."""
+    if result is None:
+        return ["Todavía no hay mediciones de los datos de intervalo: falta `bench/results/intervalos.json`, que "
+                "escribe `bench/bench_intervals.py`."]
+    gen, month, athena = result["generacion"], result["pipeline_del_mes"], result["athena_por_mes"]
+    clientes = result["clientes"]
+    per_month = result["filas"]["lectura_intervalo"] / _months_of(result)
+    scale = FULL_UNIVERSE / clientes
+    paragraph = (
+        f"`bench/bench_intervals.py` mide los datos de los medidores inteligentes en un lago de "
+        f"**{number(clientes)} clientes** (commit {result['commit']}, {result['fecha']}, una corrida). Un mes son "
+        f"**{number(per_month / 1e6, 1)} millones de intervalos** de 15 minutos: "
+        f"{_size(athena['csv_del_mes_bytes'])} de CSV en RAW, {_size(athena['parquet_por_mes_bytes'])} de Parquet "
+        f"en BRONZE. Generarlos suma unos {number(gen['con_intervalos_hasta_mes_anterior']['seconds'] - gen['sin_intervalos']['seconds'], 1)} s "
+        f"a la generación (pico de {number(gen['con_intervalos_hasta_mes_anterior']['peak_mb'])} MB con dos procesos). "
+        f"En la corrida del mes, los pasos de intervalos y eventos toman **{number(month['pasos_intervalos_s'], 1)} s** "
+        f"de {number(month['total_s'], 1)} s (pico de {number(month['peak_mb'])} MB). Los medidores inteligentes son "
+        f"una fracción de los clientes, así que a {number(FULL_UNIVERSE)} clientes serían unas "
+        f"{number(scale, 0)} veces más: del orden de {number(month['pasos_intervalos_s'] * scale / 60, 0)} minutos "
+        f"por mes en esta máquina (no medido). En Athena, un mes leería unos "
+        f"**{number(athena['bytes_escaneados_1300000'] / 1e9, 1)} GB**, unos **USD {number(athena['usd_1300000'], 2)}** "
+        f"(el CSV del mes completo y dos meses de intervalos tipados para SILVER)."
+    )
+    steps = pd.DataFrame([{"Paso": INTERVAL_STEPS.get(step["relation"], step["relation"]),
+                           "Segundos": step["seconds"], "Pico MB": step["peak_mb"]}
+                          for step in month["pasos_intervalos"] if step["relation"] in INTERVAL_STEPS])
+    return [paragraph, plots.table(steps, {"Segundos": "decimal", "Pico MB": "miles"})]
+
+
+def _months_of(result: dict) -> int:
+    first, last = result["meses_intervalos"]
+    return (int(last[:4]) * 12 + int(last[5:])) - (int(first[:4]) * 12 + int(first[5:])) + 1
