@@ -122,6 +122,7 @@ del_periodo as (
         i.energia_kwh,
         i.calidad,
         hour(i.fecha_hora) as hora,
+        cast(round(i.energia_kwh * 1000) as bigint) as wh,
         -- a new run starts where the value differs from the previous interval received
         case
             when lag(i.energia_kwh) over (partition by p.id_medidor, p.anio_mes order by i.fecha_hora)
@@ -168,10 +169,12 @@ recibido as (
         count_if(calidad = 'VALIDO') as intervalos_validos,
         count_if(calidad = 'ESTIMADO') as intervalos_estimados,
         count_if(energia_kwh = 0) as intervalos_cero,
-        sum(energia_kwh) as kwh_intervalos,
+        -- sums of whole Wh (each interval has three decimals): exact, so every run gives the same bits
+        sum(wh) / 1000e0 as kwh_intervalos,
         4 * max(energia_kwh) as demanda_max_intervalo_kw,
-        avg(case when hora < 6 then energia_kwh end) as kwh_medio_noche,
-        avg(case when hora between 10 and 17 then energia_kwh end) as kwh_medio_dia
+        sum(case when hora < 6 then wh end) / 1000e0 / count(case when hora < 6 then wh end) as kwh_medio_noche,
+        sum(case when hora between 10 and 17 then wh end) / 1000e0
+            / count(case when hora between 10 and 17 then wh end) as kwh_medio_dia
     from del_periodo
     group by id_medidor, anio_mes
 )
