@@ -1,7 +1,8 @@
 """Hand-made BRONZE tables in a DuckDB catalog, to run the silver/gold SQL on cases computed by hand.
 
 Each frame holds the raw table's columns as text or numbers; they are cast to the schema's types,
-and ``anio_mes`` is derived on tarifa and acumulado as the BRONZE layer does.
+and ``anio_mes`` is derived on tarifa, acumulado and the smart-meter tables as the BRONZE layer does (an
+interval's delivery is taken as its own month).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from lds_utils.lake.engines import DuckDBEngine
 from lds_utils.lake.pipeline import ALL_SUPPLIES, GOLD_RELATION, GraphRunner, Months, pipeline_parameters, relations
 from lds_utils.rules.billing import TARIFF_OPTIONS
 
-_MONTH_SOURCE = {"tarifa": "vigencia_desde", "acumulado": "fecha_lectura"}
+_MONTH_SOURCE = {"tarifa": "vigencia_desde", "acumulado": "fecha_lectura", "lectura_intervalo": "fecha_hora",
+                 "evento_medidor": "fecha_hora"}
 
 
 def create_reference(engine: DuckDBEngine) -> None:

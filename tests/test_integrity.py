@@ -113,7 +113,7 @@ def test_verificar_names_a_removed_month(lake, capsys):
     assert cli.main(["verificar", "--lake", str(lake)]) == 1
     out = capsys.readouterr().out.strip().splitlines()
     assert out[0].startswith(f"gold_db.{BILLS}, partition anio_mes=2025-11: data_0_0.parquet is missing")
-    assert out[-1] == f"verificar: {lake}: 1 problem (32 tables and the catalog checked)"
+    assert out[-1] == f"verificar: {lake}: 1 problem (33 tables and the catalog checked)"
 
 
 def test_a_truncated_file_is_never_linked_into_a_new_version(lake, capsys):
