@@ -7,9 +7,10 @@ then builds the companion signals and the ranked alerts for every month and prin
 per anomaly type, precision@k at the inspection capacity, timeliness (anomalies inspected within 1, 3 and 6
 months), false alarms on legitimate behaviour, the IQR rule's monthly rate, soles stopped per inspection against
 the IQR rule alone and a random pick, what each reason was worth (the calibration sql/gold/ref_valor_motivo.sql
-holds), inspection validation, and the worst months. The detector's thresholds and the reasons' values were
-chosen on seed 42: report them on another seed. With --resultados, also writes the targets' figures as JSON; the
-validation chapter reads bench/results/deteccion.json, written by
+holds), inspection validation, the worst months, and what the smart meters' reasons add on the supply-months with
+interval data (the same months' lists rebuilt without them, at the same capacity). The detector's thresholds and the
+reasons' values were chosen on seed 42: report them on another seed. With --resultados, also writes the targets'
+figures as JSON; the validation chapter reads bench/results/deteccion.json, written by
 
     .venv/bin/python bench/eval_detection.py --clientes 100000 --seed 7 --resultados bench/results/deteccion.json
 """
@@ -20,6 +21,7 @@ import argparse
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -48,16 +50,43 @@ def main(argv: list[str] | None = None) -> int:
     lake = Path(args.lake) if args.lake else Path(tempfile.mkdtemp(prefix="eval_detection_"))
     prepare(lake, args.clientes, args.seed)
     started = time.perf_counter()
+    parametros = companion.detection_parameters(args.capacidad)
     with lake_lock(lake), open_engine("duckdb", lake) as engine:
-        filas = alerts.build_all_alerts(engine, companion.detection_parameters(args.capacidad))
+        filas = alerts.build_all_alerts(engine, parametros)
         hasta = str(engine.read_sql(f"select max(anio_mes) as m from gold_db.{alerts.SENALES}")["m"].iloc[0])
         desde = read_generation(lake)["desde"]  # the months before are the history of the first evaluated one
         detecciones = evaluate.read_detections(engine, desde, hasta)
         inspecciones = evaluate.read_inspections(engine, desde, hasta)
-    print(f"alerts built for every month in {time.perf_counter() - started:,.1f} s: "
-          + ", ".join(f"{tabla} {n:,} rows" for tabla, n in filas.items()))
-    print_metrics(lake, detecciones, inspecciones, args)
+        print(f"alerts built for every month in {time.perf_counter() - started:,.1f} s: "
+              + ", ".join(f"{tabla} {n:,} rows" for tabla, n in filas.items()))
+        sin_ami = detections_without_smart_meters(engine, args.capacidad, desde, hasta)
+    print_metrics(lake, detecciones, inspecciones, sin_ami, args)
     return 0
+
+
+def detections_without_smart_meters(engine, capacidad: float, desde: str, hasta: str) -> SinMedicion | None:
+    """The months with interval data rebuilt with the smart meters' reasons switched off and read, then rebuilt with
+    the detector's parameters again (the lake is left as they build it). None without interval data."""
+    meses_ami = evaluate.read_smart_meter_months(engine, desde, hasta)
+    if meses_ami.empty:
+        return None
+    primero = str(meses_ami["anio_mes"].min())  # the lists before it hold no smart-meter reason: the same either way
+    started = time.perf_counter()
+    alerts.build_alerts(engine, primero, hasta,
+                        companion.detection_parameters(capacidad, **companion.SIN_MEDICION_INTELIGENTE))
+    sin = evaluate.read_detections(engine, primero, hasta)
+    alerts.build_alerts(engine, primero, hasta, companion.detection_parameters(capacidad))
+    print(f"lists of {primero}..{hasta} rebuilt without and with the smart meters' reasons in "
+          f"{time.perf_counter() - started:,.1f} s")
+    return SinMedicion(meses_ami, sin)
+
+
+@dataclass(frozen=True)
+class SinMedicion:
+    """The supply-months with interval data and the detections of their months without the smart meters' reasons."""
+
+    meses_ami: pd.DataFrame
+    detecciones: pd.DataFrame
 
 
 def prepare(lake: Path, clientes: int, seed: int) -> None:
@@ -65,7 +94,7 @@ def prepare(lake: Path, clientes: int, seed: int) -> None:
     if generation_matches(read_generation(lake), clientes, seed) and (lake / "catalog.duckdb").exists():
         print(f"reusing {lake} ({clientes:,} clientes, seed {seed})")
         return
-    cfg = GeneratorConfig(n_clientes=clientes, seed=seed, intervalos_desde=None)  # detection reads no interval yet
+    cfg = GeneratorConfig(n_clientes=clientes, seed=seed)  # smart-meter data from the default month
     for step, action in (("generate", lambda: run_generate(cfg, lake)),
                          ("pipeline", lambda: run_pipeline(lake))):
         started = time.perf_counter()
@@ -73,7 +102,8 @@ def prepare(lake: Path, clientes: int, seed: int) -> None:
         print(f"{step}: {time.perf_counter() - started:,.1f} s", file=sys.stderr)
 
 
-def print_metrics(lake: Path, detecciones: pd.DataFrame, inspecciones: pd.DataFrame, args) -> None:
+def print_metrics(lake: Path, detecciones: pd.DataFrame, inspecciones: pd.DataFrame, sin_ami: SinMedicion | None,
+                  args) -> None:
     anomalias = evaluate.read_anomalies(lake)
     etiquetado = evaluate.label_detections(detecciones, anomalias)
     pd.set_option("display.width", 200)
@@ -112,9 +142,21 @@ def print_metrics(lake: Path, detecciones: pd.DataFrame, inspecciones: pd.DataFr
     print(por_mes.nsmallest(3, "recall").to_string(index=False, float_format="{:.3f}".format))
     print("\ninspection validation (hit = outcome other than SIN_ANOMALIA)")
     print(evaluate.inspection_validation(inspecciones, detecciones).to_string(index=False, float_format="{:.3f}".format))
+    aporte = None
+    if sin_ami is not None:
+        sin = evaluate.label_detections(sin_ami.detecciones, anomalias)
+        aporte = evaluate.smart_meter_contribution(etiquetado, sin, sin_ami.meses_ami, anomalias)
+        print(f"\nsmart meters' reasons, on the {aporte['suministro_meses']:,} supply-months with interval data: "
+              "anomalies inspected within the capacity in one of those months, with and without them; those that start "
+              "in such a month (empiezan) and the share inspected in that first month")
+        print(pd.DataFrame(aporte["por_tipo"]).to_string(index=False, float_format="{:.3f}".format))
+        print("inspections within the capacity on those supply-months (and inside an anomaly): "
+              + ", ".join(f"{nombre} {n['inspecciones']:,} ({n['verdaderas']:,})"
+                          for nombre, n in aporte["inspecciones"].items()))
     if args.resultados:
         resumen = targets.summarise(etiquetado, anomalias, legitimos, clientes=args.clientes, semilla=args.seed,
-                                    capacidad=args.capacidad, meses_sin_reinspeccion=companion.MESES_SIN_REINSPECCION)
+                                    capacidad=args.capacidad, meses_sin_reinspeccion=companion.MESES_SIN_REINSPECCION,
+                                    medicion_inteligente=aporte)
         targets.write(resumen, args.resultados)
         print(f"\ntargets written to {args.resultados}")
         print(targets.targets_table(resumen).to_string(index=False))

@@ -1,7 +1,7 @@
 """Companion detector, combined ranking, alertas command and evaluation, on the sample lake and hand-made bills.
 
-The signals of gold_senales_mes are recomputed here with pandas/numpy from gold alone (an independent
-implementation: wide supply x month arrays instead of SQL self-joins and window functions).
+The signals of gold_senales_mes are recomputed here with pandas/numpy from gold and silver_intervalo_mensual (an
+independent implementation: wide supply x month arrays instead of SQL self-joins and window functions).
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ RATIOS = {"mediana": "log_ratio_mediana", "anual": "log_ratio_anual", "maximo": 
           "factor_carga": "log_ratio_factor_carga", "descenso": "log_ratio_descenso"}
 REASONS = {  # reason code -> flag column, in the SQL's order of motivo_principal
     "REGISTRO_RETROCEDE": "es_registro_retrocede",
+    "INTERVALOS_DISCREPAN": "es_intervalos_discrepan",
+    "EVENTO_MANIPULACION": "es_evento_manipulacion",
     "CONSUMO_CERO": "es_consumo_cero",
     "FACTOR_CARGA_MAYOR_1": "es_factor_carga_mayor_1",
     "OPCION_INCOMPATIBLE": "es_opcion_incompatible",
@@ -106,8 +108,25 @@ def _robust_z(frame: pd.DataFrame, column: str) -> pd.Series:
     return z.where(grupos.transform("size") >= PARAMS["min_segmento"]).reindex(frame.index)
 
 
-def senales_reference(gold: pd.DataFrame, desde: str, hasta: str) -> pd.DataFrame:
-    """gold_senales_mes for desde..hasta from gold rows (which must include the 12 months before desde)."""
+INTERVAL_COLUMNS = ["id_medidor", "id_suministro", "anio_mes", "periodo_completo", "kwh_intervalos", "kwh_registro",
+                    "eventos_manipulacion"]
+
+
+def _interval_evidence(intervalos: pd.DataFrame) -> pd.DataFrame:
+    """Per supply-month, the smart meters' ratio of interval to register energy and their tamper events."""
+    por_mes = intervalos.assign(completo=intervalos["periodo_completo"].fillna(False).astype(bool)).groupby(
+        ["id_suministro", "anio_mes"]).agg(completo=("completo", "all"), kwh_intervalos=("kwh_intervalos", "sum"),
+                                           kwh_registro=("kwh_registro", lambda x: x.sum(min_count=1)),
+                                           eventos_manipulacion=("eventos_manipulacion", "sum"))
+    razon = (por_mes["kwh_intervalos"] / por_mes["kwh_registro"]).where(
+        por_mes["completo"] & (por_mes["kwh_registro"] > 0))
+    return pd.DataFrame({"razon_intervalos_registro": razon,
+                         "eventos_manipulacion": por_mes["eventos_manipulacion"]}).reset_index()
+
+
+def senales_reference(gold: pd.DataFrame, desde: str, hasta: str, intervalos: pd.DataFrame) -> pd.DataFrame:
+    """gold_senales_mes for desde..hasta from gold rows (which must include the 12 months before desde) and
+    silver_intervalo_mensual's rows."""
     frame = gold[GOLD_COLUMNS].reset_index(drop=True)
     frame = frame.assign(indice=frame["anio"] * 12 + frame["mes"])
     frame = pd.concat([frame, _history(frame)], axis=1)
@@ -127,6 +146,7 @@ def senales_reference(gold: pd.DataFrame, desde: str, hasta: str) -> pd.DataFram
         frame["tres_meses_bajo_referencia"] = tres.max(axis=1, skipna=False).lt(frame["mediana_referencia"])
     for name, column in RATIOS.items():
         frame[f"z_{name}"] = _robust_z(frame, column)
+    frame = frame.merge(_interval_evidence(intervalos[INTERVAL_COLUMNS]), on=KEYS, how="left")
     return _reasons(frame)
 
 
@@ -134,6 +154,10 @@ def _reasons(f: pd.DataFrame) -> pd.DataFrame:
     tarifa, anterior = f["tarifa"], f["tarifa_mes_anterior"]
     f["es_consumo_cero"] = f["consumo_kwh"] == 0
     f["es_registro_retrocede"] = f["n_retrocesos"] > 0
+    razon, limite = f["razon_intervalos_registro"], PARAMS["razon_intervalos"]
+    f["es_intervalos_discrepan"] = (~f["es_estimada"].astype(bool) & (f["estimada_anterior"] != 1)
+                                    & ((razon > limite) | (razon < 1 / limite)))
+    f["es_evento_manipulacion"] = f["eventos_manipulacion"] >= PARAMS["min_eventos_manipulacion"]
     f["es_factor_carga_mayor_1"] = f["factor_carga"] > 1
     residencial_fuera = (f["tipo_cliente"] == "RESIDENCIAL") & ~tarifa.isin(RESIDENCIALES)
     f["es_opcion_incompatible"] = tarifa.notna() & ((tarifa.str[:2] != f["nivel_tension"]) | residencial_fuera)
@@ -178,8 +202,9 @@ def lake(sample_lake):
 @pytest.fixture(scope="module")
 def tables(lake):
     with DuckDBEngine(lake, read_only=True) as engine:
-        return {name: engine.read_sql(f"select * from gold_db.{name}") for name in
-                ("gold_facturacion_teorica_mes", alerts.SENALES, alerts.ALERTAS)}
+        return {**{name: engine.read_sql(f"select * from gold_db.{name}") for name in
+                   ("gold_facturacion_teorica_mes", alerts.SENALES, alerts.ALERTAS)},
+                "intervalos": engine.read_sql("select * from silver_db.silver_intervalo_mensual")}
 
 
 @pytest.fixture(scope="module")
@@ -189,8 +214,8 @@ def senales(tables):
 
 @pytest.fixture(scope="module")
 def reference(tables):
-    return senales_reference(tables["gold_facturacion_teorica_mes"], "0000-01", "9999-12").sort_values(
-        KEYS).reset_index(drop=True)
+    return senales_reference(tables["gold_facturacion_teorica_mes"], "0000-01", "9999-12",
+                             tables["intervalos"]).sort_values(KEYS).reset_index(drop=True)
 
 
 # -- parity with the reference ------------------------------------------------------------------------------
@@ -203,7 +228,8 @@ def test_one_row_per_billed_supply_month(senales, tables):
 @pytest.mark.parametrize("column", ["n_historia", "consumo_dia", "factor_carga", "mediana_consumo_dia",
                                     "maximo_consumo_dia", "consumo_dia_anio_anterior", "mediana_referencia_descenso",
                                     "media_consumo_dia_3m", *RATIOS.values(), "z_mediana", "z_anual", "z_maximo",
-                                    "z_factor_carga", "z_descenso", "puntaje"])
+                                    "z_factor_carga", "z_descenso", "puntaje", "razon_intervalos_registro",
+                                    "eventos_manipulacion"])
 def test_numbers_match_reference(senales, reference, column):
     names = {"mediana_consumo_dia": "mediana", "maximo_consumo_dia": "maximo", "consumo_dia_anio_anterior": "anual",
              "mediana_referencia_descenso": "mediana_referencia"}
@@ -259,6 +285,8 @@ def _hand_made_gold() -> pd.DataFrame:
         "S906": ("2024-06", {"consumo_kwh": 90.0}),
         "S907": ("2024-05", {"es_estimada": True, "consumo_kwh": 150.0}),
         "S908": ("2024-06", {"tarifa": "BT5A", "tipo_cliente": "RESIDENCIAL"}),
+        **{supply: ("2024-06", {}) for supply in ("S910", "S911", "S912", "S913", "S915")},  # HAND_MADE_INTERVALS
+        "S914": ("2024-06", {"es_estimada": True, "consumo_kwh": 310.0}),
     }
     for supply in especiales:
         for k, mes in enumerate(meses):
@@ -283,19 +311,38 @@ def _bill(supply: str, mes: str, kwh: float, tipo: str = "RESIDENCIAL", tarifa: 
             "es_estimada": False, "n_retrocesos": 0, "facturacion_teorica": kwh * 0.8}
 
 
-def _signals_of(engine: DuckDBEngine, gold: pd.DataFrame, desde: str, hasta: str) -> pd.DataFrame:
-    """gold_senales_mes of desde..hasta computed on a lake holding only ``gold`` as its bills."""
+#: Smart-meter evidence of the hand-made supplies in 2024-06 (silver_intervalo_mensual's columns): S910's intervals
+#: hold half its register, S915's none of it (a recorder that stopped), S911 logged a burst of tamper events; S912
+#: (intervals within the limit, a lone event), S913 (the intervals began inside the period) and S914 (an estimated reading) are clean. Every other supply and
+#: month has no smart meter.
+HAND_MADE_INTERVALS = pd.DataFrame(
+    [("M910", "S910", "2024-06", True, 150.0, 300.0, 0), ("M911", "S911", "2024-06", True, 300.0, 300.0, 3),
+     ("M912", "S912", "2024-06", True, 330.0, 300.0, 1), ("M913", "S913", "2024-06", False, 100.0, 300.0, 0),
+     ("M914", "S914", "2024-06", True, 150.0, 310.0, 0), ("M915", "S915", "2024-06", True, 0.0, 300.0, 0)],
+    columns=INTERVAL_COLUMNS)
+NO_INTERVALS = HAND_MADE_INTERVALS.iloc[:0]
+
+
+def _signals_of(engine: DuckDBEngine, gold: pd.DataFrame, desde: str, hasta: str,
+                intervalos: pd.DataFrame = NO_INTERVALS, params: dict = PARAMS) -> pd.DataFrame:
+    """gold_senales_mes of desde..hasta computed on a lake holding only ``gold`` as its bills and ``intervalos`` as
+    silver_intervalo_mensual."""
     minilake.create_reference(engine)
     engine.con.register("gold_in", gold)
     engine.con.execute("create table gold_db.gold_facturacion_teorica_mes as select * from gold_in")
-    return engine.read_sql(sqlmod.load_sql("gold", alerts.SENALES), {**PARAMS, **month_parameters(desde, hasta)})
+    engine.con.register("intervalos_in", intervalos)
+    engine.con.execute("create table silver_db.silver_intervalo_mensual as select id_medidor, id_suministro, anio_mes, "
+                       "cast(periodo_completo as boolean) as periodo_completo, cast(kwh_intervalos as double) as "
+                       "kwh_intervalos, cast(kwh_registro as double) as kwh_registro, cast(eventos_manipulacion as "
+                       "bigint) as eventos_manipulacion from intervalos_in")
+    return engine.read_sql(sqlmod.load_sql("gold", alerts.SENALES), {**params, **month_parameters(desde, hasta)})
 
 
 @pytest.fixture(scope="module")
 def hand_made(tmp_path_factory):
     gold = _hand_made_gold()
     with DuckDBEngine(tmp_path_factory.mktemp("hand_made")) as engine:
-        got = _signals_of(engine, gold, "2024-05", "2024-06")
+        got = _signals_of(engine, gold, "2024-05", "2024-06", HAND_MADE_INTERVALS)
     return gold, got.set_index(KEYS)
 
 
@@ -309,6 +356,9 @@ def hand_made(tmp_path_factory):
     ("S907", "2024-05", "ESTIMADA_BAJA"),
     ("S907", "2024-06", "RECUPERO_TRAS_ESTIMADA"),
     ("S909", "2024-06", "OPCION_NUEVA"),
+    ("S910", "2024-06", "INTERVALOS_DISCREPAN"),
+    ("S911", "2024-06", "EVENTO_MANIPULACION"),
+    ("S915", "2024-06", "INTERVALOS_DISCREPAN"),
 ])
 def test_reason_on_its_supply(hand_made, supply, month, code):
     row = hand_made[1].loc[(supply, month)]
@@ -321,12 +371,24 @@ def test_steady_supplies_and_legitimate_changes_raise_nothing(hand_made):
     steady = got.index.get_level_values("id_suministro").str.match(r"S0\d\d$")
     assert not got.loc[steady, "es_alerta"].any()
     assert not got.loc[("S908", "2024-06"), "es_alerta"], "BT5B -> BT5A comes with a double-register meter"
+    for supply in ("S912", "S913", "S914"):
+        assert not got.loc[(supply, "2024-06"), "es_alerta"], f"{supply}'s smart-meter evidence is clean"
     assert (got.loc[~got["es_alerta"], "puntaje"] == 0).all()
+
+
+def test_the_smart_meter_reasons_can_be_switched_off(tmp_path):
+    """What the evaluation compares against: the same bills and intervals with SIN_MEDICION_INTELIGENTE."""
+    params = companion.detection_parameters(**companion.SIN_MEDICION_INTELIGENTE)
+    with DuckDBEngine(tmp_path) as engine:
+        got = _signals_of(engine, _hand_made_gold(), "2024-06", "2024-06", HAND_MADE_INTERVALS, params).set_index(KEYS)
+    assert not got["es_intervalos_discrepan"].any() and not got["es_evento_manipulacion"].any()
+    assert not got.loc[[("S910", "2024-06"), ("S911", "2024-06"), ("S915", "2024-06")], "es_alerta"].any()
+    assert got.loc[("S901", "2024-06"), "es_consumo_alto"], "the other reasons stay"
 
 
 def test_hand_made_signals_match_reference(hand_made):
     gold, got = hand_made
-    expected = senales_reference(gold, "2024-05", "2024-06").set_index(KEYS).loc[got.index]
+    expected = senales_reference(gold, "2024-05", "2024-06", HAND_MADE_INTERVALS).set_index(KEYS).loc[got.index]
     for column in ("z_mediana", "z_anual", "z_maximo", "z_factor_carga", "z_descenso", "puntaje"):
         np.testing.assert_allclose(got[column].astype(float), expected[column].astype(float), atol=1e-9, equal_nan=True)
     assert (got["motivos"].fillna("") == expected["motivos"]).all()
@@ -380,7 +442,7 @@ def test_one_low_month_and_a_supply_s_own_season_are_not_a_gradual_fall(declines
 
 def test_hand_made_declines_match_reference(declines):
     gold, got = declines
-    expected = senales_reference(gold, "2024-01", "2024-06").set_index(KEYS).loc[got.index]
+    expected = senales_reference(gold, "2024-01", "2024-06", NO_INTERVALS).set_index(KEYS).loc[got.index]
     for column in ("log_ratio_descenso", "z_descenso", "z_anual", "puntaje"):
         np.testing.assert_allclose(got[column].astype(float), expected[column].astype(float), atol=1e-9, equal_nan=True)
     assert (got["motivos"].fillna("") == expected["motivos"]).all()
@@ -798,3 +860,37 @@ def test_inspections_point_to_the_bill_of_the_month_before(lake):
     esperado = (pd.PeriodIndex(pares["mes_inspeccion"], freq="M") - 1).strftime("%Y-%m")
     assert (pares["anio_mes"].to_numpy() == np.asarray(esperado)).all()
     assert set(inspecciones["motivo_inspeccion"]) == {"SOSPECHA", "ALEATORIA"}
+
+
+def test_smart_meter_contribution_counts_anomalies_of_the_interval_months_with_and_without():
+    """Four anomalies; S1's, S2's and S4's months have interval data (S4's anomaly began before them). With the smart
+    meters' reasons the list holds S1's anomaly and a clean S3 month; without them it holds S2's anomaly only."""
+    anomalias = pd.DataFrame({"id_anomalia": ["A1", "A2", "A3", "A4"],
+                              "tipo": ["PICO", "CAIDA_SOSTENIDA", "PICO", "DESCENSO_LENTO"],
+                              "id_suministro": ["S1", "S2", "S3", "S4"],
+                              "anio_mes_inicio": ["2025-08", "2025-07", "2025-01", "2025-05"],
+                              "anio_mes_fin": ["2025-08", "2025-09", "2025-01", "2025-08"]})
+    frame = pd.DataFrame([(s, m) for s in ("S1", "S2", "S3", "S4") for m in ("2025-07", "2025-08", "2025-09")],
+                         columns=KEYS)
+    con = evaluate.label_detections(frame.assign(dentro_capacidad=frame["anio_mes"].eq("2025-08")
+                                                 & frame["id_suministro"].isin(["S1", "S3"])), anomalias)
+    sin = evaluate.label_detections(frame.assign(dentro_capacidad=frame["anio_mes"].eq("2025-09")
+                                                 & frame["id_suministro"].eq("S2")), anomalias)
+    meses_ami = frame[frame["id_suministro"].isin(["S1", "S2", "S4"])]
+    aporte = evaluate.smart_meter_contribution(con, sin, meses_ami, anomalias)
+    por_tipo = pd.DataFrame(aporte["por_tipo"]).set_index("tipo")
+    assert aporte["suministro_meses"] == 9
+    # A1 is inspected in its first month with the reasons; A2 only in its third month, without them
+    assert por_tipo.loc["PICO"].to_dict() == {"anomalias": 1, "inspeccionadas_con": 1.0, "inspeccionadas_sin": 0.0,
+                                              "empiezan": 1, "primer_mes_con": 1.0, "primer_mes_sin": 0.0}
+    assert por_tipo.loc["CAIDA_SOSTENIDA"].to_dict() == {"anomalias": 1, "inspeccionadas_con": 0.0,
+                                                         "inspeccionadas_sin": 1.0, "empiezan": 1,
+                                                         "primer_mes_con": 0.0, "primer_mes_sin": 0.0}
+    assert por_tipo.loc["DESCENSO_LENTO", ["anomalias", "inspeccionadas_con", "empiezan"]].tolist() == [1, 0.0, 0]
+    assert por_tipo.loc["DESCENSO_LENTO", ["primer_mes_con", "primer_mes_sin"]].isna().all()
+    assert por_tipo.loc["TODAS"].to_dict() == {"anomalias": 3, "inspeccionadas_con": 1 / 3, "inspeccionadas_sin": 1 / 3,
+                                               "empiezan": 2, "primer_mes_con": 0.5, "primer_mes_sin": 0.0}
+    assert aporte["inspecciones"] == {"con": {"inspecciones": 1, "verdaderas": 1},
+                                      "sin": {"inspecciones": 1, "verdaderas": 1}}
+    tabla = evaluate.smart_meter_table(aporte)
+    assert tabla["tipo"].iloc[-1] == "Todas" and np.allclose(tabla["con"], [100.0, 0.0, 0.0, 100 / 3])

@@ -428,3 +428,14 @@ def test_interval_profile(engine, tables):
     actual["dia"] = pd.to_datetime(actual["dia"]).dt.date
     assert str(actual["dia"].max()) <= "2025-10-31" and len(actual) > 30
     _same(actual, expected, ["dia"])
+
+
+@pytest.mark.parametrize("cada", [1, 3])
+def test_smart_meter_months(engine, intervalos_mensual, cada):
+    rows = intervalos_mensual[intervalos_mensual["anio_mes"].between(INICIO, PERIODO_INTERVALOS)
+                              & _in_sample(intervalos_mensual["id_suministro"], cada)]
+    expected = rows[["id_suministro", "anio_mes"]].drop_duplicates()
+    actual = engine.read_sql(sqlmod.load_sql("report", "smart_meter_months"),
+                             {"desde": INICIO, "hasta": PERIODO_INTERVALOS, "cada": cada})
+    assert len(actual) > 100 // cada
+    _same(actual, expected, ["anio_mes", "id_suministro"])

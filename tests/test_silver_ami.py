@@ -16,6 +16,7 @@ from lds_utils.lake.registry import open_engine
 from tests import lakecopy
 
 ORDEN_TIPO = {"INSTALACION": 0, "RETIRO": 2}
+MANIPULACION = ("TAPA_ABIERTA", "CAMPO_MAGNETICO", "ENERGIA_INVERSA")
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +30,8 @@ def frames(built_lake):
                                          "from bronze_db.bronze_medidor"),
             "intervalos": engine.read_sql("select id_medidor, fecha_hora, energia_kwh, calidad "
                                           "from bronze_db.bronze_lectura_intervalo"),
+            "eventos": engine.read_sql("select id_medidor, fecha_hora, codigo_evento "
+                                       "from bronze_db.bronze_evento_medidor"),
         }
 
 
@@ -99,13 +102,22 @@ def expected_silver(frames) -> pd.DataFrame:
     out["coincide_registro"] = agree.where(out.periodo_completo & out.kwh_registro.notna())
     out["demanda_max_intervalo_kw"] = 4 * out.maximo
     out["ratio_noche_dia"] = (out.noche / out.dia).where(out.dia > 0)
-    return out
+    return out.merge(tamper_events(periods, frames["eventos"]), on=["id_medidor", "anio_mes"], how="left").fillna(
+        {"eventos_manipulacion": 0})
+
+
+def tamper_events(periods: pd.DataFrame, eventos: pd.DataFrame) -> pd.DataFrame:
+    """Per meter-month, the tamper events logged inside its register period."""
+    eventos = eventos[eventos.codigo_evento.isin(MANIPULACION)].assign(fecha_hora=lambda f: pd.to_datetime(f.fecha_hora))
+    inside = periods[["id_medidor", "anio_mes", "inicio", "fin"]].merge(eventos, on="id_medidor")
+    inside = inside[(inside.fecha_hora >= inside.inicio) & (inside.fecha_hora < inside.fin)]
+    return inside.groupby(["id_medidor", "anio_mes"]).size().rename("eventos_manipulacion").reset_index()
 
 
 COLUMNS = ["id_suministro", "tipo_lectura", "dias", "intervalos_esperados", "intervalos_recibidos",
            "intervalos_estimados", "periodo_completo", "intervalos_error", "pct_error", "kwh_intervalos",
            "kwh_registro", "diferencia_kwh", "coincide_registro", "demanda_max_intervalo_kw", "ratio_noche_dia",
-           "intervalos_cero", "racha_ceros_max", "tramo_plano_max"]
+           "intervalos_cero", "racha_ceros_max", "tramo_plano_max", "eventos_manipulacion"]
 
 
 def test_every_column_matches_an_independent_pandas_computation(frames):

@@ -43,6 +43,10 @@ CSV_FOLDER = "alertas"
 #: The companion's reason codes (gold_senales_mes) and the IQR rule's, in Spanish, for readers of the list.
 MOTIVOS = {
     "REGISTRO_RETROCEDE": "El registro del medidor retrocede sin ser una vuelta a cero",
+    "INTERVALOS_DISCREPAN": "Medidor inteligente: la energía de sus intervalos y la diferencia del registro no "
+                            "coinciden (la lectura del registro está errada)",
+    "EVENTO_MANIPULACION": "Medidor inteligente: ráfaga de eventos de manipulación en el periodo (tapa abierta, "
+                           "campo magnético, energía inversa)",
     "CONSUMO_CERO": "Consumo cero en un suministro activo (con lectura)",
     "FACTOR_CARGA_MAYOR_1": "Factor de carga mayor que 1: la demanda registrada no puede producir esa energía",
     "OPCION_INCOMPATIBLE": "Opción tarifaria de otro nivel de tensión, o residencial fuera de "

@@ -301,6 +301,51 @@ def timeliness(etiquetado: pd.DataFrame, anomalias: pd.DataFrame, detector: str 
     return pd.DataFrame(filas)
 
 
+def read_smart_meter_months(engine, desde: str, hasta: str, muestra: Muestra | None = None) -> pd.DataFrame:
+    """The supply-months from ``desde`` to ``hasta`` with a smart meter's intervals (id_suministro, anio_mes)."""
+    return engine.read_sql(load_sql("report", "smart_meter_months"),
+                           {"desde": desde, "hasta": hasta, "cada": _cada(muestra)})
+
+
+def smart_meter_contribution(con: pd.DataFrame, sin: pd.DataFrame, meses_ami: pd.DataFrame,
+                             anomalias: pd.DataFrame) -> dict:
+    """What the smart meters' reasons add, on the supply-months with interval data (``meses_ami``).
+
+    ``con`` and ``sin`` are the labelled detections (label_detections) of the same lake with the list built with the
+    detector's parameters and with companion.SIN_MEDICION_INTELIGENTE (the same capacity). ``por_tipo``, per anomaly
+    type with such a month and a last row for every type ('TODAS'): how many anomalies and the share the list
+    inspected within the capacity in one of those months, with and without; how many of them start in such a month
+    (empiezan) and the share inspected in that first month, with and without. ``inspecciones``: the inspections within
+    the capacity on those supply-months and how many fell inside an anomaly, with and without."""
+    claves = meses_ami[["id_suministro", "anio_mes"]].drop_duplicates()
+    con, sin = (frame.merge(claves, on=["id_suministro", "anio_mes"]) for frame in (con, sin))
+    por_anomalia = con.loc[con["es_anomalia"]].drop_duplicates("id_anomalia").set_index("id_anomalia")[
+        "tipo_anomalia"].to_frame("tipo")
+    inicio = anomalias.set_index("id_anomalia")["anio_mes_inicio"]
+    primeros = con.loc[con["es_anomalia"] & con["anio_mes"].eq(inicio.reindex(con["id_anomalia"]).to_numpy()),
+                       "id_anomalia"]
+    por_anomalia["empieza"] = por_anomalia.index.isin(primeros)
+    for nombre, frame in (("con", con), ("sin", sin)):
+        inspeccionada = frame["es_anomalia"] & frame["dentro_capacidad"].astype(bool)
+        en_primer_mes = inspeccionada & frame["anio_mes"].eq(inicio.reindex(frame["id_anomalia"]).to_numpy())
+        por_anomalia[nombre] = por_anomalia.index.isin(frame.loc[inspeccionada, "id_anomalia"])
+        por_anomalia[f"primer_mes_{nombre}"] = por_anomalia.index.isin(frame.loc[en_primer_mes, "id_anomalia"])
+    grupos = pd.concat([por_anomalia, por_anomalia.assign(tipo="TODAS")]).groupby("tipo", sort=False)
+    por_tipo = grupos.agg(anomalias=("con", "size"), inspeccionadas_con=("con", "mean"),
+                          inspeccionadas_sin=("sin", "mean"), empiezan=("empieza", "sum"),
+                          primer_mes_con=("primer_mes_con", "sum"), primer_mes_sin=("primer_mes_sin", "sum"))
+    for nombre in ("con", "sin"):
+        por_tipo[f"primer_mes_{nombre}"] = (por_tipo[f"primer_mes_{nombre}"] / por_tipo["empiezan"]).where(
+            por_tipo["empiezan"] > 0)
+    por_tipo = por_tipo.astype({"empiezan": int}).reset_index()
+    inspecciones = {}
+    for nombre, frame in (("con", con), ("sin", sin)):
+        dentro = frame["dentro_capacidad"].astype(bool)
+        inspecciones[nombre] = {"inspecciones": int(dentro.sum()),
+                                "verdaderas": int((dentro & frame["es_anomalia"]).sum())}
+    return {"suministro_meses": len(claves), "por_tipo": por_tipo.to_dict("records"), "inspecciones": inspecciones}
+
+
 def soles_per_inspection(etiquetado: pd.DataFrame, anomalias: pd.DataFrame,
                          muestra: Muestra | None = None) -> pd.DataFrame:
     """Soles an inspection stops, per inspection, for three ways of spending the same monthly capacity: the ranked
@@ -423,6 +468,19 @@ def kinds_table(por_tipo: pd.DataFrame) -> pd.DataFrame:
         tabla[detector] = 100 * por_tipo[f"{detector}_anomalias"].fillna(0)
         tabla[f"{detector}_meses"] = 100 * por_tipo[f"{detector}_meses"].fillna(0)
     return tabla
+
+
+def smart_meter_table(aporte: dict) -> pd.DataFrame:
+    """smart_meter_contribution's anomaly types as the chapter shows them: anomalies and the share inspected within
+    the capacity with and without the smart meters' reasons; those starting in a month with interval data and the
+    share inspected in that first month, with and without; shares in percent ('TODAS' last, as 'Todas')."""
+    por_tipo = pd.DataFrame(aporte["por_tipo"])
+    etiquetas = {**TIPOS_ANOMALIA, "TODAS": "Todas"}
+    return pd.DataFrame({"tipo": por_tipo["tipo"].map(etiquetas).fillna(por_tipo["tipo"]),
+                         "anomalias": por_tipo["anomalias"],
+                         "sin": 100 * por_tipo["inspeccionadas_sin"], "con": 100 * por_tipo["inspeccionadas_con"],
+                         "empiezan": por_tipo["empiezan"], "primer_mes_sin": 100 * por_tipo["primer_mes_sin"],
+                         "primer_mes_con": 100 * por_tipo["primer_mes_con"]})
 
 
 def monthly_chart(por_detector: dict[str, pd.DataFrame], metrica: str, titulo: str, etiqueta: str) -> Figure:

@@ -31,9 +31,11 @@ MAX_CUOTA_DESOCUPADOS = 0.25
 
 
 def summarise(etiquetado: pd.DataFrame, anomalias: pd.DataFrame, legitimos: pd.DataFrame, *, clientes: int,
-              semilla: int, capacidad: float, meses_sin_reinspeccion: int) -> dict:
+              semilla: int, capacidad: float, meses_sin_reinspeccion: int, medicion_inteligente: dict | None = None
+              ) -> dict:
     """The evaluation's figures as plain JSON values: the labelled detections of every month (evaluate.
-    label_detections), the ground truth's anomalies and legitimate events, and how the list was built."""
+    label_detections), the ground truth's anomalies and legitimate events, how the list was built, and what the
+    smart meters' reasons add (evaluate.smart_meter_contribution; None without interval data)."""
     por_mes = evaluate.precision_at_k(etiquetado)
     tasa_iqr = etiquetado.groupby("anio_mes")["es_alerta_iqr"].mean() * 100
     return {
@@ -46,6 +48,7 @@ def summarise(etiquetado: pd.DataFrame, anomalias: pd.DataFrame, legitimos: pd.D
         "falsas_alarmas": evaluate.false_alarms_on_legitimate(etiquetado, legitimos).to_dict("records"),
         "tasa_iqr_mes": {mes: float(tasa) for mes, tasa in tasa_iqr.items()},
         "soles": evaluate.soles_per_inspection(etiquetado, anomalias).to_dict("records"),
+        "medicion_inteligente": medicion_inteligente,
     }
 
 

@@ -145,6 +145,8 @@ DESCRIPCIONES_ALERTAS = {
     "mediana_referencia_descenso": "Mediana del consumo por día de los meses 3 a 12 anteriores, kWh",
     "media_consumo_dia_3m": "Consumo por día medio del mes y los dos anteriores, kWh",
     "tarifa_mes_anterior": "Opción tarifaria del mes anterior",
+    "razon_intervalos_registro": "Medidor inteligente: energía de sus intervalos / diferencia del registro en el "
+                                 "periodo (si los intervalos lo cubren entero)",
     "log_ratio_mediana": "ln(consumo por día / su mediana de 12 meses)",
     "log_ratio_anual": "ln(consumo por día / el del mismo mes del año anterior)",
     "log_ratio_maximo": "ln(consumo por día / su mayor mes de los 12 previos)",
@@ -153,9 +155,9 @@ DESCRIPCIONES_ALERTAS = {
     **{f"z_{senal}": f"Puntaje z robusto de log_ratio_{senal} frente a su segmento (tipo, tensión, mes)"
        for senal in ("mediana", "anual", "maximo", "factor_carga", "descenso")},
     **{f"es_{motivo.lower()}": f"Verdadero si aplica el motivo {motivo}" for motivo in (
-        "CONSUMO_CERO", "REGISTRO_RETROCEDE", "FACTOR_CARGA_MAYOR_1", "OPCION_INCOMPATIBLE", "CONSUMO_ALTO",
-        "CONSUMO_BAJO", "DESCENSO_GRADUAL", "FACTOR_CARGA_ATIPICO", "RECUPERO_TRAS_ESTIMADA", "ESTIMADA_BAJA",
-        "OPCION_NUEVA")},
+        "CONSUMO_CERO", "REGISTRO_RETROCEDE", "INTERVALOS_DISCREPAN", "EVENTO_MANIPULACION", "FACTOR_CARGA_MAYOR_1",
+        "OPCION_INCOMPATIBLE", "CONSUMO_ALTO", "CONSUMO_BAJO", "DESCENSO_GRADUAL", "FACTOR_CARGA_ATIPICO",
+        "RECUPERO_TRAS_ESTIMADA", "ESTIMADA_BAJA", "OPCION_NUEVA")},
     "es_alerta": "Verdadero si el detector complementario alerta el suministro-mes",
     "motivo_principal": "Primer motivo de la alerta (CERCO_IQR si solo alerta el cerco)",
     "motivos": "Todos los motivos de la alerta, separados por comas",
@@ -244,6 +246,8 @@ DESCRIPCIONES = {
     "intervalos_cero": "Intervalos recibidos con energía cero",
     "racha_ceros_max": "Mayor racha de intervalos recibidos seguidos con energía cero",
     "tramo_plano_max": "Mayor tramo de intervalos recibidos seguidos con un mismo valor distinto de cero",
+    "eventos_manipulacion": "Eventos de manipulación del medidor en el periodo (tapa abierta, campo magnético, "
+                            "energía inversa)",
     "tarifa": "Opción tarifaria vigente en el mes",
     "doble_registro": "Verdadero si la opción mide la energía en dos registros, horas punta y fuera de punta, cada uno a "
                       "su cargo",

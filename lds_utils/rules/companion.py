@@ -48,8 +48,17 @@ UMBRALES = {
     "z_descenso": 4.0,
     "z_descenso_anual": 2.0,  # DESCENSO_GRADUAL's confirmation by the same month last year
     "z_factor_carga": 5.0,
+    # smart meters (silver_intervalo_mensual). APPROX, not tuned: outside injected faults the intervals of a whole
+    # period add up to the register to the Wh, and a few days of missing intervals or a zero run take off well
+    # under 20 %, while the register errors are x3 and more
+    "razon_intervalos": 1.25,
+    "min_eventos_manipulacion": 2,  # a lone tamper event is maintenance or the background rate; tampering bursts
     "puntaje_regla": 10.0,  # score of a consistency rule, in z units: above most statistical alerts
 }
+
+#: Threshold overrides that switch the smart meters' reasons (INTERVALOS_DISCREPAN, EVENTO_MANIPULACION) off: the
+#: list without them, at the same capacity, to measure what they add (bench/eval_detection.py).
+SIN_MEDICION_INTELIGENTE = {"razon_intervalos": float("inf"), "min_eventos_manipulacion": 2**62}
 
 
 def detection_parameters(capacidad_inspeccion: float = CAPACIDAD_INSPECCION, **umbrales) -> dict:

@@ -3,11 +3,13 @@
 -- Grain: one row per billed supply-month (id_suministro, anio_mes) of :desde..:hasta with the
 --   signals, reason codes and score of the companion detector. Partitioned by anio_mes.
 -- Inputs: gold_db.gold_facturacion_teorica_mes (the months :desde..:hasta and the 12 before them);
---   bronze_db.ref_opcion_tarifaria (each option's voltage level, registers and whether a residence may hold it).
+--   bronze_db.ref_opcion_tarifaria (each option's voltage level, registers and whether a residence may hold it);
+--   silver_db.silver_intervalo_mensual (the smart meters' intervals and tamper events in each billing period).
 -- Parameters: :desde, :hasta ('YYYY-MM', inclusive); :inicio_historia (the same month a year before :desde,
 --   lds_utils.graph.month_calendar); thresholds from lds_utils.alerts.parametros_deteccion():
 --   :min_historia, :min_segmento (the IQR rule's, lds_utils.fence), :escala_minima, :z_alza, :z_caida,
---   :z_caida_sin_anual, :z_descenso, :z_descenso_anual, :z_factor_carga, :puntaje_regla.
+--   :z_caida_sin_anual, :z_descenso, :z_descenso_anual, :z_factor_carga, :razon_intervalos,
+--   :min_eventos_manipulacion, :puntaje_regla.
 -- The companion never reads the ground truth and does not replace the official IQR rule (es_atipico).
 -- Signals, on consumption per billing day (so 28-33 day periods and two-month catch-ups compare fairly),
 -- against the supply's own previous 12 months (at least :min_historia billed months):
@@ -23,6 +25,14 @@
 -- Reason codes (motivos, comma-separated; motivo_principal is the first in this order):
 --   REGISTRO_RETROCEDE      a reading below the previous one that is not a register rollover (first: such a month
 --                           bills nothing, so it is also a zero, and the register is its cause)
+--   INTERVALOS_DISCREPAN    smart meter: over a billing period its intervals cover whole (periodo_completo), the
+--                           intervals' energy and the register difference differ by more than a factor
+--                           :razon_intervalos either way (razon_intervalos_registro), on a real reading that does not
+--                           follow an estimated one (an estimate and its catch-up differ by design): the register
+--                           reading is wrong (a misread, a factor or decimal error) while the meter measured right
+--   EVENTO_MANIPULACION     smart meter: at least :min_eventos_manipulacion tamper events (cover opened, magnetic
+--                           field, reverse energy) logged in the billing period: tampering leaves a burst, while a
+--                           lone event is what maintenance and the background rate give
 --   CONSUMO_CERO            zero consumption on a supply that was read (it is active)
 --   FACTOR_CARGA_MAYOR_1    kWh / (max demand x 24 h x days) > 1: the demand cannot be right
 --   OPCION_INCOMPATIBLE     tariff option of the other voltage level, or a residential supply on an option that
@@ -39,6 +49,7 @@
 --   ESTIMADA_BAJA           estimated reading below the supply's median (under-billing to be recovered)
 --   OPCION_NUEVA            option changed from last month to one not held in the previous 12 months
 --                           that reads the same registers (doble_registro: no meter change explains it)
+-- Supplies without a smart meter (no row in silver_intervalo_mensual) have null interval signals and neither code.
 -- puntaje: :puntaje_regla for a consistency rule (all codes but CONSUMO_ALTO, CONSUMO_BAJO, DESCENSO_GRADUAL and
 --   FACTOR_CARGA_ATIPICO), else the |z| of the statistical reason (for CONSUMO_BAJO the weaker of its
 --   two confirmations); the highest applies. 0 when there is no alert.
@@ -94,6 +105,20 @@ historia as (
         on a.id_suministro = h.id_suministro
         and h.indice_mes between a.indice_mes - 12 and a.indice_mes - 1
     where a.anio_mes between :desde and :hasta
+),
+
+-- The smart meters' evidence on each billing period; a supply whose meter changed in the month adds its meters'.
+intervalo as (
+    select
+        id_suministro,
+        anio_mes,
+        bool_and(coalesce(periodo_completo, false)) as periodo_completo,
+        sum(kwh_intervalos) as kwh_intervalos,
+        sum(kwh_registro) as kwh_registro,
+        sum(eventos_manipulacion) as eventos_manipulacion
+    from silver_db.silver_intervalo_mensual
+    where anio_mes between :desde and :hasta
+    group by id_suministro, anio_mes
 ),
 
 -- The previous months' values as arrays (nulls left out), so each median is the middle of a sorted array, as in
@@ -194,6 +219,10 @@ senal as (
         greatest(f.consumo_dia, r.consumo_dia_mes_1, r.consumo_dia_mes_2) < r.mediana_referencia_descenso
             as tres_meses_bajo_referencia,
         r.tarifa_mes_anterior,
+        case
+            when i.periodo_completo and i.kwh_registro > 0 then i.kwh_intervalos / i.kwh_registro
+        end as razon_intervalos_registro,
+        i.eventos_manipulacion,
         coalesce(r.tarifa_en_historia, false) as tarifa_en_historia,
         coalesce(r.estimada_mes_anterior, false) as estimada_mes_anterior,
         case
@@ -223,6 +252,9 @@ senal as (
     left join resumen_historia as r
         on f.id_suministro = r.id_suministro
         and f.anio_mes = r.anio_mes
+    left join intervalo as i
+        on f.id_suministro = i.id_suministro
+        and f.anio_mes = i.anio_mes
     where f.anio_mes between :desde and :hasta
 ),
 
@@ -359,6 +391,8 @@ puntuado as (
         s.media_consumo_dia_3m,
         s.tres_meses_bajo_referencia,
         s.tarifa_mes_anterior,
+        s.razon_intervalos_registro,
+        s.eventos_manipulacion,
         s.log_ratio_mediana,
         s.log_ratio_anual,
         s.log_ratio_maximo,
@@ -371,6 +405,15 @@ puntuado as (
         (s.log_ratio_descenso - r.centro_descenso) / r.escala_descenso as z_descenso,
         s.consumo_kwh = 0 as es_consumo_cero,
         s.n_retrocesos > 0 as es_registro_retrocede,
+        coalesce(
+            not s.es_estimada and not s.estimada_mes_anterior
+            and (
+                s.razon_intervalos_registro > :razon_intervalos
+                or s.razon_intervalos_registro < 1 / :razon_intervalos
+            ),
+            false
+        ) as es_intervalos_discrepan,
+        coalesce(s.eventos_manipulacion >= :min_eventos_manipulacion, false) as es_evento_manipulacion,
         coalesce(s.factor_carga > 1, false) as es_factor_carga_mayor_1,
         coalesce(
             o.nivel_tension <> s.nivel_tension
@@ -424,6 +467,8 @@ motivado as (
         mediana_referencia_descenso,
         media_consumo_dia_3m,
         tarifa_mes_anterior,
+        razon_intervalos_registro,
+        eventos_manipulacion,
         log_ratio_mediana,
         log_ratio_anual,
         log_ratio_maximo,
@@ -436,6 +481,8 @@ motivado as (
         z_descenso,
         es_consumo_cero,
         es_registro_retrocede,
+        es_intervalos_discrepan,
+        es_evento_manipulacion,
         es_factor_carga_mayor_1,
         es_opcion_incompatible,
         coalesce(z_maximo > :z_alza, false) as es_consumo_alto,
@@ -450,8 +497,9 @@ motivado as (
         es_recupero_tras_estimada,
         es_estimada_baja,
         es_opcion_nueva,
-        es_consumo_cero or es_registro_retrocede or es_factor_carga_mayor_1 or es_opcion_incompatible
-            or es_recupero_tras_estimada or es_estimada_baja or es_opcion_nueva as es_regla
+        es_consumo_cero or es_registro_retrocede or es_intervalos_discrepan or es_evento_manipulacion
+            or es_factor_carga_mayor_1 or es_opcion_incompatible or es_recupero_tras_estimada or es_estimada_baja
+            or es_opcion_nueva as es_regla
     from puntuado
 )
 
@@ -479,6 +527,8 @@ select
     mediana_referencia_descenso,
     media_consumo_dia_3m,
     tarifa_mes_anterior,
+    razon_intervalos_registro,
+    eventos_manipulacion,
     log_ratio_mediana,
     log_ratio_anual,
     log_ratio_maximo,
@@ -491,6 +541,8 @@ select
     z_descenso,
     es_consumo_cero,
     es_registro_retrocede,
+    es_intervalos_discrepan,
+    es_evento_manipulacion,
     es_factor_carga_mayor_1,
     es_opcion_incompatible,
     es_consumo_alto,
@@ -503,6 +555,8 @@ select
     es_regla or es_consumo_alto or es_consumo_bajo or es_descenso_gradual or es_factor_carga_atipico as es_alerta,
     case
         when es_registro_retrocede then 'REGISTRO_RETROCEDE'
+        when es_intervalos_discrepan then 'INTERVALOS_DISCREPAN'
+        when es_evento_manipulacion then 'EVENTO_MANIPULACION'
         when es_consumo_cero then 'CONSUMO_CERO'
         when es_factor_carga_mayor_1 then 'FACTOR_CARGA_MAYOR_1'
         when es_opcion_incompatible then 'OPCION_INCOMPATIBLE'
@@ -517,6 +571,8 @@ select
     concat_ws(
         ',',
         case when es_registro_retrocede then 'REGISTRO_RETROCEDE' end,
+        case when es_intervalos_discrepan then 'INTERVALOS_DISCREPAN' end,
+        case when es_evento_manipulacion then 'EVENTO_MANIPULACION' end,
         case when es_consumo_cero then 'CONSUMO_CERO' end,
         case when es_factor_carga_mayor_1 then 'FACTOR_CARGA_MAYOR_1' end,
         case when es_opcion_incompatible then 'OPCION_INCOMPATIBLE' end,

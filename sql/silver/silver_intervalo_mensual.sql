@@ -5,9 +5,10 @@
 --   not read for a month has no period then, in a run of any months), with
 --   the 15-minute intervals received in it. Only meters that sent intervals in the period. Partitioned by anio_mes.
 -- Inputs: bronze_db.bronze_acumulado (readings), bronze_db.bronze_medidor (meter -> supply, digits, factor),
---   bronze_db.bronze_lectura_intervalo (intervals).
+--   bronze_db.bronze_lectura_intervalo (intervals), bronze_db.bronze_evento_medidor (events).
 -- Parameters: :desde, :hasta ('YYYY-MM', inclusive) = the billing months to (re)compute; :mes_anterior, the month
---   before :desde (lds_utils.graph.month_calendar). A one-month run reads two months of readings and intervals.
+--   before :desde (lds_utils.graph.month_calendar). A one-month run reads two months of readings, intervals and
+--   events.
 -- Rules:
 --   * The period runs from the previous reading's day at 00:00 to the reading's day at 00:00; an interval belongs
 --     to it when its start (fecha_hora, on the 15-minute grid) does. intervalos_esperados = 96 x its days.
@@ -25,6 +26,8 @@
 --   * Load profile: ratio_noche_dia = mean kWh of the intervals starting 00:00-05:59 / those 10:00-17:59 (null
 --     without day energy); intervalos_cero; racha_ceros_max and tramo_plano_max, the longest runs of consecutive
 --     received intervals with zero energy and with one same non-zero value (a stuck recorder, a constant estimate).
+--   * eventos_manipulacion: the meter's tamper events (TAPA_ABIERTA, CAMPO_MAGNETICO, ENERGIA_INVERSA) logged in the
+--     period (from its start to the reading's day at 00:00, as the intervals).
 with
 
 medidor as (
@@ -161,6 +164,18 @@ tramos as (
     group by id_medidor, anio_mes
 ),
 
+manipulacion as (
+    select p.id_medidor, p.anio_mes, count(*) as eventos
+    from periodo as p
+    inner join bronze_db.bronze_evento_medidor as e
+        on e.id_medidor = p.id_medidor
+        and e.fecha_hora >= p.inicio
+        and e.fecha_hora < p.fin
+    where e.anio_mes between :mes_anterior and :hasta
+        and e.codigo_evento in ('TAPA_ABIERTA', 'CAMPO_MAGNETICO', 'ENERGIA_INVERSA')
+    group by p.id_medidor, p.anio_mes
+),
+
 recibido as (
     select
         id_medidor,
@@ -204,7 +219,8 @@ select
     case when r.kwh_medio_dia > 0 then r.kwh_medio_noche / r.kwh_medio_dia end as ratio_noche_dia,
     r.intervalos_cero,
     coalesce(t.racha_ceros_max, 0) as racha_ceros_max,
-    coalesce(t.tramo_plano_max, 0) as tramo_plano_max
+    coalesce(t.tramo_plano_max, 0) as tramo_plano_max,
+    coalesce(e.eventos, 0) as eventos_manipulacion
 from periodo as p
 inner join recibido as r
     on p.id_medidor = r.id_medidor
@@ -215,3 +231,6 @@ inner join cobertura as c
 left join tramos as t
     on p.id_medidor = t.id_medidor
     and p.anio_mes = t.anio_mes
+left join manipulacion as e
+    on p.id_medidor = e.id_medidor
+    and p.anio_mes = e.anio_mes
