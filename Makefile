@@ -47,7 +47,7 @@ bench: $(STAMP)
 bench-ciclo: $(STAMP)
 	$(BIN)/python bench/bench_cycle.py
 
-## Detection targets on the held-out seed (100,000 customers, seed 7; ~13 min with the smart meters' data): writes
+## Detection targets on the held-out seed (100,000 customers, seed 7; ~15 min with the smart meters' data): writes
 ## bench/results/deteccion.json, read by the validation chapter.
 eval-deteccion: $(STAMP)
 	$(BIN)/python bench/eval_detection.py --clientes 100000 --seed 7 --resultados bench/results/deteccion.json

@@ -28,7 +28,7 @@ NOT_MEASURED = ("PICO", "MULTIPLICADOR_X10", "DESPLAZAMIENTO_DECIMAL", "ESTIMADA
 BUSY = GeneratorConfig(n_clientes=400, desde="2025-01", hasta="2025-12", historia_previa_meses=12,
                        intervalos_desde="2025-01", tasa_anomalias=0.25, cuota_piloto_residencial=1.0,
                        prob_rastro_manipulacion=1.0,
-                       mezcla_anomalias=tuple((tipo, {"MULTIPLICADOR_X10": 0.5, "CAIDA_SOSTENIDA": 0.3,
+                       mezcla_anomalias=tuple((tipo, {"MULTIPLICADOR_X10": 0.4, "DEMANDA_INCONSISTENTE": 0.1, "CAIDA_SOSTENIDA": 0.3,
                                                       "CASI_CERO": 0.2}.get(tipo, 0.0)) for tipo in TIPOS_ANOMALIA))
 
 
@@ -51,7 +51,7 @@ def connect(lake) -> duckdb.DuckDBPyConnection:
 
 
 #: Each register period of a meter (between two clean readings of the same meter, the later one REAL) with the sum
-#: and the count of its intervals: [previous reading's day 00:00, reading's day 00:00).
+#: and the count of its intervals, the register's maximum demand and 4 x the largest interval: [previous reading's day 00:00, reading's day 00:00).
 PERIODS = """
 with med as (
     select distinct on (id_medidor) id_medidor, id_suministro, cast(numero_digitos as integer) as digitos,
@@ -61,7 +61,8 @@ with med as (
     order by id_medidor, filename desc
 ),
 leido as (
-    select id_medidor, cast(fecha_lectura as date) as fecha, tipo_lectura, cast(lectura_kwh as bigint) as lectura
+    select id_medidor, cast(fecha_lectura as date) as fecha, tipo_lectura, cast(lectura_kwh as bigint) as lectura,
+        try_cast(demanda_max_kw as double) as demanda
     from lectura
     where id_lectura not in (select id from suciedad where tabla = 'acumulado' and id is not null)
 ),
@@ -71,7 +72,7 @@ periodo as (
     window w as (partition by id_medidor order by fecha, lectura)
 ),
 registro as (
-    select p.id_medidor, m.id_suministro, p.desde, p.fecha, m.factor,
+    select p.id_medidor, m.id_suministro, p.desde, p.fecha, m.factor, p.demanda,
         ((p.lectura - p.lectura_previa) % cast(10 ** m.digitos as bigint) + cast(10 ** m.digitos as bigint))
             % cast(10 ** m.digitos as bigint) * m.factor as kwh_registro
     from periodo as p
@@ -80,6 +81,7 @@ registro as (
 )
 select r.id_medidor, r.id_suministro, r.fecha, strftime(r.fecha, '%Y-%m') as anio_mes, any_value(r.factor) as factor,
     any_value(r.kwh_registro) as kwh_registro, sum(cast(i.energia_kwh as double)) as kwh_intervalos,
+    any_value(r.demanda) as demanda_registro, 4 * max(cast(i.energia_kwh as double)) as demanda_intervalos,
     count(*) as intervalos, any_value(date_diff('day', r.desde, r.fecha)) * 96 as intervalos_periodo
 from registro as r
 inner join intervalo as i
@@ -118,6 +120,24 @@ def test_intervals_add_up_to_the_register_difference_outside_injected_faults(sam
     clean = frame[~frame.tipo.isin(NOT_MEASURED) & ~frame.tipo_anterior.isin(NOT_MEASURED)]
     assert len(clean) >= 200
     assert within_rounding(clean).all(), clean[~within_rounding(clean)].head()
+
+
+def test_the_largest_interval_is_the_register_demand_outside_injected_faults(sample_lake):
+    frame = periods(connect(sample_lake))
+    wrong = (*NOT_MEASURED, "DEMANDA_INCONSISTENTE")
+    clean = frame[~frame.tipo.isin(wrong) & ~frame.tipo_anterior.isin(NOT_MEASURED) & frame.demanda_registro.notna()]
+    assert len(clean) >= 200
+    # each interval is rounded to the Wh (x 4 kW), the demand to the W
+    agrees = (clean.demanda_intervalos - clean.demanda_registro).abs() <= 4 * 0.0005 + 0.0005 + 1e-9
+    assert agrees.all(), clean[~agrees].head()
+
+
+def test_a_wrong_demand_register_disagrees_with_the_intervals(busy_lake):
+    frame = periods(connect(busy_lake))
+    demand = frame[frame.tipo.eq("DEMANDA_INCONSISTENTE") & frame.demanda_registro.notna()]
+    assert len(demand) >= 5
+    ratio = demand.demanda_registro / demand.demanda_intervalos
+    assert ((ratio > 1.5) | (ratio < 1 / 1.5)).all(), demand.assign(ratio=ratio)
 
 
 def test_a_wrong_register_reading_disagrees_with_the_intervals_and_tampering_lowers_both(busy_lake):

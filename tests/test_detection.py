@@ -36,6 +36,7 @@ RATIOS = {"mediana": "log_ratio_mediana", "anual": "log_ratio_anual", "maximo": 
 REASONS = {  # reason code -> flag column, in the SQL's order of motivo_principal
     "REGISTRO_RETROCEDE": "es_registro_retrocede",
     "INTERVALOS_DISCREPAN": "es_intervalos_discrepan",
+    "DEMANDA_DISCREPA": "es_demanda_discrepa",
     "EVENTO_MANIPULACION": "es_evento_manipulacion",
     "CONSUMO_CERO": "es_consumo_cero",
     "FACTOR_CARGA_MAYOR_1": "es_factor_carga_mayor_1",
@@ -109,18 +110,25 @@ def _robust_z(frame: pd.DataFrame, column: str) -> pd.Series:
 
 
 INTERVAL_COLUMNS = ["id_medidor", "id_suministro", "anio_mes", "periodo_completo", "kwh_intervalos", "kwh_registro",
-                    "eventos_manipulacion"]
+                    "eventos_manipulacion", "demanda_max_intervalo_kw", "demanda_registro_kw", "coincide_demanda"]
 
 
 def _interval_evidence(intervalos: pd.DataFrame) -> pd.DataFrame:
-    """Per supply-month, the smart meters' ratio of interval to register energy and their tamper events."""
-    por_mes = intervalos.assign(completo=intervalos["periodo_completo"].fillna(False).astype(bool)).groupby(
+    """Per supply-month, the smart meters' ratios of interval to register energy and of register to interval
+    maximum demand (one meter, comparable), and their tamper events."""
+    por_mes = intervalos.assign(completo=intervalos["periodo_completo"].fillna(False).astype(bool),
+                                comparable=intervalos["coincide_demanda"].notna()).groupby(
         ["id_suministro", "anio_mes"]).agg(completo=("completo", "all"), kwh_intervalos=("kwh_intervalos", "sum"),
                                            kwh_registro=("kwh_registro", lambda x: x.sum(min_count=1)),
-                                           eventos_manipulacion=("eventos_manipulacion", "sum"))
+                                           eventos_manipulacion=("eventos_manipulacion", "sum"),
+                                           medidores=("id_medidor", "size"), comparable=("comparable", "all"),
+                                           demanda_intervalos=("demanda_max_intervalo_kw", "max"),
+                                           demanda_registro=("demanda_registro_kw", "max"))
     razon = (por_mes["kwh_intervalos"] / por_mes["kwh_registro"]).where(
         por_mes["completo"] & (por_mes["kwh_registro"] > 0))
-    return pd.DataFrame({"razon_intervalos_registro": razon,
+    razon_demanda = (por_mes["demanda_registro"] / por_mes["demanda_intervalos"]).where(
+        por_mes["medidores"].eq(1) & por_mes["comparable"] & (por_mes["demanda_intervalos"] > 0))
+    return pd.DataFrame({"razon_intervalos_registro": razon, "razon_demanda_intervalos": razon_demanda,
                          "eventos_manipulacion": por_mes["eventos_manipulacion"]}).reset_index()
 
 
@@ -157,6 +165,9 @@ def _reasons(f: pd.DataFrame) -> pd.DataFrame:
     razon, limite = f["razon_intervalos_registro"], PARAMS["razon_intervalos"]
     f["es_intervalos_discrepan"] = (~f["es_estimada"].astype(bool) & (f["estimada_anterior"] != 1)
                                     & ((razon > limite) | (razon < 1 / limite)))
+    razon_demanda, limite_demanda = f["razon_demanda_intervalos"], PARAMS["razon_demanda"]
+    f["es_demanda_discrepa"] = (~f["es_estimada"].astype(bool) & (f["estimada_anterior"] != 1)
+                                & ((razon_demanda > limite_demanda) | (razon_demanda < 1 / limite_demanda)))
     f["es_evento_manipulacion"] = f["eventos_manipulacion"] >= PARAMS["min_eventos_manipulacion"]
     f["es_factor_carga_mayor_1"] = f["factor_carga"] > 1
     residencial_fuera = (f["tipo_cliente"] == "RESIDENCIAL") & ~tarifa.isin(RESIDENCIALES)
@@ -229,7 +240,7 @@ def test_one_row_per_billed_supply_month(senales, tables):
                                     "maximo_consumo_dia", "consumo_dia_anio_anterior", "mediana_referencia_descenso",
                                     "media_consumo_dia_3m", *RATIOS.values(), "z_mediana", "z_anual", "z_maximo",
                                     "z_factor_carga", "z_descenso", "puntaje", "razon_intervalos_registro",
-                                    "eventos_manipulacion"])
+                                    "razon_demanda_intervalos", "eventos_manipulacion"])
 def test_numbers_match_reference(senales, reference, column):
     names = {"mediana_consumo_dia": "mediana", "maximo_consumo_dia": "maximo", "consumo_dia_anio_anterior": "anual",
              "mediana_referencia_descenso": "mediana_referencia"}
@@ -285,7 +296,7 @@ def _hand_made_gold() -> pd.DataFrame:
         "S906": ("2024-06", {"consumo_kwh": 90.0}),
         "S907": ("2024-05", {"es_estimada": True, "consumo_kwh": 150.0}),
         "S908": ("2024-06", {"tarifa": "BT5A", "tipo_cliente": "RESIDENCIAL"}),
-        **{supply: ("2024-06", {}) for supply in ("S910", "S911", "S912", "S913", "S915")},  # HAND_MADE_INTERVALS
+        **{supply: ("2024-06", {}) for supply in ("S910", "S911", "S912", "S913", "S915", "S916", "S917")},
         "S914": ("2024-06", {"es_estimada": True, "consumo_kwh": 310.0}),
     }
     for supply in especiales:
@@ -312,13 +323,19 @@ def _bill(supply: str, mes: str, kwh: float, tipo: str = "RESIDENCIAL", tarifa: 
 
 
 #: Smart-meter evidence of the hand-made supplies in 2024-06 (silver_intervalo_mensual's columns): S910's intervals
-#: hold half its register, S915's none of it (a recorder that stopped), S911 logged a burst of tamper events; S912
-#: (intervals within the limit, a lone event), S913 (the intervals began inside the period) and S914 (an estimated reading) are clean. Every other supply and
-#: month has no smart meter.
+#: hold half its register, S915's none of it (a recorder that stopped), S916's register records ten times the
+#: intervals' maximum demand, S911 logged a burst of tamper events. Clean: S912 (intervals within the limit, a lone
+#: event), S913 (the intervals began inside the period), S914 (an estimated reading) and S917 (a demand that cannot be
+#: compared: an interval is missing). Every other supply and month has no smart meter.
 HAND_MADE_INTERVALS = pd.DataFrame(
-    [("M910", "S910", "2024-06", True, 150.0, 300.0, 0), ("M911", "S911", "2024-06", True, 300.0, 300.0, 3),
-     ("M912", "S912", "2024-06", True, 330.0, 300.0, 1), ("M913", "S913", "2024-06", False, 100.0, 300.0, 0),
-     ("M914", "S914", "2024-06", True, 150.0, 310.0, 0), ("M915", "S915", "2024-06", True, 0.0, 300.0, 0)],
+    [("M910", "S910", "2024-06", True, 150.0, 300.0, 0, 1.0, 1.0, True),
+     ("M911", "S911", "2024-06", True, 300.0, 300.0, 3, 1.0, 1.0, True),
+     ("M912", "S912", "2024-06", True, 330.0, 300.0, 1, 1.0, 1.2, False),
+     ("M913", "S913", "2024-06", False, 100.0, 300.0, 0, 1.0, 5.0, None),
+     ("M914", "S914", "2024-06", True, 150.0, 310.0, 0, 1.0, 5.0, False),
+     ("M915", "S915", "2024-06", True, 0.0, 300.0, 0, 0.0, 1.0, None),
+     ("M916", "S916", "2024-06", True, 300.0, 300.0, 0, 1.0, 10.0, False),
+     ("M917", "S917", "2024-06", True, 295.0, 300.0, 0, 1.0, 5.0, None)],
     columns=INTERVAL_COLUMNS)
 NO_INTERVALS = HAND_MADE_INTERVALS.iloc[:0]
 
@@ -334,7 +351,9 @@ def _signals_of(engine: DuckDBEngine, gold: pd.DataFrame, desde: str, hasta: str
     engine.con.execute("create table silver_db.silver_intervalo_mensual as select id_medidor, id_suministro, anio_mes, "
                        "cast(periodo_completo as boolean) as periodo_completo, cast(kwh_intervalos as double) as "
                        "kwh_intervalos, cast(kwh_registro as double) as kwh_registro, cast(eventos_manipulacion as "
-                       "bigint) as eventos_manipulacion from intervalos_in")
+                       "bigint) as eventos_manipulacion, cast(demanda_max_intervalo_kw as double) as "
+                       "demanda_max_intervalo_kw, cast(demanda_registro_kw as double) as demanda_registro_kw, "
+                       "cast(coincide_demanda as boolean) as coincide_demanda from intervalos_in")
     return engine.read_sql(sqlmod.load_sql("gold", alerts.SENALES), {**params, **month_parameters(desde, hasta)})
 
 
@@ -359,6 +378,7 @@ def hand_made(tmp_path_factory):
     ("S910", "2024-06", "INTERVALOS_DISCREPAN"),
     ("S911", "2024-06", "EVENTO_MANIPULACION"),
     ("S915", "2024-06", "INTERVALOS_DISCREPAN"),
+    ("S916", "2024-06", "DEMANDA_DISCREPA"),
 ])
 def test_reason_on_its_supply(hand_made, supply, month, code):
     row = hand_made[1].loc[(supply, month)]
@@ -371,7 +391,7 @@ def test_steady_supplies_and_legitimate_changes_raise_nothing(hand_made):
     steady = got.index.get_level_values("id_suministro").str.match(r"S0\d\d$")
     assert not got.loc[steady, "es_alerta"].any()
     assert not got.loc[("S908", "2024-06"), "es_alerta"], "BT5B -> BT5A comes with a double-register meter"
-    for supply in ("S912", "S913", "S914"):
+    for supply in ("S912", "S913", "S914", "S917"):
         assert not got.loc[(supply, "2024-06"), "es_alerta"], f"{supply}'s smart-meter evidence is clean"
     assert (got.loc[~got["es_alerta"], "puntaje"] == 0).all()
 
@@ -381,8 +401,8 @@ def test_the_smart_meter_reasons_can_be_switched_off(tmp_path):
     params = companion.detection_parameters(**companion.SIN_MEDICION_INTELIGENTE)
     with DuckDBEngine(tmp_path) as engine:
         got = _signals_of(engine, _hand_made_gold(), "2024-06", "2024-06", HAND_MADE_INTERVALS, params).set_index(KEYS)
-    assert not got["es_intervalos_discrepan"].any() and not got["es_evento_manipulacion"].any()
-    assert not got.loc[[("S910", "2024-06"), ("S911", "2024-06"), ("S915", "2024-06")], "es_alerta"].any()
+    assert not got[["es_intervalos_discrepan", "es_demanda_discrepa", "es_evento_manipulacion"]].any().any()
+    assert not got.loc[[(supply, "2024-06") for supply in ("S910", "S911", "S915", "S916")], "es_alerta"].any()
     assert got.loc[("S901", "2024-06"), "es_consumo_alto"], "the other reasons stay"
 
 

@@ -25,7 +25,7 @@ def frames(built_lake):
         return {
             "silver": engine.read_sql("select * from silver_db.silver_intervalo_mensual"),
             "lecturas": engine.read_sql("select id_lectura, id_medidor, anio_mes, fecha_lectura, tipo_lectura, "
-                                        "lectura_kwh from bronze_db.bronze_acumulado"),
+                                        "lectura_kwh, demanda_max_kw from bronze_db.bronze_acumulado"),
             "medidores": engine.read_sql("select id_medidor, id_suministro, numero_digitos, factor_medidor "
                                          "from bronze_db.bronze_medidor"),
             "intervalos": engine.read_sql("select id_medidor, fecha_hora, energia_kwh, calidad "
@@ -51,7 +51,7 @@ def expected_periods(lecturas: pd.DataFrame, medidores: pd.DataFrame) -> pd.Data
     modulo = 10.0 ** periods.numero_digitos
     step = periods.lectura_kwh - periods.lectura_previa
     unwrapped = np.where(step >= 0, step, np.where(step + modulo < modulo / 2, step + modulo, np.nan))
-    return periods.assign(kwh_registro=unwrapped * periods.factor_medidor,
+    return periods.assign(kwh_registro=unwrapped * periods.factor_medidor, demanda_registro_kw=periods.demanda_max_kw,
                           inicio=pd.to_datetime(periods.fecha_previa), fin=pd.to_datetime(periods.fecha_lectura))
 
 
@@ -101,6 +101,9 @@ def expected_silver(frames) -> pd.DataFrame:
     agree = (out.diferencia_kwh.abs() < out.factor_medidor + 0.0005 * out.intervalos_recibidos)
     out["coincide_registro"] = agree.where(out.periodo_completo & out.kwh_registro.notna())
     out["demanda_max_intervalo_kw"] = 4 * out.maximo
+    comparable = out.periodo_completo & (out.validos == out.intervalos_esperados) & out.demanda_registro_kw.notna()
+    out["coincide_demanda"] = ((out.demanda_max_intervalo_kw - out.demanda_registro_kw).abs() < 0.0026).where(
+        comparable)
     out["ratio_noche_dia"] = (out.noche / out.dia).where(out.dia > 0)
     return out.merge(tamper_events(periods, frames["eventos"]), on=["id_medidor", "anio_mes"], how="left").fillna(
         {"eventos_manipulacion": 0})
@@ -116,7 +119,8 @@ def tamper_events(periods: pd.DataFrame, eventos: pd.DataFrame) -> pd.DataFrame:
 
 COLUMNS = ["id_suministro", "tipo_lectura", "dias", "intervalos_esperados", "intervalos_recibidos",
            "intervalos_estimados", "periodo_completo", "intervalos_error", "pct_error", "kwh_intervalos",
-           "kwh_registro", "diferencia_kwh", "coincide_registro", "demanda_max_intervalo_kw", "ratio_noche_dia",
+           "kwh_registro", "diferencia_kwh", "coincide_registro", "demanda_max_intervalo_kw", "demanda_registro_kw",
+           "coincide_demanda", "ratio_noche_dia",
            "intervalos_cero", "racha_ceros_max", "tramo_plano_max", "eventos_manipulacion"]
 
 
@@ -145,6 +149,8 @@ def test_complete_periods_agree_with_the_register_unless_something_is_wrong(fram
     # every missing interval shows as error, a long gap as a complete period that does not agree
     assert (complete.intervalos_error >= complete.intervalos_esperados - complete.intervalos_recibidos).all()
     assert not complete[complete.racha_ceros_max >= 96].coincide_registro.any()
+    # the largest interval is the register's demand where neither is wrong
+    assert clean.coincide_demanda.dropna().mean() > 0.9
 
 
 def test_a_one_month_run_gives_the_month_a_whole_run_gives(built_lake, tmp_path):

@@ -45,6 +45,8 @@ MOTIVOS = {
     "REGISTRO_RETROCEDE": "El registro del medidor retrocede sin ser una vuelta a cero",
     "INTERVALOS_DISCREPAN": "Medidor inteligente: la energía de sus intervalos y la diferencia del registro no "
                             "coinciden (la lectura del registro está errada)",
+    "DEMANDA_DISCREPA": "Medidor inteligente: la máxima demanda del registro y la de sus intervalos no coinciden "
+                        "(el registro de demanda está errado)",
     "EVENTO_MANIPULACION": "Medidor inteligente: ráfaga de eventos de manipulación en el periodo (tapa abierta, "
                            "campo magnético, energía inversa)",
     "CONSUMO_CERO": "Consumo cero en un suministro activo (con lectura)",

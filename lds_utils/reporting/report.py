@@ -147,6 +147,8 @@ DESCRIPCIONES_ALERTAS = {
     "tarifa_mes_anterior": "Opción tarifaria del mes anterior",
     "razon_intervalos_registro": "Medidor inteligente: energía de sus intervalos / diferencia del registro en el "
                                  "periodo (si los intervalos lo cubren entero)",
+    "razon_demanda_intervalos": "Medidor inteligente: máxima demanda del registro / la de sus intervalos (si el "
+                                "periodo tiene todos sus intervalos válidos)",
     "log_ratio_mediana": "ln(consumo por día / su mediana de 12 meses)",
     "log_ratio_anual": "ln(consumo por día / el del mismo mes del año anterior)",
     "log_ratio_maximo": "ln(consumo por día / su mayor mes de los 12 previos)",
@@ -155,9 +157,9 @@ DESCRIPCIONES_ALERTAS = {
     **{f"z_{senal}": f"Puntaje z robusto de log_ratio_{senal} frente a su segmento (tipo, tensión, mes)"
        for senal in ("mediana", "anual", "maximo", "factor_carga", "descenso")},
     **{f"es_{motivo.lower()}": f"Verdadero si aplica el motivo {motivo}" for motivo in (
-        "CONSUMO_CERO", "REGISTRO_RETROCEDE", "INTERVALOS_DISCREPAN", "EVENTO_MANIPULACION", "FACTOR_CARGA_MAYOR_1",
-        "OPCION_INCOMPATIBLE", "CONSUMO_ALTO", "CONSUMO_BAJO", "DESCENSO_GRADUAL", "FACTOR_CARGA_ATIPICO",
-        "RECUPERO_TRAS_ESTIMADA", "ESTIMADA_BAJA", "OPCION_NUEVA")},
+        "CONSUMO_CERO", "REGISTRO_RETROCEDE", "INTERVALOS_DISCREPAN", "DEMANDA_DISCREPA", "EVENTO_MANIPULACION",
+        "FACTOR_CARGA_MAYOR_1", "OPCION_INCOMPATIBLE", "CONSUMO_ALTO", "CONSUMO_BAJO", "DESCENSO_GRADUAL",
+        "FACTOR_CARGA_ATIPICO", "RECUPERO_TRAS_ESTIMADA", "ESTIMADA_BAJA", "OPCION_NUEVA")},
     "es_alerta": "Verdadero si el detector complementario alerta el suministro-mes",
     "motivo_principal": "Primer motivo de la alerta (CERCO_IQR si solo alerta el cerco)",
     "motivos": "Todos los motivos de la alerta, separados por comas",
@@ -242,6 +244,9 @@ DESCRIPCIONES = {
     "coincide_registro": "Verdadero si intervalos y registro coinciden (un paso del registro y el redondeo de "
                          "cada intervalo); falso es una señal: el registro o el perfil están mal",
     "demanda_max_intervalo_kw": "Máxima demanda de 15 minutos según los intervalos, kW (4 × el mayor intervalo)",
+    "demanda_registro_kw": "Máxima demanda que registra la lectura que cierra el periodo, kW",
+    "coincide_demanda": "Verdadero si la máxima demanda de los intervalos y la del registro coinciden (redondeo); solo "
+                        "con el periodo entero y todos sus intervalos válidos; falso es una señal",
     "ratio_noche_dia": "Energía media por intervalo de 00:00 a 05:59 dividida entre la de 10:00 a 17:59",
     "intervalos_cero": "Intervalos recibidos con energía cero",
     "racha_ceros_max": "Mayor racha de intervalos recibidos seguidos con energía cero",

@@ -52,13 +52,18 @@ UMBRALES = {
     # period add up to the register to the Wh, and a few days of missing intervals or a zero run take off well
     # under 20 %, while the register errors are x3 and more
     "razon_intervalos": 1.25,
+    # the register's maximum demand and 4 x the largest interval agree to the W on a sound meter; a zero run over the
+    # peak takes some off, while a demand register's errors are x10 or a demand the energy cannot give
+    "razon_demanda": 1.25,
     "min_eventos_manipulacion": 2,  # a lone tamper event is maintenance or the background rate; tampering bursts
     "puntaje_regla": 10.0,  # score of a consistency rule, in z units: above most statistical alerts
 }
 
-#: Threshold overrides that switch the smart meters' reasons (INTERVALOS_DISCREPAN, EVENTO_MANIPULACION) off: the
-#: list without them, at the same capacity, to measure what they add (bench/eval_detection.py).
-SIN_MEDICION_INTELIGENTE = {"razon_intervalos": float("inf"), "min_eventos_manipulacion": 2**62}
+#: Threshold overrides that switch the smart meters' reasons (INTERVALOS_DISCREPAN, DEMANDA_DISCREPA,
+#: EVENTO_MANIPULACION) off: the list without them, at the same capacity, to measure what they add
+#: (bench/eval_detection.py).
+SIN_MEDICION_INTELIGENTE = {"razon_intervalos": float("inf"), "razon_demanda": float("inf"),
+                            "min_eventos_manipulacion": 2**62}
 
 
 def detection_parameters(capacidad_inspeccion: float = CAPACIDAD_INSPECCION, **umbrales) -> dict:

@@ -7,10 +7,12 @@ electronic meter, switched on month by month from ``cfg.inicio_piloto``. RAW hol
 
 Intervals (``lectura_intervalo``): a billing period's energy is spread over its days by the class's weekday weights,
 and each day's over its 96 intervals by the class's typical day with lognormal noise, so the intervals between two
-readings sum to the register difference (to the rounding of each value to Wh). The energy is what the meter measured:
+readings sum to the register difference (to the rounding of each value to Wh), and 4 x the period's largest interval
+is the maximum demand the register records (the same meter integrates both). The energy is what the meter measured:
 the register's, except where the register reading is wrong while the meter measured right (a misread spike, a
-factor or decimal error, a reading typed below the previous one, an estimated reading and the catch-up after it):
-there the intervals hold the real consumption, and their disagreement with the register is a signal. Tampering that
+factor or decimal error, a reading typed below the previous one, an estimated reading and the catch-up after it, a
+demand register that records the wrong kW): there the intervals hold the real consumption and demand, and their
+disagreement with the register is a signal. Tampering that
 slows or bypasses the meter (a drop, near zero, a slow decline) lowers both.
 
 What collection really does, each case listed in truth/suciedad.csv: feeder interruptions (every smart meter of the
@@ -151,6 +153,8 @@ class _Grid:
     valid: np.ndarray  # [n, d] the meter sent this day
     second: np.ndarray  # [n, d] the replacement meter is in place
     day_kwh: np.ndarray  # [n, d]
+    peak_kwh: np.ndarray  # [n, d] the largest interval of the day's billing period: its real maximum demand / 4
+    peak_day: np.ndarray  # [n, d] the day holds its billing period's largest interval
     share: np.ndarray | None  # [n, d, 96] each interval's share of its day (sums to 1), when computed
 
     def flat_seconds(self, flat: np.ndarray) -> np.ndarray:
@@ -206,11 +210,16 @@ def _grid(calendar: Calendar, pop: Population, cons: Consumption, meters: SmartM
     supply = np.flatnonzero(valid.any(axis=1))
     valid, second, period, start, end = (a[supply] for a in (valid, second, period, start, end))
 
-    energy = _measured_energy(cons)[supply[:, None], np.maximum(period, 0)]
+    column = supply[:, None], np.maximum(period, 0)
+    energy = _measured_energy(cons)[column]
     clase = pop.clase[supply][:, None]
     day_kwh = np.where(valid, energy * PESO_DIA_SEMANA[clase, weekday(days)[None, :]]
                        / np.maximum(weekday_weight_sum(clase, start, end), 1e-12), 0.0)
-    return _Grid(supply, days, valid, second, day_kwh, None)
+    peak_kwh = energy / np.maximum(cons.days[column], 1) / (24 * cons.load_factor[column]) / 4
+    # the period's first day of the class's heaviest weekday: the period's heaviest day (periods last a week or more)
+    heaviest = np.argmax(PESO_DIA_SEMANA, axis=1)[clase]
+    peak_day = days[None, :] == start + (heaviest - weekday(start)) % 7
+    return _Grid(supply, days, valid, second, day_kwh, peak_kwh, peak_day, None)
 
 
 def _add_shares(grid: _Grid, pop: Population, meters: SmartMeters, outages, rng) -> None:
@@ -224,7 +233,33 @@ def _add_shares(grid: _Grid, pop: Population, meters: SmartMeters, outages, rng)
         flat[np.ix_(rows, np.arange(first, first + size))] = 0.0
     total = share.sum(axis=2, keepdims=True)
     np.divide(share, total, out=share, where=total > 0)
-    grid.share = share
+    grid.share = _fit_peak(share, grid)
+
+
+def _fit_peak(share: np.ndarray, grid: _Grid) -> np.ndarray:
+    """Shares whose billing period peaks at the register's maximum demand: a smart meter integrates both from the
+    same measurement. Each day's intervals above the peak are cut to it, the excess going to the day's other non-zero
+    intervals in proportion to their room below it; then the peak day's largest interval is raised to the peak, the
+    rest of that day scaled down. A day whose energy cannot fit under the peak keeps its shape."""
+    energy = grid.day_kwh > 0
+    cap = np.divide(grid.peak_kwh, grid.day_kwh, out=np.ones_like(grid.day_kwh), where=energy)[..., None]
+    over = share > cap
+    room = np.where(~over & (share > 0), cap - share, 0.0)
+    excess = np.where(over, share - cap, 0.0).sum(axis=2, keepdims=True)
+    total_room = room.sum(axis=2, keepdims=True)
+    fits = total_room >= excess
+    cut = np.where(over, cap, share + excess * np.divide(room, total_room, out=np.zeros_like(room),
+                                                          where=total_room > 0))
+    share = np.where(fits, cut, share)
+
+    row, day = np.nonzero(grid.peak_day & grid.valid & energy)
+    top = share[row, day].argmax(axis=1)
+    largest, peak = share[row, day, top], cap[row, day, 0]
+    raise_ = (largest < peak) & (peak < 1) & fits[row, day, 0]
+    row, day, top, largest, peak = (a[raise_] for a in (row, day, top, largest, peak))
+    share[row, day] *= ((1 - peak) / (1 - largest))[:, None]
+    share[row, day, top] = peak
+    return share
 
 
 def _outage_hits(grid: _Grid, pop: Population, outages):

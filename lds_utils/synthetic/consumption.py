@@ -53,6 +53,7 @@ class Consumption:
     estimated: np.ndarray  # reading typed ESTIMADA
     anomaly: np.ndarray  # anomaly type index, -1 when normal
     demand: np.ndarray  # kW recorded with the reading
+    load_factor: np.ndarray  # the period's real load factor (a demand anomaly records another demand)
     hp_share: np.ndarray
     events: Events
     legitimate: legitimate.Legitimate
@@ -98,8 +99,8 @@ def simulate_consumption(cfg: GeneratorConfig, calendar: Calendar, pop: Populati
     daily = np.divide(np.where(recorded < 0, normal, recorded), days, out=rate.copy(), where=days > 0)
     demand = daily / (24 * load_factor) * demand_factor
     hp_share = np.clip(pop.cuota_hp[:, None] * np.exp(rng.normal(0.0, cfg.ruido_cuota_hp, (size, months))), 0.05, 0.6)
-    return Consumption(closing, close_date, days, normal, recorded, estimated, anomaly, demand, hp_share, events,
-                       listed, _legitimate_labels(listed, closing.shape))
+    return Consumption(closing, close_date, days, normal, recorded, estimated, anomaly, demand, load_factor, hp_share,
+                       events, listed, _legitimate_labels(listed, closing.shape))
 
 
 def draw_events(cfg: GeneratorConfig, rng: np.random.Generator, pop: Population, closing: np.ndarray) -> Events:

@@ -8,7 +8,7 @@
 -- Parameters: :desde, :hasta ('YYYY-MM', inclusive); :inicio_historia (the same month a year before :desde,
 --   lds_utils.graph.month_calendar); thresholds from lds_utils.alerts.parametros_deteccion():
 --   :min_historia, :min_segmento (the IQR rule's, lds_utils.fence), :escala_minima, :z_alza, :z_caida,
---   :z_caida_sin_anual, :z_descenso, :z_descenso_anual, :z_factor_carga, :razon_intervalos,
+--   :z_caida_sin_anual, :z_descenso, :z_descenso_anual, :z_factor_carga, :razon_intervalos, :razon_demanda,
 --   :min_eventos_manipulacion, :puntaje_regla.
 -- The companion never reads the ground truth and does not replace the official IQR rule (es_atipico).
 -- Signals, on consumption per billing day (so 28-33 day periods and two-month catch-ups compare fairly),
@@ -30,6 +30,10 @@
 --                           :razon_intervalos either way (razon_intervalos_registro), on a real reading that does not
 --                           follow an estimated one (an estimate and its catch-up differ by design): the register
 --                           reading is wrong (a misread, a factor or decimal error) while the meter measured right
+--   DEMANDA_DISCREPA        smart meter: over a billing period with every interval valid, on a real reading that does
+--                           not follow an estimated one, the register's maximum demand and 4 x the largest interval
+--                           differ by more than a factor :razon_demanda either way (razon_demanda_intervalos): the
+--                           demand register is wrong (a factor error, a demand that the energy cannot give)
 --   EVENTO_MANIPULACION     smart meter: at least :min_eventos_manipulacion tamper events (cover opened, magnetic
 --                           field, reverse energy) logged in the billing period: tampering leaves a burst, while a
 --                           lone event is what maintenance and the background rate give
@@ -49,7 +53,8 @@
 --   ESTIMADA_BAJA           estimated reading below the supply's median (under-billing to be recovered)
 --   OPCION_NUEVA            option changed from last month to one not held in the previous 12 months
 --                           that reads the same registers (doble_registro: no meter change explains it)
--- Supplies without a smart meter (no row in silver_intervalo_mensual) have null interval signals and neither code.
+-- Supplies without a smart meter (no row in silver_intervalo_mensual) have null interval signals and none of the three
+-- smart-meter codes.
 -- puntaje: :puntaje_regla for a consistency rule (all codes but CONSUMO_ALTO, CONSUMO_BAJO, DESCENSO_GRADUAL and
 --   FACTOR_CARGA_ATIPICO), else the |z| of the statistical reason (for CONSUMO_BAJO the weaker of its
 --   two confirmations); the highest applies. 0 when there is no alert.
@@ -115,7 +120,12 @@ intervalo as (
         bool_and(coalesce(periodo_completo, false)) as periodo_completo,
         sum(kwh_intervalos) as kwh_intervalos,
         sum(kwh_registro) as kwh_registro,
-        sum(eventos_manipulacion) as eventos_manipulacion
+        sum(eventos_manipulacion) as eventos_manipulacion,
+        -- one meter in the month: a replaced meter's register closes only part of the period
+        case
+            when count(*) = 1 and bool_and(coincide_demanda is not null) and max(demanda_max_intervalo_kw) > 0
+                then max(demanda_registro_kw) / max(demanda_max_intervalo_kw)
+        end as razon_demanda_intervalos
     from silver_db.silver_intervalo_mensual
     where anio_mes between :desde and :hasta
     group by id_suministro, anio_mes
@@ -222,6 +232,7 @@ senal as (
         case
             when i.periodo_completo and i.kwh_registro > 0 then i.kwh_intervalos / i.kwh_registro
         end as razon_intervalos_registro,
+        i.razon_demanda_intervalos,
         i.eventos_manipulacion,
         coalesce(r.tarifa_en_historia, false) as tarifa_en_historia,
         coalesce(r.estimada_mes_anterior, false) as estimada_mes_anterior,
@@ -392,6 +403,7 @@ puntuado as (
         s.tres_meses_bajo_referencia,
         s.tarifa_mes_anterior,
         s.razon_intervalos_registro,
+        s.razon_demanda_intervalos,
         s.eventos_manipulacion,
         s.log_ratio_mediana,
         s.log_ratio_anual,
@@ -413,6 +425,14 @@ puntuado as (
             ),
             false
         ) as es_intervalos_discrepan,
+        coalesce(
+            not s.es_estimada and not s.estimada_mes_anterior
+            and (
+                s.razon_demanda_intervalos > :razon_demanda
+                or s.razon_demanda_intervalos < 1 / :razon_demanda
+            ),
+            false
+        ) as es_demanda_discrepa,
         coalesce(s.eventos_manipulacion >= :min_eventos_manipulacion, false) as es_evento_manipulacion,
         coalesce(s.factor_carga > 1, false) as es_factor_carga_mayor_1,
         coalesce(
@@ -468,6 +488,7 @@ motivado as (
         media_consumo_dia_3m,
         tarifa_mes_anterior,
         razon_intervalos_registro,
+        razon_demanda_intervalos,
         eventos_manipulacion,
         log_ratio_mediana,
         log_ratio_anual,
@@ -482,6 +503,7 @@ motivado as (
         es_consumo_cero,
         es_registro_retrocede,
         es_intervalos_discrepan,
+        es_demanda_discrepa,
         es_evento_manipulacion,
         es_factor_carga_mayor_1,
         es_opcion_incompatible,
@@ -497,9 +519,9 @@ motivado as (
         es_recupero_tras_estimada,
         es_estimada_baja,
         es_opcion_nueva,
-        es_consumo_cero or es_registro_retrocede or es_intervalos_discrepan or es_evento_manipulacion
-            or es_factor_carga_mayor_1 or es_opcion_incompatible or es_recupero_tras_estimada or es_estimada_baja
-            or es_opcion_nueva as es_regla
+        es_consumo_cero or es_registro_retrocede or es_intervalos_discrepan or es_demanda_discrepa
+            or es_evento_manipulacion or es_factor_carga_mayor_1 or es_opcion_incompatible
+            or es_recupero_tras_estimada or es_estimada_baja or es_opcion_nueva as es_regla
     from puntuado
 )
 
@@ -528,6 +550,7 @@ select
     media_consumo_dia_3m,
     tarifa_mes_anterior,
     razon_intervalos_registro,
+    razon_demanda_intervalos,
     eventos_manipulacion,
     log_ratio_mediana,
     log_ratio_anual,
@@ -542,6 +565,7 @@ select
     es_consumo_cero,
     es_registro_retrocede,
     es_intervalos_discrepan,
+    es_demanda_discrepa,
     es_evento_manipulacion,
     es_factor_carga_mayor_1,
     es_opcion_incompatible,
@@ -556,6 +580,7 @@ select
     case
         when es_registro_retrocede then 'REGISTRO_RETROCEDE'
         when es_intervalos_discrepan then 'INTERVALOS_DISCREPAN'
+        when es_demanda_discrepa then 'DEMANDA_DISCREPA'
         when es_evento_manipulacion then 'EVENTO_MANIPULACION'
         when es_consumo_cero then 'CONSUMO_CERO'
         when es_factor_carga_mayor_1 then 'FACTOR_CARGA_MAYOR_1'
@@ -572,6 +597,7 @@ select
         ',',
         case when es_registro_retrocede then 'REGISTRO_RETROCEDE' end,
         case when es_intervalos_discrepan then 'INTERVALOS_DISCREPAN' end,
+        case when es_demanda_discrepa then 'DEMANDA_DISCREPA' end,
         case when es_evento_manipulacion then 'EVENTO_MANIPULACION' end,
         case when es_consumo_cero then 'CONSUMO_CERO' end,
         case when es_factor_carga_mayor_1 then 'FACTOR_CARGA_MAYOR_1' end,

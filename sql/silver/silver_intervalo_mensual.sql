@@ -22,7 +22,10 @@
 --     register that went backwards gives null). coincide_registro: |kwh_intervalos - kwh_registro| < factor + half
 --     a Wh per interval received (the register moves in whole steps; each interval is rounded to the Wh). A
 --     complete period that does not agree is a signal: the register or the profile recorder is wrong.
---   * demanda_max_intervalo_kw = 4 x the largest interval kWh (kW over 15 minutes).
+--   * demanda_max_intervalo_kw = 4 x the largest interval kWh (kW over 15 minutes); demanda_registro_kw, the
+--     maximum demand the reading records. coincide_demanda (only over a complete period with every interval valid,
+--     where the largest one cannot be missing): the two within 2.6 W; a disagreement is a signal, the demand
+--     register or the profile recorder is wrong.
 --   * Load profile: ratio_noche_dia = mean kWh of the intervals starting 00:00-05:59 / those 10:00-17:59 (null
 --     without day energy); intervalos_cero; racha_ceros_max and tramo_plano_max, the longest runs of consecutive
 --     received intervals with zero energy and with one same non-zero value (a stuck recorder, a constant estimate).
@@ -42,6 +45,7 @@ lectura as (
         a.fecha_lectura,
         a.tipo_lectura,
         a.lectura_kwh,
+        a.demanda_max_kw,
         lag(a.fecha_lectura) over (
             partition by a.id_medidor
             order by a.fecha_lectura, case a.tipo_lectura when 'INSTALACION' then 0 when 'RETIRO' then 2 else 1 end,
@@ -78,7 +82,8 @@ periodo as (
             when l.lectura_kwh >= l.lectura_kwh_previa then (l.lectura_kwh - l.lectura_kwh_previa) * m.factor_medidor
             when l.lectura_kwh - l.lectura_kwh_previa + power(10, m.numero_digitos) < power(10, m.numero_digitos) / 2
                 then (l.lectura_kwh - l.lectura_kwh_previa + power(10, m.numero_digitos)) * m.factor_medidor
-        end as kwh_registro
+        end as kwh_registro,
+        l.demanda_max_kw as demanda_registro_kw
     from lectura as l
     inner join medidor as m
         on l.id_medidor = m.id_medidor
@@ -216,6 +221,12 @@ select
             then abs(r.kwh_intervalos - p.kwh_registro) < p.factor_medidor + 0.0005 * r.intervalos_recibidos
     end as coincide_registro,
     r.demanda_max_intervalo_kw,
+    p.demanda_registro_kw,
+    case
+        -- 4 x half a Wh per interval and half a W on the register: 2.5 W (and a margin for binary fractions)
+        when c.periodo_completo and r.intervalos_validos = 96 * p.dias and p.demanda_registro_kw is not null
+            then abs(r.demanda_max_intervalo_kw - p.demanda_registro_kw) < 0.0026
+    end as coincide_demanda,
     case when r.kwh_medio_dia > 0 then r.kwh_medio_noche / r.kwh_medio_dia end as ratio_noche_dia,
     r.intervalos_cero,
     coalesce(t.racha_ceros_max, 0) as racha_ceros_max,
