@@ -79,9 +79,11 @@ def test_ranking_can_leave_out_rows_without_cases(distritos):
 
 
 def test_table_formats_numbers_booleans_and_blanks():
-    datos = pd.DataFrame({"monto": [1234.5, np.nan], "ok": [True, False], "texto": ["a", None]})
-    html = plots.table(datos, {"monto": "soles"}, {"monto": "Monto"}).to_html()
+    datos = pd.DataFrame({"monto": [1234.5, np.nan], "ok": [True, False], "texto": ["a", None],
+                          "dia": pd.to_datetime(["2025-11-27", None])})
+    html = plots.table(datos, {"monto": "soles", "dia": "fecha"}, {"monto": "Monto"}).to_html()
     assert "S/ 1,234.50" in html and "Monto" in html
+    assert ">27/11/2025<" in html and "00:00" not in html and "NaT" not in html
     assert ">sí<" in html and ">no<" in html
     assert "nan" not in html and "None" not in html
     with pytest.raises(ValueError):

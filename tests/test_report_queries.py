@@ -406,8 +406,8 @@ def test_interval_disagreements(engine, intervalos_mensual):
                                & intervalos_mensual["periodo_completo"].astype(bool)]
     month = month[month["coincide_registro"].eq(False)]
     relative = month["diferencia_kwh"].abs() / np.maximum(np.maximum(month["kwh_registro"], month["kwh_intervalos"]), 1)
-    expected = month.assign(diferencia_relativa=relative).sort_values(
-        ["diferencia_relativa", "id_medidor"], ascending=[False, True]).head(5)
+    expected = month.assign(pct_diferencia=100 * relative).sort_values(
+        ["pct_diferencia", "id_medidor"], ascending=[False, True]).head(5)
     actual = _run(engine, "interval_disagreements", period=PERIODO_INTERVALOS, n=5)
     assert len(actual) == 5
     assert list(actual["id_medidor"]) == list(expected["id_medidor"])

@@ -77,6 +77,13 @@ def format_soles(valor: float, decimales: int = 2) -> str:
     return f"{signo}S/ {abs(valor):,.{decimales}f}"
 
 
+def format_date(valor) -> str:
+    """``2025-11-27 00:00:00 -> '27/11/2025'`` (a day, as Lima writes it)."""
+    if pd.isna(valor):
+        return ""
+    return f"{pd.Timestamp(valor):%d/%m/%Y}"
+
+
 def format_pct(valor: float, decimales: int = 2) -> str:
     """``1.234 -> '1.23 %'`` (valor is already a percentage)."""
     if pd.isna(valor):
@@ -293,6 +300,7 @@ _FORMATOS = {
     "coordenada": lambda valor: format_thousands(valor, 4),
     "soles": format_soles,
     "pct": format_pct,
+    "fecha": format_date,
 }
 
 
@@ -306,7 +314,7 @@ class Tabla(Styler):
 def table(datos: pd.DataFrame, formatos: dict[str, str] | None = None, nombres: dict[str, str] | None = None) -> Tabla:
     """A pandas Styler in the house format: no index, numbers formatted per column, Spanish headers.
 
-    formatos maps a column to miles, decimal, coordenada, soles or pct; nombres renames columns for
+    formatos maps a column to miles, decimal, coordenada, soles, pct or fecha; nombres renames columns for
     display. Booleans read sí/no and missing values are left blank.
     """
     formatos = formatos or {}

@@ -1,5 +1,5 @@
 -- interval_disagreements: the analysis month's complete register periods whose intervals and register do not agree,
---   the largest relative difference first.
+--   the largest relative difference first (pct_diferencia: |difference| / the larger of the two, in percent).
 -- Grain: one row per smart meter (at most :n).
 -- Input: silver_db.silver_intervalo_mensual. Parameters: :period ('YYYY-MM'), :n (rows).
 select
@@ -11,7 +11,7 @@ select
     kwh_registro,
     kwh_intervalos,
     diferencia_kwh,
-    abs(diferencia_kwh) / greatest(kwh_registro, kwh_intervalos, 1e0) as diferencia_relativa,
+    100e0 * abs(diferencia_kwh) / greatest(kwh_registro, kwh_intervalos, 1e0) as pct_diferencia,
     intervalos_error,
     racha_ceros_max
 from silver_db.silver_intervalo_mensual
