@@ -12,8 +12,8 @@ is the maximum demand the register records (the same meter integrates both). The
 the register's, except where the register reading is wrong while the meter measured right (a misread spike, a
 factor or decimal error, a reading typed below the previous one, an estimated reading and the catch-up after it, a
 demand register that records the wrong kW): there the intervals hold the real consumption and demand, and their
-disagreement with the register is a signal. Tampering that
-slows or bypasses the meter (a drop, near zero, a slow decline) lowers both.
+disagreement with the register is a signal. Tampering that slows or bypasses the meter (a drop, near zero, a slow
+decline) lowers both.
 
 What collection really does, each case listed in truth/suciedad.csv: feeder interruptions (every smart meter of the
 sector records zeros and logs CORTE_ENERGIA / RESTABLECIMIENTO_ENERGIA: legitimate, within the register's energy),
