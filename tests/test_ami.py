@@ -28,8 +28,9 @@ NOT_MEASURED = ("PICO", "MULTIPLICADOR_X10", "DESPLAZAMIENTO_DECIMAL", "ESTIMADA
 BUSY = GeneratorConfig(n_clientes=400, desde="2025-01", hasta="2025-12", historia_previa_meses=12,
                        intervalos_desde="2025-01", tasa_anomalias=0.25, cuota_piloto_residencial=1.0,
                        prob_rastro_manipulacion=1.0,
-                       mezcla_anomalias=tuple((tipo, {"MULTIPLICADOR_X10": 0.4, "DEMANDA_INCONSISTENTE": 0.1, "CAIDA_SOSTENIDA": 0.3,
-                                                      "CASI_CERO": 0.2}.get(tipo, 0.0)) for tipo in TIPOS_ANOMALIA))
+                       mezcla_anomalias=tuple((tipo, {"MULTIPLICADOR_X10": 0.4, "DEMANDA_INCONSISTENTE": 0.1,
+                                                      "CAIDA_SOSTENIDA": 0.3, "CASI_CERO": 0.2}.get(tipo, 0.0))
+                                              for tipo in TIPOS_ANOMALIA))
 
 
 @pytest.fixture(scope="module")

@@ -245,8 +245,8 @@ DESCRIPCIONES = {
                          "cada intervalo); falso es una señal: el registro o el perfil están mal",
     "demanda_max_intervalo_kw": "Máxima demanda de 15 minutos según los intervalos, kW (4 × el mayor intervalo)",
     "demanda_registro_kw": "Máxima demanda que registra la lectura que cierra el periodo, kW",
-    "coincide_demanda": "Verdadero si la máxima demanda de los intervalos y la del registro coinciden (redondeo); solo "
-                        "con el periodo entero y todos sus intervalos válidos; falso es una señal",
+    "coincide_demanda": "Verdadero si la máxima demanda de los intervalos y la del registro coinciden (redondeo); "
+                        "solo con el periodo entero y todos sus intervalos válidos; falso es una señal",
     "ratio_noche_dia": "Energía media por intervalo de 00:00 a 05:59 dividida entre la de 10:00 a 17:59",
     "intervalos_cero": "Intervalos recibidos con energía cero",
     "racha_ceros_max": "Mayor racha de intervalos recibidos seguidos con energía cero",
