@@ -83,7 +83,10 @@ registro as (
 select r.id_medidor, r.id_suministro, r.fecha, strftime(r.fecha, '%Y-%m') as anio_mes, any_value(r.factor) as factor,
     any_value(r.kwh_registro) as kwh_registro, sum(cast(i.energia_kwh as double)) as kwh_intervalos,
     any_value(r.demanda) as demanda_registro, 4 * max(cast(i.energia_kwh as double)) as demanda_intervalos,
-    count(*) as intervalos, any_value(date_diff('day', r.desde, r.fecha)) * 96 as intervalos_periodo
+    count(*) as intervalos, any_value(date_diff('day', r.desde, r.fecha)) * 96 as intervalos_periodo,
+    avg(case when hour(cast(i.fecha_hora as timestamp)) < 6 then cast(i.energia_kwh as double) end)
+        / avg(case when hour(cast(i.fecha_hora as timestamp)) between 10 and 17 then cast(i.energia_kwh as double) end)
+        as ratio_noche_dia
 from registro as r
 inner join intervalo as i
     on i.id_medidor = r.id_medidor
@@ -148,6 +151,37 @@ def test_a_wrong_register_reading_disagrees_with_the_intervals_and_tampering_low
     assert len(wrong) >= 5 and len(tampered) >= 5
     assert (wrong.kwh_intervalos < 0.2 * wrong.kwh_registro).all()
     assert within_rounding(tampered).all()
+
+
+def test_a_bypass_flattens_the_day(busy_lake):
+    """A bypass takes the appliance load off the meter before the always-on base: the night/day ratio of a supply's
+    periods inside it rises against its periods before it, by more than a quarter when it takes 40 % or more."""
+    con = connect(busy_lake)
+    frame = periods(con).dropna(subset=["ratio_noche_dia"])
+    bypasses = con.sql("select id_suministro, tipo as derivacion, anio_mes_inicio, cast(magnitud as double) as queda "
+                       "from anomalias where tipo in ('CAIDA_SOSTENIDA', 'CASI_CERO')").df()
+    cases = frame.merge(bypasses, on="id_suministro")
+    inside = cases[cases.tipo == cases.derivacion].groupby("id_suministro").ratio_noche_dia.median()
+    before = cases[cases.tipo.isna() & (cases.anio_mes < cases.anio_mes_inicio)].groupby(
+        "id_suministro").ratio_noche_dia.median()
+    both = pd.DataFrame({"dentro": inside, "antes": before,
+                         "queda": cases.groupby("id_suministro").queda.first()}).dropna()
+    assert len(both) >= 4
+    assert (both.dentro > 1.05 * both.antes).all(), both
+    large = both[both.queda <= 0.6]
+    assert len(large) >= 3 and (large.dentro > 1.25 * large.antes).all(), large
+
+
+def test_a_normal_month_keeps_the_supplys_day_shape(sample_lake):
+    """Without an anomaly or an empty home a supply's night/day ratio moves little from month to month (its
+    appliance use varies a little): what lets a bypass's flat day stand out against the supply's own months."""
+    con = connect(sample_lake)
+    frame = periods(con).dropna(subset=["ratio_noche_dia"])
+    empty_homes = f"select id_suministro from read_csv('{sample_lake}/truth/legitimos.csv') where tipo = 'DESOCUPADO'"
+    clean = frame[~frame.id_suministro.isin(con.sql(f"select id_suministro from anomalias union all {empty_homes}")
+                                            .df().id_suministro)]
+    change = clean.ratio_noche_dia / clean.groupby("id_suministro").ratio_noche_dia.transform("median")
+    assert len(change) >= 200 and change.between(0.75, 1.33).mean() > 0.97, change.describe()
 
 
 def test_smart_meters_are_the_demand_options_and_the_residential_pilot():

@@ -38,6 +38,7 @@ REASONS = {  # reason code -> flag column, in the SQL's order of motivo_principa
     "INTERVALOS_DISCREPAN": "es_intervalos_discrepan",
     "DEMANDA_DISCREPA": "es_demanda_discrepa",
     "EVENTO_MANIPULACION": "es_evento_manipulacion",
+    "PERFIL_CAMBIA": "es_perfil_cambia",
     "CONSUMO_CERO": "es_consumo_cero",
     "FACTOR_CARGA_MAYOR_1": "es_factor_carga_mayor_1",
     "OPCION_INCOMPATIBLE": "es_opcion_incompatible",
@@ -110,12 +111,28 @@ def _robust_z(frame: pd.DataFrame, column: str) -> pd.Series:
 
 
 INTERVAL_COLUMNS = ["id_medidor", "id_suministro", "anio_mes", "periodo_completo", "kwh_intervalos", "kwh_registro",
-                    "eventos_manipulacion", "demanda_max_intervalo_kw", "demanda_registro_kw", "coincide_demanda"]
+                    "eventos_manipulacion", "demanda_max_intervalo_kw", "demanda_registro_kw", "coincide_demanda",
+                    "ratio_noche_dia"]
+
+
+def _profile_change(por_mes: pd.DataFrame) -> pd.Series:
+    """Per supply-month: the night/day ratio over the median of the supply's ratios of the 12 months before (each
+    from one meter over a whole period, at least min_historia_perfil of them)."""
+    valid = por_mes["medidores"].eq(1) & por_mes["completo"] & (por_mes["ratio_noche_dia"] > 0)
+    ratios = por_mes.loc[valid, "ratio_noche_dia"]
+    out = pd.Series(np.nan, index=por_mes.index)
+    for (supply, mes), ratio in ratios.items():
+        month = pd.Period(mes, freq="M")
+        previous = [ratios.get((supply, str(month - k))) for k in range(1, 13)]
+        previous = [value for value in previous if value is not None]
+        if len(previous) >= PARAMS["min_historia_perfil"]:
+            out[(supply, mes)] = ratio / np.median(previous)
+    return out
 
 
 def _interval_evidence(intervalos: pd.DataFrame) -> pd.DataFrame:
     """Per supply-month, the smart meters' ratios of interval to register energy and of register to interval
-    maximum demand (one meter, comparable), and their tamper events."""
+    maximum demand (one meter, comparable), their tamper events and the change of their night/day ratio."""
     por_mes = intervalos.assign(completo=intervalos["periodo_completo"].fillna(False).astype(bool),
                                 comparable=intervalos["coincide_demanda"].notna()).groupby(
         ["id_suministro", "anio_mes"]).agg(completo=("completo", "all"), kwh_intervalos=("kwh_intervalos", "sum"),
@@ -123,13 +140,15 @@ def _interval_evidence(intervalos: pd.DataFrame) -> pd.DataFrame:
                                            eventos_manipulacion=("eventos_manipulacion", "sum"),
                                            medidores=("id_medidor", "size"), comparable=("comparable", "all"),
                                            demanda_intervalos=("demanda_max_intervalo_kw", "max"),
-                                           demanda_registro=("demanda_registro_kw", "max"))
+                                           demanda_registro=("demanda_registro_kw", "max"),
+                                           ratio_noche_dia=("ratio_noche_dia", "max"))
     razon = (por_mes["kwh_intervalos"] / por_mes["kwh_registro"]).where(
         por_mes["completo"] & (por_mes["kwh_registro"] > 0))
     razon_demanda = (por_mes["demanda_registro"] / por_mes["demanda_intervalos"]).where(
         por_mes["medidores"].eq(1) & por_mes["comparable"] & (por_mes["demanda_intervalos"] > 0))
     return pd.DataFrame({"razon_intervalos_registro": razon, "razon_demanda_intervalos": razon_demanda,
-                         "eventos_manipulacion": por_mes["eventos_manipulacion"]}).reset_index()
+                         "eventos_manipulacion": por_mes["eventos_manipulacion"],
+                         "razon_perfil_historia": _profile_change(por_mes)}).reset_index()
 
 
 def senales_reference(gold: pd.DataFrame, desde: str, hasta: str, intervalos: pd.DataFrame) -> pd.DataFrame:
@@ -169,6 +188,7 @@ def _reasons(f: pd.DataFrame) -> pd.DataFrame:
     f["es_demanda_discrepa"] = (~f["es_estimada"].astype(bool) & (f["estimada_anterior"] != 1)
                                 & ((razon_demanda > limite_demanda) | (razon_demanda < 1 / limite_demanda)))
     f["es_evento_manipulacion"] = f["eventos_manipulacion"] >= PARAMS["min_eventos_manipulacion"]
+    f["es_perfil_cambia"] = f["razon_perfil_historia"] > PARAMS["razon_perfil"]
     f["es_factor_carga_mayor_1"] = f["factor_carga"] > 1
     residencial_fuera = (f["tipo_cliente"] == "RESIDENCIAL") & ~tarifa.isin(RESIDENCIALES)
     f["es_opcion_incompatible"] = tarifa.notna() & ((tarifa.str[:2] != f["nivel_tension"]) | residencial_fuera)
@@ -240,7 +260,7 @@ def test_one_row_per_billed_supply_month(senales, tables):
                                     "maximo_consumo_dia", "consumo_dia_anio_anterior", "mediana_referencia_descenso",
                                     "media_consumo_dia_3m", *RATIOS.values(), "z_mediana", "z_anual", "z_maximo",
                                     "z_factor_carga", "z_descenso", "puntaje", "razon_intervalos_registro",
-                                    "razon_demanda_intervalos", "eventos_manipulacion"])
+                                    "razon_demanda_intervalos", "eventos_manipulacion", "razon_perfil_historia"])
 def test_numbers_match_reference(senales, reference, column):
     names = {"mediana_consumo_dia": "mediana", "maximo_consumo_dia": "maximo", "consumo_dia_anio_anterior": "anual",
              "mediana_referencia_descenso": "mediana_referencia"}
@@ -296,7 +316,8 @@ def _hand_made_gold() -> pd.DataFrame:
         "S906": ("2024-06", {"consumo_kwh": 90.0}),
         "S907": ("2024-05", {"es_estimada": True, "consumo_kwh": 150.0}),
         "S908": ("2024-06", {"tarifa": "BT5A", "tipo_cliente": "RESIDENCIAL"}),
-        **{supply: ("2024-06", {}) for supply in ("S910", "S911", "S912", "S913", "S915", "S916", "S917")},
+        **{supply: ("2024-06", {}) for supply in ("S910", "S911", "S912", "S913", "S915", "S916", "S917", "S918",
+                                                  "S919", "S920", "S921")},
         "S914": ("2024-06", {"es_estimada": True, "consumo_kwh": 310.0}),
     }
     for supply in especiales:
@@ -322,20 +343,32 @@ def _bill(supply: str, mes: str, kwh: float, tipo: str = "RESIDENCIAL", tarifa: 
             "es_estimada": False, "n_retrocesos": 0, "facturacion_teorica": kwh * 0.8}
 
 
+def _steady_meter(supply: str, ratios: dict[str, float], incomplete: tuple[str, ...] = ()) -> list[tuple]:
+    """A smart meter whose intervals agree with its register, month -> night/day ratio."""
+    return [(f"M{supply[1:]}", supply, mes, mes not in incomplete, 300.0, 300.0, 0, 1.0, 1.0, True, ratio)
+            for mes, ratio in ratios.items()]
+
+
 #: Smart-meter evidence of the hand-made supplies in 2024-06 (silver_intervalo_mensual's columns): S910's intervals
 #: hold half its register, S915's none of it (a recorder that stopped), S916's register records ten times the
-#: intervals' maximum demand, S911 logged a burst of tamper events. Clean: S912 (intervals within the limit, a lone
-#: event), S913 (the intervals began inside the period), S914 (an estimated reading) and S917 (a demand that cannot be
-#: compared: an interval is missing). Every other supply and month has no smart meter.
+#: intervals' maximum demand, S911 logged a burst of tamper events, S918's night/day ratio rose by half against its
+#: three months before. Clean: S912 (intervals within the limit, a lone event), S913 (the intervals began inside the
+#: period), S914 (an estimated reading), S917 (a demand that cannot be compared: an interval is missing), S919 (the
+#: same rise with one whole previous period: its meter started inside 2024-04), S920 (a ratio that fell back: the
+#: day's load returned) and S921 (a rise of 20 %). Every other supply and month has no smart meter.
 HAND_MADE_INTERVALS = pd.DataFrame(
-    [("M910", "S910", "2024-06", True, 150.0, 300.0, 0, 1.0, 1.0, True),
-     ("M911", "S911", "2024-06", True, 300.0, 300.0, 3, 1.0, 1.0, True),
-     ("M912", "S912", "2024-06", True, 330.0, 300.0, 1, 1.0, 1.2, False),
-     ("M913", "S913", "2024-06", False, 100.0, 300.0, 0, 1.0, 5.0, None),
-     ("M914", "S914", "2024-06", True, 150.0, 310.0, 0, 1.0, 5.0, False),
-     ("M915", "S915", "2024-06", True, 0.0, 300.0, 0, 0.0, 1.0, None),
-     ("M916", "S916", "2024-06", True, 300.0, 300.0, 0, 1.0, 10.0, False),
-     ("M917", "S917", "2024-06", True, 295.0, 300.0, 0, 1.0, 5.0, None)],
+    [("M910", "S910", "2024-06", True, 150.0, 300.0, 0, 1.0, 1.0, True, 0.6),
+     ("M911", "S911", "2024-06", True, 300.0, 300.0, 3, 1.0, 1.0, True, 0.6),
+     ("M912", "S912", "2024-06", True, 330.0, 300.0, 1, 1.0, 1.2, False, 0.6),
+     ("M913", "S913", "2024-06", False, 100.0, 300.0, 0, 1.0, 5.0, None, 0.6),
+     ("M914", "S914", "2024-06", True, 150.0, 310.0, 0, 1.0, 5.0, False, 0.6),
+     ("M915", "S915", "2024-06", True, 0.0, 300.0, 0, 0.0, 1.0, None, None),
+     ("M916", "S916", "2024-06", True, 300.0, 300.0, 0, 1.0, 10.0, False, 0.6),
+     ("M917", "S917", "2024-06", True, 295.0, 300.0, 0, 1.0, 5.0, None, 0.6),
+     *_steady_meter("S918", {"2024-03": 0.55, "2024-04": 0.6, "2024-05": 0.57, "2024-06": 0.86}),
+     *_steady_meter("S919", {"2024-04": 0.55, "2024-05": 0.57, "2024-06": 0.86}, incomplete=("2024-04",)),
+     *_steady_meter("S920", {"2024-03": 0.9, "2024-04": 0.95, "2024-05": 0.92, "2024-06": 0.57}),
+     *_steady_meter("S921", {"2024-03": 0.55, "2024-04": 0.6, "2024-05": 0.57, "2024-06": 0.68})],
     columns=INTERVAL_COLUMNS)
 NO_INTERVALS = HAND_MADE_INTERVALS.iloc[:0]
 
@@ -353,7 +386,8 @@ def _signals_of(engine: DuckDBEngine, gold: pd.DataFrame, desde: str, hasta: str
                        "kwh_intervalos, cast(kwh_registro as double) as kwh_registro, cast(eventos_manipulacion as "
                        "bigint) as eventos_manipulacion, cast(demanda_max_intervalo_kw as double) as "
                        "demanda_max_intervalo_kw, cast(demanda_registro_kw as double) as demanda_registro_kw, "
-                       "cast(coincide_demanda as boolean) as coincide_demanda from intervalos_in")
+                       "cast(coincide_demanda as boolean) as coincide_demanda, cast(ratio_noche_dia as double) as "
+                       "ratio_noche_dia from intervalos_in")
     return engine.read_sql(sqlmod.load_sql("gold", alerts.SENALES), {**params, **month_parameters(desde, hasta)})
 
 
@@ -379,6 +413,7 @@ def hand_made(tmp_path_factory):
     ("S911", "2024-06", "EVENTO_MANIPULACION"),
     ("S915", "2024-06", "INTERVALOS_DISCREPAN"),
     ("S916", "2024-06", "DEMANDA_DISCREPA"),
+    ("S918", "2024-06", "PERFIL_CAMBIA"),
 ])
 def test_reason_on_its_supply(hand_made, supply, month, code):
     row = hand_made[1].loc[(supply, month)]
@@ -391,7 +426,7 @@ def test_steady_supplies_and_legitimate_changes_raise_nothing(hand_made):
     steady = got.index.get_level_values("id_suministro").str.match(r"S0\d\d$")
     assert not got.loc[steady, "es_alerta"].any()
     assert not got.loc[("S908", "2024-06"), "es_alerta"], "BT5B -> BT5A comes with a double-register meter"
-    for supply in ("S912", "S913", "S914", "S917"):
+    for supply in ("S912", "S913", "S914", "S917", "S919", "S920", "S921"):
         assert not got.loc[(supply, "2024-06"), "es_alerta"], f"{supply}'s smart-meter evidence is clean"
     assert (got.loc[~got["es_alerta"], "puntaje"] == 0).all()
 
@@ -401,8 +436,10 @@ def test_the_smart_meter_reasons_can_be_switched_off(tmp_path):
     params = companion.detection_parameters(**companion.SIN_MEDICION_INTELIGENTE)
     with DuckDBEngine(tmp_path) as engine:
         got = _signals_of(engine, _hand_made_gold(), "2024-06", "2024-06", HAND_MADE_INTERVALS, params).set_index(KEYS)
-    assert not got[["es_intervalos_discrepan", "es_demanda_discrepa", "es_evento_manipulacion"]].any().any()
-    assert not got.loc[[(supply, "2024-06") for supply in ("S910", "S911", "S915", "S916")], "es_alerta"].any()
+    assert not got[["es_intervalos_discrepan", "es_demanda_discrepa", "es_evento_manipulacion",
+                    "es_perfil_cambia"]].any().any()
+    assert not got.loc[[(supply, "2024-06") for supply in ("S910", "S911", "S915", "S916", "S918")],
+                       "es_alerta"].any()
     assert got.loc[("S901", "2024-06"), "es_consumo_alto"], "the other reasons stay"
 
 

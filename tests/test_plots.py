@@ -71,6 +71,17 @@ def test_evolution_chart_has_one_point_per_month_up_to_the_period():
     assert np.allclose(abajo.lines[0].get_ydata(), kpi["pct_atipicos"])
 
 
+def test_day_shape_draws_the_analysis_month_last_and_in_orange():
+    forma = pd.DataFrame([(mes, hora, kw * (1 + hora % 3)) for mes, kw in (("2025-09", 1.0), ("2025-10", 1.1),
+                                                                           ("2025-11", 0.5)) for hora in range(24)],
+                         columns=["anio_mes", "hora", "kw_medio"])
+    fig = plots.day_shape_chart(forma, "Forma del día", "2025-11")
+    lineas = fig.axes[0].lines
+    assert [linea.get_label() for linea in lineas] == ["09/2025", "10/2025", "11/2025"]
+    assert to_hex(lineas[-1].get_color()) == plots.NARANJA and to_hex(lineas[0].get_color()) == plots.AZUL
+    assert np.allclose(lineas[-1].get_ydata(), forma.loc[forma["anio_mes"] == "2025-11", "kw_medio"])
+
+
 def test_ranking_can_leave_out_rows_without_cases(distritos):
     fig = plots.ranking_chart(distritos, "distrito", "Ranking", solo_con_casos=True)
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["Miraflores", "Surco", "Ate"]

@@ -439,3 +439,28 @@ def test_smart_meter_months(engine, intervalos_mensual, cada):
                              {"desde": INICIO, "hasta": PERIODO_INTERVALOS, "cada": cada})
     assert len(actual) > 100 // cada
     _same(actual, expected, ["anio_mes", "id_suministro"])
+
+
+def test_profile_changes(engine, alert_tables, intervalos_mensual):
+    signals = alert_tables["gold_senales_mes"]
+    month = signals[(signals["anio_mes"] == PERIODO_INTERVALOS) & signals["razon_perfil_historia"].notna()]
+    joined = month.merge(intervalos_mensual, on=["id_suministro", "anio_mes"])
+    joined["ratio_noche_dia_previo"] = joined["ratio_noche_dia"] / joined["razon_perfil_historia"]
+    expected = joined.sort_values(["razon_perfil_historia", "id_suministro"], ascending=[False, True]).head(5)
+    actual = _run(engine, "profile_changes", period=PERIODO_INTERVALOS, n=5)
+    assert len(actual) == 5 and actual["razon_perfil_historia"].is_monotonic_decreasing
+    assert list(actual["id_suministro"]) == list(expected["id_suministro"])
+    _same(actual, expected, ["id_suministro"])
+    assert _run(engine, "profile_changes", n=5).empty, "an edition before the first interval month shows none"
+
+
+def test_day_shape(engine, tables):
+    intervals = tables["bronze_lectura_intervalo"]
+    meter = intervals["id_medidor"].iloc[0]
+    one = intervals[(intervals["id_medidor"] == meter) & intervals["anio_mes"].between("2025-08", PERIODO_INTERVALOS)]
+    expected = one.assign(hora=pd.to_datetime(one["fecha_hora"]).dt.hour).groupby(["anio_mes", "hora"]).agg(
+        kw_medio=("energia_kwh", "mean"), intervalos=("energia_kwh", "size")).reset_index()
+    expected["kw_medio"] *= 4
+    actual = _run(engine, "day_shape", period=PERIODO_INTERVALOS, id_medidor=meter, desde="2025-08")
+    assert sorted(actual["anio_mes"].unique()) == ["2025-08", "2025-09", "2025-10"] and len(actual) == 72
+    _same(actual, expected, ["anio_mes", "hora"])

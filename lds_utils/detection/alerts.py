@@ -49,6 +49,8 @@ MOTIVOS = {
                         "(el registro de demanda está errado)",
     "EVENTO_MANIPULACION": "Medidor inteligente: ráfaga de eventos de manipulación en el periodo (tapa abierta, "
                            "campo magnético, energía inversa)",
+    "PERFIL_CAMBIA": "Medidor inteligente: su consumo de noche frente al de día subió respecto de sus meses previos "
+                     "(la carga del día dejó de pasar por el medidor)",
     "CONSUMO_CERO": "Consumo cero en un suministro activo (con lectura)",
     "FACTOR_CARGA_MAYOR_1": "Factor de carga mayor que 1: la demanda registrada no puede producir esa energía",
     "OPCION_INCOMPATIBLE": "Opción tarifaria de otro nivel de tensión, o residencial fuera de "

@@ -282,6 +282,25 @@ def daily_energy_chart(perfil: pd.DataFrame, titulo: str, kwh_dia_registro: floa
     return fig
 
 
+def day_shape_chart(forma: pd.DataFrame, titulo: str, periodo: str) -> Figure:
+    """A meter's typical day month by month (forma: anio_mes, hora, kw_medio): the analysis month in orange, the months
+    before it in shades of blue, oldest lightest."""
+    fig, (ax,) = _figure(alto=3.6)
+    meses = sorted(forma["anio_mes"].unique())
+    previos = [mes for mes in meses if mes != periodo]
+    for orden, mes in enumerate(previos):
+        curva = forma[forma["anio_mes"] == mes]
+        ax.plot(curva["hora"], curva["kw_medio"], color=AZUL, lw=1.2, alpha=0.3 + 0.7 * (orden + 1) / len(previos),
+                label=f"{mes[5:]}/{mes[:4]}")
+    curva = forma[forma["anio_mes"] == periodo]
+    ax.plot(curva["hora"], curva["kw_medio"], color=NARANJA, lw=2.4, label=f"{periodo[5:]}/{periodo[:4]}")
+    ax.set(title=titulo, xlabel="Hora del día", ylabel="kW medio", xticks=range(0, 24, 3), xlim=(0, 23))
+    ax.set_ylim(0, float(forma["kw_medio"].max()) * 1.15)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda valor, _: format_thousands(valor, 2 if valor < 10 else 0)))
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=min(len(meses), 6), frameon=False)
+    return fig
+
+
 def histogram_chart(valores: pd.Series, titulo: str, etiqueta_x: str, etiqueta_y: str, bins: int = 30,
                        log_y: bool = False) -> Figure:
     """Histogram; log_y keeps a long thin tail visible next to a tall first bar."""

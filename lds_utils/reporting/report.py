@@ -149,6 +149,7 @@ DESCRIPCIONES_ALERTAS = {
                                  "periodo (si los intervalos lo cubren entero)",
     "razon_demanda_intervalos": "Medidor inteligente: máxima demanda del registro / la de sus intervalos (si el "
                                 "periodo tiene todos sus intervalos válidos)",
+    "razon_perfil_historia": "Medidor inteligente: razón noche/día del periodo / su mediana de los 12 meses previos",
     "log_ratio_mediana": "ln(consumo por día / su mediana de 12 meses)",
     "log_ratio_anual": "ln(consumo por día / el del mismo mes del año anterior)",
     "log_ratio_maximo": "ln(consumo por día / su mayor mes de los 12 previos)",
@@ -158,8 +159,8 @@ DESCRIPCIONES_ALERTAS = {
        for senal in ("mediana", "anual", "maximo", "factor_carga", "descenso")},
     **{f"es_{motivo.lower()}": f"Verdadero si aplica el motivo {motivo}" for motivo in (
         "CONSUMO_CERO", "REGISTRO_RETROCEDE", "INTERVALOS_DISCREPAN", "DEMANDA_DISCREPA", "EVENTO_MANIPULACION",
-        "FACTOR_CARGA_MAYOR_1", "OPCION_INCOMPATIBLE", "CONSUMO_ALTO", "CONSUMO_BAJO", "DESCENSO_GRADUAL",
-        "FACTOR_CARGA_ATIPICO", "RECUPERO_TRAS_ESTIMADA", "ESTIMADA_BAJA", "OPCION_NUEVA")},
+        "PERFIL_CAMBIA", "FACTOR_CARGA_MAYOR_1", "OPCION_INCOMPATIBLE", "CONSUMO_ALTO", "CONSUMO_BAJO",
+        "DESCENSO_GRADUAL", "FACTOR_CARGA_ATIPICO", "RECUPERO_TRAS_ESTIMADA", "ESTIMADA_BAJA", "OPCION_NUEVA")},
     "es_alerta": "Verdadero si el detector complementario alerta el suministro-mes",
     "motivo_principal": "Primer motivo de la alerta (CERCO_IQR si solo alerta el cerco)",
     "motivos": "Todos los motivos de la alerta, separados por comas",
@@ -793,6 +794,14 @@ class ReportContext:
         """One smart meter's energy per day in [fecha_desde, fecha_hasta), read up to the analysis month only."""
         return self.query("interval_profile", id_medidor=id_medidor, fecha_desde=str(fecha_desde)[:10],
                           fecha_hasta=str(fecha_hasta)[:10])
+
+    def profile_changes(self, n: int = 5) -> pd.DataFrame:
+        """The analysis month's smart-meter supplies whose night/day ratio rose most against their previous periods."""
+        return self.query("profile_changes", n=n)
+
+    def day_shape(self, id_medidor: str, desde: str) -> pd.DataFrame:
+        """One smart meter's mean kW at each hour of the day, month by month from ``desde`` to the analysis month."""
+        return self.query("day_shape", id_medidor=id_medidor, desde=desde)
 
     def all_bills(self, muestra: evaluate.Muestra) -> pd.DataFrame:
         """Every GOLD bill of the sample's supplies up to the analysis month, with what detect.compare_candidates

@@ -6,14 +6,17 @@ electronic meter, switched on month by month from ``cfg.inicio_piloto``. RAW hol
 ``cfg.intervalos_desde`` on, one delivery per calendar month.
 
 Intervals (``lectura_intervalo``): a billing period's energy is spread over its days by the class's weekday weights,
-and each day's over its 96 intervals by the class's typical day with lognormal noise, so the intervals between two
+and each day's over its 96 intervals by the class's typical day (its always-on base plus its appliance load, which
+varies month to month) with lognormal noise, so the intervals between two
 readings sum to the register difference (to the rounding of each value to Wh), and 4 x the period's largest interval
 is the maximum demand the register records (the same meter integrates both). The energy is what the meter measured:
 the register's, except where the register reading is wrong while the meter measured right (a misread spike, a
 factor or decimal error, a reading typed below the previous one, an estimated reading and the catch-up after it, a
 demand register that records the wrong kW): there the intervals hold the real consumption and demand, and their
 disagreement with the register is a signal. Tampering that slows or bypasses the meter (a drop, near zero, a slow
-decline) lowers both.
+decline) lowers both. A bypass (``cfg.tipos_derivacion``) takes circuits off the meter, the appliance load first, so
+the day it records flattens and its night/day ratio rises; a slow meter keeps the shape. An empty home keeps only its
+base load too: the same flat day, legitimately.
 
 What collection really does, each case listed in truth/suciedad.csv: feeder interruptions (every smart meter of the
 sector records zeros and logs CORTE_ENERGIA / RESTABLECIMIENTO_ENERGIA: legitimate, within the register's energy),
@@ -155,6 +158,7 @@ class _Grid:
     day_kwh: np.ndarray  # [n, d]
     peak_kwh: np.ndarray  # [n, d] the largest interval of the day's billing period: its real maximum demand / 4
     peak_day: np.ndarray  # [n, d] the day holds its billing period's largest interval
+    load_kept: np.ndarray  # [n, d] share of the usual load the meter still sees (Consumption.load_kept)
     share: np.ndarray | None  # [n, d, 96] each interval's share of its day (sums to 1), when computed
 
     def flat_seconds(self, flat: np.ndarray) -> np.ndarray:
@@ -187,7 +191,7 @@ def month_data(cfg: GeneratorConfig, calendar: Calendar, pop: Population, cons: 
     events = [_outage_events(grid, pop, outages, draws)]
     rows = None
     if values:
-        _add_shares(grid, pop, meters, outages, rng_for(cfg, STREAM_AMI_NOISE, pop.chunk, month))
+        _add_shares(cfg, grid, pop, meters, outages, rng_for(cfg, STREAM_AMI_NOISE, pop.chunk, month))
         rows = _Rows.from_grid(grid, meters)
     truths = []
     for process in (_zero_runs, _gaps, _clock_shifts, _resent_days):
@@ -211,7 +215,7 @@ def _grid(calendar: Calendar, pop: Population, cons: Consumption, meters: SmartM
     valid, second, period, start, end = (a[supply] for a in (valid, second, period, start, end))
 
     column = supply[:, None], np.maximum(period, 0)
-    energy = _measured_energy(cons)[column]
+    energy, load_kept = (values[column] for values in _measured(cons))
     clase = pop.clase[supply][:, None]
     day_kwh = np.where(valid, energy * PESO_DIA_SEMANA[clase, weekday(days)[None, :]]
                        / np.maximum(weekday_weight_sum(clase, start, end), 1e-12), 0.0)
@@ -219,21 +223,33 @@ def _grid(calendar: Calendar, pop: Population, cons: Consumption, meters: SmartM
     # the period's first day of the class's heaviest weekday: the period's heaviest day (periods last a week or more)
     heaviest = np.argmax(PESO_DIA_SEMANA, axis=1)[clase]
     peak_day = days[None, :] == start + (heaviest - weekday(start)) % 7
-    return _Grid(supply, days, valid, second, day_kwh, peak_kwh, peak_day, None)
+    return _Grid(supply, days, valid, second, day_kwh, peak_kwh, peak_day, load_kept, None)
 
 
-def _add_shares(grid: _Grid, pop: Population, meters: SmartMeters, outages, rng) -> None:
-    """Each interval's share of its day: the class's typical day with lognormal noise, zero while the feeder is out
-    (the day's energy goes to its other intervals: the register saw the same)."""
+def _add_shares(cfg: GeneratorConfig, grid: _Grid, pop: Population, meters: SmartMeters, outages, rng) -> None:
+    """Each interval's share of its day: the supply's day shape (``_day_shape``) with lognormal noise, zero while the
+    feeder is out (the day's energy goes to its other intervals: the register saw the same)."""
+    activity = np.exp(rng.standard_normal(len(grid.supply)) * cfg.ruido_actividad_mensual)
     noise = np.exp(rng.standard_normal((len(grid.supply), len(grid.days), INTERVALOS_DIA))
                    * meters.sigma[grid.supply][:, None, None])
-    share = FORMA_DIA[pop.clase[grid.supply]][:, None, :] * noise
+    share = _day_shape(pop.clase[grid.supply], activity, grid.load_kept) * noise
     flat = share.reshape(len(grid.supply), -1)
     for rows, first, size in _outage_hits(grid, pop, outages):
         flat[np.ix_(rows, np.arange(first, first + size))] = 0.0
     total = share.sum(axis=2, keepdims=True)
     np.divide(share, total, out=share, where=total > 0)
     grid.share = _fit_peak(share, grid)
+
+
+def _day_shape(clase: np.ndarray, activity: np.ndarray, load_kept: np.ndarray) -> np.ndarray:
+    """[n, d, 96] unnormalised day shape: the class's always-on base (its lowest hour) plus its appliance load times
+    the month's ``activity``; the load a bypass or an empty home takes off (1 - ``load_kept``) leaves the appliance
+    load first, so such a day flattens (once the appliance load is gone, what is left is the flat base)."""
+    base = FORMA_DIA.min(axis=1, keepdims=True)[clase][:, None, :]
+    appliances = (FORMA_DIA - FORMA_DIA.min(axis=1, keepdims=True))[clase] * activity[:, None]
+    appliance_share = appliances.sum(axis=1) / (appliances.sum(axis=1) + base[:, 0, 0] * INTERVALOS_DIA)
+    taken = np.minimum((1 - load_kept) / np.maximum(appliance_share, 1e-12)[:, None], 1.0)
+    return base + appliances[:, None, :] * (1 - taken)[..., None]
 
 
 def _fit_peak(share: np.ndarray, grid: _Grid) -> np.ndarray:
@@ -298,12 +314,14 @@ def _billing_period(calendar: Calendar, cons: Consumption, days: np.ndarray, col
     return period, np.where(this, first_this, first_next), np.where(this, close_this, close_next)
 
 
-def _measured_energy(cons: Consumption) -> np.ndarray:
-    """[supply, column] kWh the meter measured in each billing period."""
+def _measured(cons: Consumption) -> tuple[np.ndarray, np.ndarray]:
+    """[supply, column] kWh the meter measured in each billing period, and the share of the usual load it saw."""
     estimated_before = np.zeros_like(cons.estimated)
     estimated_before[:, 1:] = cons.estimated[:, :-1]
     register_wrong = np.isin(cons.anomaly, NO_MEDIDAS) | cons.estimated | estimated_before
-    return np.where(register_wrong, cons.normal, cons.recorded)
+    # an anomaly's period measured whole (cons.normal) saw the whole load; an empty home's normal is already low
+    return (np.where(register_wrong, cons.normal, cons.recorded),
+            np.where(register_wrong & (cons.anomaly >= 0), 1.0, cons.load_kept))
 
 
 @dataclass

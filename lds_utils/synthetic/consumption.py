@@ -55,6 +55,7 @@ class Consumption:
     demand: np.ndarray  # kW recorded with the reading
     load_factor: np.ndarray  # the period's real load factor (a demand anomaly records another demand)
     hp_share: np.ndarray
+    load_kept: np.ndarray  # share of the usual load still on the meter: a bypass or an empty home lowers it, else 1
     events: Events
     legitimate: legitimate.Legitimate
     legitimo: np.ndarray  # [supply, month] kind of the legitimate event covering it, -1 when none
@@ -100,7 +101,8 @@ def simulate_consumption(cfg: GeneratorConfig, calendar: Calendar, pop: Populati
     demand = daily / (24 * load_factor) * demand_factor
     hp_share = np.clip(pop.cuota_hp[:, None] * np.exp(rng.normal(0.0, cfg.ruido_cuota_hp, (size, months))), 0.05, 0.6)
     return Consumption(closing, close_date, days, normal, recorded, estimated, anomaly, demand, load_factor, hp_share,
-                       events, listed, _legitimate_labels(listed, closing.shape))
+                       _load_kept(cfg, anomaly, recorded, normal, usage), events, listed,
+                       _legitimate_labels(listed, closing.shape))
 
 
 def draw_events(cfg: GeneratorConfig, rng: np.random.Generator, pop: Population, closing: np.ndarray) -> Events:
@@ -147,6 +149,19 @@ def _wrong_option(rng: np.random.Generator, opcion: np.ndarray) -> np.ndarray:
     width = count.max()
     table = np.array([row + row[:1] * (width - len(row)) for row in others])
     return table[opcion, np.floor(rng.random(len(opcion)) * count[opcion]).astype(int)]
+
+
+def _load_kept(cfg: GeneratorConfig, anomaly: np.ndarray, recorded: np.ndarray, normal: np.ndarray,
+               usage: legitimate.Legitimate) -> np.ndarray:
+    """[supply, month] share of the supply's usual load on the meter's circuits: what a bypass leaves (an anomaly of
+    ``cfg.tipos_derivacion``) or an empty home uses; 1 otherwise."""
+    kept = np.ones(normal.shape)
+    bypass = np.isin(anomaly, [TIPOS_ANOMALIA.index(tipo) for tipo in cfg.tipos_derivacion]) & (normal > 0)
+    kept[bypass] = np.clip(recorded[bypass] / normal[bypass], 0.0, 1.0)
+    event, _, month = event_months(usage)
+    empty = usage.tipo[event] == legitimate.DESOCUPADO
+    kept[usage.supply[event][empty], month[empty]] = usage.magnitude[event][empty]
+    return kept
 
 
 def _legitimate_labels(listed: legitimate.Legitimate, shape: tuple[int, int]) -> np.ndarray:

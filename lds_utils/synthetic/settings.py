@@ -324,6 +324,13 @@ class GeneratorConfig:
         ("MT", 0.08),
         ("ALUMBRADO_PUBLICO", 0.03),
     )
+    # How much of its appliance load (the day's load above its always-on base) a supply runs varies from month to
+    # month: lognormal sigma of that load per meter-month, so a profile moves a little month to month. APPROX
+    ruido_actividad_mensual: float = 0.15
+    # Anomalies that take circuits off the meter (a bypass): the meter loses the appliance load first and the
+    # always-on base last, so its day flattens. A slow meter (DESCENSO_LENTO) loses the same share of every interval
+    # and keeps its shape. An empty home (DESOCUPADO) also keeps only its base load. APPROX
+    tipos_derivacion: tuple[str, ...] = ("CAIDA_SOSTENIDA", "CASI_CERO")
     tangente_fi: tuple[float, float] = (0.2, 0.6)  # kVArh per kWh of demand-option supplies (cos fi 0.86-0.98); APPROX
     cortes_por_sector_mes: float = 0.25  # feeder interruptions per sector and month (~3 a year); APPROX
     duracion_corte_intervalos: tuple[int, int] = (2, 24)  # 30 minutes to 6 hours; APPROX
@@ -395,9 +402,10 @@ class GeneratorConfig:
             config.parse_period(self.intervalos_desde, "intervalos_desde")
         if set(self.opciones_ami) - set(OPCIONES):
             raise UsageError(f"opciones_ami: unknown options {sorted(set(self.opciones_ami) - set(OPCIONES))}")
-        if set(self.tipos_manipulacion) - set(TIPOS_ANOMALIA):
-            raise UsageError(f"tipos_manipulacion: unknown anomaly types "
-                             f"{sorted(set(self.tipos_manipulacion) - set(TIPOS_ANOMALIA))}")
+        for name in ("tipos_manipulacion", "tipos_derivacion"):
+            if set(getattr(self, name)) - set(TIPOS_ANOMALIA):
+                raise UsageError(f"{name}: unknown anomaly types "
+                                 f"{sorted(set(getattr(self, name)) - set(TIPOS_ANOMALIA))}")
         _check_mix("mezcla_eventos_manipulacion", self.mezcla_eventos_manipulacion, CODIGOS_EVENTO)
         for name in ("opciones_demanda_comercial", "opciones_demanda_industrial", "opciones_mt"):
             _check_mix(name, getattr(self, name), OPCIONES)

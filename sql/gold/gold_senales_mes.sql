@@ -9,7 +9,7 @@
 --   lds_utils.graph.month_calendar); thresholds from lds_utils.alerts.parametros_deteccion():
 --   :min_historia, :min_segmento (the IQR rule's, lds_utils.fence), :escala_minima, :z_alza, :z_caida,
 --   :z_caida_sin_anual, :z_descenso, :z_descenso_anual, :z_factor_carga, :razon_intervalos, :razon_demanda,
---   :min_eventos_manipulacion, :puntaje_regla.
+--   :min_eventos_manipulacion, :razon_perfil, :min_historia_perfil, :puntaje_regla.
 -- The companion never reads the ground truth and does not replace the official IQR rule (es_atipico).
 -- Signals, on consumption per billing day (so 28-33 day periods and two-month catch-ups compare fairly),
 -- against the supply's own previous 12 months (at least :min_historia billed months):
@@ -37,6 +37,11 @@
 --   EVENTO_MANIPULACION     smart meter: at least :min_eventos_manipulacion tamper events (cover opened, magnetic
 --                           field, reverse energy) logged in the billing period: tampering leaves a burst, while a
 --                           lone event is what maintenance and the background rate give
+--   PERFIL_CAMBIA           smart meter: the period's night/day ratio (silver ratio_noche_dia) above :razon_perfil x
+--                           the median of the supply's previous 12 months' (razon_perfil_historia; at least
+--                           :min_historia_perfil of them), each from one meter over a whole period: the day's load
+--                           left the meter while its night base stayed (a bypass of the appliance circuits; an empty
+--                           home flattens its day too)
 --   CONSUMO_CERO            zero consumption on a supply that was read (it is active)
 --   FACTOR_CARGA_MAYOR_1    kWh / (max demand x 24 h x days) > 1: the demand cannot be right
 --   OPCION_INCOMPATIBLE     tariff option of the other voltage level, or a residential supply on an option that
@@ -53,7 +58,7 @@
 --   ESTIMADA_BAJA           estimated reading below the supply's median (under-billing to be recovered)
 --   OPCION_NUEVA            option changed from last month to one not held in the previous 12 months
 --                           that reads the same registers (doble_registro: no meter change explains it)
--- Supplies without a smart meter (no row in silver_intervalo_mensual) have null interval signals and none of the three
+-- Supplies without a smart meter (no row in silver_intervalo_mensual) have null interval signals and none of the four
 -- smart-meter codes.
 -- puntaje: :puntaje_regla for a consistency rule (all codes but CONSUMO_ALTO, CONSUMO_BAJO, DESCENSO_GRADUAL and
 --   FACTOR_CARGA_ATIPICO), else the |z| of the statistical reason (for CONSUMO_BAJO the weaker of its
@@ -129,6 +134,51 @@ intervalo as (
     from silver_db.silver_intervalo_mensual
     where anio_mes between :desde and :hasta
     group by id_suministro, anio_mes
+),
+
+-- The load profile of each billing period that one meter covers whole: its night/day ratio.
+perfil as (
+    select
+        id_suministro,
+        anio_mes,
+        cast(substr(anio_mes, 1, 4) as integer) * 12 + cast(substr(anio_mes, 6, 2) as integer) as indice_mes,
+        max(ratio_noche_dia) as ratio_noche_dia
+    from silver_db.silver_intervalo_mensual
+    where anio_mes between :inicio_historia and :hasta
+    group by id_suministro, anio_mes
+    having count(*) = 1 and bool_and(coalesce(periodo_completo, false)) and max(ratio_noche_dia) > 0
+),
+
+-- Each period's ratio against the supply's ratios of the previous 12 months.
+perfil_historia as (
+    select
+        a.id_suministro,
+        a.anio_mes,
+        a.ratio_noche_dia,
+        array_agg(h.ratio_noche_dia) as ratios_previos
+    from perfil as a
+    inner join perfil as h
+        on a.id_suministro = h.id_suministro
+        and h.indice_mes between a.indice_mes - 12 and a.indice_mes - 1
+    where a.anio_mes between :desde and :hasta
+    group by a.id_suministro, a.anio_mes, a.ratio_noche_dia
+),
+
+perfil_cambio as (
+    select
+        id_suministro,
+        anio_mes,
+        ratio_noche_dia / case
+            when cardinality(ratios_previos) = 0 then null
+            when cardinality(ratios_previos) % 2 = 1
+                then element_at(array_sort(ratios_previos), cast((cardinality(ratios_previos) + 1) / 2 as integer))
+            else (
+                element_at(array_sort(ratios_previos), cast(cardinality(ratios_previos) / 2 as integer))
+                + element_at(array_sort(ratios_previos), cast(cardinality(ratios_previos) / 2 as integer) + 1)
+            ) / 2
+        end as razon_perfil_historia
+    from perfil_historia
+    where cardinality(ratios_previos) >= :min_historia_perfil
 ),
 
 -- The previous months' values as arrays (nulls left out), so each median is the middle of a sorted array, as in
@@ -234,6 +284,7 @@ senal as (
         end as razon_intervalos_registro,
         i.razon_demanda_intervalos,
         i.eventos_manipulacion,
+        p.razon_perfil_historia,
         coalesce(r.tarifa_en_historia, false) as tarifa_en_historia,
         coalesce(r.estimada_mes_anterior, false) as estimada_mes_anterior,
         case
@@ -266,6 +317,9 @@ senal as (
     left join intervalo as i
         on f.id_suministro = i.id_suministro
         and f.anio_mes = i.anio_mes
+    left join perfil_cambio as p
+        on f.id_suministro = p.id_suministro
+        and f.anio_mes = p.anio_mes
     where f.anio_mes between :desde and :hasta
 ),
 
@@ -405,6 +459,7 @@ puntuado as (
         s.razon_intervalos_registro,
         s.razon_demanda_intervalos,
         s.eventos_manipulacion,
+        s.razon_perfil_historia,
         s.log_ratio_mediana,
         s.log_ratio_anual,
         s.log_ratio_maximo,
@@ -434,6 +489,7 @@ puntuado as (
             false
         ) as es_demanda_discrepa,
         coalesce(s.eventos_manipulacion >= :min_eventos_manipulacion, false) as es_evento_manipulacion,
+        coalesce(s.razon_perfil_historia > :razon_perfil, false) as es_perfil_cambia,
         coalesce(s.factor_carga > 1, false) as es_factor_carga_mayor_1,
         coalesce(
             o.nivel_tension <> s.nivel_tension
@@ -490,6 +546,7 @@ motivado as (
         razon_intervalos_registro,
         razon_demanda_intervalos,
         eventos_manipulacion,
+        razon_perfil_historia,
         log_ratio_mediana,
         log_ratio_anual,
         log_ratio_maximo,
@@ -505,6 +562,7 @@ motivado as (
         es_intervalos_discrepan,
         es_demanda_discrepa,
         es_evento_manipulacion,
+        es_perfil_cambia,
         es_factor_carga_mayor_1,
         es_opcion_incompatible,
         coalesce(z_maximo > :z_alza, false) as es_consumo_alto,
@@ -520,7 +578,7 @@ motivado as (
         es_estimada_baja,
         es_opcion_nueva,
         es_consumo_cero or es_registro_retrocede or es_intervalos_discrepan or es_demanda_discrepa
-            or es_evento_manipulacion or es_factor_carga_mayor_1 or es_opcion_incompatible
+            or es_evento_manipulacion or es_perfil_cambia or es_factor_carga_mayor_1 or es_opcion_incompatible
             or es_recupero_tras_estimada or es_estimada_baja or es_opcion_nueva as es_regla
     from puntuado
 )
@@ -552,6 +610,7 @@ select
     razon_intervalos_registro,
     razon_demanda_intervalos,
     eventos_manipulacion,
+    razon_perfil_historia,
     log_ratio_mediana,
     log_ratio_anual,
     log_ratio_maximo,
@@ -567,6 +626,7 @@ select
     es_intervalos_discrepan,
     es_demanda_discrepa,
     es_evento_manipulacion,
+    es_perfil_cambia,
     es_factor_carga_mayor_1,
     es_opcion_incompatible,
     es_consumo_alto,
@@ -582,6 +642,7 @@ select
         when es_intervalos_discrepan then 'INTERVALOS_DISCREPAN'
         when es_demanda_discrepa then 'DEMANDA_DISCREPA'
         when es_evento_manipulacion then 'EVENTO_MANIPULACION'
+        when es_perfil_cambia then 'PERFIL_CAMBIA'
         when es_consumo_cero then 'CONSUMO_CERO'
         when es_factor_carga_mayor_1 then 'FACTOR_CARGA_MAYOR_1'
         when es_opcion_incompatible then 'OPCION_INCOMPATIBLE'
@@ -599,6 +660,7 @@ select
         case when es_intervalos_discrepan then 'INTERVALOS_DISCREPAN' end,
         case when es_demanda_discrepa then 'DEMANDA_DISCREPA' end,
         case when es_evento_manipulacion then 'EVENTO_MANIPULACION' end,
+        case when es_perfil_cambia then 'PERFIL_CAMBIA' end,
         case when es_consumo_cero then 'CONSUMO_CERO' end,
         case when es_factor_carga_mayor_1 then 'FACTOR_CARGA_MAYOR_1' end,
         case when es_opcion_incompatible then 'OPCION_INCOMPATIBLE' end,
