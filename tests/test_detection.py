@@ -32,7 +32,7 @@ RESIDENCIALES = billing.options_where("admite_residencial")
 GOLD_COLUMNS = ["id_suministro", "anio_mes", "anio", "mes", "tipo_cliente", "nivel_tension", "tarifa", "consumo_kwh",
                 "demanda_kw", "dias_facturados", "es_estimada", "n_retrocesos"]
 RATIOS = {"mediana": "log_ratio_mediana", "anual": "log_ratio_anual", "maximo": "log_ratio_maximo",
-          "factor_carga": "log_ratio_factor_carga", "descenso": "log_ratio_descenso"}
+          "factor_carga": "log_ratio_factor_carga", "descenso": "log_ratio_descenso", "perfil": "log_ratio_perfil"}
 REASONS = {  # reason code -> flag column, in the SQL's order of motivo_principal
     "REGISTRO_RETROCEDE": "es_registro_retrocede",
     "INTERVALOS_DISCREPAN": "es_intervalos_discrepan",
@@ -50,7 +50,7 @@ REASONS = {  # reason code -> flag column, in the SQL's order of motivo_principa
     "ESTIMADA_BAJA": "es_estimada_baja",
     "OPCION_NUEVA": "es_opcion_nueva",
 }
-STATISTICAL = {"CONSUMO_ALTO", "CONSUMO_BAJO", "DESCENSO_GRADUAL", "FACTOR_CARGA_ATIPICO"}
+STATISTICAL = {"CONSUMO_ALTO", "CONSUMO_BAJO", "DESCENSO_GRADUAL", "FACTOR_CARGA_ATIPICO", "PERFIL_CAMBIA"}
 
 
 # -- the independent pandas reference ----------------------------------------------------------------------
@@ -171,9 +171,10 @@ def senales_reference(gold: pd.DataFrame, desde: str, hasta: str, intervalos: pd
         frame["media_consumo_dia_3m"] = tres.mean(axis=1).where((tres > 0).all(axis=1))
         frame["log_ratio_descenso"] = np.log(frame["media_consumo_dia_3m"] / frame["mediana_referencia"]).where(descenso_ok)
         frame["tres_meses_bajo_referencia"] = tres.max(axis=1, skipna=False).lt(frame["mediana_referencia"])
+    frame = frame.merge(_interval_evidence(intervalos[INTERVAL_COLUMNS]), on=KEYS, how="left")
+    frame["log_ratio_perfil"] = np.log(frame["razon_perfil_historia"])
     for name, column in RATIOS.items():
         frame[f"z_{name}"] = _robust_z(frame, column)
-    frame = frame.merge(_interval_evidence(intervalos[INTERVAL_COLUMNS]), on=KEYS, how="left")
     return _reasons(frame)
 
 
@@ -188,7 +189,7 @@ def _reasons(f: pd.DataFrame) -> pd.DataFrame:
     f["es_demanda_discrepa"] = (~f["es_estimada"].astype(bool) & (f["estimada_anterior"] != 1)
                                 & ((razon_demanda > limite_demanda) | (razon_demanda < 1 / limite_demanda)))
     f["es_evento_manipulacion"] = f["eventos_manipulacion"] >= PARAMS["min_eventos_manipulacion"]
-    f["es_perfil_cambia"] = f["razon_perfil_historia"] > PARAMS["razon_perfil"]
+    f["es_perfil_cambia"] = f["z_perfil"] > PARAMS["z_perfil"]
     f["es_factor_carga_mayor_1"] = f["factor_carga"] > 1
     residencial_fuera = (f["tipo_cliente"] == "RESIDENCIAL") & ~tarifa.isin(RESIDENCIALES)
     f["es_opcion_incompatible"] = tarifa.notna() & ((tarifa.str[:2] != f["nivel_tension"]) | residencial_fuera)
@@ -216,6 +217,7 @@ def _reasons(f: pd.DataFrame) -> pd.DataFrame:
         np.where(f["es_consumo_bajo"], -debil, 0.0),
         np.where(f["es_descenso_gradual"], -f["z_descenso"], 0.0),
         np.where(f["es_factor_carga_atipico"], f["z_factor_carga"].abs(), 0.0),
+        np.where(f["es_perfil_cambia"], f["z_perfil"], 0.0),
     ])
     return f
 
@@ -259,7 +261,7 @@ def test_one_row_per_billed_supply_month(senales, tables):
 @pytest.mark.parametrize("column", ["n_historia", "consumo_dia", "factor_carga", "mediana_consumo_dia",
                                     "maximo_consumo_dia", "consumo_dia_anio_anterior", "mediana_referencia_descenso",
                                     "media_consumo_dia_3m", *RATIOS.values(), "z_mediana", "z_anual", "z_maximo",
-                                    "z_factor_carga", "z_descenso", "puntaje", "razon_intervalos_registro",
+                                    "z_factor_carga", "z_descenso", "z_perfil", "puntaje", "razon_intervalos_registro",
                                     "razon_demanda_intervalos", "eventos_manipulacion", "razon_perfil_historia"])
 def test_numbers_match_reference(senales, reference, column):
     names = {"mediana_consumo_dia": "mediana", "maximo_consumo_dia": "maximo", "consumo_dia_anio_anterior": "anual",
@@ -352,10 +354,11 @@ def _steady_meter(supply: str, ratios: dict[str, float], incomplete: tuple[str, 
 #: Smart-meter evidence of the hand-made supplies in 2024-06 (silver_intervalo_mensual's columns): S910's intervals
 #: hold half its register, S915's none of it (a recorder that stopped), S916's register records ten times the
 #: intervals' maximum demand, S911 logged a burst of tamper events, S918's night/day ratio rose by half against its
-#: three months before. Clean: S912 (intervals within the limit, a lone event), S913 (the intervals began inside the
-#: period), S914 (an estimated reading), S917 (a demand that cannot be compared: an interval is missing), S919 (the
-#: same rise with one whole previous period: its meter started inside 2024-04), S920 (a ratio that fell back: the
-#: day's load returned) and S921 (a rise of 20 %). Every other supply and month has no smart meter.
+#: three months before, while the 40 steady supplies' ratios move a few % (its segment). Clean: S912 (intervals
+#: within the limit, a lone event), S913 (the intervals began inside the period), S914 (an estimated reading), S917 (a
+#: demand that cannot be compared: an interval is missing), S919 (the same rise with one whole previous period: its
+#: meter started inside 2024-04), S920 (a ratio that fell back: the day's load returned) and S921 (a rise of 10 %).
+#: Every other supply and month has no smart meter.
 HAND_MADE_INTERVALS = pd.DataFrame(
     [("M910", "S910", "2024-06", True, 150.0, 300.0, 0, 1.0, 1.0, True, 0.6),
      ("M911", "S911", "2024-06", True, 300.0, 300.0, 3, 1.0, 1.0, True, 0.6),
@@ -368,7 +371,10 @@ HAND_MADE_INTERVALS = pd.DataFrame(
      *_steady_meter("S918", {"2024-03": 0.55, "2024-04": 0.6, "2024-05": 0.57, "2024-06": 0.86}),
      *_steady_meter("S919", {"2024-04": 0.55, "2024-05": 0.57, "2024-06": 0.86}, incomplete=("2024-04",)),
      *_steady_meter("S920", {"2024-03": 0.9, "2024-04": 0.95, "2024-05": 0.92, "2024-06": 0.57}),
-     *_steady_meter("S921", {"2024-03": 0.55, "2024-04": 0.6, "2024-05": 0.57, "2024-06": 0.68})],
+     *_steady_meter("S921", {"2024-03": 0.55, "2024-04": 0.6, "2024-05": 0.57, "2024-06": 0.63}),
+     *[row for n in range(40) for row in _steady_meter(
+         f"S{n:03d}", {mes: 0.57 * (1 + 0.03 * ((n + k) % 5 - 2))
+                       for k, mes in enumerate(("2024-03", "2024-04", "2024-05", "2024-06"))})]],
     columns=INTERVAL_COLUMNS)
 NO_INTERVALS = HAND_MADE_INTERVALS.iloc[:0]
 
@@ -446,7 +452,7 @@ def test_the_smart_meter_reasons_can_be_switched_off(tmp_path):
 def test_hand_made_signals_match_reference(hand_made):
     gold, got = hand_made
     expected = senales_reference(gold, "2024-05", "2024-06", HAND_MADE_INTERVALS).set_index(KEYS).loc[got.index]
-    for column in ("z_mediana", "z_anual", "z_maximo", "z_factor_carga", "z_descenso", "puntaje"):
+    for column in ("z_mediana", "z_anual", "z_maximo", "z_factor_carga", "z_descenso", "z_perfil", "puntaje"):
         np.testing.assert_allclose(got[column].astype(float), expected[column].astype(float), atol=1e-9, equal_nan=True)
     assert (got["motivos"].fillna("") == expected["motivos"]).all()
 

@@ -155,8 +155,9 @@ DESCRIPCIONES_ALERTAS = {
     "log_ratio_maximo": "ln(consumo por día / su mayor mes de los 12 previos)",
     "log_ratio_factor_carga": "ln(factor de carga) menos la mediana de sus 12 meses previos",
     "log_ratio_descenso": "ln(consumo medio de 3 meses / mediana de los meses 3 a 12 anteriores)",
+    "log_ratio_perfil": "Medidor inteligente: ln(razon_perfil_historia)",
     **{f"z_{senal}": f"Puntaje z robusto de log_ratio_{senal} frente a su segmento (tipo, tensión, mes)"
-       for senal in ("mediana", "anual", "maximo", "factor_carga", "descenso")},
+       for senal in ("mediana", "anual", "maximo", "factor_carga", "descenso", "perfil")},
     **{f"es_{motivo.lower()}": f"Verdadero si aplica el motivo {motivo}" for motivo in (
         "CONSUMO_CERO", "REGISTRO_RETROCEDE", "INTERVALOS_DISCREPAN", "DEMANDA_DISCREPA", "EVENTO_MANIPULACION",
         "PERFIL_CAMBIA", "FACTOR_CARGA_MAYOR_1", "OPCION_INCOMPATIBLE", "CONSUMO_ALTO", "CONSUMO_BAJO",

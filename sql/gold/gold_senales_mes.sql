@@ -9,7 +9,7 @@
 --   lds_utils.graph.month_calendar); thresholds from lds_utils.alerts.parametros_deteccion():
 --   :min_historia, :min_segmento (the IQR rule's, lds_utils.fence), :escala_minima, :z_alza, :z_caida,
 --   :z_caida_sin_anual, :z_descenso, :z_descenso_anual, :z_factor_carga, :razon_intervalos, :razon_demanda,
---   :min_eventos_manipulacion, :razon_perfil, :min_historia_perfil, :puntaje_regla.
+--   :min_eventos_manipulacion, :min_historia_perfil, :z_perfil, :puntaje_regla.
 -- The companion never reads the ground truth and does not replace the official IQR rule (es_atipico).
 -- Signals, on consumption per billing day (so 28-33 day periods and two-month catch-ups compare fairly),
 -- against the supply's own previous 12 months (at least :min_historia billed months):
@@ -17,7 +17,8 @@
 --   year), log_ratio_maximo = ln(consumption / highest month), log_ratio_factor_carga = ln(load factor)
 --   - median ln(load factor), log_ratio_descenso = ln(mean of this month and the 2 before / median of the 10 months
 --   before those three: 3..12 months back; all three months billed and above zero, at least :min_historia
---   reference months), so a fall spread over months adds up while one month's noise averages out. Each becomes a
+--   reference months), so a fall spread over months adds up while one month's noise averages out,
+--   log_ratio_perfil = ln(razon_perfil_historia), smart meters only (see PERFIL_CAMBIA). Each becomes a
 --   robust z-score against the supplies of its segment
 --   (tipo_cliente, nivel_tension, anio_mes; at least :min_segmento): z = (x - median) / max(1.4826 MAD,
 --   :escala_minima). Subtracting the segment's median takes out what moves every supply at once
@@ -37,11 +38,12 @@
 --   EVENTO_MANIPULACION     smart meter: at least :min_eventos_manipulacion tamper events (cover opened, magnetic
 --                           field, reverse energy) logged in the billing period: tampering leaves a burst, while a
 --                           lone event is what maintenance and the background rate give
---   PERFIL_CAMBIA           smart meter: the period's night/day ratio (silver ratio_noche_dia) above :razon_perfil x
---                           the median of the supply's previous 12 months' (razon_perfil_historia; at least
+--   PERFIL_CAMBIA           smart meter: z of log_ratio_perfil > :z_perfil, the period's night/day ratio (silver
+--                           ratio_noche_dia) risen against the median of the supply's previous 12 months' (at least
 --                           :min_historia_perfil of them), each from one meter over a whole period: the day's load
 --                           left the meter while its night base stayed (a bypass of the appliance circuits; an empty
---                           home flattens its day too)
+--                           home flattens its day too). Against its segment, as a day that is mostly base load (a
+--                           shop's night) moves more with the month's appliance use than a home's
 --   CONSUMO_CERO            zero consumption on a supply that was read (it is active)
 --   FACTOR_CARGA_MAYOR_1    kWh / (max demand x 24 h x days) > 1: the demand cannot be right
 --   OPCION_INCOMPATIBLE     tariff option of the other voltage level, or a residential supply on an option that
@@ -60,8 +62,8 @@
 --                           that reads the same registers (doble_registro: no meter change explains it)
 -- Supplies without a smart meter (no row in silver_intervalo_mensual) have null interval signals and none of the four
 -- smart-meter codes.
--- puntaje: :puntaje_regla for a consistency rule (all codes but CONSUMO_ALTO, CONSUMO_BAJO, DESCENSO_GRADUAL and
---   FACTOR_CARGA_ATIPICO), else the |z| of the statistical reason (for CONSUMO_BAJO the weaker of its
+-- puntaje: :puntaje_regla for a consistency rule (all codes but CONSUMO_ALTO, CONSUMO_BAJO, DESCENSO_GRADUAL,
+--   FACTOR_CARGA_ATIPICO and PERFIL_CAMBIA), else the |z| of the statistical reason (for CONSUMO_BAJO the weaker of its
 --   two confirmations); the highest applies. 0 when there is no alert.
 with
 
@@ -309,7 +311,8 @@ senal as (
                 then ln(
                     (f.consumo_dia + r.consumo_dia_mes_1 + r.consumo_dia_mes_2) / 3 / r.mediana_referencia_descenso
                 )
-        end as log_ratio_descenso
+        end as log_ratio_descenso,
+        ln(p.razon_perfil_historia) as log_ratio_perfil
     from factura as f
     left join resumen_historia as r
         on f.id_suministro = r.id_suministro
@@ -337,9 +340,10 @@ senal_larga as (
             when 'maximo' then s.log_ratio_maximo
             when 'factor_carga' then s.log_ratio_factor_carga
             when 'descenso' then s.log_ratio_descenso
+            when 'perfil' then s.log_ratio_perfil
         end as valor
     from senal as s
-    cross join (values ('mediana'), ('anual'), ('maximo'), ('factor_carga'), ('descenso')) as k (senal)
+    cross join (values ('mediana'), ('anual'), ('maximo'), ('factor_carga'), ('descenso'), ('perfil')) as k (senal)
 ),
 
 valores_segmento as (
@@ -419,7 +423,9 @@ referencia_segmento as (
         max(case when c.senal = 'factor_carga' then greatest(e.mad_normalizada, :escala_minima) end)
             as escala_factor_carga,
         max(case when c.senal = 'descenso' then c.centro end) as centro_descenso,
-        max(case when c.senal = 'descenso' then greatest(e.mad_normalizada, :escala_minima) end) as escala_descenso
+        max(case when c.senal = 'descenso' then greatest(e.mad_normalizada, :escala_minima) end) as escala_descenso,
+        max(case when c.senal = 'perfil' then c.centro end) as centro_perfil,
+        max(case when c.senal = 'perfil' then greatest(e.mad_normalizada, :escala_minima) end) as escala_perfil
     from centro as c
     inner join escala as e
         on c.tipo_cliente = e.tipo_cliente
@@ -465,11 +471,13 @@ puntuado as (
         s.log_ratio_maximo,
         s.log_ratio_factor_carga,
         s.log_ratio_descenso,
+        s.log_ratio_perfil,
         (s.log_ratio_mediana - r.centro_mediana) / r.escala_mediana as z_mediana,
         (s.log_ratio_anual - r.centro_anual) / r.escala_anual as z_anual,
         (s.log_ratio_maximo - r.centro_maximo) / r.escala_maximo as z_maximo,
         (s.log_ratio_factor_carga - r.centro_factor_carga) / r.escala_factor_carga as z_factor_carga,
         (s.log_ratio_descenso - r.centro_descenso) / r.escala_descenso as z_descenso,
+        (s.log_ratio_perfil - r.centro_perfil) / r.escala_perfil as z_perfil,
         s.consumo_kwh = 0 as es_consumo_cero,
         s.n_retrocesos > 0 as es_registro_retrocede,
         coalesce(
@@ -489,7 +497,6 @@ puntuado as (
             false
         ) as es_demanda_discrepa,
         coalesce(s.eventos_manipulacion >= :min_eventos_manipulacion, false) as es_evento_manipulacion,
-        coalesce(s.razon_perfil_historia > :razon_perfil, false) as es_perfil_cambia,
         coalesce(s.factor_carga > 1, false) as es_factor_carga_mayor_1,
         coalesce(
             o.nivel_tension <> s.nivel_tension
@@ -552,17 +559,19 @@ motivado as (
         log_ratio_maximo,
         log_ratio_factor_carga,
         log_ratio_descenso,
+        log_ratio_perfil,
         z_mediana,
         z_anual,
         z_maximo,
         z_factor_carga,
         z_descenso,
+        z_perfil,
         es_consumo_cero,
         es_registro_retrocede,
         es_intervalos_discrepan,
         es_demanda_discrepa,
         es_evento_manipulacion,
-        es_perfil_cambia,
+        coalesce(z_perfil > :z_perfil, false) as es_perfil_cambia,
         es_factor_carga_mayor_1,
         es_opcion_incompatible,
         coalesce(z_maximo > :z_alza, false) as es_consumo_alto,
@@ -578,7 +587,7 @@ motivado as (
         es_estimada_baja,
         es_opcion_nueva,
         es_consumo_cero or es_registro_retrocede or es_intervalos_discrepan or es_demanda_discrepa
-            or es_evento_manipulacion or es_perfil_cambia or es_factor_carga_mayor_1 or es_opcion_incompatible
+            or es_evento_manipulacion or es_factor_carga_mayor_1 or es_opcion_incompatible
             or es_recupero_tras_estimada or es_estimada_baja or es_opcion_nueva as es_regla
     from puntuado
 )
@@ -616,11 +625,13 @@ select
     log_ratio_maximo,
     log_ratio_factor_carga,
     log_ratio_descenso,
+    log_ratio_perfil,
     z_mediana,
     z_anual,
     z_maximo,
     z_factor_carga,
     z_descenso,
+    z_perfil,
     es_consumo_cero,
     es_registro_retrocede,
     es_intervalos_discrepan,
@@ -636,7 +647,8 @@ select
     es_recupero_tras_estimada,
     es_estimada_baja,
     es_opcion_nueva,
-    es_regla or es_consumo_alto or es_consumo_bajo or es_descenso_gradual or es_factor_carga_atipico as es_alerta,
+    es_regla or es_perfil_cambia or es_consumo_alto or es_consumo_bajo or es_descenso_gradual
+        or es_factor_carga_atipico as es_alerta,
     case
         when es_registro_retrocede then 'REGISTRO_RETROCEDE'
         when es_intervalos_discrepan then 'INTERVALOS_DISCREPAN'
@@ -677,6 +689,7 @@ select
         case when es_consumo_alto then z_maximo else 0e0 end,
         case when es_consumo_bajo then -greatest(z_mediana, coalesce(z_anual, z_mediana)) else 0e0 end,
         case when es_descenso_gradual then -z_descenso else 0e0 end,
-        case when es_factor_carga_atipico then abs(z_factor_carga) else 0e0 end
+        case when es_factor_carga_atipico then abs(z_factor_carga) else 0e0 end,
+        case when es_perfil_cambia then z_perfil else 0e0 end
     ) as puntaje
 from motivado

@@ -1,5 +1,6 @@
--- profile_changes: the analysis month's smart-meter supplies whose night/day ratio moved most against their own
---   previous periods (gold_senales_mes.razon_perfil_historia; PERFIL_CAMBIA when above the detector's threshold).
+-- profile_changes: the analysis month's smart-meter supplies whose night/day ratio rose most against their own
+--   previous periods (gold_senales_mes.razon_perfil_historia), with its z against the segment (z_perfil, null in a
+--   segment too small) and whether the detector raised PERFIL_CAMBIA.
 -- Grain: one row per supply (at most :n), the largest rise first.
 -- Inputs: gold_db.gold_senales_mes, silver_db.silver_intervalo_mensual (the period's meter, dates and ratio).
 -- Parameters: :period ('YYYY-MM'), :n (rows).
@@ -11,6 +12,7 @@ select
     i.ratio_noche_dia,
     i.ratio_noche_dia / s.razon_perfil_historia as ratio_noche_dia_previo,
     s.razon_perfil_historia,
+    s.z_perfil,
     s.es_perfil_cambia
 from gold_db.gold_senales_mes as s
 inner join silver_db.silver_intervalo_mensual as i
