@@ -5,18 +5,17 @@ Who: every supply whose meter in place is on a demand option (``cfg.opciones_ami
 electronic meter, switched on month by month from ``cfg.inicio_piloto``. RAW holds their data from
 ``cfg.intervalos_desde`` on, one delivery per calendar month.
 
-Intervals (``lectura_intervalo``): a billing period's energy is spread over its days by the class's weekday weights,
-and each day's over its 96 intervals by the class's typical day (its always-on base plus its appliance load, which
-varies month to month) with lognormal noise, so the intervals between two
-readings sum to the register difference (to the rounding of each value to Wh), and 4 x the period's largest interval
-is the maximum demand the register records (the same meter integrates both). The energy is what the meter measured:
-the register's, except where the register reading is wrong while the meter measured right (a misread spike, a
-factor or decimal error, a reading typed below the previous one, an estimated reading and the catch-up after it, a
-demand register that records the wrong kW): there the intervals hold the real consumption and demand, and their
-disagreement with the register is a signal. Tampering that slows or bypasses the meter (a drop, near zero, a slow
-decline) lowers both. A bypass (``cfg.tipos_derivacion``) takes circuits off the meter, the appliance load first, so
-the day it records flattens and its night/day ratio rises; a slow meter keeps the shape. An empty home keeps only its
-base load too: the same flat day, legitimately.
+Intervals (``lectura_intervalo``): a billing period's energy is spread over its days by the class's weekday weights, and
+each day's over its 96 intervals by the class's typical day (its always-on base plus its appliance load, which varies
+month to month) with lognormal noise, so the intervals between two readings sum to the register difference (to the
+rounding of each value to Wh), and 4 x the period's largest interval is the maximum demand the register records (the
+same meter integrates both). The energy is what the meter measured: the register's, except where the register reading is
+wrong while the meter measured right (a misread spike, a factor or decimal error, a reading typed below the previous
+one, an estimated reading and the catch-up after it, a demand register that records the wrong kW): there the intervals
+hold the real consumption and demand, and their disagreement with the register is a signal. Tampering that slows or
+bypasses the meter (a drop, near zero, a slow decline) lowers both. A bypass (``cfg.tipos_derivacion``) takes circuits
+off the meter, the appliance load first, so the day it records flattens and its night/day ratio rises; a slow meter
+keeps the shape. An empty home keeps only its base load too: the same flat day, legitimately.
 
 What collection really does, each case listed in truth/suciedad.csv: feeder interruptions (every smart meter of the
 sector records zeros and logs CORTE_ENERGIA / RESTABLECIMIENTO_ENERGIA: legitimate, within the register's energy),
