@@ -79,6 +79,9 @@ _HORAS = np.array([
      1.0, 1.0],
 ])
 FORMA_DIA = np.repeat(_HORAS, 4, axis=1) / np.repeat(_HORAS, 4, axis=1).sum(axis=1, keepdims=True)
+# Each class's always-on base (its lowest interval) and the appliance load above it
+BASE_DIA = FORMA_DIA.min(axis=1, keepdims=True)
+ARTEFACTOS_DIA = FORMA_DIA - BASE_DIA
 # Weekday weights Monday..Sunday per class; APPROX (homes use more at weekends, shops and industry less).
 PESO_DIA_SEMANA = np.array([
     [1.0, 1.0, 1.0, 1.0, 1.0, 1.08, 1.12],
@@ -244,8 +247,8 @@ def _day_shape(clase: np.ndarray, activity: np.ndarray, load_kept: np.ndarray) -
     """[n, d, 96] unnormalised day shape: the class's always-on base (its lowest hour) plus its appliance load times
     the month's ``activity``; the load a bypass or an empty home takes off (1 - ``load_kept``) leaves the appliance
     load first, so such a day flattens (once the appliance load is gone, what is left is the flat base)."""
-    base = FORMA_DIA.min(axis=1, keepdims=True)[clase][:, None, :]
-    appliances = (FORMA_DIA - FORMA_DIA.min(axis=1, keepdims=True))[clase] * activity[:, None]
+    base = BASE_DIA[clase][:, None, :]
+    appliances = ARTEFACTOS_DIA[clase] * activity[:, None]
     appliance_share = appliances.sum(axis=1) / (appliances.sum(axis=1) + base[:, 0, 0] * INTERVALOS_DIA)
     taken = np.minimum((1 - load_kept) / np.maximum(appliance_share, 1e-12)[:, None], 1.0)
     return base + appliances[:, None, :] * (1 - taken)[..., None]
