@@ -777,6 +777,26 @@ def test_labels_follow_the_anomaly_windows():
     assert anomalas == [("S1", "2024-02"), ("S2", "2024-01"), ("S2", "2024-02"), ("S2", "2024-03")]
 
 
+def test_months_inside_pairs_each_supply_month_with_every_window_holding_it_in_file_order():
+    meses = pd.DataFrame({"id_suministro": ["S2", "S1", "S2", "S4", "S2"],
+                          "anio_mes": ["2024-03", "2024-02", "2023-12", "2024-01", "2024-05"]})
+    eventos = pd.DataFrame({"id_suministro": ["S2", "S1", "S2", "S3"],
+                            "anio_mes_inicio": ["2024-03", "2024-03", "2023-11", "2024-01"],
+                            "anio_mes_fin": ["2024-05", "2024-04", "2024-03", "2024-12"]})
+    fila, evento = evaluate.months_inside(meses, eventos)
+    # S2 2024-03 lies in both of S2's windows (the year boundary counts as one month); S1 2024-02 is before its
+    # window; S4 has no window; S3's window has no supply-month
+    assert list(zip(fila.tolist(), evento.tolist())) == [(0, 0), (0, 2), (2, 2), (4, 0)]
+
+
+def test_a_month_inside_two_anomalies_takes_the_first_of_the_file():
+    otra = pd.DataFrame({"id_anomalia": ["A0"], "tipo": ["PICO"], "id_suministro": ["S2"], "anio_mes_inicio": ["2024-03"],
+                         "anio_mes_fin": ["2024-03"], "magnitud": ["2"], "detalle": [""]})
+    etiquetado = evaluate.label_detections(_toy_detections(), pd.concat([otra, ANOMALIAS], ignore_index=True))
+    tipos = etiquetado.set_index(KEYS)["id_anomalia"]
+    assert tipos[("S2", "2024-03")] == "A0" and tipos[("S2", "2024-02")] == "A2" and pd.isna(tipos[("S3", "2024-01")])
+
+
 def test_metrics_on_a_toy_case():
     etiquetado = evaluate.label_detections(_toy_detections(), ANOMALIAS)
     globales = evaluate.overall_metrics(etiquetado).set_index("detector")

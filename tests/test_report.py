@@ -11,6 +11,7 @@ import pytest
 from lds_utils.config import UsageError
 from lds_utils.lake import pipeline
 from lds_utils.reporting import report
+from lds_utils.rules import fence
 from tests import oracle
 
 
@@ -88,6 +89,18 @@ def test_sensitivity_moves_in_the_expected_direction(gold_sintetico):
     assert por_minimo["pct_atipicos"].iloc[0] > por_minimo["pct_atipicos"].iloc[1] > por_minimo["pct_atipicos"].iloc[2] == 0
     with pytest.raises(ValueError):
         report.sensitivity(gold_sintetico, "k", [1])
+
+
+def test_sensitivity_applies_the_rule_to_each_text_segment(gold_sintetico):
+    """sensitivity codes the segments as numbers once; each rate is still the rule over the text segments, and a
+    bill whose segment key is missing is never atypical."""
+    gold = gold_sintetico.copy()
+    gold.loc[gold.index[:3], "tipo_cliente"] = None  # three of the planted spikes lose their segment
+    factores = [1.0, 1.5, 3.0]
+    tabla = report.sensitivity(gold, "factor", factores)
+    assert tabla["pct_atipicos"].tolist() == [report.atypical_rate(gold, factor, 30) for factor in factores]
+    codigos = fence.segment_codes(gold, ["tipo_cliente", "nivel_tension"])["segmento"]
+    assert codigos.iloc[:3].isna().all() and codigos.iloc[3:].nunique() == 2
 
 
 def _factura(**cambios) -> pd.Series:

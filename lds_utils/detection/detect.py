@@ -81,7 +81,7 @@ import numpy as np
 import pandas as pd
 
 from lds_utils.detection import evaluate
-from lds_utils.rules.fence import BANDA_REVISION_PCT, SEGMENTO, atypical
+from lds_utils.rules.fence import BANDA_REVISION_PCT, atypical, segment_codes
 
 #: valor_evaluado compares a bill with the median of the supply's own bills of this many previous months.
 HISTORIA_MESES = 12
@@ -93,24 +93,38 @@ def own_history(bills: pd.DataFrame, column: str, meses: int = HISTORIA_MESES) -
     Months, not rows: a supply without a bill in some month simply has fewer values in its window.
     The median is the middle value, or the mean of the middle two (as the SQL computes it).
     """
-    indice = evaluate.month_index(bills["anio_mes"]).to_numpy()
-    fila, _ = pd.factorize(bills["id_suministro"])
-    mes_de = indice - indice.min()
-    valores = np.full((fila.max() + 1, mes_de.max() + 1), np.nan)  # one row per supply, one column per month
-    valores[fila, mes_de] = bills[column].to_numpy(dtype=float, na_value=np.nan)
-    if len(bills) and np.bincount(fila * valores.shape[1] + mes_de).max() > 1:
-        raise ValueError("own_history: more than one bill for a supply and month")
-    mediana = np.full_like(valores, np.nan)
-    cuenta = np.zeros(valores.shape, dtype=int)
-    filas = np.arange(valores.shape[0])
-    for mes in range(1, valores.shape[1]):  # one vectorised step per month, over every supply at once
-        ventana = valores[:, max(0, mes - meses) : mes]
-        n = np.isfinite(ventana).sum(axis=1)
-        ordenada = np.sort(np.where(np.isfinite(ventana), ventana, np.inf), axis=1)
-        medio = (ordenada[filas, np.maximum(n - 1, 0) // 2] + ordenada[filas, n // 2]) / 2
-        mediana[:, mes] = np.where(n > 0, medio, np.nan)
-        cuenta[:, mes] = n
-    return pd.DataFrame({"mediana": mediana[fila, mes_de], "meses": cuenta[fila, mes_de]}, index=bills.index)
+    mediana, cuenta = MonthGrid(bills).history(bills[column], meses)
+    return pd.DataFrame({"mediana": mediana, "meses": cuenta}, index=bills.index)
+
+
+class MonthGrid:
+    """The bills laid out as one row per supply and one column per month, so a supply's previous months are the
+    columns to the left of its bill. Laid out once, it serves every value and window of the same bills."""
+
+    def __init__(self, bills: pd.DataFrame):
+        indice = evaluate.month_index(bills["anio_mes"]).to_numpy()
+        self.fila, _ = pd.factorize(bills["id_suministro"])
+        self.mes = indice - indice.min()
+        self.shape = (self.fila.max() + 1, self.mes.max() + 1)
+        if len(bills) and np.bincount(self.fila * self.shape[1] + self.mes).max() > 1:
+            raise ValueError("own_history: more than one bill for a supply and month")
+
+    def history(self, values: pd.Series, meses: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per bill (in the bills' order): the median of values over the supply's previous ``meses`` months and
+        how many of them have a value."""
+        valores = np.full(self.shape, np.inf)  # no value (or a non-finite one) sorts last and is not counted
+        valores[self.fila, self.mes] = values.to_numpy(dtype=float, na_value=np.inf)
+        valores[~np.isfinite(valores)] = np.inf
+        mediana = np.full(self.shape, np.nan)
+        cuenta = np.zeros(self.shape, dtype=int)
+        filas = np.arange(self.shape[0])
+        for mes in range(1, self.shape[1]):  # one vectorised step per month, over every supply at once
+            ordenada = np.sort(valores[:, max(0, mes - meses) : mes], axis=1)
+            n = np.isfinite(ordenada).sum(axis=1)
+            medio = (ordenada[filas, np.maximum(n - 1, 0) // 2] + ordenada[filas, n // 2]) / 2
+            mediana[:, mes] = np.where(n > 0, medio, np.nan)
+            cuenta[:, mes] = n
+        return mediana[self.fila, self.mes], cuenta[self.fila, self.mes]
 
 
 # -- Choosing valor_evaluado ------------------------------------------------------------------------------
@@ -119,15 +133,18 @@ def own_history(bills: pd.DataFrame, column: str, meses: int = HISTORIA_MESES) -
 def candidate_values(bills: pd.DataFrame) -> pd.DataFrame:
     """Every valor_evaluado candidate for the bills of gold (one column each; NaN = not evaluated)."""
     importe = bills["facturacion_teorica"]
-    por_dia = bills.assign(importe_dia=importe / bills["dias_facturados"].where(bills["dias_facturados"] > 0))
-    mediana_dia = own_history(por_dia, "importe_dia")["mediana"]
+    importe_dia = importe / bills["dias_facturados"].where(bills["dias_facturados"] > 0)
+    grid = MonthGrid(bills)
+    mediana_dia, _ = grid.history(importe_dia, HISTORIA_MESES)
+    mes_anterior, _ = grid.history(importe, 1)
+    mediana, _ = grid.history(importe, HISTORIA_MESES)
     return pd.DataFrame(
         {
             "importe": importe,
             "log_importe": np.log(importe),
-            "log_ratio_mes_anterior": np.log(importe / own_history(bills, "facturacion_teorica", 1)["mediana"]),
-            "log_ratio_mediana_12m": np.log(importe / own_history(bills, "facturacion_teorica")["mediana"]),
-            "log_ratio_mediana_12m_por_dia": np.log(por_dia["importe_dia"] / mediana_dia),
+            "log_ratio_mes_anterior": np.log(importe / mes_anterior),
+            "log_ratio_mediana_12m": np.log(importe / mediana),
+            "log_ratio_mediana_12m_por_dia": np.log(importe_dia / mediana_dia),
         },
         index=bills.index,
     )
@@ -162,11 +179,11 @@ def compare_candidates(bills: pd.DataFrame, anomalias: pd.DataFrame, desde: str)
     valores = candidate_values(bills)[evaluadas]
     bills = bills[evaluadas]
     etiquetas = evaluate.label_detections(bills[["id_suministro", "anio_mes"]], anomalias)
-    segmentos = bills[SEGMENTO].astype("category")  # grouped once per candidate: coded once
+    segmentos = segment_codes(bills)  # grouped once per candidate: coded once
     filas = {}
     for nombre, valor in valores.items():
-        marcado = atypical(segmentos.assign(valor=valor), value="valor")
-        filas[nombre] = _metrics(marcado, etiquetas, segmentos["anio_mes"])
+        marcado = atypical(segmentos.assign(valor=valor), value="valor", segment=["segmento"])
+        filas[nombre] = _metrics(marcado, etiquetas, bills["anio_mes"])
     return pd.DataFrame(filas).T
 
 

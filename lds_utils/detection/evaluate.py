@@ -122,17 +122,38 @@ def _cada(muestra: Muestra | None) -> int:
 def label_detections(detecciones: pd.DataFrame, anomalias: pd.DataFrame) -> pd.DataFrame:
     """detecciones (rows with id_suministro and anio_mes) plus id_anomalia and tipo_anomalia (empty outside
     anomalies) and es_anomalia: whether the supply-month lies inside an injected anomaly's months. The one
-    labeller of the ground truth (the detectors' evaluation and the comparison of valor_evaluado candidates)."""
-    claves = detecciones[["id_suministro", "anio_mes"]].reset_index()
-    ventanas = claves.merge(anomalias[["id_anomalia", "tipo", "id_suministro", "anio_mes_inicio", "anio_mes_fin"]],
-                            on="id_suministro")
-    dentro = ventanas[ventanas["anio_mes"].between(ventanas["anio_mes_inicio"], ventanas["anio_mes_fin"])]
-    dentro = dentro.drop_duplicates("index").set_index("index")
-    etiquetado = detecciones.assign(
-        id_anomalia=dentro["id_anomalia"].reindex(detecciones.index),
-        tipo_anomalia=dentro["tipo"].reindex(detecciones.index),
-    )
+    labeller of the ground truth (the detectors' evaluation and the comparison of valor_evaluado candidates).
+    A supply-month inside two anomalies takes the first one of the file."""
+    fila, evento = months_inside(detecciones, anomalias)
+    primera = np.unique(fila, return_index=True)[1]  # pairs come by row, then in the file's order
+    id_anomalia = np.full(len(detecciones), None, dtype=object)
+    tipo_anomalia = np.full(len(detecciones), None, dtype=object)
+    id_anomalia[fila[primera]] = anomalias["id_anomalia"].to_numpy(dtype=object)[evento[primera]]
+    tipo_anomalia[fila[primera]] = anomalias["tipo"].to_numpy(dtype=object)[evento[primera]]
+    etiquetado = detecciones.assign(id_anomalia=pd.Series(id_anomalia, index=detecciones.index, dtype="str"),
+                                    tipo_anomalia=pd.Series(tipo_anomalia, index=detecciones.index, dtype="str"))
     return etiquetado.assign(es_anomalia=etiquetado["id_anomalia"].notna())
+
+
+def months_inside(meses: pd.DataFrame, eventos: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair (row of meses, row of eventos), as positions, whose supply-month (id_suministro, anio_mes) lies
+    within the event's months of the same supply (anio_mes_inicio..anio_mes_fin): ordered by the row of meses, then
+    by the event's row. A join on integer codes: the supplies and months are coded once, not merged as text."""
+    suministros = pd.Index(pd.unique(eventos["id_suministro"]))
+    codigo_evento = suministros.get_indexer(eventos["id_suministro"])
+    por_suministro = np.argsort(codigo_evento, kind="stable")  # each supply's events together, in the file's order
+    cuantos = np.bincount(codigo_evento, minlength=len(suministros))
+    primero = np.cumsum(cuantos) - cuantos
+    codigo = suministros.get_indexer(meses["id_suministro"])
+    con_eventos = np.flatnonzero(codigo >= 0)
+    repeticiones = cuantos[codigo[con_eventos]]
+    fila = np.repeat(con_eventos, repeticiones)
+    desplazamiento = np.arange(len(fila)) - np.repeat(np.cumsum(repeticiones) - repeticiones, repeticiones)
+    evento = por_suministro[np.repeat(primero[codigo[con_eventos]], repeticiones) + desplazamiento]
+    mes = month_index(meses["anio_mes"]).to_numpy()[fila] if len(fila) else np.zeros(0, dtype=np.int64)
+    dentro = ((mes >= month_index(eventos["anio_mes_inicio"]).to_numpy()[evento])
+              & (mes <= month_index(eventos["anio_mes_fin"]).to_numpy()[evento]))
+    return fila[dentro], evento[dentro]
 
 
 def _precision_recall(marcas: pd.Series, es_anomalia: pd.Series) -> dict:
@@ -385,12 +406,10 @@ def soles_per_inspection(etiquetado: pd.DataFrame, anomalias: pd.DataFrame,
 def false_alarms_on_legitimate(etiquetado: pd.DataFrame, legitimos: pd.DataFrame) -> pd.DataFrame:
     """Per kind of legitimate behaviour: its supply-months outside every anomaly, the share each detector alerted,
     and the share of the whole inspection capacity its alerts took (the list should not be filled by them)."""
-    normales = etiquetado[~etiquetado["es_anomalia"]].reset_index()
-    ventanas = normales[["index", "id_suministro", "anio_mes"]].merge(
-        legitimos[["tipo", "id_suministro", "anio_mes_inicio", "anio_mes_fin"]], on="id_suministro")
-    dentro = ventanas[ventanas["anio_mes"].between(ventanas["anio_mes_inicio"], ventanas["anio_mes_fin"])]
-    dentro = dentro.drop_duplicates(["index", "tipo"])
-    marcas = etiquetado.loc[dentro["index"], list(DETECTORES)].astype(bool).set_axis(dentro.index)
+    normales = etiquetado.loc[~etiquetado["es_anomalia"], ["id_suministro", "anio_mes", *DETECTORES]]
+    fila, evento = months_inside(normales, legitimos)
+    dentro = pd.DataFrame({"fila": fila, "tipo": legitimos["tipo"].to_numpy()[evento]}).drop_duplicates()
+    marcas = normales[list(DETECTORES)].iloc[dentro["fila"]].astype(bool).set_axis(dentro.index)
     capacidad = float(etiquetado.groupby("anio_mes")["capacidad"].max().sum())
     tabla = marcas.groupby(dentro["tipo"]).mean()
     tabla.insert(0, "meses", dentro.groupby("tipo").size())

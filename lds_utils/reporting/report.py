@@ -432,9 +432,9 @@ _MONTH_SEGMENT = [column for column in fence.SEGMENTO if column != "anio_mes"]
 
 
 def atypical_rate(gold: pd.DataFrame, factor: float = fence.IQR_FACTOR, minimo: int = fence.MIN_SEGMENTO,
-                  valor: str = "valor_evaluado") -> float:
+                  valor: str = "valor_evaluado", segmento: list[str] = _MONTH_SEGMENT) -> float:
     """% of the month's bills above q3 + factor × iqr of a segment of at least ``minimo`` bills (lds_utils.rules.fence)."""
-    flagged = fence.atypical(gold, valor, _MONTH_SEGMENT, factor, minimo)
+    flagged = fence.atypical(gold, valor, segmento, factor, minimo)
     return 100.0 * float(flagged.sum()) / len(gold)
 
 
@@ -444,9 +444,10 @@ def sensitivity(gold: pd.DataFrame, parametro: str, valores, factor: float = fen
     if parametro not in ("factor", "minimo"):
         raise ValueError(f"parametro must be 'factor' or 'minimo' (got {parametro!r})")
     base = {"factor": factor, "minimo": minimo}
+    coded = fence.segment_codes(gold, _MONTH_SEGMENT).assign(valor_evaluado=gold["valor_evaluado"])
     return pd.DataFrame({
         parametro: list(valores),
-        "pct_atipicos": [atypical_rate(gold, **(base | {parametro: v})) for v in valores],
+        "pct_atipicos": [atypical_rate(coded, **(base | {parametro: v}), segmento=["segmento"]) for v in valores],
     })
 
 

@@ -49,3 +49,12 @@ def atypical(frame: pd.DataFrame, value: str = "valor_evaluado", segment: list[s
     threshold = fences["umbral_atipico"].where(fences["segmento_valido"])
     row_threshold = threshold.reindex(pd.MultiIndex.from_frame(frame[segment])).to_numpy()
     return pd.Series(frame[value].to_numpy() > row_threshold, index=frame.index)
+
+
+def segment_codes(frame: pd.DataFrame, segment: list[str] = SEGMENTO) -> pd.DataFrame:
+    """The segment of each row as one number (NaN where a key is missing, as the rule groups), in a column
+    ``segmento``: the rule applied many times to the same rows (``atypical(..., segment=["segmento"])``) groups one
+    number instead of the segment's text columns each time."""
+    codes = frame.groupby(segment, observed=True).ngroup()
+    return pd.DataFrame({"segmento": codes.where(codes >= 0)}, index=frame.index)
+

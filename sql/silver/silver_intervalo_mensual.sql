@@ -65,6 +65,10 @@ lectura as (
             as orden_en_mes
     from bronze_db.bronze_acumulado as a
     where a.anio_mes between :mes_anterior and :hasta
+        -- only the meters that sent intervals (the others have no row here): most meters are not smart
+        and a.id_medidor in (
+            select id_medidor from bronze_db.bronze_lectura_intervalo where anio_mes between :mes_anterior and :hasta
+        )
 ),
 
 periodo as (
