@@ -57,4 +57,3 @@ def segment_codes(frame: pd.DataFrame, segment: list[str] = SEGMENTO) -> pd.Data
     number instead of the segment's text columns each time."""
     codes = frame.groupby(segment, observed=True).ngroup()
     return pd.DataFrame({"segmento": codes.where(codes >= 0)}, index=frame.index)
-
