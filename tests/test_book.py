@@ -11,6 +11,7 @@ import html
 import json
 import re
 
+import nbformat
 import pytest
 import yaml
 
@@ -162,7 +163,6 @@ def test_manifest_and_dictionary_render_as_markdown_tables():
 
 
 def test_a_failing_notebook_stops_the_build_and_names_itself(tmp_path, monkeypatch):
-    import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
 
     def cuaderno(nombre, codigo):
@@ -179,7 +179,7 @@ def test_a_failing_notebook_stops_the_build_and_names_itself(tmp_path, monkeypat
     destino = tmp_path / "salida"
     destino.mkdir()
     with pytest.raises(book.BookBuildError, match="01_falla.ipynb.*wrong result"):
-        book.run_notebooks(destino, {"period": "2025-12"}, progress=False)
+        book.run_notebooks(book.chapter_executions(destino, {"period": "2025-12"}), progress=False)
     assert not (destino / "03_en_cola.ipynb").exists()
 
 
@@ -264,3 +264,27 @@ def test_the_notebooks_that_read_the_whole_history_start_first():
     assert set(book.FIRST_NOTEBOOKS) <= {cuaderno.stem for cuaderno in book.notebooks()}, "a renamed notebook"
     assert orden[:2] == list(book.FIRST_NOTEBOOKS)
     assert orden[2:] == sorted(orden[2:]), "the others in reading order"
+
+
+def test_the_appendices_written_as_myst_notebooks_run_with_the_chapters_not_in_sphinx(tmp_path):
+    staging = tmp_path / "staging"
+    (staging / book.BOOK_DIR).mkdir(parents=True)
+    (staging / "_config.yml").write_text(yaml.safe_dump({"parse": {"myst_enable_extensions": ["colon_fence"]}}))
+    pagina = staging / book.BOOK_DIR / "anexo.md"
+    pagina.write_text("---\nfile_format: mystnb\nkernelspec:\n  name: python3\n  display_name: Python 3\n"
+                      "mystnb:\n  execution_mode: force\n---\n\n# Anexo\n\n```{code-cell} python\n"
+                      ":tags: [remove-input]\n\nimport os\nprint(os.getcwd(), 6 * 7)\n```\n\nTexto final.\n")
+    (staging / book.BOOK_DIR / "prosa.md").write_text("# Prosa\n\nSin código.\n")
+
+    ejecucion, = book.stage_annexes(staging)
+    assert not pagina.exists() and (staging / book.BOOK_DIR / "prosa.md").exists()
+    assert ejecucion.destino == pagina.with_suffix(".ipynb") and ejecucion.parametros == {}
+    fuente = nbformat.read(ejecucion.fuente, as_version=4)
+    assert "mystnb" not in fuente.metadata, "Sphinx would execute the page again"
+    assert [celda.id for celda in fuente.cells] == ["anexo-0", "anexo-1", "anexo-2"]
+    assert fuente.cells[1].metadata["tags"] == ["remove-input"]
+
+    duraciones = book.run_notebooks([ejecucion], progress=False)
+    assert list(duraciones) == ["cuaderno anexo"]
+    salida, = nbformat.read(ejecucion.destino, as_version=4).cells[1].outputs
+    assert salida["text"] == f"{pagina.parent} 42\n", "executed in the page's folder, as Sphinx did"

@@ -347,9 +347,10 @@ def test_book_on_a_full_disk_removes_its_staging(generated, tmp_path, monkeypatc
     monkeypatch.setattr(book.report, "require_generation", lambda lake: {})
     monkeypatch.setattr(book.alerts, "require_tables", lambda ctx: None)
 
-    def full_disk(destino, parametros, progress):
-        (destino / "01_a_medias.ipynb").write_text("{")
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(destino / "01_a_medias.ipynb"))
+    def full_disk(ejecuciones, progress):
+        a_medias = ejecuciones[0].destino
+        a_medias.write_text("{")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(a_medias))
 
     monkeypatch.setattr(book, "run_notebooks", full_disk)
     with pytest.raises(config.RunFailed, match="no space left on the device of .* while building the book of 2025-03"):

@@ -34,6 +34,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -68,6 +69,8 @@ PARALLEL_NOTEBOOKS = 2
 #: validation started last and ran alone at the end: the notebooks took about 105 s of the edition, now 93 s.
 FIRST_NOTEBOOKS = ("06_metodologia_iqr", "10_validacion")
 HIDDEN_TAG = "remove-cell"
+#: Where stage_annexes leaves the appendices' unexecuted notebooks, inside the staging copy.
+ANNEX_SOURCES = ".anexos"
 #: What the Reproducibilidad page shows of the lake's generacion.json (the sample is determined by them).
 GENERATION_SHOWN = ("n_clientes", "seed")
 _JUPYTER_BOOK = "import sys; from jupyter_book.cli.main import main; sys.exit(main())"
@@ -254,15 +257,15 @@ def finish_executed_notebook(path: Path) -> None:
     nbformat.write(cuaderno, path)
 
 
-def run_notebook(fuente: Path, destino: Path, parametros: dict) -> float:
-    """Execute one notebook with papermill; return its duration in seconds."""
+def run_notebook(fuente: Path, destino: Path, parametros: dict, cwd: Path | None = None) -> float:
+    """Execute one notebook with papermill (in its own folder unless ``cwd``); return its duration in seconds."""
     import papermill
 
     inicio = time.perf_counter()
     try:
         papermill.execute_notebook(
             str(fuente), str(destino), parameters=parametros, kernel_name=KERNEL, progress_bar=False,
-            cwd=str(fuente.parent), execution_timeout=CELL_TIMEOUT_S, log_output=False,
+            cwd=str(cwd or fuente.parent), execution_timeout=CELL_TIMEOUT_S, log_output=False,
             extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no per-kernel transport notice in the build log
         )
     except papermill.PapermillExecutionError as error:
@@ -274,31 +277,72 @@ def run_notebook(fuente: Path, destino: Path, parametros: dict) -> float:
     return round(time.perf_counter() - inicio, 2)
 
 
-def run_notebooks(destino: Path, parametros: dict, progress: bool) -> dict[str, float]:
-    """Execute every notebook into destino, two at a time (the lake is only read), in execution_order; return
-    durations.
+@dataclass(frozen=True)
+class Execution:
+    """One notebook the build executes: from ``fuente`` into ``destino``, with ``parametros``, in ``cwd``."""
+
+    fuente: Path
+    destino: Path
+    parametros: dict
+    cwd: Path | None = None
+
+
+def chapter_executions(destino: Path, parametros: dict) -> list[Execution]:
+    """The chapters (notebooks/), in execution_order, executed into ``destino`` with the edition's parameters."""
+    return [Execution(fuente, destino / fuente.name, parametros) for fuente in execution_order(notebooks())]
+
+
+def stage_annexes(staging: Path) -> list[Execution]:
+    """The staged pages written as MyST notebooks (``file_format: mystnb``: the appendices whose code renders the
+    committed benchmarks), converted to notebooks to execute with the chapters, in the staged page's folder as Sphinx
+    would: Sphinx executes such pages one after the other once every chapter is done (8 of the HTML build's 18 s at
+    300,000 customers). Each page's .md gives way to its executed .ipynb, the same document to Sphinx; the
+    unexecuted notebooks wait in ``staging/ANNEX_SOURCES``, removed once executed."""
+    from myst_nb.core.read import is_myst_markdown_notebook, read_myst_markdown_notebook
+    from myst_parser.config.main import MdParserConfig
+
+    extensions = yaml.safe_load((staging / "_config.yml").read_text(encoding="utf-8"))["parse"]["myst_enable_extensions"]
+    fuentes = staging / ANNEX_SOURCES
+    ejecuciones = []
+    for pagina in sorted((staging / BOOK_DIR).glob("*.md")):
+        texto = pagina.read_text(encoding="utf-8")
+        if not is_myst_markdown_notebook(texto):
+            continue
+        cuaderno = read_myst_markdown_notebook(texto, MdParserConfig(enable_extensions=set(extensions)))
+        cuaderno.metadata.pop("mystnb", None)  # its execution settings: executed here, never by Sphinx
+        for numero, celda in enumerate(cuaderno.cells):  # the reader draws random ids: an edition rebuilt is the same
+            celda.id = f"{pagina.stem}-{numero}"
+        fuentes.mkdir(exist_ok=True)
+        fuente = fuentes / f"{pagina.stem}.ipynb"
+        nbformat.write(cuaderno, fuente)
+        pagina.unlink()
+        ejecuciones.append(Execution(fuente, pagina.with_suffix(".ipynb"), {}, cwd=pagina.parent))
+    return ejecuciones
+
+
+def run_notebooks(ejecuciones: list[Execution], progress: bool) -> dict[str, float]:
+    """Execute the notebooks, two at a time (the lake is only read), in the order given; return durations.
 
     One progress bar counts finished notebooks. The first failure stops the build: notebooks not yet
     started are skipped, the one still running is let finish, and the failure is raised.
     """
-    cuadernos = execution_order(notebooks())
     fallo = threading.Event()
 
-    def run_one(fuente: Path) -> float | None:
+    def run_one(ejecucion: Execution) -> float | None:
         if fallo.is_set():
             return None
         try:
-            return run_notebook(fuente, destino / fuente.name, parametros)
+            return run_notebook(ejecucion.fuente, ejecucion.destino, ejecucion.parametros, ejecucion.cwd)
         except BaseException:
             fallo.set()
             raise
 
     duraciones = {}
     with ThreadPoolExecutor(max_workers=PARALLEL_NOTEBOOKS) as pool, \
-            tqdm(total=len(cuadernos), desc="cuadernos", unit="cuaderno", file=sys.stderr, disable=not progress) as barra:
-        pendientes = {pool.submit(run_one, fuente): fuente for fuente in cuadernos}
+            tqdm(total=len(ejecuciones), desc="cuadernos", unit="cuaderno", file=sys.stderr, disable=not progress) as barra:
+        pendientes = {pool.submit(run_one, ejecucion): ejecucion for ejecucion in ejecuciones}
         for hecho in as_completed(pendientes):
-            fuente = pendientes[hecho]
+            fuente = pendientes[hecho].fuente
             duraciones[f"cuaderno {fuente.stem}"] = hecho.result()
             barra.set_postfix_str(fuente.stem)
             barra.update()
@@ -466,7 +510,9 @@ def _build_edition(staging: Path, build_root: Path, manifiesto: dict, diccionari
                    progress: bool) -> Path:
     """Execute the notebooks in the staging copy, build the HTML and publish it; return the edition's folder."""
     stage_sources(staging, manifiesto["version"], manifiesto["periodo"], manifiesto["construido"])
-    manifiesto["duraciones_s"] |= run_notebooks(staging / "notebooks", manifiesto["parametros"], progress)
+    ejecuciones = chapter_executions(staging / "notebooks", manifiesto["parametros"]) + stage_annexes(staging)
+    manifiesto["duraciones_s"] |= run_notebooks(ejecuciones, progress)
+    shutil.rmtree(staging / ANNEX_SOURCES, ignore_errors=True)
     write_generated(staging, "manifiesto.md", manifest_markdown(manifiesto))
     write_generated(staging, "diccionario.md", dictionary_markdown(diccionario))
     _say(progress, "Construyendo el HTML (jupyter-book, advertencias como errores) ...")
