@@ -86,6 +86,33 @@ def test_duckdb_streams_ctes_that_neither_sort_nor_aggregate():
     assert inlined == {"base"}
 
 
+def test_a_cte_of_array_medians_reached_twice_is_computed_once():
+    """Inlined, its medians would be computed once per path: DuckDB streams a MATERIALIZED CTE to each consumer."""
+    mediana = sqlmod.SORTED_ARRAY_MEDIAN.replace("x", "valores")
+    statement = (
+        "with grupos as (select g, array_agg(v) as valores from t group by g), "
+        f"medianas as (select g, {mediana} as m from grupos), "
+        f"una_vez as (select g, {mediana} as m from grupos), "
+        "ambas as (select g, m from medianas), "
+        "arriba as (select a.g, a.m from ambas as a join ambas as b on a.g = b.g) "
+        "select arriba.g, arriba.m, una_vez.m as n from arriba join una_vez on arriba.g = una_vez.g order by 1"
+    )
+    duckdb_sql = sqlmod.to_duckdb(statement)
+    assert re.findall(r"(\w+) AS MATERIALIZED", duckdb_sql) == ["medianas"]
+    assert set(re.findall(r"(\w+) AS NOT MATERIALIZED", duckdb_sql)) == {"una_vez", "ambas", "arriba"}
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("create table t as select i % 3 as g, i * 1.5e0 as v from range(10) as r(i)")
+    assert con.execute(duckdb_sql).fetchall() == [(0, 6.75, 6.75), (1, 6.0, 6.0), (2, 7.5, 7.5)]
+
+
+def test_paths_to_ctes_multiply_along_references():
+    tree = sqlmod.parse_trino("with a as (select 1 as x), b as (select * from a join a as a2 on true), "
+                              "c as (select * from b), d as (select 2 as y) select * from b join c on true join b as b2 on true")
+    assert sqlmod._paths_to_ctes(tree) == {"a": 6, "b": 3, "c": 1, "d": 0}
+
+
 def test_inlined_ctes_give_the_same_rows():
     import duckdb
 

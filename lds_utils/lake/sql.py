@@ -136,11 +136,43 @@ def to_duckdb(sql: str) -> str:
     -> 12.4 s, no spill). CTEs with a window, an aggregate or DISTINCT keep DuckDB's choice. Results do not
     change: the SQL has no volatile functions. DuckDB 2.0 ignores the mark on a CTE that reaches a CSV scan
     (the RAW tables) twice and keeps it whole, so stg_acumulado reaches each scan of the readings once.
+
+    A CTE of that kind that takes medians of arrays (SORTED_ARRAY_MEDIAN: a sort or list_median per row) and that the
+    statement reaches along more than one path is marked MATERIALIZED instead: DuckDB 2.0 computes it once and
+    streams its rows to each consumer, where inlined it computed the medians once per path (gold_senales_mes at
+    1.3 M customers: its history's medians twice, 2.7 of 17 CPU-seconds; 10.6 -> 7.7 s for a month).
     """
-    tree = parse_trino(sql).transform(_native_array_median).transform(_native_text_hash)
+    tree = parse_trino(sql)
+    with_medians = {cte.alias for cte in tree.find_all(exp.CTE) if _takes_array_medians(cte.this)}
+    tree = tree.transform(_native_array_median).transform(_native_text_hash)
+    paths = _paths_to_ctes(tree)
     for cte in tree.find_all(exp.CTE):
         body = cte.this
         unions_distinct = any(union.args.get("distinct") for union in body.find_all(exp.Union))
         if not body.find(*_BLOCKING) and not unions_distinct:
-            cte.set("materialized", False)
+            cte.set("materialized", cte.alias in with_medians and paths.get(cte.alias, 0) > 1)
     return tree.sql(dialect="duckdb")
+
+
+def _takes_array_medians(body: exp.Expression) -> bool:
+    return any(case == _median_of(size.this) for case in body.find_all(exp.Case) for size in case.find_all(exp.ArraySize))
+
+
+def _paths_to_ctes(tree: exp.Expression) -> dict[str, int]:
+    """For each CTE of the statement's WITH: along how many paths of references the final SELECT reaches it (a CTE
+    read twice by a CTE that is read twice: four). A CTE reads only the CTEs defined before it."""
+    ctes = list(tree.find_all(exp.CTE))
+    names = {cte.alias for cte in ctes}
+
+    def reads(node: exp.Expression) -> list[str]:
+        return [table.name for table in node.find_all(exp.Table) if not table.db and table.name in names]
+
+    final = tree.copy()
+    final.set("with_", None)
+    paths = dict.fromkeys(names, 0)
+    for name in reads(final):
+        paths[name] += 1
+    for cte in reversed(ctes):
+        for name in reads(cte.this):
+            paths[name] += paths[cte.alias]
+    return paths
