@@ -176,6 +176,7 @@ def test_contexto_reads_the_views_for_its_period(lago_dos_meses):
         mensual = ctx.kpi_by_month()
         assert mensual["anio_mes"].tolist() == ["2025-03", "2025-04"]
         resumen = ctx.period_summary()
+        assert resumen == report.year_on_year(mensual, "2025-04")
         assert resumen["total_suministros"] == len(ctx.gold_month()) > 0
         assert ctx.kpi_by_district()["total_suministros"].sum() == resumen["total_suministros"]
         assert ctx.kpi_by_district()[["lat", "lon"]].notna().all().all()

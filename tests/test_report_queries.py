@@ -82,6 +82,15 @@ def test_kpi_by_month(engine, tables):
     _same(actual, expected, ["anio_mes"])
 
 
+def test_kpi_year_on_year(engine, tables):
+    reported = _reported(tables["gold_facturacion_teorica_mes"])
+    for anterior, filas in (("2024-06", 2), ("2022-06", 1)):  # a month before :inicio is not reported
+        expected = _kpi(reported[reported["anio_mes"].isin([PERIOD, anterior])], ["anio_mes"])
+        actual = _run(engine, "kpi_year_on_year", anio_anterior=anterior)
+        assert len(actual) == filas and actual["anio_mes"].is_monotonic_increasing
+        _same(actual, expected, ["anio_mes"])
+
+
 def test_kpi_by_district(engine, tables):
     coordinates = tables["bronze_sector"].groupby("distrito")[["lat", "lon"]].mean().reset_index()
     expected = _kpi(_month(tables["gold_facturacion_teorica_mes"]), ["distrito", "zona"]).merge(coordinates,
