@@ -155,7 +155,8 @@ def to_duckdb(sql: str) -> str:
 
 
 def _takes_array_medians(body: exp.Expression) -> bool:
-    return any(case == _median_of(size.this) for case in body.find_all(exp.Case) for size in case.find_all(exp.ArraySize))
+    """Whether the body holds a SORTED_ARRAY_MEDIAN (what _native_array_median rewrites)."""
+    return any(_native_array_median(case) is not case for case in body.find_all(exp.Case))
 
 
 def _paths_to_ctes(tree: exp.Expression) -> dict[str, int]:

@@ -742,7 +742,8 @@ class ReportContext:
 
     def period_summary(self) -> dict:
         """year_on_year of the analysis month, from its KPIs and those of the same month a year earlier only: at
-        1.3 M customers the KPIs of every month took 2 s, and five notebooks ask for the summary."""
+        1.3 M customers the KPIs of every month took 2 s, and an edition asks for the summary five times
+        (06 twice, 07, 08, 10)."""
         kpi = self.query("kpi_year_on_year", anio_anterior=config.shift_period(self.period, -12))
         return year_on_year(kpi, self.period)
 
