@@ -139,13 +139,14 @@ def months_inside(meses: pd.DataFrame, eventos: pd.DataFrame) -> tuple[np.ndarra
     """Every pair (row of meses, row of eventos), as positions, whose supply-month (id_suministro, anio_mes) lies
     within the event's months of the same supply (anio_mes_inicio..anio_mes_fin): ordered by the row of meses, then
     by the event's row. A join on integer codes: the supplies and months are coded once, not merged as text."""
-    suministros = pd.Index(pd.unique(eventos["id_suministro"]))
-    codigo_evento = suministros.get_indexer(eventos["id_suministro"])
+    # one factorisation of both columns (hashing text once) instead of looking millions of texts up in an index
+    codigos, suministros = pd.factorize(pd.concat([eventos["id_suministro"], meses["id_suministro"]],
+                                                  ignore_index=True), use_na_sentinel=False)
+    codigo_evento, codigo = codigos[: len(eventos)], codigos[len(eventos) :]
     por_suministro = np.argsort(codigo_evento, kind="stable")  # each supply's events together, in the file's order
     cuantos = np.bincount(codigo_evento, minlength=len(suministros))
     primero = np.cumsum(cuantos) - cuantos
-    codigo = suministros.get_indexer(meses["id_suministro"])
-    con_eventos = np.flatnonzero(codigo >= 0)
+    con_eventos = np.flatnonzero(cuantos[codigo] > 0)
     repeticiones = cuantos[codigo[con_eventos]]
     fila = np.repeat(con_eventos, repeticiones)
     desplazamiento = np.arange(len(fila)) - np.repeat(np.cumsum(repeticiones) - repeticiones, repeticiones)
