@@ -17,7 +17,7 @@ import pytest
 
 from lds_utils import cli
 from lds_utils.config import SQL_ROOT, UsageError
-from lds_utils.detection import alerts, evaluate, targets
+from lds_utils.detection import alerts, detect, evaluate, targets
 from lds_utils.lake import sql as sqlmod
 from lds_utils.lake.engines import DuckDBEngine
 from lds_utils.lake import graph
@@ -977,3 +977,14 @@ def test_smart_meter_contribution_counts_anomalies_of_the_interval_months_with_a
                                       "sin": {"inspecciones": 1, "verdaderas": 1}}
     tabla = evaluate.smart_meter_table(aporte)
     assert tabla["tipo"].iloc[-1] == "Todas" and np.allclose(tabla["con"], [100.0, 0.0, 0.0, 100 / 3])
+
+
+def test_the_one_month_history_is_the_previous_month_when_it_has_a_value():
+    bills = pd.DataFrame({"id_suministro": ["A", "A", "A", "A", "B", "B"],
+                          "anio_mes": ["2024-01", "2024-02", "2024-03", "2024-05", "2024-02", "2024-03"],
+                          "importe": [10.0, np.nan, 30.0, 50.0, 7.0, np.inf]})
+    mediana, cuenta = detect.MonthGrid(bills).history(bills["importe"], 1)
+    np.testing.assert_array_equal(mediana, [np.nan, 10.0, np.nan, np.nan, np.nan, 7.0])
+    np.testing.assert_array_equal(cuenta, [0, 1, 0, 0, 0, 1])
+    de_dos, _ = detect.MonthGrid(bills).history(bills["importe"], 2)
+    np.testing.assert_array_equal(de_dos, [np.nan, 10.0, 10.0, 30.0, np.nan, 7.0])

@@ -115,6 +115,11 @@ class MonthGrid:
         valores = np.full(self.shape, np.inf)  # no value (or a non-finite one) sorts last and is not counted
         valores[self.fila, self.mes] = values.to_numpy(dtype=float, na_value=np.inf)
         valores[~np.isfinite(valores)] = np.inf
+        if meses == 1:  # the median of the previous month alone is its value
+            previo = np.full(self.shape, np.inf)
+            previo[:, 1:] = valores[:, :-1]
+            tiene = np.isfinite(previo)
+            return np.where(tiene, previo, np.nan)[self.fila, self.mes], tiene.astype(int)[self.fila, self.mes]
         mediana = np.full(self.shape, np.nan)
         cuenta = np.zeros(self.shape, dtype=int)
         filas = np.arange(self.shape[0])
@@ -152,8 +157,8 @@ def candidate_values(bills: pd.DataFrame) -> pd.DataFrame:
 
 def _metrics(flag: pd.Series, etiquetas: pd.DataFrame, anio_mes: pd.Series) -> dict:
     verdaderos = flag & etiquetas["es_anomalia"]
-    tasa_mes = flag.groupby(anio_mes).mean() * 100
-    por_tipo = verdaderos.groupby(etiquetas["tipo_anomalia"]).mean() * 100
+    tasa_mes = flag.groupby(anio_mes, observed=True).mean() * 100
+    por_tipo = verdaderos.groupby(etiquetas["tipo_anomalia"], observed=True).mean() * 100
     precision = 100 * verdaderos.sum() / max(flag.sum(), 1)
     recall = 100 * verdaderos.sum() / max(etiquetas["es_anomalia"].sum(), 1)
     return {
@@ -179,11 +184,14 @@ def compare_candidates(bills: pd.DataFrame, anomalias: pd.DataFrame, desde: str)
     valores = candidate_values(bills)[evaluadas]
     bills = bills[evaluadas]
     etiquetas = evaluate.label_detections(bills[["id_suministro", "anio_mes"]], anomalias)
-    segmentos = segment_codes(bills)  # grouped once per candidate: coded once
+    # grouped once per candidate: coded once
+    segmentos = segment_codes(bills)
+    meses = bills["anio_mes"].astype("category")
+    etiquetas = etiquetas.assign(tipo_anomalia=etiquetas["tipo_anomalia"].astype("category"))
     filas = {}
     for nombre, valor in valores.items():
         marcado = atypical(segmentos.assign(valor=valor), value="valor", segment=["segmento"])
-        filas[nombre] = _metrics(marcado, etiquetas, bills["anio_mes"])
+        filas[nombre] = _metrics(marcado, etiquetas, meses)
     return pd.DataFrame(filas).T
 
 
