@@ -183,6 +183,33 @@ def test_a_failing_notebook_stops_the_build_and_names_itself(tmp_path, monkeypat
     assert not (destino / "03_en_cola.ipynb").exists()
 
 
+def test_a_kept_kernel_runs_each_notebook_as_a_fresh_one_would(tmp_path, monkeypatch):
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    def ejecucion(nombre, celdas, carpeta):
+        carpeta.mkdir()
+        fuente = carpeta / f"{nombre}.ipynb"
+        nb = new_notebook(cells=[new_code_cell(codigo) for codigo in celdas])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(nb, fuente)
+        return book.Execution(fuente, tmp_path / f"{nombre}_salida.ipynb", {}, cwd=carpeta)
+
+    primero = ejecucion("primero", ["import os\nsecreto = 42", "print(os.getpid())"], tmp_path / "a")
+    segundo = ejecucion("segundo", ["import os\nprint(os.getpid())",
+                                    "print(sorted(n for n in dir() if not n.startswith('_')))", "print(os.getcwd())",
+                                    "1 + 1"], tmp_path / "b")
+    monkeypatch.setattr(book, "PARALLEL_NOTEBOOKS", 1)
+    book.run_notebooks([primero, segundo], progress=False)
+
+    uno, dos = (nbformat.read(e.destino, as_version=4).cells for e in (primero, segundo))
+    assert uno[1].outputs[0]["text"] == dos[0].outputs[0]["text"], "the second notebook ran in the same kernel"
+    nombres = dos[1].outputs[0]["text"]
+    assert "secreto" not in nombres, nombres
+    assert dos[2].outputs[0]["text"] == f"{tmp_path / 'b'}\n", "in its own folder"
+    assert [celda.execution_count for celda in dos] == [1, 2, 3, 4]
+    assert dos[3].outputs[0]["execution_count"] == 4
+
+
 def test_only_the_default_lake_with_the_default_engine_is_the_demo(tmp_path):
     assert book.is_demo_lake(book.DEMO_LAKE, "duckdb")
     assert not book.is_demo_lake(tmp_path / "lake", "duckdb")

@@ -26,6 +26,7 @@ import html
 import json
 import os
 import platform
+import queue
 import shutil
 import subprocess
 import sys
@@ -257,16 +258,17 @@ def finish_executed_notebook(path: Path) -> None:
     nbformat.write(cuaderno, path)
 
 
-def run_notebook(fuente: Path, destino: Path, parametros: dict, cwd: Path | None = None) -> float:
-    """Execute one notebook with papermill (in its own folder unless ``cwd``); return its duration in seconds."""
+def run_notebook(fuente: Path, destino: Path, parametros: dict, cwd: Path, kernel) -> float:
+    """Execute one notebook with papermill in ``kernel`` (a started jupyter_client KernelManager, reset first: see
+    _reset_kernel), in the folder ``cwd``; return its duration in seconds."""
     import papermill
 
     inicio = time.perf_counter()
+    _reset_kernel(kernel, cwd)
     try:
         papermill.execute_notebook(
             str(fuente), str(destino), parameters=parametros, kernel_name=KERNEL, progress_bar=False,
-            cwd=str(cwd or fuente.parent), execution_timeout=CELL_TIMEOUT_S, log_output=False,
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no per-kernel transport notice in the build log
+            execution_timeout=CELL_TIMEOUT_S, log_output=False, km=kernel,
         )
     except papermill.PapermillExecutionError as error:
         raise BookBuildError(
@@ -275,6 +277,54 @@ def run_notebook(fuente: Path, destino: Path, parametros: dict, cwd: Path | None
         ) from None
     finish_executed_notebook(destino)
     return round(time.perf_counter() - inicio, 2)
+
+
+#: Run in a kept kernel before each notebook, outside its history: what a fresh kernel would not hold (the previous
+#: notebook's names and output history, its memory) goes, the working folder and the execution count start over
+#: (pyplot figures are closed after every cell by the inline backend). The modules stay imported: that is the point
+#: (about 2 s a notebook of kernel start and imports).
+_RESET_KERNEL = """\
+%reset -f
+import gc, os
+gc.collect()
+os.chdir({carpeta!r})
+get_ipython().execution_count = 1
+del gc, os
+"""
+
+
+def _reset_kernel(kernel, carpeta: Path) -> None:
+    cliente = kernel.client()
+    cliente.start_channels()
+    try:
+        cliente.wait_for_ready(timeout=CELL_TIMEOUT_S)
+        respuesta = cliente.execute_interactive(_RESET_KERNEL.format(carpeta=str(carpeta)), store_history=False,
+                                                timeout=CELL_TIMEOUT_S, output_hook=lambda mensaje: None)
+    finally:
+        cliente.stop_channels()
+    if respuesta["content"]["status"] != "ok":
+        raise BookBuildError(f"the notebook kernel could not be reset: {respuesta['content'].get('evalue')}")
+
+
+@contextmanager
+def _kernels(cuantos: int) -> Iterator[queue.Queue]:
+    """``cuantos`` started kernels in a queue, each lent to one notebook at a time; shut down on leaving."""
+    from jupyter_client.manager import KernelManager
+
+    libres: queue.Queue = queue.Queue()
+    iniciados = []
+    try:
+        for _ in range(cuantos):
+            kernel = KernelManager(kernel_name=KERNEL)
+            # no per-kernel transport notice in the build log; no input history, whose line numbers the reset's
+            # execution count would repeat
+            kernel.start_kernel(extra_arguments=["--IPKernelApp.log_level=ERROR", "--HistoryManager.enabled=False"])
+            iniciados.append(kernel)
+            libres.put(kernel)
+        yield libres
+    finally:
+        for kernel in iniciados:
+            kernel.shutdown_kernel(now=True)
 
 
 @dataclass(frozen=True)
@@ -324,6 +374,9 @@ def stage_annexes(staging: Path) -> list[Execution]:
 def run_notebooks(ejecuciones: list[Execution], progress: bool) -> dict[str, float]:
     """Execute the notebooks, two at a time (the lake is only read), in the order given; return durations.
 
+    Each of the two kernels is started once and kept for the notebooks it runs, reset before each one
+    (_RESET_KERNEL): a notebook sees nothing of the one before it but the imported modules.
+
     One progress bar counts finished notebooks. The first failure stops the build: notebooks not yet
     started are skipped, the one still running is let finish, and the failure is raised.
     """
@@ -332,14 +385,19 @@ def run_notebooks(ejecuciones: list[Execution], progress: bool) -> dict[str, flo
     def run_one(ejecucion: Execution) -> float | None:
         if fallo.is_set():
             return None
+        kernel = kernels.get()
         try:
-            return run_notebook(ejecucion.fuente, ejecucion.destino, ejecucion.parametros, ejecucion.cwd)
+            return run_notebook(ejecucion.fuente, ejecucion.destino, ejecucion.parametros,
+                                ejecucion.cwd or ejecucion.fuente.parent, kernel)
         except BaseException:
             fallo.set()
             raise
+        finally:
+            kernels.put(kernel)
 
     duraciones = {}
-    with ThreadPoolExecutor(max_workers=PARALLEL_NOTEBOOKS) as pool, \
+    with _kernels(min(PARALLEL_NOTEBOOKS, len(ejecuciones))) as kernels, \
+            ThreadPoolExecutor(max_workers=PARALLEL_NOTEBOOKS) as pool, \
             tqdm(total=len(ejecuciones), desc="cuadernos", unit="cuaderno", file=sys.stderr, disable=not progress) as barra:
         pendientes = {pool.submit(run_one, ejecucion): ejecucion for ejecucion in ejecuciones}
         for hecho in as_completed(pendientes):
