@@ -13,20 +13,25 @@
 --   instead of one row per record (at 1.3 M customers the readings alone are 75 M records in each layer).
 with
 
+-- One scan of each staging table counts its raw rows and, among them, the replaced ones (readings and intervals have
+-- no replaced rows: a reading's key delivered again is rejected, an interval belongs to its month's delivery).
 recibidas as (
-    select 'sector' as tabla, cast(null as varchar) as mes, count(*) as filas from bronze_db.stg_sector group by 2
-    union all select 'tarifa', anio_mes, count(*) from bronze_db.stg_tarifa group by 2
-    union all select 'cliente', date_format(fecha_alta, '%Y-%m'), count(*) from bronze_db.stg_cliente group by 2
-    union all select 'suministro', date_format(fecha_conexion, '%Y-%m'), count(*)
+    select 'sector' as tabla, cast(null as varchar) as mes, count(*) as filas, count_if(reemplazada) as reemplazadas
+    from bronze_db.stg_sector group by 2
+    union all select 'tarifa', anio_mes, count(*), count_if(reemplazada) from bronze_db.stg_tarifa group by 2
+    union all select 'cliente', date_format(fecha_alta, '%Y-%m'), count(*), count_if(reemplazada)
+    from bronze_db.stg_cliente group by 2
+    union all select 'suministro', date_format(fecha_conexion, '%Y-%m'), count(*), count_if(reemplazada)
     from bronze_db.stg_suministro group by 2
-    union all select 'medidor', date_format(fecha_instalacion, '%Y-%m'), count(*) from bronze_db.stg_medidor group by 2
-    union all select 'asignacion_tarifa', date_format(fecha_inicio, '%Y-%m'), count(*)
+    union all select 'medidor', date_format(fecha_instalacion, '%Y-%m'), count(*), count_if(reemplazada)
+    from bronze_db.stg_medidor group by 2
+    union all select 'asignacion_tarifa', date_format(fecha_inicio, '%Y-%m'), count(*), count_if(reemplazada)
     from bronze_db.stg_asignacion_tarifa group by 2
-    union all select 'acumulado', anio_mes, count(*) from bronze_db.stg_acumulado group by 2
-    union all select 'inspeccion', date_format(fecha_inspeccion, '%Y-%m'), count(*)
+    union all select 'acumulado', anio_mes, count(*), 0 from bronze_db.stg_acumulado group by 2
+    union all select 'inspeccion', date_format(fecha_inspeccion, '%Y-%m'), count(*), count_if(reemplazada)
     from bronze_db.stg_inspeccion group by 2
-    union all select 'lectura_intervalo', anio_mes, count(*) from bronze_db.stg_lectura_intervalo group by 2
-    union all select 'evento_medidor', date_format(fecha_hora, '%Y-%m'), count(*)
+    union all select 'lectura_intervalo', anio_mes, count(*), 0 from bronze_db.stg_lectura_intervalo group by 2
+    union all select 'evento_medidor', date_format(fecha_hora, '%Y-%m'), count(*), count_if(reemplazada)
     from bronze_db.stg_evento_medidor group by 2
 ),
 
@@ -47,30 +52,12 @@ validas as (
     union all select 'evento_medidor', anio_mes, count(*) from bronze_db.bronze_evento_medidor group by 2
 ),
 
-reemplazadas as (
-    select 'sector' as tabla, cast(null as varchar) as mes, count(*) as filas
-    from bronze_db.stg_sector where reemplazada group by 2
-    union all select 'tarifa', anio_mes, count(*) from bronze_db.stg_tarifa where reemplazada group by 2
-    union all select 'cliente', date_format(fecha_alta, '%Y-%m'), count(*)
-    from bronze_db.stg_cliente where reemplazada group by 2
-    union all select 'suministro', date_format(fecha_conexion, '%Y-%m'), count(*)
-    from bronze_db.stg_suministro where reemplazada group by 2
-    union all select 'medidor', date_format(fecha_instalacion, '%Y-%m'), count(*)
-    from bronze_db.stg_medidor where reemplazada group by 2
-    union all select 'asignacion_tarifa', date_format(fecha_inicio, '%Y-%m'), count(*)
-    from bronze_db.stg_asignacion_tarifa where reemplazada group by 2
-    union all select 'inspeccion', date_format(fecha_inspeccion, '%Y-%m'), count(*)
-    from bronze_db.stg_inspeccion where reemplazada group by 2
-    union all select 'evento_medidor', date_format(fecha_hora, '%Y-%m'), count(*)
-    from bronze_db.stg_evento_medidor where reemplazada group by 2
-),
-
 registros as (
     select tabla, 'raw' as capa, mes, filas from recibidas
     union all select tabla, 'bronze' as capa, mes, filas from validas
     union all select tabla, 'rechazo' as capa, mes_registro as mes, count(*)
     from bronze_db.bronze_rechazos group by 1, 3
-    union all select tabla, 'reemplazada' as capa, mes, filas from reemplazadas
+    union all select tabla, 'reemplazada' as capa, mes, reemplazadas from recibidas
 ),
 
 -- every raw table, so one whose records all came after :period (the smart meters' before their first month) shows 0
