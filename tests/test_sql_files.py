@@ -113,6 +113,19 @@ def test_paths_to_ctes_multiply_along_references():
     assert sqlmod._paths_to_ctes(tree) == {"a": 6, "b": 3, "c": 1, "d": 0}
 
 
+def test_a_parsed_statement_is_shared_and_a_tree_to_change_is_not():
+    """parsed() hands every caller the one tree of a text; parse_trino hands out a copy, so a caller that changes
+    its tree (the inlining of ephemeral relations, Athena's renamed databases) leaves the shared one as it was."""
+    text = "select a from bronze_db.t where b = :b"
+    assert sqlmod.parsed(text) is sqlmod.parsed(text)
+    changed = sqlmod.parse_trino(text)
+    for table in changed.find_all(exp.Table):
+        table.set("db", exp.to_identifier("otra_db"))
+    assert "otra_db" in changed.sql(dialect="trino")
+    assert sqlmod.parsed(text).sql(dialect="trino") == "SELECT a FROM bronze_db.t WHERE b = :b"
+    assert sqlmod.placeholders(text) == {"b"}
+
+
 def test_inlined_ctes_give_the_same_rows():
     import duckdb
 

@@ -115,7 +115,7 @@ def parse_build(text: str, source: str = "SQL") -> dict:
 def tables_read(sql: str) -> set[str]:
     """The relations a statement reads, by name: its database-qualified tables but RAW's (the graph's sources); CTEs
     are not relations."""
-    tree = sqlmod.parse_trino(sql)
+    tree = sqlmod.parsed(sql)
     return {table.name for table in tree.find_all(exp.Table) if table.db and table.db != RAW_DATABASE}
 
 
@@ -209,6 +209,7 @@ def _topological(relations: dict[str, Relation]) -> list[str]:
     return order
 
 
+@lru_cache(maxsize=None)
 def statement(name: str, incremental: bool = False, root: Path = SQL_ROOT) -> str:
     """The Trino statement that builds a relation: its SQL file as written, with the ephemeral relations it reads
     inlined as CTEs (placed first, so they read as they did inside one file)."""
@@ -219,13 +220,14 @@ def statement(name: str, incremental: bool = False, root: Path = SQL_ROOT) -> st
 
 
 def _inline_ephemeral(text: str, root: Path) -> str:
-    tree = sqlmod.parse_trino(text)
-    ephemeral = {table.name for table in tree.find_all(exp.Table) if table.db and _is_ephemeral(table.name, root)}
+    ephemeral = {table.name for table in sqlmod.parsed(text).find_all(exp.Table)
+                 if table.db and _is_ephemeral(table.name, root)}
     if not ephemeral:
         return text
+    tree = sqlmod.parse_trino(text)
     ctes = []
     for name in sorted(ephemeral):
-        inlined = sqlmod.parse_trino(_inline_ephemeral(_ephemeral_text(name, root), root))
+        inlined = sqlmod.parsed(_inline_ephemeral(_ephemeral_text(name, root), root))
         ctes += [cte.copy() for cte in inlined.ctes]
         body = inlined.copy()
         body.set("with_", None)
@@ -257,7 +259,7 @@ def _read(root: Path, layer: str, file: str) -> str:
 def raw_source(name: str, root: Path = SQL_ROOT) -> str:
     """The one RAW table a table of deliveries is built from: what its statement reads from raw_db, or the RAW
     source of the tables of deliveries it reads."""
-    tree = sqlmod.parse_trino(statement(name, root=root))
+    tree = sqlmod.parsed(statement(name, root=root))
     raw = {table.name for table in tree.find_all(exp.Table) if table.db == RAW_DATABASE}
     graph = load_graph(root)
     raw |= {raw_source(read, root) for read in graph[name].reads if graph[read].by_delivery}
