@@ -179,15 +179,12 @@ def _paths_to_ctes(tree: exp.Expression) -> dict[str, int]:
         return [table.name for table in node.find_all(exp.Table) if not table.db and table.name in names]
 
     paths = dict.fromkeys(names, 0)
-    for name in _final_select_reads(tree, reads):
+    with_ = tree.args.get("with_")
+    final_select = [child for child in tree.iter_expressions() if child is not with_]  # no copy without the WITH
+    for name in (name for child in final_select for name in reads(child)):
         paths[name] += 1
     for cte in reversed(ctes):
         for name in reads(cte.this):
             paths[name] += paths[cte.alias]
     return paths
 
-
-def _final_select_reads(tree: exp.Expression, reads) -> list[str]:
-    """``reads`` of the statement but its WITH (no copy of the tree without it)."""
-    with_ = tree.args.get("with_")
-    return [name for child in tree.iter_expressions() if child is not with_ for name in reads(child)]
