@@ -196,12 +196,16 @@ def test_a_bill_that_cannot_be_priced_has_no_history_in_a_one_month_run(tmp_path
 
 
 def test_stored_fences_are_the_reference_fences(built_lake, reference):
-    """gold_cerco_segmento_mes: one row per segment with an evaluated supply, the reference's n, q1, q3, fence."""
+    """gold_cerco_segmento_mes: one row per segment with an evaluated supply, the reference's n, q1, q3, fence and
+    atypical bills."""
     with DuckDBEngine(built_lake, read_only=True) as engine:
         cerco = engine.read_sql("select * from gold_db.gold_cerco_segmento_mes")
     columns = ["n_segmento", "segmento_valido", "q1", "q3", "iqr", "umbral_atipico"]
     evaluated = reference[reference["valor_evaluado"].notna()]
-    expected = evaluated.groupby(SEGMENTO)[columns].first().reset_index()
+    expected = evaluated.groupby(SEGMENTO)[columns].first()
+    expected["n_atipicos"] = evaluated.groupby(SEGMENTO)["es_atipico"].sum()
+    assert expected["n_atipicos"].sum() == reference["es_atipico"].sum() > 0
+    expected = expected.reset_index()
     cerco = cerco.sort_values(SEGMENTO).reset_index(drop=True)[expected.columns]
     pd.testing.assert_frame_equal(cerco, expected.sort_values(SEGMENTO).reset_index(drop=True),
                                   check_dtype=False, rtol=1e-12)

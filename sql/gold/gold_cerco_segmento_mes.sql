@@ -7,7 +7,9 @@
 -- Tukey fence per segment: q1, q3 exact, numpy's linear method (virtual index h = (n - 1) p, value =
 -- x[floor h] interpolated towards x[floor h + 1], written as numpy writes it), read from each segment's
 -- sorted values; umbral_atipico = q3 + :iqr_factor iqr; a segment is valid with at least :min_segmento evaluated
--- supplies (n_segmento counts those with a valor_evaluado).
+-- supplies (n_segmento counts those with a valor_evaluado). n_atipicos: its bills above the fence, the ones
+-- gold_facturacion_teorica_mes flags es_atipico (0 in a segment too small to judge), so a month's atypical bills are
+-- counted from its few segments instead of from every bill.
 with
 
 evaluado as (
@@ -56,6 +58,7 @@ vecinos_cuantil as (
         nivel_tension,
         anio_mes,
         n_segmento,
+        valores,
         q1_fraccion,
         q3_fraccion,
         element_at(valores, q1_indice) as q1_bajo,
@@ -72,6 +75,7 @@ cuantiles as (
         nivel_tension,
         anio_mes,
         n_segmento,
+        valores,
         case
             when q1_fraccion >= 0.5e0 then q1_alto - (q1_alto - q1_bajo) * (1 - q1_fraccion)
             else q1_bajo + (q1_alto - q1_bajo) * q1_fraccion
@@ -93,7 +97,8 @@ cerco as (
         q1,
         q3,
         q3 - q1 as iqr,
-        q3 + :iqr_factor * (q3 - q1) as umbral_atipico
+        q3 + :iqr_factor * (q3 - q1) as umbral_atipico,
+        valores
     from cuantiles
 )
 
@@ -106,5 +111,9 @@ select
     q1,
     q3,
     iqr,
-    umbral_atipico
+    umbral_atipico,
+    case
+        when segmento_valido then cardinality(filter(valores, valor -> valor > umbral_atipico))
+        else 0
+    end as n_atipicos
 from cerco
