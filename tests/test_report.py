@@ -321,3 +321,22 @@ def test_every_meter_event_code_has_a_spanish_name():
     from lds_utils.synthetic.settings import CODIGOS_EVENTO
 
     assert set(report.NOMBRES_EVENTO) == set(CODIGOS_EVENTO)
+
+
+def _inspection_list(enviadas: int, fuera: int, recientes: int) -> pd.DataFrame:
+    se_inspecciona = ["Sí"] * enviadas + ["No, fuera de la capacidad"] * fuera + \
+        ["No, ya enviada a inspección hace poco"] * recientes
+    return pd.DataFrame({"prioridad": range(1, len(se_inspecciona) + 1), "se_inspecciona": se_inspecciona})
+
+
+def test_the_dashboard_list_shows_every_alert_sent_and_the_next_ones():
+    lista = _inspection_list(enviadas=7, fuera=12, recientes=4)
+    mostrada = report.shown_inspection_list(lista, siguientes=5)
+    assert mostrada["prioridad"].tolist() == list(range(1, 13))
+    frase = report.shown_list_sentence(lista, mostrada, "2025-12")
+    assert "las 7 que se inspeccionan y las 5 siguientes" in frase and "las 11 restantes" in frase
+    assert "alertas_2025-12.csv" in frase
+    pequena = _inspection_list(enviadas=3, fuera=2, recientes=1)
+    todas = report.shown_inspection_list(pequena, siguientes=5)
+    assert todas.equals(pequena)
+    assert report.shown_list_sentence(pequena, todas, "2025-12") == "La tabla muestra las 6 alertas del mes."

@@ -427,6 +427,31 @@ def inspection_list(alertas: pd.DataFrame) -> pd.DataFrame:
     }))
 
 
+#: Alerts the dashboard's list shows after the ones the month's capacity sends to inspection: what comes next if the
+#: capacity grows. The rest stay in the month's CSV (``alertas``): at 1.3 M customers a month raises about 44,000
+#: alerts, and a page holding them all weighed 22 MB.
+SIGUIENTES_EN_LISTA = 500
+
+
+def shown_inspection_list(lista: pd.DataFrame, siguientes: int = SIGUIENTES_EN_LISTA) -> pd.DataFrame:
+    """The rows of inspection_list the dashboard shows, in priority order: every alert sent to inspection and the
+    ``siguientes`` next ones by priority."""
+    enviadas = lista["se_inspecciona"] == "Sí"
+    siguientes_filas = (~enviadas).cumsum() <= siguientes
+    return lista[enviadas | siguientes_filas]
+
+
+def shown_list_sentence(lista: pd.DataFrame, mostrada: pd.DataFrame, period: str) -> str:
+    """What the dashboard's list table holds, in Spanish: every alert, or those sent and the next ones (and where the
+    rest are)."""
+    if len(mostrada) == len(lista):
+        return f"La tabla muestra las {len(lista):,} alertas del mes."
+    enviadas = int((mostrada["se_inspecciona"] == "Sí").sum())
+    return (f"La tabla muestra las {enviadas:,} que se inspeccionan y las {len(mostrada) - enviadas:,} siguientes por "
+            f"valor esperado; las {len(lista) - len(mostrada):,} restantes están en la lista completa del mes, el "
+            f"archivo alertas_{period}.csv que la orden alertas escribe en la carpeta gold/alertas del lago.")
+
+
 #: The fence's segment within one month's bills (the month is implicit).
 _MONTH_SEGMENT = [column for column in fence.SEGMENTO if column != "anio_mes"]
 
