@@ -385,7 +385,7 @@ def _signals_of(engine: DuckDBEngine, gold: pd.DataFrame, desde: str, hasta: str
     silver_intervalo_mensual."""
     minilake.create_reference(engine)
     engine.con.register("gold_in", gold)
-    engine.con.execute("create table gold_db.gold_facturacion_teorica_mes as select * from gold_in")
+    engine.con.execute("create table gold_db.gold_factura_evaluada_mes as select * from gold_in")
     engine.con.register("intervalos_in", intervalos)
     engine.con.execute("create table silver_db.silver_intervalo_mensual as select id_medidor, id_suministro, anio_mes, "
                        "cast(periodo_completo as boolean) as periodo_completo, cast(kwh_intervalos as double) as "
@@ -601,6 +601,8 @@ def ranked_by_value(tmp_path_factory):
         senales = _signals_of(engine, gold, "2024-06", "2024-06")
         engine.con.register("senales_in", senales)
         engine.con.execute(f"create table gold_db.{alerts.SENALES} as select * from senales_in")
+        # the list reads the bills too
+        engine.con.execute("create table gold_db.gold_facturacion_teorica_mes as select * from gold_in")
         return engine.read_sql(graph.statement(alerts.ALERTAS), parametros).set_index("id_suministro")
 
 

@@ -2,7 +2,8 @@
 -- Build: table partitioned by anio_mes, on request
 -- Grain: one row per billed supply-month (id_suministro, anio_mes) of :desde..:hasta with the
 --   signals, reason codes and score of the companion detector. Partitioned by anio_mes.
--- Inputs: gold_db.gold_facturacion_teorica_mes (the months :desde..:hasta and the 12 before them);
+-- Inputs: gold_db.gold_factura_evaluada_mes, the bills of gold_facturacion_teorica_mes without their fences, which no
+--   signal reads (the months :desde..:hasta and the 12 before them);
 --   bronze_db.ref_opcion_tarifaria (each option's voltage level, registers and whether a residence may hold it);
 --   silver_db.silver_intervalo_mensual (the smart meters' intervals and tamper events in each billing period).
 -- Parameters: :desde, :hasta ('YYYY-MM', inclusive); :inicio_historia (the same month a year before :desde,
@@ -97,7 +98,7 @@ factura as (
         case
             when demanda_kw > 0 and dias_facturados > 0 then consumo_kwh / (demanda_kw * 24 * dias_facturados)
         end as factor_carga
-    from gold_db.gold_facturacion_teorica_mes
+    from gold_db.gold_factura_evaluada_mes
     -- 12 months of history: from the same month of the previous year
     where anio_mes between :inicio_historia and :hasta
 ),
