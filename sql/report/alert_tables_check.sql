@@ -4,7 +4,7 @@
 --   gold_cerco_segmento_mes (its n_atipicos: the bills the view flags es_atipico), gold_senales_mes,
 --   gold_alertas_mes. Parameters: :desde and :period ('YYYY-MM', inclusive; '0000-00' for every month up to :period).
 -- One pass over each relation; the atypical bills are summed from the segments' counts, not from the view, which
--- joins every bill to its fence (75 M bills at 1.3 M customers: 2.6 -> 0.7 s).
+-- joins every bill to its fence (73 M bills at 1.3 M customers: 1.9 -> 0.5 s).
 with gold as (
     select count(*) as filas, sum(consumo_kwh) as kwh
     from gold_db.gold_factura_evaluada_mes
