@@ -210,7 +210,7 @@ _CSS = Template("""
 #$raiz tbody tr:hover td{background:#eef3f9}
 #$raiz .lds-num{text-align:right}
 #$raiz td.lds-num{white-space:nowrap}
-#$raiz td.lds-largo{min-width:10rem}
+#$raiz td.lds-largo{min-width:24rem}
 """)
 
 # No "</" in the script: the fragment is read by an HTML parser.
